@@ -1,0 +1,55 @@
+"""The hash chain over transactions.
+
+hash(n) = sha256(hash(n-1) ‖ canonical encoding of transaction n), hex; hash(0) is 64 zeros.
+The canonical encoding is compact JSON of a fixed array of the transaction's content, with
+postings in their stored order, using codes (not storage ids) so that a digest means the same
+thing in any copy of the ledger. Running balances are derived and not hashed; `verify` checks
+them separately.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+import msgspec
+
+GENESIS_HASH = "0" * 64
+
+_encoder = msgspec.json.Encoder()
+
+
+def canonical_encoding(
+    sequence: int,
+    number: str,
+    kind: str,
+    occurred_on: dt.date,
+    location_code: str,
+    counterparty_code: str | None,
+    reverses_sequence: int | None,
+    shipment_sequence: int | None,
+    reason: str | None,
+    memo: str,
+    postings: Iterable[tuple[str, str, str, int]],
+) -> bytes:
+    """The bytes that are hashed. Postings are (location code, item code, batch number, qty)."""
+    return _encoder.encode(
+        [
+            sequence,
+            number,
+            kind,
+            occurred_on.isoformat(),
+            location_code,
+            counterparty_code,
+            reverses_sequence,
+            shipment_sequence,
+            reason,
+            memo,
+            [list(posting) for posting in postings],
+        ]
+    )
+
+
+def chain_hash(previous_hash: str, encoding: bytes) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + encoding).hexdigest()

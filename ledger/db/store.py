@@ -1,0 +1,720 @@
+"""The ledger store: reference data, account states and the write path, on one connection.
+
+A `LedgerStore` lives inside one database transaction (see `unit_of_work`). It loads and locks
+the accounts a movement touches, runs the pure posting engine on them, and buffers the rows it
+will write; `flush` writes them all with a handful of executemany statements. It never commits:
+the unit of work does. Reference data (items, locations, batches) is cached per database in a
+`Catalog`, and only rows known to be committed enter it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, tuple_, update
+
+from ledger.chain import canonical_encoding, chain_hash
+from ledger.db import tables as t
+from ledger.model import (
+    VOUCHER_PREFIX,
+    AccountKey,
+    Batch,
+    Item,
+    ItemKind,
+    Location,
+    LocationLevel,
+    Pack,
+    Posting,
+    Transaction,
+    TransactionKind,
+)
+from ledger.posting import AccountState, Leg, apply_legs
+from ledger.rules import Code, LedgerError, require
+
+LOCK_CHUNK = 500
+
+
+class ItemEntry(NamedTuple):
+    id: int
+    item: Item
+
+
+class LocationEntry(NamedTuple):
+    id: int
+    location: Location
+    physical: bool
+    path: str  # '/510100/510121/510121101/' — codes from the root down
+
+
+class BatchEntry(NamedTuple):
+    id: int
+    item_id: int
+    batch: Batch
+
+
+class Catalog:
+    """Committed reference data of one database, cached. Rows are never deleted or changed."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, ItemEntry] = {}
+        self.items_by_id: dict[int, ItemEntry] = {}
+        self.locations: dict[str, LocationEntry] = {}
+        self.locations_by_id: dict[int, LocationEntry] = {}
+        self.batches: dict[tuple[int, str], BatchEntry] = {}
+        self.batches_by_id: dict[int, BatchEntry] = {}
+
+    def add_item(self, entry: ItemEntry) -> None:
+        self.items[entry.item.code] = entry
+        self.items_by_id[entry.id] = entry
+
+    def add_location(self, entry: LocationEntry) -> None:
+        self.locations[entry.location.code] = entry
+        self.locations_by_id[entry.id] = entry
+
+    def add_batch(self, entry: BatchEntry) -> None:
+        self.batches[(entry.item_id, entry.batch.number)] = entry
+        self.batches_by_id[entry.id] = entry
+
+
+class LedgerStore:
+    """Reads and buffered writes inside one database transaction."""
+
+    def __init__(self, connection: Connection, catalog: Catalog) -> None:
+        self.connection = connection
+        self.catalog = catalog
+        self.for_update = connection.dialect.name == "postgresql"
+        self.pending = Catalog()  # created in this transaction, not yet committed
+        self.states: dict[AccountKey, AccountState] = {}
+        self.dirty: set[AccountKey] = set()
+        self.transaction_rows: list[dict] = []
+        self.posting_rows: list[dict] = []
+        self.reservation_inserts: list[dict] = []
+        self.reservation_updates: dict[int, dict] = {}
+        self.idempotency_rows: list[dict] = []
+        self.counters: dict[tuple[str, int], list] = {}  # (prefix, year) → [last, stored]
+        self.head: list | None = None  # [sequence, hash]
+        self.counters_dirty: set[tuple[str, int]] = set()
+        self.head_dirty = False
+        self.recorded_at = dt.datetime.now(dt.UTC)
+
+    # ---- reference data -------------------------------------------------------------------
+
+    def item(self, code: str, field: str = "item_code") -> ItemEntry:
+        entry = self.pending.items.get(code) or self.catalog.items.get(code)
+        if entry is None:
+            entry = self._load_item(t.items.c.code == code)
+        if entry is None:
+            raise LedgerError(
+                Code.unknown_item, f"没有编码为 {code!r} 的物资 (unknown item)", field
+            )
+        return entry
+
+    def item_by_id(self, item_id: int) -> ItemEntry:
+        entry = self.pending.items_by_id.get(item_id) or self.catalog.items_by_id.get(item_id)
+        if entry is None:
+            entry = self._load_item(t.items.c.id == item_id)
+        require(entry is not None, f"item id {item_id} referenced but missing")
+        return entry
+
+    def _load_item(self, condition) -> ItemEntry | None:
+        row = self.connection.execute(select(t.items).where(condition)).one_or_none()
+        if row is None:
+            return None
+        packs = self.connection.execute(
+            select(t.item_packs.c.name, t.item_packs.c.base_units)
+            .where(t.item_packs.c.item_id == row.id)
+            .order_by(t.item_packs.c.position)
+        ).all()
+        item = Item(
+            code=row.code,
+            name=row.name,
+            kind=ItemKind(row.kind),
+            category=row.category,
+            base_unit=row.base_unit,
+            packs=tuple(Pack(name, base_units) for name, base_units in packs),
+            expiry_tracked=row.expiry_tracked,
+        )
+        entry = ItemEntry(row.id, item)
+        self.catalog.add_item(entry)
+        return entry
+
+    def add_item(self, item: Item) -> ItemEntry:
+        if self.pending.items.get(item.code) or self._exists(t.items, t.items.c.code == item.code):
+            raise LedgerError(
+                Code.item_exists, f"物资编码 {item.code} 已存在 (item exists)", "code"
+            )
+        item_id = self.connection.execute(
+            insert(t.items).returning(t.items.c.id),
+            {
+                "code": item.code,
+                "name": item.name,
+                "kind": item.kind.value,
+                "category": item.category,
+                "base_unit": item.base_unit,
+                "expiry_tracked": item.expiry_tracked,
+            },
+        ).scalar_one()
+        if item.packs:
+            self.connection.execute(
+                insert(t.item_packs),
+                [
+                    {"item_id": item_id, "position": i, "name": p.name, "base_units": p.base_units}
+                    for i, p in enumerate(item.packs)
+                ],
+            )
+        entry = ItemEntry(item_id, item)
+        self.pending.add_item(entry)
+        return entry
+
+    def location(self, code: str, field: str = "location_code") -> LocationEntry:
+        entry = self.pending.locations.get(code) or self.catalog.locations.get(code)
+        if entry is None:
+            entry = self._load_location(t.locations.c.code == code)
+        if entry is None:
+            raise LedgerError(
+                Code.unknown_location, f"没有编码为 {code!r} 的库点 (unknown location)", field
+            )
+        return entry
+
+    def location_by_id(self, location_id: int) -> LocationEntry:
+        entry = self.pending.locations_by_id.get(location_id) or self.catalog.locations_by_id.get(
+            location_id
+        )
+        if entry is None:
+            entry = self._load_location(t.locations.c.id == location_id)
+        require(entry is not None, f"location id {location_id} referenced but missing")
+        return entry
+
+    def _load_location(self, condition) -> LocationEntry | None:
+        parent = t.locations.alias("parent")
+        row = self.connection.execute(
+            select(t.locations, parent.c.code.label("parent_code"))
+            .outerjoin(parent, parent.c.id == t.locations.c.parent_id)
+            .where(condition)
+        ).one_or_none()
+        if row is None:
+            return None
+        location = Location(row.code, row.name, LocationLevel(row.level), row.parent_code)
+        entry = LocationEntry(row.id, location, row.physical, row.path)
+        self.catalog.add_location(entry)
+        return entry
+
+    def add_location(self, location: Location) -> LocationEntry:
+        if self.pending.locations.get(location.code) or self._exists(
+            t.locations, t.locations.c.code == location.code
+        ):
+            raise LedgerError(
+                Code.location_exists, f"库点编码 {location.code} 已存在 (location exists)", "code"
+            )
+        parent_id = None
+        path = f"/{location.code}/"
+        if location.parent_code is not None:
+            parent = self.location(location.parent_code, "parent_code")
+            if not parent.physical:
+                raise LedgerError(
+                    Code.location_must_be_physical, "上级库点不能是虚拟库点", "parent_code"
+                )
+            parent_id = parent.id
+            path = f"{parent.path}{location.code}/"
+        physical = location.level is not LocationLevel.virtual
+        location_id = self.connection.execute(
+            insert(t.locations).returning(t.locations.c.id),
+            {
+                "code": location.code,
+                "name": location.name,
+                "level": location.level.value,
+                "physical": physical,
+                "parent_id": parent_id,
+                "path": path,
+            },
+        ).scalar_one()
+        entry = LocationEntry(location_id, location, physical, path)
+        self.pending.add_location(entry)
+        return entry
+
+    def batch(self, item: ItemEntry, number: str, field: str = "batch_number") -> BatchEntry:
+        key = (item.id, number)
+        entry = self.pending.batches.get(key) or self.catalog.batches.get(key)
+        if entry is None:
+            entry = self._load_batch(
+                and_(t.batches.c.item_id == item.id, t.batches.c.number == number)
+            )
+        if entry is None:
+            raise LedgerError(
+                Code.unknown_batch,
+                f"{item.item.name} 没有批次 {number!r} (unknown batch)",
+                field,
+            )
+        return entry
+
+    def batch_by_id(self, batch_id: int) -> BatchEntry:
+        entry = self.pending.batches_by_id.get(batch_id) or self.catalog.batches_by_id.get(batch_id)
+        if entry is None:
+            entry = self._load_batch(t.batches.c.id == batch_id)
+        require(entry is not None, f"batch id {batch_id} referenced but missing")
+        return entry
+
+    def find_batch(self, item: ItemEntry, number: str) -> BatchEntry | None:
+        try:
+            return self.batch(item, number)
+        except LedgerError:
+            return None
+
+    def _load_batch(self, condition) -> BatchEntry | None:
+        row = self.connection.execute(
+            select(t.batches, t.items.c.code.label("item_code"))
+            .join(t.items, t.items.c.id == t.batches.c.item_id)
+            .where(condition)
+        ).one_or_none()
+        if row is None:
+            return None
+        entry = BatchEntry(
+            row.id, row.item_id, Batch(row.item_code, row.number, row.produced_on, row.expires_on)
+        )
+        self.catalog.add_batch(entry)
+        return entry
+
+    def add_batch(self, item: ItemEntry, batch: Batch) -> BatchEntry:
+        batch_id = self.connection.execute(
+            insert(t.batches).returning(t.batches.c.id),
+            {
+                "item_id": item.id,
+                "number": batch.number,
+                "produced_on": batch.produced_on,
+                "expires_on": batch.expires_on,
+            },
+        ).scalar_one()
+        entry = BatchEntry(batch_id, item.id, batch)
+        self.pending.add_batch(entry)
+        return entry
+
+    def _exists(self, table, condition) -> bool:
+        return (
+            self.connection.execute(select(1).select_from(table).where(condition)).first()
+            is not None
+        )
+
+    def commit_catalog(self) -> None:
+        """After commit: what this transaction created is committed reference data."""
+        for entry in self.pending.items.values():
+            self.catalog.add_item(entry)
+        for entry in self.pending.locations.values():
+            self.catalog.add_location(entry)
+        for entry in self.pending.batches.values():
+            self.catalog.add_batch(entry)
+
+    def describe(self, key: AccountKey) -> str:
+        location = self.location_by_id(key.location_id).location
+        item = self.item_by_id(key.item_id).item
+        batch = self.batch_by_id(key.batch_id).batch
+        return f"{location.name}·{item.name}·批次{batch.number}"
+
+    # ---- account states -------------------------------------------------------------------
+
+    def lock_states(self, keys: Iterable[AccountKey]) -> dict[AccountKey, AccountState]:
+        """Load (and on PostgreSQL lock, in key order) the states of `keys` not yet loaded."""
+        missing = sorted(key for key in set(keys) if key not in self.states)
+        b = t.balances.c
+        for start in range(0, len(missing), LOCK_CHUNK):
+            chunk = missing[start : start + LOCK_CHUNK]
+            query = (
+                select(
+                    b.location_id, b.item_id, b.batch_id, b.on_hand, b.reserved, b.last_occurred_on
+                )
+                .where(tuple_(b.location_id, b.item_id, b.batch_id).in_([tuple(k) for k in chunk]))
+                .order_by(b.location_id, b.item_id, b.batch_id)
+            )
+            if self.for_update:
+                query = query.with_for_update()
+            found = {
+                AccountKey(row[0], row[1], row[2]): AccountState(row[3], row[4], row[5])
+                for row in self.connection.execute(query)
+            }
+            for key in chunk:
+                self.states[key] = found.get(key) or AccountState(is_new=True)
+        return self.states
+
+    def apply(self, legs: Sequence[Leg], occurred_on: dt.date) -> list[int]:
+        self.lock_states(leg.key for leg in legs)
+        balances_after = apply_legs(legs, self.states, occurred_on, self.describe)
+        self.dirty.update(leg.key for leg in legs)
+        return balances_after
+
+    def change_reserved(self, key: AccountKey, change: int) -> None:
+        """Reserve (+) or release (−) on an account already locked."""
+        state = self.lock_states([key])[key]
+        require(0 <= state.reserved + change <= state.on_hand, f"reserve out of range on {key}")
+        state.reserved += change
+        self.dirty.add(key)
+
+    # ---- numbering and the chain ----------------------------------------------------------
+
+    def next_number(self, kind: TransactionKind, year: int) -> str:
+        prefix = VOUCHER_PREFIX[kind]
+        counter = self.counters.get((prefix, year))
+        if counter is None:
+            c = t.voucher_counters.c
+            query = select(c.last).where(c.prefix == prefix, c.year == year)
+            if self.for_update:
+                query = query.with_for_update()
+            last = self.connection.execute(query).scalar_one_or_none()
+            counter = self.counters[(prefix, year)] = [last or 0, last is not None]
+        counter[0] += 1
+        self.counters_dirty.add((prefix, year))
+        return f"{prefix}-{year}-{counter[0]:06d}"
+
+    def chain_head(self) -> list:
+        if self.head is None:
+            query = select(t.chain_head.c.sequence, t.chain_head.c.hash).where(
+                t.chain_head.c.id == 1
+            )
+            if self.for_update:
+                query = query.with_for_update()
+            row = self.connection.execute(query).one()
+            self.head = [row.sequence, row.hash]
+        return self.head
+
+    # ---- posting --------------------------------------------------------------------------
+
+    def post(
+        self,
+        kind: TransactionKind,
+        occurred_on: dt.date,
+        location: LocationEntry,
+        legs: Sequence[Leg],
+        counterparty: LocationEntry | None = None,
+        reverses: Transaction | None = None,
+        shipment: Transaction | None = None,
+        reason: str | None = None,
+        memo: str = "",
+    ) -> Transaction:
+        """Check and apply `legs`, number and chain the transaction, and buffer its rows."""
+        balances_after = self.apply(legs, occurred_on)
+        number = self.next_number(kind, occurred_on.year)
+        head = self.chain_head()
+        sequence = head[0] + 1
+        postings = tuple(
+            Posting(
+                self.location_by_id(leg.key.location_id).location.code,
+                self.item_by_id(leg.key.item_id).item.code,
+                self.batch_by_id(leg.key.batch_id).batch.number,
+                leg.quantity,
+                balance,
+            )
+            for leg, balance in zip(legs, balances_after, strict=True)
+        )
+        counterparty_code = counterparty.location.code if counterparty else None
+        reverses_sequence = reverses.sequence if reverses else None
+        shipment_sequence = shipment.sequence if shipment else None
+        encoding = canonical_encoding(
+            sequence,
+            number,
+            kind.value,
+            occurred_on,
+            location.location.code,
+            counterparty_code,
+            reverses_sequence,
+            shipment_sequence,
+            reason,
+            memo,
+            ((p.location_code, p.item_code, p.batch_number, p.quantity) for p in postings),
+        )
+        digest = chain_hash(head[1], encoding)
+        self.transaction_rows.append(
+            {
+                "id": sequence,
+                "number": number,
+                "kind": kind.value,
+                "occurred_on": occurred_on,
+                "recorded_at": self.recorded_at,
+                "location_id": location.id,
+                "counterparty_id": counterparty.id if counterparty else None,
+                "reverses_id": reverses_sequence,
+                "shipment_id": shipment_sequence,
+                "reason": reason,
+                "memo": memo,
+                "previous_hash": head[1],
+                "hash": digest,
+            }
+        )
+        for leg, balance in zip(legs, balances_after, strict=True):
+            self.posting_rows.append(
+                {
+                    "transaction_id": sequence,
+                    "location_id": leg.key.location_id,
+                    "item_id": leg.key.item_id,
+                    "batch_id": leg.key.batch_id,
+                    "quantity": leg.quantity,
+                    "balance_after": balance,
+                    "occurred_on": occurred_on,
+                }
+            )
+        transaction = Transaction(
+            sequence=sequence,
+            number=number,
+            kind=kind,
+            occurred_on=occurred_on,
+            location_code=location.location.code,
+            postings=postings,
+            counterparty_code=counterparty_code,
+            reverses_sequence=reverses_sequence,
+            shipment_sequence=shipment_sequence,
+            reason=reason,
+            memo=memo,
+            previous_hash=head[1],
+            hash=digest,
+        )
+        head[0], head[1] = sequence, digest
+        self.head_dirty = True
+        return transaction
+
+    # ---- reading transactions -------------------------------------------------------------
+
+    def transaction_by_number(self, number: str, lock: bool = False) -> Transaction:
+        row_id = self.connection.execute(
+            select(t.transactions.c.id).where(t.transactions.c.number == number)
+        ).scalar_one_or_none()
+        if row_id is None:
+            buffered = next((r for r in self.transaction_rows if r["number"] == number), None)
+            if buffered is None:
+                raise LedgerError(
+                    Code.unknown_transaction, f"没有单据 {number!r} (unknown transaction)", "number"
+                )
+            return self.transaction(buffered["id"])
+        return self.transaction(row_id, lock=lock)
+
+    def transaction(self, sequence: int, lock: bool = False) -> Transaction:
+        """A stored (or buffered, not yet flushed) transaction with its postings."""
+        self.flush()
+        tx = t.transactions.c
+        query = select(t.transactions).where(tx.id == sequence)
+        if lock and self.for_update:
+            query = query.with_for_update()
+        row = self.connection.execute(query).one_or_none()
+        if row is None:
+            raise LedgerError(Code.unknown_transaction, f"没有序号 {sequence} 的单据", "sequence")
+        p = t.postings.c
+        posting_rows = self.connection.execute(
+            select(p.location_id, p.item_id, p.batch_id, p.quantity, p.balance_after)
+            .where(p.transaction_id == sequence)
+            .order_by(p.id)
+        ).all()
+        postings = tuple(
+            Posting(
+                self.location_by_id(r.location_id).location.code,
+                self.item_by_id(r.item_id).item.code,
+                self.batch_by_id(r.batch_id).batch.number,
+                r.quantity,
+                r.balance_after,
+            )
+            for r in posting_rows
+        )
+        return Transaction(
+            sequence=row.id,
+            number=row.number,
+            kind=TransactionKind(row.kind),
+            occurred_on=row.occurred_on,
+            location_code=self.location_by_id(row.location_id).location.code,
+            postings=postings,
+            counterparty_code=(
+                self.location_by_id(row.counterparty_id).location.code
+                if row.counterparty_id
+                else None
+            ),
+            reverses_sequence=row.reverses_id,
+            shipment_sequence=row.shipment_id,
+            reason=row.reason,
+            memo=row.memo,
+            previous_hash=row.previous_hash,
+            hash=row.hash,
+        )
+
+    def reversal_of(self, sequence: int) -> str | None:
+        """The number of the transaction that reversed `sequence`, if any."""
+        self.flush()
+        return self.connection.execute(
+            select(t.transactions.c.number).where(t.transactions.c.reverses_id == sequence)
+        ).scalar_one_or_none()
+
+    def active_confirmation(self, shipment_sequence: int) -> str | None:
+        """The number of the confirmation of a shipment that has not been reversed, if any."""
+        self.flush()
+        confirmation = t.transactions.alias("confirmation")
+        reversal = t.transactions.alias("reversal")
+        return self.connection.execute(
+            select(confirmation.c.number)
+            .outerjoin(reversal, reversal.c.reverses_id == confirmation.c.id)
+            .where(
+                confirmation.c.shipment_id == shipment_sequence,
+                confirmation.c.kind == TransactionKind.confirmation.value,
+                reversal.c.id.is_(None),
+            )
+        ).scalar_one_or_none()
+
+    # ---- reservations ---------------------------------------------------------------------
+
+    def open_reservations(self, reference: str, location_id: int | None = None) -> list[dict]:
+        self.flush()
+        r = t.reservations.c
+        query = select(r.id, r.location_id, r.item_id, r.batch_id, r.remaining).where(
+            r.reference == reference, r.status == "open"
+        )
+        if location_id is not None:
+            query = query.where(r.location_id == location_id)
+        return [row._asdict() for row in self.connection.execute(query.order_by(r.id))]
+
+    def reservation_exists(self, reference: str) -> bool:
+        self.flush()
+        return self._exists(t.reservations, t.reservations.c.reference == reference)
+
+    def add_reservation(self, reference: str, key: AccountKey, quantity: int) -> None:
+        self.change_reserved(key, quantity)
+        self.reservation_inserts.append(
+            {
+                "reference": reference,
+                "location_id": key.location_id,
+                "item_id": key.item_id,
+                "batch_id": key.batch_id,
+                "quantity": quantity,
+                "remaining": quantity,
+                "status": "open",
+                "created_at": self.recorded_at,
+            }
+        )
+
+    def reduce_reservation(self, reservation_id: int, remaining: int, released: bool) -> None:
+        status = "open" if remaining else ("released" if released else "consumed")
+        self.reservation_updates[reservation_id] = {
+            "r_id": reservation_id,
+            "remaining": remaining,
+            "status": status,
+        }
+
+    # ---- idempotency ----------------------------------------------------------------------
+
+    def idempotent(self, key: str, operation: str, digest: str):
+        """The stored result row for `key`, None if new; refuses a key reused for other content."""
+        i = t.idempotency_keys.c
+        row = self.connection.execute(
+            select(i.operation, i.request_digest, i.transaction_id, i.result).where(i.key == key)
+        ).one_or_none()
+        if row is None:
+            buffered = next((r for r in self.idempotency_rows if r["key"] == key), None)
+            if buffered is None:
+                return None
+            row = buffered
+            operation_found, digest_found = row["operation"], row["request_digest"]
+        else:
+            operation_found, digest_found = row.operation, row.request_digest
+        if (operation_found, digest_found) != (operation, digest):
+            raise LedgerError(
+                Code.idempotency_key_reused,
+                "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
+                "idempotency_key",
+            )
+        return row
+
+    def remember(
+        self, key: str, operation: str, digest: str, transaction_id: int | None, result: str
+    ) -> None:
+        self.idempotency_rows.append(
+            {
+                "key": key,
+                "operation": operation,
+                "request_digest": digest,
+                "transaction_id": transaction_id,
+                "result": result,
+                "created_at": self.recorded_at,
+            }
+        )
+
+    # ---- writing --------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything buffered, in foreign-key order."""
+        connection = self.connection
+        if self.transaction_rows:
+            connection.execute(insert(t.transactions), self.transaction_rows)
+            self.transaction_rows = []
+        if self.posting_rows:
+            connection.execute(insert(t.postings), self.posting_rows)
+            self.posting_rows = []
+        if self.dirty:
+            self._flush_balances()
+        if self.reservation_inserts:
+            connection.execute(insert(t.reservations), self.reservation_inserts)
+            self.reservation_inserts = []
+        if self.reservation_updates:
+            r = t.reservations.c
+            connection.execute(
+                update(t.reservations).where(r.id == bindparam("r_id")),
+                list(self.reservation_updates.values()),
+            )
+            self.reservation_updates = {}
+        self._flush_counters()
+        if self.head_dirty:
+            self.head_dirty = False
+            connection.execute(
+                update(t.chain_head).where(t.chain_head.c.id == 1),
+                {"sequence": self.head[0], "hash": self.head[1]},
+            )
+        if self.idempotency_rows:
+            connection.execute(insert(t.idempotency_keys), self.idempotency_rows)
+            self.idempotency_rows = []
+
+    def _flush_balances(self) -> None:
+        new_rows, changed_rows = [], []
+        for key in self.dirty:
+            state = self.states[key]
+            row = {
+                "k_location": key.location_id,
+                "k_item": key.item_id,
+                "k_batch": key.batch_id,
+                "on_hand": state.on_hand,
+                "reserved": state.reserved,
+                "last_occurred_on": state.last_on,
+            }
+            if state.is_new:
+                new_rows.append(row)
+                state.is_new = False
+            else:
+                changed_rows.append(row)
+        self.dirty = set()
+        b = t.balances.c
+        if new_rows:
+            self.connection.execute(
+                insert(t.balances).values(
+                    location_id=bindparam("k_location"),
+                    item_id=bindparam("k_item"),
+                    batch_id=bindparam("k_batch"),
+                ),
+                new_rows,
+            )
+        if changed_rows:
+            self.connection.execute(
+                update(t.balances).where(
+                    b.location_id == bindparam("k_location"),
+                    b.item_id == bindparam("k_item"),
+                    b.batch_id == bindparam("k_batch"),
+                ),
+                changed_rows,
+            )
+
+    def _flush_counters(self) -> None:
+        c = t.voucher_counters.c
+        for prefix, year in sorted(self.counters_dirty):
+            counter = self.counters[(prefix, year)]
+            last, stored = counter
+            if stored:
+                self.connection.execute(
+                    update(t.voucher_counters).where(c.prefix == prefix, c.year == year),
+                    {"last": last},
+                )
+            else:
+                self.connection.execute(
+                    insert(t.voucher_counters), {"prefix": prefix, "year": year, "last": last}
+                )
+                counter[1] = True
+        self.counters_dirty = set()

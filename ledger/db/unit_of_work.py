@@ -1,0 +1,100 @@
+"""The database behind the ledger: engine, reference-data catalog and units of work.
+
+A unit of work is one database transaction holding a `LedgerStore`. The caller commits;
+leaving the block without committing rolls everything back (nothing half-written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from ledger.db.engine import WRITE_OPTION, make_engine, upgrade
+from ledger.db.store import Catalog, LedgerStore
+from ledger.rules import retries_max
+
+T = TypeVar("T")
+
+# PostgreSQL: serialization_failure, deadlock_detected, unique_violation (a racing insert),
+# lock_not_available. A retried attempt sees the winner's rows and succeeds or refuses cleanly.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
+
+
+class UnitOfWork:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.connection: Connection | None = None
+        self.store: LedgerStore | None = None
+        self.committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        connection = self.database.engine.connect().execution_options(**{WRITE_OPTION: True})
+        connection.begin()
+        self.connection = connection
+        self.store = LedgerStore(connection, self.database.catalog)
+        return self
+
+    def commit(self) -> None:
+        assert self.connection is not None and self.store is not None
+        self.store.flush()
+        self.connection.commit()
+        self.store.commit_catalog()
+        self.committed = True
+
+    def __exit__(self, *exc_info) -> None:
+        assert self.connection is not None
+        try:
+            if not self.committed:
+                self.connection.rollback()
+        finally:
+            self.connection.close()
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return isinstance(error, OperationalError) and "database is locked" in message
+
+
+class Database:
+    """One ledger database: its engine and the cache of its committed reference data."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.catalog = Catalog()
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options) -> Database:
+        return cls(make_engine(url, **engine_options))
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def write(self, work: Callable[[LedgerStore], T]) -> T:
+        """Run `work` in one write transaction and commit; retry conflicts a bounded number of
+        times. A LedgerError from `work` rolls back and propagates at once."""
+        for attempt in range(retries_max):
+            try:
+                with self.unit_of_work() as uow:
+                    result = work(uow.store)
+                    uow.commit()
+                    return result
+            except (IntegrityError, OperationalError, DBAPIError) as error:
+                if attempt + 1 >= retries_max or not is_retryable(error):
+                    raise
+        raise AssertionError("unreachable")
+
+    def read(self) -> Connection:
+        """A connection for reads (the caller closes it: `with database.read() as c:`)."""
+        return self.engine.connect()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

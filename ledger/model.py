@@ -1,0 +1,246 @@
+"""Domain records of the stock ledger: small immutable types, no I/O.
+
+Quantities are always integers in the item's base unit (张, 本, 只 …). Packs and sets are
+converted at the edge, never stored as fractions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import NamedTuple
+
+import msgspec
+
+
+class ItemKind(StrEnum):
+    """The two kinds of goods the office hands out."""
+
+    printed = "printed"  # 宣传品: 年画, 挂图, 叠页 … a print run is the batch, no expiry
+    contraceptive = "contraceptive"  # 计生药具: manufacturer 批号 and 有效期至
+
+
+class LocationLevel(StrEnum):
+    """Where a location sits: a node of the administrative tree, or a virtual location."""
+
+    city = "city"  # 市
+    county = "county"  # 区(市)县
+    township = "township"  # 乡镇/街道
+    village = "village"  # 村/社区
+    virtual = "virtual"
+
+
+class VirtualLocation(StrEnum):
+    """The virtual locations that make every movement two-sided. Their balances may be negative."""
+
+    supplier = "supplier"  # printer, manufacturer or the province's allocation
+    in_transit = "in-transit"  # issued, not yet confirmed by the receiver
+    distributed = "distributed"  # handed to the public
+    scrapped = "scrapped"  # written off
+    adjustment = "adjustment"  # stocktake gains and losses, transit shortages
+
+
+VIRTUAL_LOCATION_NAMES: dict[VirtualLocation, str] = {
+    VirtualLocation.supplier: "供货方",
+    VirtualLocation.in_transit: "在途",
+    VirtualLocation.distributed: "已发放",
+    VirtualLocation.scrapped: "报损",
+    VirtualLocation.adjustment: "盘点调整",
+}
+
+
+class TransactionKind(StrEnum):
+    """Every kind of movement. The value is the code; `VOUCHER_PREFIX` gives the number prefix."""
+
+    receipt = "receipt"  # 入库: supplier → warehouse
+    issue = "issue"  # 出库: warehouse → in-transit, addressed to a location below it
+    transfer = "transfer"  # 调拨: like an issue, addressed to a location outside its subtree
+    confirmation = "confirmation"  # 签收: in-transit → receiver (shortage → adjustment)
+    distribution = "distribution"  # 发放: location → distributed
+    return_ = "return"  # 退回: location → its parent
+    write_off = "write_off"  # 报损: location → scrapped, with a reason
+    stocktake = "stocktake"  # 盘点: gains and losses against adjustment
+    reversal = "reversal"  # 红冲: the mirror of an earlier transaction
+
+
+VOUCHER_PREFIX: dict[TransactionKind, str] = {
+    TransactionKind.receipt: "RK",
+    TransactionKind.issue: "CK",
+    TransactionKind.transfer: "DB",
+    TransactionKind.confirmation: "QS",
+    TransactionKind.distribution: "FF",
+    TransactionKind.return_: "TH",
+    TransactionKind.write_off: "BS",
+    TransactionKind.stocktake: "PD",
+    TransactionKind.reversal: "HC",
+}
+
+KIND_NAMES: dict[TransactionKind, str] = {
+    TransactionKind.receipt: "入库",
+    TransactionKind.issue: "出库",
+    TransactionKind.transfer: "调拨",
+    TransactionKind.confirmation: "签收",
+    TransactionKind.distribution: "发放",
+    TransactionKind.return_: "退回",
+    TransactionKind.write_off: "报损",
+    TransactionKind.stocktake: "盘点",
+    TransactionKind.reversal: "红冲",
+}
+
+# Kinds that hand stock onward or out to the public: an expired batch may not take part.
+KINDS_REFUSING_EXPIRED: frozenset[TransactionKind] = frozenset(
+    {TransactionKind.issue, TransactionKind.transfer, TransactionKind.distribution}
+)
+
+
+class WriteOffReason(StrEnum):
+    """Why stock was written off (报损原因)."""
+
+    expired = "expired"  # 过期
+    damaged = "damaged"  # 破损/霉变
+    recalled = "recalled"  # 召回
+    lost = "lost"  # 丢失
+    other = "other"  # 其他 (memo required)
+
+
+class Pack(msgspec.Struct, frozen=True):
+    """A named pack of an item.
+
+    name: the pack's unit, e.g. 套, 捆, 盒, 箱.
+    base_units: how many base units one pack holds (挂图 1套 = 4张).
+    """
+
+    name: str
+    base_units: int
+
+
+class Item(msgspec.Struct, frozen=True):
+    """An item (物资/品种).
+
+    code: short stable identifier, e.g. NH2014 (ASCII, used on labels).
+    name: Chinese name, e.g. 2014年慰问独生子女家庭户单张年画.
+    kind: printed matter or contraceptive.
+    category: 年画, 挂图, 叠页, 历书, 壁报, 文摘, 避孕套, 口服避孕药 …
+    base_unit: the unit quantities are counted in (张, 本, 册, 份, 套, 只, 盒, 板, 支, 个).
+    packs: the named packs that convert to base units; the first is the shipping pack.
+    expiry_tracked: batches carry an expiry date and are picked first-expiry-first-out.
+    """
+
+    code: str
+    name: str
+    kind: ItemKind
+    category: str
+    base_unit: str
+    packs: tuple[Pack, ...] = ()
+    expiry_tracked: bool = False
+
+    def pack(self, name: str) -> Pack | None:
+        """The pack of this item called `name`, or None."""
+        return next((pack for pack in self.packs if pack.name == name), None)
+
+    @property
+    def shipping_pack_base_units(self) -> int:
+        """Base units in the first (shipping) pack, 1 when the item has no packs."""
+        return self.packs[0].base_units if self.packs else 1
+
+
+class Batch(msgspec.Struct, frozen=True):
+    """A batch of an item: a print run (印次) or a manufacturer's 批号.
+
+    item_code: the item this batch belongs to.
+    number: the print run or batch number, unique per item.
+    produced_on: print date or manufacture date, if known.
+    expires_on: expiry date (有效期至); required for expiry-tracked items, None otherwise.
+    """
+
+    item_code: str
+    number: str
+    produced_on: dt.date | None = None
+    expires_on: dt.date | None = None
+
+    def is_expired(self, on: dt.date) -> bool:
+        """Whether the batch is past its expiry on `on` (usable through its expiry day)."""
+        return self.expires_on is not None and on > self.expires_on
+
+
+class Location(msgspec.Struct, frozen=True):
+    """A location: a node of 市 → 区(市)县 → 乡镇/街道 → 村/社区, or a virtual location.
+
+    code: stable identifier (an administrative code such as 510121 or a virtual name).
+    name: Chinese name, e.g. 金堂县, 赵家镇, 平水村.
+    level: the level in the tree, or `virtual`.
+    parent_code: the parent node's code; None for the city and for virtual locations.
+    """
+
+    code: str
+    name: str
+    level: LocationLevel
+    parent_code: str | None = None
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.level is LocationLevel.virtual
+
+
+class AccountKey(NamedTuple):
+    """An account: the stock of one batch of one item at one location, by storage ids."""
+
+    location_id: int
+    item_id: int
+    batch_id: int
+
+
+class Line(msgspec.Struct, frozen=True):
+    """One line of a movement command: a quantity of one batch of one item.
+
+    quantity: positive, in base units (packs are converted before a Line is made).
+    """
+
+    item_code: str
+    batch_number: str
+    quantity: int
+
+
+class Posting(msgspec.Struct, frozen=True):
+    """One side of a movement: a signed quantity on one account.
+
+    balance_after: the account's on-hand balance right after this posting.
+    """
+
+    location_code: str
+    item_code: str
+    batch_number: str
+    quantity: int
+    balance_after: int = 0
+
+
+class Transaction(msgspec.Struct, frozen=True):
+    """A voucher (单据): a numbered, dated, hash-chained set of postings that sum to zero.
+
+    sequence: position in the hash chain, gapless from 1.
+    number: voucher number, e.g. RK-2026-000123, gapless per kind and year.
+    kind: the movement kind.
+    occurred_on: the business date of the movement.
+    location_code: the physical location the voucher belongs to (the issuing or receiving side).
+    counterparty_code: the other physical location, when there is one (issue destination …).
+    reverses_sequence: for a reversal, the transaction it cancels.
+    shipment_sequence: for a confirmation, the issue or transfer it confirms.
+    reason: write-off reason or stocktake reason.
+    memo: 摘要, free text.
+    postings: at least two, summing to zero per (item, batch).
+    previous_hash / hash: the chain; hash = sha256(previous_hash ‖ canonical encoding).
+    """
+
+    sequence: int
+    number: str
+    kind: TransactionKind
+    occurred_on: dt.date
+    location_code: str
+    postings: tuple[Posting, ...]
+    counterparty_code: str | None = None
+    reverses_sequence: int | None = None
+    shipment_sequence: int | None = None
+    reason: str | None = None
+    memo: str = ""
+    previous_hash: str = ""
+    hash: str = ""

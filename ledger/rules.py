@@ -1,0 +1,110 @@
+"""Rejections and limits: the closed set of reasons the ledger refuses a command.
+
+A rejection is the user's mistake or a rule of the office; it carries a stable `code` that the
+API returns as-is, a message a clerk can act on (in Chinese, with the English code beside it) and
+the offending field where there is one. A broken *invariant* is different: it is a bug, raised as
+`InvariantBroken`, and stops the operation loudly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Rejection codes. Never renamed: clients match on them."""
+
+    unknown_item = "unknown_item"
+    unknown_batch = "unknown_batch"
+    unknown_location = "unknown_location"
+    unknown_pack = "unknown_pack"
+    unknown_transaction = "unknown_transaction"
+    unknown_reservation = "unknown_reservation"
+    item_exists = "item_exists"
+    location_exists = "location_exists"
+    invalid_field = "invalid_field"
+    quantity_must_be_positive = "quantity_must_be_positive"
+    quantity_not_whole_packs = "quantity_not_whole_packs"
+    locations_must_be_different = "locations_must_be_different"
+    location_must_be_physical = "location_must_be_physical"
+    location_has_no_parent = "location_has_no_parent"
+    exceeds_on_hand = "exceeds_on_hand"
+    exceeds_available = "exceeds_available"
+    exceeds_reserved = "exceeds_reserved"
+    batch_expired = "batch_expired"
+    batch_expiry_required = "batch_expiry_required"
+    batch_conflict = "batch_conflict"
+    date_in_future = "date_in_future"
+    date_before_last_movement = "date_before_last_movement"
+    reversal_already_exists = "reversal_already_exists"
+    reversal_of_reversal = "reversal_of_reversal"
+    not_a_shipment = "not_a_shipment"
+    shipment_already_confirmed = "shipment_already_confirmed"
+    received_exceeds_shipped = "received_exceeds_shipped"
+    line_not_in_shipment = "line_not_in_shipment"
+    reason_required = "reason_required"
+    reservation_exists = "reservation_exists"
+    idempotency_key_reused = "idempotency_key_reused"
+    too_many_lines = "too_many_lines"
+    duplicate_line = "duplicate_line"
+    weights_invalid = "weights_invalid"
+
+
+class LedgerError(Exception):
+    """A refused command: a stable code, a clerk-readable message, and the offending field."""
+
+    def __init__(self, code: Code, message: str, field: str | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class InvariantBroken(Exception):
+    """A ledger invariant failed while writing: a bug. The database transaction is rolled back."""
+
+
+def require(condition: bool, message: str) -> None:
+    """Check an invariant; unlike `assert` this is never compiled away."""
+    if not condition:
+        raise InvariantBroken(message)
+
+
+# Limits (TigerBeetle style: a bound on everything, qualifier last).
+lines_per_transaction_max = 200
+postings_per_transaction_max = 2 * lines_per_transaction_max + 2
+transactions_per_batch_max = 10_000
+quantity_per_line_max = 2_000_000_000  # fits a 32-bit signed integer with room to sum
+memo_length_max = 500
+code_length_max = 40
+name_length_max = 200
+idempotency_key_length_max = 200
+retries_max = 8
+
+
+def check_quantity(quantity: int, field: str = "quantity") -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise LedgerError(
+            Code.invalid_field, f"数量必须是整数 (quantity must be an integer): {quantity!r}", field
+        )
+    if quantity <= 0:
+        raise LedgerError(
+            Code.quantity_must_be_positive,
+            f"数量必须大于零 (quantity must be positive): {quantity}",
+            field,
+        )
+    if quantity > quantity_per_line_max:
+        raise LedgerError(
+            Code.invalid_field,
+            f"数量过大 (quantity above {quantity_per_line_max}): {quantity}",
+            field,
+        )
+
+
+def check_text(value: str, field: str, length_max: int, required: bool = True) -> None:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise LedgerError(Code.invalid_field, f"{field} 不能为空 (required)", field)
+    if len(value) > length_max:
+        raise LedgerError(
+            Code.invalid_field, f"{field} 过长 (at most {length_max} characters)", field
+        )

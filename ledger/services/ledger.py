@@ -1,0 +1,799 @@
+"""Use cases: every movement kind, reservations and reference data, on a unit of work.
+
+`Ledger` is the one entry point the HTTP API, the CLI, the demo loader and the benchmarks call.
+Each command runs in its own database transaction (or, with `execute_many`, many commands in
+one), is retried on write conflicts, and honours its idempotency key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+
+from ledger import commands as c
+from ledger.db import tables as t
+from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
+from ledger.db.unit_of_work import Database
+from ledger.model import (
+    AccountKey,
+    Batch,
+    Item,
+    Location,
+    LocationLevel,
+    Transaction,
+    TransactionKind,
+    VirtualLocation,
+    WriteOffReason,
+)
+from ledger.picking import Candidate, is_usable, pick_batches
+from ledger.posting import Leg, Move, legs_of_moves, mirror_legs
+from ledger.rules import (
+    Code,
+    LedgerError,
+    check_quantity,
+    check_text,
+    code_length_max,
+    idempotency_key_length_max,
+    lines_per_transaction_max,
+    memo_length_max,
+    name_length_max,
+    transactions_per_batch_max,
+)
+
+SHIPMENT_KINDS = frozenset({TransactionKind.issue, TransactionKind.transfer})
+CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+class Reservation(msgspec.Struct, frozen=True):
+    """What a Reserve command reserved: per batch, FEFO."""
+
+    reference: str
+    location_code: str
+    item_code: str
+    lines: tuple[tuple[str, int], ...]  # (batch number, base units)
+
+
+class Released(msgspec.Struct, frozen=True):
+    reference: str
+    quantity: int  # base units released in all
+
+
+# ---- small checks shared by the handlers ------------------------------------------------------
+
+
+def business_date(occurred_on: dt.date | None, today: dt.date) -> dt.date:
+    if occurred_on is None:
+        return today
+    if occurred_on > today:
+        raise LedgerError(
+            Code.date_in_future,
+            f"业务日期 {occurred_on} 晚于今天 {today} (date in the future)",
+            "occurred_on",
+        )
+    return occurred_on
+
+
+def base_units(item: Item, quantity: int, unit: str | None, field: str) -> int:
+    """Convert a quantity in `unit` (a pack name, or the base unit) to base units."""
+    check_quantity(quantity, field)
+    if unit is None or unit == item.base_unit:
+        return quantity
+    pack = item.pack(unit)
+    if pack is None:
+        known = "、".join([item.base_unit, *(p.name for p in item.packs)])
+        raise LedgerError(
+            Code.unknown_pack,
+            f"{item.name} 没有计量单位 {unit!r}，可用: {known} (unknown unit)",
+            field,
+        )
+    return quantity * pack.base_units
+
+
+def check_lines(lines: Sequence[Any]) -> None:
+    if not lines:
+        raise LedgerError(Code.invalid_field, "至少需要一行 (at least one line)", "lines")
+    if len(lines) > lines_per_transaction_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"一张单据最多 {lines_per_transaction_max} 行 (at most {lines_per_transaction_max} lines)",
+            "lines",
+        )
+
+
+def check_memo(memo: str) -> None:
+    check_text(memo, "memo", memo_length_max, required=False)
+
+
+def check_code(code: str, field: str) -> None:
+    check_text(code, field, code_length_max)
+    if not set(code) <= CODE_CHARACTERS:
+        raise LedgerError(
+            Code.invalid_field,
+            f"{field} 只能用英文字母、数字和 - _ . (code must be ASCII letters, digits, - _ .): {code!r}",
+            field,
+        )
+
+
+def physical(entry: LocationEntry, field: str) -> LocationEntry:
+    if not entry.physical:
+        raise LedgerError(
+            Code.location_must_be_physical,
+            f"{entry.location.name} 是虚拟库点，不能在此使用 (must be a physical location)",
+            field,
+        )
+    return entry
+
+
+def refuse_expired(batch: BatchEntry, item: ItemEntry, on: dt.date, field: str) -> None:
+    if batch.batch.is_expired(on):
+        raise LedgerError(
+            Code.batch_expired,
+            f"{item.item.name} 批号 {batch.batch.number} 已于 {batch.batch.expires_on} 过期，"
+            f"不能出库或发放 (batch expired)",
+            field,
+        )
+
+
+# ---- resolving lines to batches -----------------------------------------------------------
+
+
+def _candidates(
+    store: LedgerStore, location: LocationEntry, item: ItemEntry, reserved_for_us: dict[int, int]
+) -> list[tuple[BatchEntry, Candidate]]:
+    b = t.balances.c
+    batch_ids = (
+        store.connection.execute(
+            select(b.batch_id).where(
+                b.location_id == location.id, b.item_id == item.id, b.on_hand > 0
+            )
+        )
+        .scalars()
+        .all()
+    )
+    keys = [AccountKey(location.id, item.id, batch_id) for batch_id in batch_ids]
+    states = store.lock_states(keys)
+    result = []
+    for key in keys:
+        state = states[key]
+        batch = store.batch_by_id(key.batch_id)
+        available = state.available + reserved_for_us.get(key.batch_id, 0)
+        result.append(
+            (
+                batch,
+                Candidate(
+                    batch.batch.number, available, batch.batch.expires_on, batch.batch.produced_on
+                ),
+            )
+        )
+    return result
+
+
+def resolve_lines(
+    store: LedgerStore,
+    location: LocationEntry,
+    lines: Sequence[c.LineSpec],
+    on: dt.date,
+    refuse_expired_batches: bool,
+    reserved: dict[tuple[int, int], int] | None = None,
+) -> list[tuple[ItemEntry, BatchEntry, int]]:
+    """Each line as (item, batch, base units): named batches as given, the rest picked FEFO
+    (batches reserved for this movement first)."""
+    check_lines(lines)
+    reserved = reserved or {}
+    resolved: list[tuple[ItemEntry, BatchEntry, int]] = []
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        item = store.item(line.item_code, f"{field}.item_code")
+        quantity = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
+        if line.batch_number is not None:
+            batch = store.batch(item, line.batch_number, f"{field}.batch_number")
+            if refuse_expired_batches:
+                refuse_expired(batch, item, on, f"{field}.batch_number")
+            resolved.append((item, batch, quantity))
+            continue
+        ours = {
+            batch_id: qty for (item_id, batch_id), qty in reserved.items() if item_id == item.id
+        }
+        candidates = _candidates(store, location, item, ours)
+        by_number = {candidate.batch_number: batch for batch, candidate in candidates}
+        taken = {(i.id, b.id): q for i, b, q in resolved}
+        adjusted = [
+            candidate._replace(available=candidate.available - taken.get((item.id, batch.id), 0))
+            for batch, candidate in candidates
+        ]
+        reserved_first = [cand for cand in adjusted if by_number[cand.batch_number].id in ours]
+        others = [cand for cand in adjusted if by_number[cand.batch_number].id not in ours]
+        picks = _pick_preferring(
+            reserved_first, others, quantity, on, not refuse_expired_batches, item, field
+        )
+        resolved.extend((item, by_number[number], qty) for number, qty in picks)
+    return resolved
+
+
+def _pick_preferring(
+    preferred: list[Candidate],
+    others: list[Candidate],
+    quantity: int,
+    on: dt.date,
+    include_expired: bool,
+    item: ItemEntry,
+    field: str,
+) -> list[tuple[str, int]]:
+    """FEFO over the preferred (reserved) batches first, then over the others."""
+    preferred_total = sum(
+        cand.available for cand in preferred if is_usable(cand, on, include_expired)
+    )
+    first = min(quantity, preferred_total)
+    try:
+        picks = pick_batches(preferred, first, on, include_expired) if first else []
+        rest = quantity - first
+        picks += pick_batches(others, rest, on, include_expired) if rest else []
+    except LedgerError as error:
+        raise LedgerError(
+            error.code, f"{item.item.name}: {error.message}", f"{field}.quantity"
+        ) from None
+    return [(pick.batch_number, pick.quantity) for pick in picks]
+
+
+def moves_between(
+    source: LocationEntry,
+    destination: LocationEntry,
+    lines: Iterable[tuple[ItemEntry, BatchEntry, int]],
+    consumed: dict[tuple[int, int], int] | None = None,
+) -> list[Leg]:
+    consumed = consumed or {}
+    seen: set[tuple[int, int]] = set()
+    moves = []
+    for item, batch, quantity in lines:
+        pair = (item.id, batch.id)
+        if pair in seen:
+            raise LedgerError(
+                Code.duplicate_line,
+                f"{item.item.name} 批次 {batch.batch.number} 在单据中出现两次 (duplicate line)",
+                "lines",
+            )
+        seen.add(pair)
+        moves.append(
+            Move(
+                source.id,
+                source.physical,
+                destination.id,
+                destination.physical,
+                item.id,
+                batch.id,
+                quantity,
+                min(quantity, consumed.get(pair, 0)),
+            )
+        )
+    return legs_of_moves(moves)
+
+
+def _merge_picks(
+    lines: list[tuple[ItemEntry, BatchEntry, int]],
+) -> list[tuple[ItemEntry, BatchEntry, int]]:
+    """Lines for the same batch (a named line and a FEFO pick of it) become one."""
+    merged: dict[tuple[int, int], list] = {}
+    for item, batch, quantity in lines:
+        entry = merged.setdefault((item.id, batch.id), [item, batch, 0])
+        entry[2] += quantity
+    return [tuple(entry) for entry in merged.values()]  # type: ignore[misc]
+
+
+# ---- the handlers -----------------------------------------------------------------------------
+
+
+def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
+    item = command.item
+    check_code(item.code, "code")
+    check_text(item.name, "name", name_length_max)
+    check_text(item.category, "category", name_length_max)
+    check_text(item.base_unit, "base_unit", 10)
+    names = [pack.name for pack in item.packs]
+    if len(set(names)) != len(names) or item.base_unit in names:
+        raise LedgerError(Code.invalid_field, "包装名称重复 (pack names must be unique)", "packs")
+    for pack in item.packs:
+        check_text(pack.name, "packs.name", 10)
+        check_quantity(pack.base_units, "packs.base_units")
+    store.add_item(item)
+    return item
+
+
+def add_location(store: LedgerStore, command: c.AddLocation, today: dt.date) -> Location:
+    location = command.location
+    check_code(location.code, "code")
+    check_text(location.name, "name", name_length_max)
+    if location.level is LocationLevel.virtual:
+        raise LedgerError(
+            Code.invalid_field, "虚拟库点是固定的，不能新增 (virtual locations are fixed)", "level"
+        )
+    if location.level is not LocationLevel.city and location.parent_code is None:
+        raise LedgerError(
+            Code.invalid_field, "区县、乡镇和村需要上级库点 (parent required)", "parent_code"
+        )
+    store.add_location(location)
+    return location
+
+
+def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    check_lines(command.lines)
+    location = physical(store.location(command.location_code), "location_code")
+    supplier = store.location(VirtualLocation.supplier.value)
+    lines = []
+    for index, line in enumerate(command.lines):
+        field = f"lines[{index}]"
+        item = store.item(line.item_code, f"{field}.item_code")
+        quantity = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
+        batch = _receipt_batch(store, item, line, field)
+        refuse_expired(batch, item, on, f"{field}.expires_on")
+        lines.append((item, batch, quantity))
+    legs = moves_between(supplier, location, lines)
+    return store.post(TransactionKind.receipt, on, location, legs, memo=command.memo)
+
+
+def _receipt_batch(
+    store: LedgerStore, item: ItemEntry, line: c.ReceiptLine, field: str
+) -> BatchEntry:
+    check_code(line.batch_number, f"{field}.batch_number")
+    batch = store.find_batch(item, line.batch_number)
+    if batch is None:
+        if item.item.expiry_tracked and line.expires_on is None:
+            raise LedgerError(
+                Code.batch_expiry_required,
+                f"{item.item.name} 需要填写有效期至 (expiry date required)",
+                f"{field}.expires_on",
+            )
+        if not item.item.expiry_tracked and line.expires_on is not None:
+            raise LedgerError(
+                Code.invalid_field,
+                f"{item.item.name} 不管理有效期 (item has no expiry)",
+                f"{field}.expires_on",
+            )
+        return store.add_batch(
+            item, Batch(item.item.code, line.batch_number, line.produced_on, line.expires_on)
+        )
+    known = batch.batch
+    if (line.expires_on is not None and line.expires_on != known.expires_on) or (
+        line.produced_on is not None and line.produced_on != known.produced_on
+    ):
+        raise LedgerError(
+            Code.batch_conflict,
+            f"批次 {known.number} 已登记：生产/印制日期 {known.produced_on}，有效期至 {known.expires_on}，"
+            f"与本次填写不一致 (batch recorded with other dates)",
+            f"{field}.expires_on",
+        )
+    return batch
+
+
+def issue(store: LedgerStore, command: c.Issue, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    source = physical(store.location(command.source_code, "source_code"), "source_code")
+    destination = physical(
+        store.location(command.destination_code, "destination_code"), "destination_code"
+    )
+    if source.id == destination.id:
+        raise LedgerError(
+            Code.locations_must_be_different,
+            "发出与接收库点不能相同 (source and destination must differ)",
+            "destination_code",
+        )
+    reserved: dict[tuple[int, int], int] = {}
+    reservation_rows: list[dict] = []
+    if command.reservation is not None:
+        reservation_rows = store.open_reservations(command.reservation, source.id)
+        if not reservation_rows:
+            raise LedgerError(
+                Code.unknown_reservation,
+                f"{source.location.name} 没有预留 {command.reservation!r} (no open reservation)",
+                "reservation",
+            )
+        for row in reservation_rows:
+            pair = (row["item_id"], row["batch_id"])
+            reserved[pair] = reserved.get(pair, 0) + row["remaining"]
+    lines = _merge_picks(resolve_lines(store, source, command.lines, on, True, reserved))
+    in_transit = store.location(VirtualLocation.in_transit.value)
+    legs = moves_between(source, in_transit, lines, reserved)
+    kind = (
+        TransactionKind.issue
+        if destination.path.startswith(source.path)
+        else TransactionKind.transfer
+    )
+    transaction = store.post(kind, on, source, legs, counterparty=destination, memo=command.memo)
+    _consume_reservations(store, reservation_rows, legs)
+    return transaction
+
+
+def _consume_reservations(store: LedgerStore, rows: list[dict], legs: Sequence[Leg]) -> None:
+    consumed = {
+        (leg.key.item_id, leg.key.batch_id): leg.reservation_consumed
+        for leg in legs
+        if leg.quantity < 0
+    }
+    for row in rows:
+        pair = (row["item_id"], row["batch_id"])
+        take = min(row["remaining"], consumed.get(pair, 0))
+        if take:
+            consumed[pair] -= take
+            store.reduce_reservation(row["id"], row["remaining"] - take, released=False)
+
+
+def confirm(store: LedgerStore, command: c.Confirm, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    shipment = store.transaction_by_number(command.shipment_number, lock=True)
+    if shipment.kind not in SHIPMENT_KINDS:
+        raise LedgerError(
+            Code.not_a_shipment,
+            f"{shipment.number} 不是出库或调拨单 (not a shipment)",
+            "shipment_number",
+        )
+    reversal = store.reversal_of(shipment.sequence)
+    if reversal is not None:
+        raise LedgerError(
+            Code.not_a_shipment,
+            f"{shipment.number} 已被 {reversal} 红冲 (shipment reversed)",
+            "shipment_number",
+        )
+    confirmation = store.active_confirmation(shipment.sequence)
+    if confirmation is not None:
+        raise LedgerError(
+            Code.shipment_already_confirmed,
+            f"{shipment.number} 已由 {confirmation} 签收 (already confirmed)",
+            "shipment_number",
+        )
+    if on < shipment.occurred_on:
+        raise LedgerError(
+            Code.date_before_last_movement,
+            f"签收日期 {on} 早于发出日期 {shipment.occurred_on} (confirmation before shipment)",
+            "occurred_on",
+        )
+    shipped = {
+        (p.item_code, p.batch_number): p.quantity
+        for p in shipment.postings
+        if p.location_code == VirtualLocation.in_transit.value
+    }
+    received = dict(shipped)
+    for index, line in enumerate(command.received):
+        field = f"received[{index}]"
+        pair = (line.item_code, line.batch_number)
+        if pair not in shipped:
+            raise LedgerError(
+                Code.line_not_in_shipment,
+                f"{shipment.number} 中没有 {line.item_code} 批次 {line.batch_number} (not in shipment)",
+                field,
+            )
+        item = store.item(line.item_code, f"{field}.item_code")
+        if line.quantity_received == 0:
+            quantity = 0
+        else:
+            quantity = base_units(
+                item.item, line.quantity_received, line.unit, f"{field}.quantity_received"
+            )
+        if quantity < 0 or quantity > shipped[pair]:
+            raise LedgerError(
+                Code.received_exceeds_shipped,
+                f"{item.item.name} 批次 {line.batch_number} 发出 {shipped[pair]}，实收不能为 {quantity} "
+                f"(received must be between 0 and shipped)",
+                f"{field}.quantity_received",
+            )
+        received[pair] = quantity
+    receiver = store.location(shipment.counterparty_code or "", "shipment_number")
+    issuer = store.location(shipment.location_code)
+    in_transit = store.location(VirtualLocation.in_transit.value)
+    adjustment = store.location(VirtualLocation.adjustment.value)
+    arrived, short = [], []
+    for (item_code, batch_number), quantity in shipped.items():
+        item = store.item(item_code)
+        batch = store.batch(item, batch_number)
+        if received[(item_code, batch_number)]:
+            arrived.append((item, batch, received[(item_code, batch_number)]))
+        if quantity - received[(item_code, batch_number)]:
+            short.append((item, batch, quantity - received[(item_code, batch_number)]))
+    legs = moves_between(in_transit, receiver, arrived) + moves_between(
+        in_transit, adjustment, short
+    )
+    return store.post(
+        TransactionKind.confirmation,
+        on,
+        receiver,
+        legs,
+        counterparty=issuer,
+        shipment=shipment,
+        reason="short_delivery" if short else None,
+        memo=command.memo,
+    )
+
+
+def distribute(store: LedgerStore, command: c.Distribute, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    location = physical(store.location(command.location_code), "location_code")
+    lines = _merge_picks(resolve_lines(store, location, command.lines, on, True))
+    legs = moves_between(location, store.location(VirtualLocation.distributed.value), lines)
+    return store.post(TransactionKind.distribution, on, location, legs, memo=command.memo)
+
+
+def return_to_parent(store: LedgerStore, command: c.Return, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    location = physical(store.location(command.location_code), "location_code")
+    if location.location.parent_code is None:
+        raise LedgerError(
+            Code.location_has_no_parent,
+            f"{location.location.name} 没有上级，无法退回 (no parent)",
+            "location_code",
+        )
+    parent = store.location(location.location.parent_code)
+    lines = _merge_picks(resolve_lines(store, location, command.lines, on, False))
+    legs = moves_between(location, parent, lines)
+    return store.post(
+        TransactionKind.return_, on, location, legs, counterparty=parent, memo=command.memo
+    )
+
+
+def write_off(store: LedgerStore, command: c.WriteOff, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    reasons = [reason.value for reason in WriteOffReason]
+    if command.reason not in reasons:
+        raise LedgerError(
+            Code.invalid_field,
+            f"报损原因必须是 {', '.join(reasons)} 之一 (unknown reason)",
+            "reason",
+        )
+    if command.reason == WriteOffReason.other and not command.memo.strip():
+        raise LedgerError(
+            Code.reason_required, "原因为“其他”时须在摘要中说明 (memo required)", "memo"
+        )
+    location = physical(store.location(command.location_code), "location_code")
+    lines = _merge_picks(resolve_lines(store, location, command.lines, on, False))
+    legs = moves_between(location, store.location(VirtualLocation.scrapped.value), lines)
+    return store.post(
+        TransactionKind.write_off, on, location, legs, reason=command.reason, memo=command.memo
+    )
+
+
+def adjust(store: LedgerStore, command: c.Adjust, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    check_lines(command.lines)
+    check_text(command.reason, "reason", 40)
+    location = physical(store.location(command.location_code), "location_code")
+    adjustment = store.location(VirtualLocation.adjustment.value)
+    gains, losses = [], []
+    for index, line in enumerate(command.lines):
+        field = f"lines[{index}]"
+        item = store.item(line.item_code, f"{field}.item_code")
+        batch = store.batch(item, line.batch_number, f"{field}.batch_number")
+        if line.difference == 0 or isinstance(line.difference, bool):
+            raise LedgerError(
+                Code.quantity_must_be_positive,
+                "盘点差异不能为零 (difference is zero)",
+                f"{field}.difference",
+            )
+        check_quantity(abs(line.difference), f"{field}.difference")
+        (gains if line.difference > 0 else losses).append((item, batch, abs(line.difference)))
+    legs = moves_between(adjustment, location, gains) + moves_between(location, adjustment, losses)
+    return store.post(
+        TransactionKind.stocktake, on, location, legs, reason=command.reason, memo=command.memo
+    )
+
+
+def reverse(store: LedgerStore, command: c.Reverse, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    original = store.transaction_by_number(command.transaction_number, lock=True)
+    if original.kind is TransactionKind.reversal:
+        raise LedgerError(
+            Code.reversal_of_reversal,
+            f"{original.number} 本身是红冲单，不能再红冲 (cannot reverse a reversal)",
+            "transaction_number",
+        )
+    existing = store.reversal_of(original.sequence)
+    if existing is not None:
+        raise LedgerError(
+            Code.reversal_already_exists,
+            f"{original.number} 已被 {existing} 红冲 (already reversed)",
+            "transaction_number",
+        )
+    if original.kind in SHIPMENT_KINDS:
+        confirmation = store.active_confirmation(original.sequence)
+        if confirmation is not None:
+            raise LedgerError(
+                Code.shipment_already_confirmed,
+                f"{original.number} 已由 {confirmation} 签收，请先红冲签收单 (reverse the confirmation first)",
+                "transaction_number",
+            )
+    if on < original.occurred_on:
+        raise LedgerError(
+            Code.date_before_last_movement,
+            f"红冲日期 {on} 早于原单日期 {original.occurred_on}",
+            "occurred_on",
+        )
+    legs = []
+    for posting in original.postings:
+        location = store.location(posting.location_code)
+        item = store.item(posting.item_code)
+        batch = store.batch(item, posting.batch_number)
+        legs.append(
+            Leg(AccountKey(location.id, item.id, batch.id), posting.quantity, location.physical)
+        )
+    counterparty = (
+        store.location(original.counterparty_code) if original.counterparty_code else None
+    )
+    memo = command.memo or f"红冲 {original.number}"
+    return store.post(
+        TransactionKind.reversal,
+        on,
+        store.location(original.location_code),
+        mirror_legs(legs),
+        counterparty=counterparty,
+        reverses=original,
+        memo=memo,
+    )
+
+
+def reserve(store: LedgerStore, command: c.Reserve, today: dt.date) -> Reservation:
+    on = business_date(command.occurred_on, today)
+    check_text(command.reference, "reference", 80)
+    location = physical(store.location(command.location_code), "location_code")
+    line = c.LineSpec(command.item_code, command.quantity, command.batch_number, command.unit)
+    picks = resolve_lines(store, location, [line], on, True)
+    for item, batch, quantity in picks:
+        key = AccountKey(location.id, item.id, batch.id)
+        state = store.lock_states([key])[key]
+        if quantity > state.available:
+            raise LedgerError(
+                Code.exceeds_available,
+                f"{store.describe(key)}: 可用 {state.available}，不足 {quantity} (available {state.available})",
+                "quantity",
+            )
+        store.add_reservation(command.reference, key, quantity)
+    return Reservation(
+        command.reference,
+        location.location.code,
+        command.item_code,
+        tuple((batch.batch.number, quantity) for _, batch, quantity in picks),
+    )
+
+
+def release(store: LedgerStore, command: c.Release, today: dt.date) -> Released:
+    rows = store.open_reservations(command.reference)
+    if not rows:
+        raise LedgerError(
+            Code.unknown_reservation,
+            f"没有未结的预留 {command.reference!r} (no open reservation)",
+            "reference",
+        )
+    total = 0
+    for row in rows:
+        key = AccountKey(row["location_id"], row["item_id"], row["batch_id"])
+        store.change_reserved(key, -row["remaining"])
+        store.reduce_reservation(row["id"], 0, released=True)
+        total += row["remaining"]
+    return Released(command.reference, total)
+
+
+HANDLERS: dict[type, Callable[[LedgerStore, Any, dt.date], Any]] = {
+    c.AddItem: add_item,
+    c.AddLocation: add_location,
+    c.Receive: receive,
+    c.Issue: issue,
+    c.Confirm: confirm,
+    c.Distribute: distribute,
+    c.Return: return_to_parent,
+    c.WriteOff: write_off,
+    c.Adjust: adjust,
+    c.Reverse: reverse,
+    c.Reserve: reserve,
+    c.Release: release,
+}
+
+RESULT_TYPES: dict[type, type] = {
+    c.AddItem: Item,
+    c.AddLocation: Location,
+    c.Reserve: Reservation,
+    c.Release: Released,
+}
+
+
+def request_digest(command: Any) -> str:
+    content = msgspec.json.encode(msgspec.structs.replace(command, idempotency_key=None))
+    return hashlib.sha256(type(command).__name__.encode() + b"\0" + content).hexdigest()
+
+
+def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
+    """Carry out one command on `store`, honouring its idempotency key."""
+    handler = HANDLERS.get(type(command))
+    if handler is None:
+        raise TypeError(f"not a ledger command: {type(command).__name__}")
+    key = command.idempotency_key
+    if key is None:
+        return handler(store, command, today)
+    check_text(key, "idempotency_key", idempotency_key_length_max)
+    operation = type(command).__name__
+    digest = request_digest(command)
+    stored = store.idempotent(key, operation, digest)
+    if stored is not None:
+        transaction_id = (
+            stored["transaction_id"] if isinstance(stored, dict) else stored.transaction_id
+        )
+        if transaction_id is not None:
+            return store.transaction(transaction_id)
+        result = stored["result"] if isinstance(stored, dict) else stored.result
+        return msgspec.json.decode(result, type=RESULT_TYPES[type(command)])
+    result = handler(store, command, today)
+    if isinstance(result, Transaction):
+        store.remember(key, operation, digest, result.sequence, "")
+    else:
+        store.remember(key, operation, digest, None, msgspec.json.encode(result).decode())
+    return result
+
+
+class Ledger:
+    """The use cases over one database. `clock` gives today's date (tests fix it)."""
+
+    def __init__(self, database: Database, clock: Callable[[], dt.date] = dt.date.today) -> None:
+        self.database = database
+        self.clock = clock
+
+    def execute(self, command: Any) -> Any:
+        today = self.clock()
+        return self.database.write(lambda store: run_command(store, command, today))
+
+    def execute_many(self, commands: Sequence[Any]) -> list[Any]:
+        """Carry out many commands in one database transaction: all of them, or none."""
+        if len(commands) > transactions_per_batch_max:
+            raise LedgerError(
+                Code.too_many_lines,
+                f"一批最多 {transactions_per_batch_max} 条 (at most {transactions_per_batch_max} per batch)",
+                "commands",
+            )
+        today = self.clock()
+        return self.database.write(
+            lambda store: [run_command(store, cmd, today) for cmd in commands]
+        )
+
+    # Named entry points, for readers of the call sites.
+    def add_item(self, item: Item, idempotency_key: str | None = None) -> Item:
+        return self.execute(c.AddItem(item, idempotency_key))
+
+    def add_location(self, location: Location, idempotency_key: str | None = None) -> Location:
+        return self.execute(c.AddLocation(location, idempotency_key))
+
+    def receive(self, command: c.Receive) -> Transaction:
+        return self.execute(command)
+
+    def issue(self, command: c.Issue) -> Transaction:
+        return self.execute(command)
+
+    def confirm(self, command: c.Confirm) -> Transaction:
+        return self.execute(command)
+
+    def distribute(self, command: c.Distribute) -> Transaction:
+        return self.execute(command)
+
+    def return_to_parent(self, command: c.Return) -> Transaction:
+        return self.execute(command)
+
+    def write_off(self, command: c.WriteOff) -> Transaction:
+        return self.execute(command)
+
+    def adjust(self, command: c.Adjust) -> Transaction:
+        return self.execute(command)
+
+    def reverse(self, command: c.Reverse) -> Transaction:
+        return self.execute(command)
+
+    def reserve(self, command: c.Reserve) -> Reservation:
+        return self.execute(command)
+
+    def release(self, command: c.Release) -> Released:
+        return self.execute(command)

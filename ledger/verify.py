@@ -1,0 +1,358 @@
+"""Verification: re-check the six invariants of the ledger over everything stored.
+
+Pure: the storage layer feeds transactions in sequence order (postings in stored order) into a
+`Verifier`, then the stored balances; the verifier returns precise findings. Nothing here reads
+a database, so the same checks run over any copy of the ledger.
+
+Invariants (DESIGN §3):
+1. every transaction's postings sum to zero per (item, batch);
+2. no physical location's balance is ever below zero;
+3. an expired batch is never issued, transferred or distributed;
+4. stored balances equal the sum of postings; running balances are consistent;
+5. the hash chain is unbroken; no transaction or posting was altered or removed;
+6. reserved ≤ on hand for every account (and equals the open reservations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+
+from ledger.chain import GENESIS_HASH, canonical_encoding, chain_hash
+from ledger.model import KINDS_REFUSING_EXPIRED, TransactionKind
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """One thing `verify` found wrong.
+
+    invariant: which of the six invariants (1–6) it breaks.
+    code: what kind of finding, stable (e.g. `balance_mismatch`).
+    subject: the transaction or account it is about, by voucher number and codes.
+    message: what is wrong, in words.
+    expected / found: the two values that disagree, where there are two.
+    """
+
+    invariant: int
+    code: str
+    subject: str
+    message: str
+    expected: str | None = None
+    found: str | None = None
+
+
+class StoredPosting(msgspec.Struct, frozen=True, array_like=True):
+    """A posting as stored, with what verification needs to know about its batch and location."""
+
+    location_code: str
+    physical: bool
+    item_code: str
+    batch_number: str
+    batch_expires_on: dt.date | None
+    quantity: int
+    balance_after: int
+
+
+class StoredTransaction(msgspec.Struct, frozen=True):
+    sequence: int
+    number: str
+    kind: str
+    occurred_on: dt.date
+    location_code: str
+    counterparty_code: str | None
+    reverses_sequence: int | None
+    shipment_sequence: int | None
+    reason: str | None
+    memo: str
+    previous_hash: str
+    hash: str
+    postings: tuple[StoredPosting, ...]
+
+
+class StoredBalance(msgspec.Struct, frozen=True, array_like=True):
+    location_code: str
+    physical: bool
+    item_code: str
+    batch_number: str
+    on_hand: int
+    reserved: int
+    reservations_open: int  # sum of open reservation quantities on this account
+
+
+AccountCodes = tuple[str, str, str]
+
+
+def _account_subject(account: AccountCodes) -> str:
+    location, item, batch = account
+    return f"account {location}/{item}/{batch}"
+
+
+def _transaction_subject(tx: StoredTransaction) -> str:
+    return f"transaction {tx.number} (#{tx.sequence})"
+
+
+class Verifier:
+    """Feeds on stored transactions in sequence order and reports what does not hold.
+
+    start_sequence / start_hash: where to begin — genesis, or a period close's digest — and
+    start_balances: the account balances at that point (empty at genesis).
+    """
+
+    def __init__(
+        self,
+        start_sequence: int = 0,
+        start_hash: str = GENESIS_HASH,
+        start_balances: dict[AccountCodes, int] | None = None,
+    ) -> None:
+        self.findings: list[Finding] = []
+        self.last_sequence = start_sequence
+        self.last_hash = start_hash
+        self.last_number = "genesis" if start_sequence == 0 else f"#{start_sequence}"
+        self.running: dict[AccountCodes, int] = dict(start_balances or {})
+        self.reversed: dict[int, str] = {}
+        self.transactions_checked = 0
+        self.postings_checked = 0
+
+    def feed(self, tx: StoredTransaction) -> None:
+        self.transactions_checked += 1
+        self.postings_checked += len(tx.postings)
+        self._check_chain(tx)
+        self._check_balanced(tx)
+        self._check_expired(tx)
+        self._check_running_balances(tx)
+        self._check_single_reversal(tx)
+
+    def _check_chain(self, tx: StoredTransaction) -> None:
+        subject = _transaction_subject(tx)
+        if tx.sequence != self.last_sequence + 1:
+            missing = (
+                f"#{self.last_sequence + 1}..#{tx.sequence - 1}"
+                if tx.sequence > self.last_sequence + 1
+                else "none"
+            )
+            self.findings.append(
+                Finding(
+                    5,
+                    "sequence_gap",
+                    subject,
+                    f"sequence jumps from #{self.last_sequence} to #{tx.sequence}: "
+                    f"missing {missing} (removed?)",
+                    str(self.last_sequence + 1),
+                    str(tx.sequence),
+                )
+            )
+        if tx.previous_hash != self.last_hash:
+            self.findings.append(
+                Finding(
+                    5,
+                    "chain_broken",
+                    f"transaction {self.last_number} (#{self.last_sequence})",
+                    f"its hash differs from the one recorded as previous by {tx.number} "
+                    f"(#{tx.sequence}): it or the chain was altered",
+                    tx.previous_hash,
+                    self.last_hash,
+                )
+            )
+        encoding = canonical_encoding(
+            tx.sequence,
+            tx.number,
+            tx.kind,
+            tx.occurred_on,
+            tx.location_code,
+            tx.counterparty_code,
+            tx.reverses_sequence,
+            tx.shipment_sequence,
+            tx.reason,
+            tx.memo,
+            ((p.location_code, p.item_code, p.batch_number, p.quantity) for p in tx.postings),
+        )
+        recomputed = chain_hash(tx.previous_hash, encoding)
+        if recomputed != tx.hash:
+            self.findings.append(
+                Finding(
+                    5,
+                    "hash_mismatch",
+                    subject,
+                    "content does not match its hash: a field or a posting was altered or removed",
+                    tx.hash,
+                    recomputed,
+                )
+            )
+        self.last_sequence = tx.sequence
+        self.last_hash = tx.hash
+        self.last_number = tx.number
+
+    def _check_balanced(self, tx: StoredTransaction) -> None:
+        totals: dict[tuple[str, str], int] = {}
+        for posting in tx.postings:
+            pair = (posting.item_code, posting.batch_number)
+            totals[pair] = totals.get(pair, 0) + posting.quantity
+        for (item, batch), total in totals.items():
+            if total != 0:
+                self.findings.append(
+                    Finding(
+                        1,
+                        "unbalanced_transaction",
+                        _transaction_subject(tx),
+                        f"postings of {item}/{batch} sum to {total}, not zero",
+                        "0",
+                        str(total),
+                    )
+                )
+        if len(tx.postings) < 2:
+            self.findings.append(
+                Finding(
+                    1,
+                    "too_few_postings",
+                    _transaction_subject(tx),
+                    f"has {len(tx.postings)} posting(s); a transaction has at least two",
+                    "2",
+                    str(len(tx.postings)),
+                )
+            )
+
+    def _check_expired(self, tx: StoredTransaction) -> None:
+        if tx.kind not in KINDS_REFUSING_EXPIRED:
+            return
+        for posting in tx.postings:
+            expires = posting.batch_expires_on
+            if posting.quantity < 0 and expires is not None and tx.occurred_on > expires:
+                self.findings.append(
+                    Finding(
+                        3,
+                        "expired_batch_moved",
+                        _transaction_subject(tx),
+                        f"{tx.kind} of batch {posting.item_code}/{posting.batch_number} "
+                        f"on {tx.occurred_on}, after its expiry {expires}",
+                        f"on or before {expires}",
+                        str(tx.occurred_on),
+                    )
+                )
+
+    def _check_running_balances(self, tx: StoredTransaction) -> None:
+        for posting in tx.postings:
+            account = (posting.location_code, posting.item_code, posting.batch_number)
+            balance = self.running.get(account, 0) + posting.quantity
+            self.running[account] = balance
+            if posting.balance_after != balance:
+                self.findings.append(
+                    Finding(
+                        4,
+                        "running_balance_mismatch",
+                        f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                        "balance recorded after the posting differs from the sum of postings",
+                        str(balance),
+                        str(posting.balance_after),
+                    )
+                )
+            if posting.physical and balance < 0:
+                self.findings.append(
+                    Finding(
+                        2,
+                        "negative_balance",
+                        f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                        "a physical location's balance went below zero",
+                        "≥ 0",
+                        str(balance),
+                    )
+                )
+
+    def _check_single_reversal(self, tx: StoredTransaction) -> None:
+        if tx.kind != TransactionKind.reversal or tx.reverses_sequence is None:
+            return
+        earlier = self.reversed.get(tx.reverses_sequence)
+        if earlier is not None:
+            self.findings.append(
+                Finding(
+                    5,
+                    "reversed_twice",
+                    _transaction_subject(tx),
+                    f"reverses #{tx.reverses_sequence}, already reversed by {earlier}",
+                )
+            )
+        self.reversed[tx.reverses_sequence] = tx.number
+
+    def finish(
+        self,
+        stored: Iterable[StoredBalance],
+        chain_head: tuple[int, str] | None,
+    ) -> list[Finding]:
+        """Compare stored balances and the chain head with what the postings add up to."""
+        seen: set[AccountCodes] = set()
+        for row in stored:
+            account = (row.location_code, row.item_code, row.batch_number)
+            seen.add(account)
+            expected = self.running.get(account, 0)
+            subject = _account_subject(account)
+            if row.on_hand != expected:
+                self.findings.append(
+                    Finding(
+                        4,
+                        "balance_mismatch",
+                        subject,
+                        "stored on-hand balance differs from the sum of its postings",
+                        str(expected),
+                        str(row.on_hand),
+                    )
+                )
+            if row.physical and row.on_hand < 0:
+                self.findings.append(
+                    Finding(
+                        2,
+                        "negative_balance",
+                        subject,
+                        "stored balance below zero",
+                        "≥ 0",
+                        str(row.on_hand),
+                    )
+                )
+            if row.physical and row.reserved > row.on_hand:
+                self.findings.append(
+                    Finding(
+                        6,
+                        "reserved_exceeds_on_hand",
+                        subject,
+                        "more reserved than on hand",
+                        f"≤ {row.on_hand}",
+                        str(row.reserved),
+                    )
+                )
+            if row.reserved != row.reservations_open or row.reserved < 0:
+                self.findings.append(
+                    Finding(
+                        6,
+                        "reserved_mismatch",
+                        subject,
+                        "stored reserved quantity differs from the open reservations",
+                        str(row.reservations_open),
+                        str(row.reserved),
+                    )
+                )
+        for account, balance in self.running.items():
+            if account not in seen and balance != 0:
+                self.findings.append(
+                    Finding(
+                        4,
+                        "balance_missing",
+                        _account_subject(account),
+                        "postings add up to a balance but no stored balance row exists",
+                        str(balance),
+                        "none",
+                    )
+                )
+        if chain_head is not None:
+            head_sequence, head_hash = chain_head
+            if (head_sequence, head_hash) != (self.last_sequence, self.last_hash):
+                self.findings.append(
+                    Finding(
+                        5,
+                        "chain_head_mismatch",
+                        "chain head",
+                        "the recorded chain head is not the last transaction: "
+                        "transactions at the end were removed or added outside the ledger",
+                        f"#{head_sequence} {head_hash[:16]}",
+                        f"#{self.last_sequence} {self.last_hash[:16]}",
+                    )
+                )
+        return self.findings
