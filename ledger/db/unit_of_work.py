@@ -92,9 +92,21 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    def read(self) -> Connection:
-        """A connection for reads (the caller closes it: `with database.read() as c:`)."""
-        return self.engine.connect()
+    def lookup(self, work: Callable[[LedgerStore], T]) -> T:
+        """Run read-only `work` on a store in a read transaction (nothing is written)."""
+        with self.engine.connect() as connection, connection.begin():
+            return work(LedgerStore(connection, self.catalog))
+
+    def read(self, snapshot: bool = False) -> Connection:
+        """A connection for reads (the caller closes it: `with database.read() as c:`).
+
+        snapshot: every statement of its transaction sees the same committed state (SQLite's
+        WAL read transactions always do; PostgreSQL needs REPEATABLE READ).
+        """
+        connection = self.engine.connect()
+        if snapshot and self.engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        return connection
 
     def dispose(self) -> None:
         self.engine.dispose()

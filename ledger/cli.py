@@ -1,0 +1,204 @@
+"""The `ledger` command: database set-up, demo data, balances, verification and the server."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ledger.rules import LedgerError
+from ledger.settings import Settings
+
+
+def _database():
+    from ledger.db.unit_of_work import Database
+
+    return Database.from_url(Settings.from_environment().database_url)
+
+
+def _ensure_schema(database) -> None:
+    from ledger.db.engine import current_revision
+
+    if current_revision(database.engine) is None:
+        raise click.ClickException(
+            "数据库尚未初始化 (database not initialised): run `ledger db upgrade`"
+        )
+
+
+@click.group()
+def main() -> None:
+    """宣传品与计生药具 stock ledger."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision."""
+    from ledger.db.engine import current_revision
+
+    database = _database()
+    database.upgrade()
+    click.echo(f"schema at revision {current_revision(database.engine)}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data from the seed documents."""
+
+
+@demo.command("load")
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty ledger; otherwise do nothing."
+)
+def demo_load(if_empty: bool) -> None:
+    """Load the demo city (成都市, 20 区(市)县, townships, villages) and four months of movements."""
+    from ledger.db import queries
+    from ledger.services.demo import load_demo
+    from ledger.services.ledger import Ledger
+
+    database = _database()
+    database.upgrade()
+    with database.read() as connection:
+        transactions, _ = queries.counts(connection)
+    if transactions:
+        if if_empty:
+            click.echo(f"ledger already holds {transactions} transactions; demo not loaded")
+            return
+        raise click.ClickException(
+            f"账本已有 {transactions} 张单据，演示数据只能载入空账本 (ledger not empty); "
+            "use --if-empty, or point LEDGER_DATABASE_URL at a new database"
+        )
+    summary = load_demo(Ledger(database))
+    click.echo(
+        f"demo loaded: {summary.locations} locations, {summary.items} items, "
+        f"{summary.transactions} transactions from {summary.start} to {summary.end}"
+    )
+
+
+@main.command()
+@click.option("--location", "location_code", help="Location code, e.g. 510121.")
+@click.option("--item", "item_code", help="Item code, e.g. NH2014.")
+@click.option("--batch", "batch_number", help="Batch number, e.g. 2014-01.")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="End of this day."
+)
+@click.option("--virtual", is_flag=True, help="Include virtual locations (supplier, in-transit …).")
+def balance(location_code, item_code, batch_number, as_of, virtual) -> None:
+    """Stock on hand by location / item / batch (库存余额)."""
+    from ledger.db import queries
+
+    database = _database()
+    _ensure_schema(database)
+    day = as_of.date() if as_of else None
+
+    def check_codes(store) -> None:
+        if location_code:
+            store.location(location_code)
+        if item_code:
+            item = store.item(item_code)
+            if batch_number:
+                store.batch(item, batch_number)
+
+    database.lookup(check_codes)
+    with database.read() as connection:
+        lines = queries.balances(connection, location_code, item_code, batch_number, day, virtual)
+    header = ("库点", "物资", "批次", "有效期至", "库存", "预留", "可用", "单位")
+    rows = [
+        (
+            f"{line.location_name}({line.location_code})",
+            f"{line.item_name}({line.item_code})",
+            line.batch_number,
+            str(line.expires_on or ""),
+            str(line.on_hand),
+            str(line.reserved),
+            str(line.available),
+            line.unit,
+        )
+        for line in lines
+    ]
+    click.echo(_table(header, rows))
+    click.echo(f"{len(rows)} 行 (rows){' as of ' + str(day) if day else ''}")
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells) -> str:
+        return "  ".join(
+            cell + " " * (w - width(cell)) for cell, w in zip(cells, widths, strict=True)
+        )
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+@main.command()
+def verify() -> None:
+    """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
+    from ledger.db import queries
+    from ledger.services.audit import verify_ledger
+
+    database = _database()
+    _ensure_schema(database)
+    with database.read() as connection:
+        total, _ = queries.counts(connection)
+    with click.progressbar(length=max(total, 1), label="verifying", file=sys.stderr) as bar:
+        report = verify_ledger(database, progress=bar.update)
+    for finding in report.findings:
+        detail = (
+            f" (expected {finding.expected}, found {finding.found})" if finding.expected else ""
+        )
+        click.echo(
+            f"[invariant {finding.invariant}] {finding.code}: {finding.subject}: {finding.message}{detail}"
+        )
+    click.echo(
+        f"{'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
+        f"{report.postings_checked} postings, {len(report.findings)} findings; "
+        f"digest #{report.digest_sequence} {report.digest_hash}"
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Start the HTTP service (Litestar on uvicorn)."""
+    import uvicorn
+
+    database = _database()
+    database.upgrade()
+    database.dispose()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def run() -> None:
+    """Entry point: ledger rejections and database errors are one clear line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except LedgerError as error:
+        click.echo(f"error: {error.code}: {error.message}", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as error:
+        first_line = str(
+            error.orig if hasattr(error, "orig") and error.orig else error
+        ).splitlines()[0]
+        click.echo(f"error: database: {first_line}", err=True)
+        sys.exit(2)

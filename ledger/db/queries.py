@@ -1,0 +1,285 @@
+"""Read queries: balances (now and as of a date), the chain digest, and the stored ledger
+streamed for verification. Reads never lock and never write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import msgspec
+from sqlalchemy import Connection, and_, func, select
+
+from ledger.db import tables as t
+from ledger.verify import StoredBalance, StoredPosting, StoredTransaction
+
+
+class BalanceLine(msgspec.Struct, frozen=True):
+    """One account's stock, with the names a clerk reads."""
+
+    location_code: str
+    location_name: str
+    item_code: str
+    item_name: str
+    batch_number: str
+    expires_on: dt.date | None
+    unit: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+def balances(
+    connection: Connection,
+    location_code: str | None = None,
+    item_code: str | None = None,
+    batch_number: str | None = None,
+    as_of: dt.date | None = None,
+    include_virtual: bool = False,
+    include_zero: bool = False,
+) -> list[BalanceLine]:
+    """Balances by location / item / batch, now or at the end of the day `as_of`.
+
+    Now: the stored balances (on hand, reserved, available). As of a date: for each account,
+    the running balance of its last posting on or before that day — one index lookup per
+    account, valid because a physical account's movements are in date order; reserved is not
+    kept historically and reads 0. Virtual locations, whose postings come from many places in
+    any date order, sum their postings instead.
+    """
+    loc, item, batch = t.locations.c, t.items.c, t.batches.c
+    if as_of is None:
+        b = t.balances.c
+        source = select(
+            b.location_id,
+            b.item_id,
+            b.batch_id,
+            b.on_hand.label("on_hand"),
+            b.reserved.label("reserved"),
+        ).subquery()
+    else:
+        source = _as_of_source(as_of)
+    query = (
+        select(
+            loc.code,
+            loc.name,
+            item.code,
+            item.name,
+            batch.number,
+            batch.expires_on,
+            item.base_unit,
+            source.c.on_hand,
+            source.c.reserved,
+        )
+        .select_from(source)
+        .join(t.locations, loc.id == source.c.location_id)
+        .join(t.items, item.id == source.c.item_id)
+        .join(t.batches, batch.id == source.c.batch_id)
+        .order_by(loc.path, item.code, batch.number)
+    )
+    if location_code is not None:
+        query = query.where(loc.code == location_code)
+    if item_code is not None:
+        query = query.where(item.code == item_code)
+    if batch_number is not None:
+        query = query.where(batch.number == batch_number)
+    if not include_virtual:
+        query = query.where(loc.physical.is_(True))
+    if not include_zero:
+        query = query.where(source.c.on_hand != 0)
+    return [
+        BalanceLine(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[7] - row[8]
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def _as_of_source(as_of: dt.date):
+    p = t.postings.c
+    last = (
+        select(p.location_id, p.item_id, p.batch_id, func.max(p.id).label("posting_id"))
+        .where(p.occurred_on <= as_of)
+        .group_by(p.location_id, p.item_id, p.batch_id)
+        .subquery()
+    )
+    physical = (
+        select(
+            t.postings.c.location_id,
+            t.postings.c.item_id,
+            t.postings.c.batch_id,
+            t.postings.c.balance_after.label("on_hand"),
+            func.cast(0, t.postings.c.quantity.type).label("reserved"),
+        )
+        .join(last, t.postings.c.id == last.c.posting_id)
+        .join(
+            t.locations,
+            and_(t.locations.c.id == t.postings.c.location_id, t.locations.c.physical.is_(True)),
+        )
+    )
+    virtual = (
+        select(
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            func.sum(p.quantity).label("on_hand"),
+            func.cast(0, p.quantity.type).label("reserved"),
+        )
+        .join(
+            t.locations, and_(t.locations.c.id == p.location_id, t.locations.c.physical.is_(False))
+        )
+        .where(p.occurred_on <= as_of)
+        .group_by(p.location_id, p.item_id, p.batch_id)
+    )
+    return physical.union_all(virtual).subquery()
+
+
+def account_balance_as_of(
+    connection: Connection, location_id: int, item_id: int, batch_id: int, as_of: dt.date
+) -> int:
+    """A physical account's on-hand balance at the end of `as_of`: one index lookup."""
+    p = t.postings.c
+    value = connection.execute(
+        select(p.balance_after)
+        .where(
+            p.location_id == location_id,
+            p.item_id == item_id,
+            p.batch_id == batch_id,
+            p.occurred_on <= as_of,
+        )
+        .order_by(p.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return value or 0
+
+
+def chain_digest(connection: Connection) -> tuple[int, str]:
+    """The chain head: (sequence of the last transaction, its hash)."""
+    row = connection.execute(select(t.chain_head.c.sequence, t.chain_head.c.hash)).one()
+    return row.sequence, row.hash
+
+
+def counts(connection: Connection) -> tuple[int, int]:
+    """(transactions, postings) stored."""
+    transactions = connection.execute(select(func.count()).select_from(t.transactions)).scalar_one()
+    postings = connection.execute(select(func.count()).select_from(t.postings)).scalar_one()
+    return transactions, postings
+
+
+def stored_transactions(
+    connection: Connection, batch_rows: int = 20_000
+) -> Iterator[StoredTransaction]:
+    """Every stored transaction with its postings, in chain order, streamed."""
+    locations = {
+        row.id: (row.code, row.physical)
+        for row in connection.execute(
+            select(t.locations.c.id, t.locations.c.code, t.locations.c.physical)
+        )
+    }
+    items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).tuples().all())
+    batches = {
+        row.id: (row.number, row.expires_on)
+        for row in connection.execute(
+            select(t.batches.c.id, t.batches.c.number, t.batches.c.expires_on)
+        )
+    }
+    tx, p = t.transactions.c, t.postings.c
+    query = (
+        select(
+            tx.id,
+            tx.number,
+            tx.kind,
+            tx.occurred_on,
+            tx.location_id,
+            tx.counterparty_id,
+            tx.reverses_id,
+            tx.shipment_id,
+            tx.reason,
+            tx.memo,
+            tx.previous_hash,
+            tx.hash,
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            p.quantity,
+            p.balance_after,
+        )
+        .select_from(t.transactions.outerjoin(t.postings, p.transaction_id == tx.id))
+        .order_by(tx.id, p.id)
+    )
+    result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
+    current: list | None = None
+    postings: list[StoredPosting] = []
+
+    def finish() -> StoredTransaction:
+        return StoredTransaction(
+            sequence=current[0],
+            number=current[1],
+            kind=current[2],
+            occurred_on=current[3],
+            location_code=locations[current[4]][0],
+            counterparty_code=locations[current[5]][0] if current[5] is not None else None,
+            reverses_sequence=current[6],
+            shipment_sequence=current[7],
+            reason=current[8],
+            memo=current[9],
+            previous_hash=current[10],
+            hash=current[11],
+            postings=tuple(postings),
+        )
+
+    for row in result:
+        if current is None or row[0] != current[0]:
+            if current is not None:
+                yield finish()
+            current = row
+            postings = []
+        if row[12] is not None:
+            location_code, physical = locations[row[12]]
+            batch_number, expires_on = batches[row[14]]
+            postings.append(
+                StoredPosting(
+                    location_code,
+                    physical,
+                    items[row[13]],
+                    batch_number,
+                    expires_on,
+                    row[15],
+                    row[16],
+                )
+            )
+    if current is not None:
+        yield finish()
+
+
+def stored_balances(connection: Connection) -> Iterator[StoredBalance]:
+    b, r = t.balances.c, t.reservations.c
+    open_reserved = (
+        select(r.location_id, r.item_id, r.batch_id, func.sum(r.remaining).label("open"))
+        .where(r.status == "open")
+        .group_by(r.location_id, r.item_id, r.batch_id)
+        .subquery()
+    )
+    query = (
+        select(
+            t.locations.c.code,
+            t.locations.c.physical,
+            t.items.c.code,
+            t.batches.c.number,
+            b.on_hand,
+            b.reserved,
+            func.coalesce(open_reserved.c.open, 0),
+        )
+        .select_from(t.balances)
+        .join(t.locations, t.locations.c.id == b.location_id)
+        .join(t.items, t.items.c.id == b.item_id)
+        .join(t.batches, t.batches.c.id == b.batch_id)
+        .outerjoin(
+            open_reserved,
+            and_(
+                open_reserved.c.location_id == b.location_id,
+                open_reserved.c.item_id == b.item_id,
+                open_reserved.c.batch_id == b.batch_id,
+            ),
+        )
+    )
+    for row in connection.execute(query):
+        yield StoredBalance(row[0], bool(row[1]), row[2], row[3], row[4], row[5], int(row[6]))

@@ -1,0 +1,74 @@
+"""Allocation plans (分配计划): compute a split of stock over locations and push it down as issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ledger import commands as c
+from ledger.allocation import Plan, Share, allocate
+from ledger.db import queries
+from ledger.model import Transaction
+from ledger.rules import Code, LedgerError
+from ledger.services.ledger import Ledger
+
+
+def plan_allocation(
+    ledger: Ledger,
+    source_code: str,
+    item_code: str,
+    quantity: int,
+    shares: Sequence[Share],
+    unit: str | None = None,
+) -> Plan:
+    """Split `quantity` base units of an item over `shares` in whole `unit` packs (the item's
+    first pack when omitted), never more than the source has available (unexpired)."""
+    today = ledger.clock()
+
+    def compute(store):
+        item = store.item(item_code)
+        store.location(source_code, "source_code")
+        for share in shares:
+            store.location(share.location_code, "shares")
+        pack_units = item.item.shipping_pack_base_units
+        if unit is not None and unit != item.item.base_unit:
+            pack = item.item.pack(unit)
+            if pack is None:
+                raise LedgerError(Code.unknown_pack, f"{item.item.name} 没有包装 {unit!r}", "unit")
+            pack_units = pack.base_units
+        elif unit == item.item.base_unit:
+            pack_units = 1
+        return pack_units
+
+    pack_units = ledger.database.lookup(compute)
+    with ledger.database.read() as connection:
+        lines = queries.balances(connection, location_code=source_code, item_code=item_code)
+    available = sum(
+        line.available for line in lines if line.expires_on is None or line.expires_on >= today
+    )
+    return allocate(quantity, shares, pack_units, available)
+
+
+def apply_plan(
+    ledger: Ledger,
+    plan: Plan,
+    source_code: str,
+    item_code: str,
+    occurred_on: dt.date | None = None,
+    memo: str = "",
+    idempotency_key: str | None = None,
+) -> list[Transaction]:
+    """Issue each line of the plan from the source (FEFO), all in one database transaction."""
+    issues = [
+        c.Issue(
+            source_code,
+            line.location_code,
+            (c.LineSpec(item_code, line.quantity),),
+            occurred_on=occurred_on,
+            memo=memo,
+            idempotency_key=f"{idempotency_key}/{line.location_code}" if idempotency_key else None,
+        )
+        for line in plan.lines
+        if line.quantity > 0
+    ]
+    return ledger.execute_many(issues)
