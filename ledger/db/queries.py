@@ -174,7 +174,7 @@ def stored_transactions(
             select(t.locations.c.id, t.locations.c.code, t.locations.c.physical)
         )
     }
-    items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).tuples().all())
+    items = {row.id: row.code for row in connection.execute(select(t.items.c.id, t.items.c.code))}
     batches = {
         row.id: (row.number, row.expires_on)
         for row in connection.execute(

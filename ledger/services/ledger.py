@@ -186,11 +186,19 @@ def resolve_lines(
     check_lines(lines)
     reserved = reserved or {}
     resolved: list[tuple[ItemEntry, BatchEntry, int]] = []
+    named: set[tuple[str, str]] = set()
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
         item = store.item(line.item_code, f"{field}.item_code")
         quantity = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
         if line.batch_number is not None:
+            if (line.item_code, line.batch_number) in named:
+                raise LedgerError(
+                    Code.duplicate_line,
+                    f"{item.item.name} 批次 {line.batch_number} 在单据中出现两次 (duplicate line)",
+                    field,
+                )
+            named.add((line.item_code, line.batch_number))
             batch = store.batch(item, line.batch_number, f"{field}.batch_number")
             if refuse_expired_batches:
                 refuse_expired(batch, item, on, f"{field}.batch_number")

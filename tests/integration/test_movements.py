@@ -1,0 +1,366 @@
+"""Every movement kind and its rejections, on SQLite and PostgreSQL."""
+
+import datetime as dt
+
+import pytest
+
+from ledger import commands as c
+from ledger.db import queries
+from ledger.model import TransactionKind
+from ledger.rules import Code, LedgerError
+from ledger.services.audit import verify_ledger
+from tests.builder import CITY_TEXT, ledger_from_text
+
+D = dt.date
+
+
+def on_hand(ledger, location, item, batch=None, as_of=None, virtual=False):
+    with ledger.database.read() as connection:
+        lines = queries.balances(connection, location, item, batch, as_of, include_virtual=virtual)
+    return sum(line.on_hand for line in lines)
+
+
+def stock(ledger, location, item):
+    with ledger.database.read() as connection:
+        return {
+            line.batch_number: (line.on_hand, line.reserved)
+            for line in queries.balances(connection, location, item)
+        }
+
+
+def refused(code, call, *args):
+    with pytest.raises(LedgerError) as error:
+        call(*args)
+    assert error.value.code is code, error.value.message
+    return error.value
+
+
+@pytest.fixture
+def city(ledger):
+    ledger_from_text(
+        ledger,
+        CITY_TEXT
+        + """
+receipt 510100 NH2014 2014-01 930000 on 2026-05-01
+receipt 510100 GT2014 2014-01 66000 on 2026-05-01
+receipt 510100 BYT B-EARLY 300 expires 2026-09-30 on 2026-05-02
+receipt 510100 BYT B-LATE 1440 expires 2028-01-31 on 2026-05-02
+""",
+    )
+    return ledger
+
+
+def assert_verified(ledger):
+    report = verify_ledger(ledger.database)
+    assert report.ok, report.findings
+
+
+def test_receipt_numbers_vouchers_without_gaps_and_creates_batches(city):
+    tx = city.receive(
+        c.Receive("510100", (c.ReceiptLine("NH2014", "2014-02", 2, unit="捆"),), D(2026, 6, 1))
+    )
+    assert tx.number == "RK-2026-000005" and tx.kind is TransactionKind.receipt
+    assert on_hand(city, "510100", "NH2014", "2014-02") == 1000
+    assert on_hand(city, "supplier", "NH2014", "2014-02", virtual=True) == -1000
+    assert_verified(city)
+
+
+def test_receipt_rules(city):
+    refused(
+        Code.batch_expiry_required,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("BYT", "NEW", 3),)),
+    )
+    refused(
+        Code.batch_conflict,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("BYT", "B-LATE", 3, expires_on=D(2029, 1, 1)),)),
+    )
+    refused(
+        Code.batch_expired,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("BYT", "OLD", 3, expires_on=D(2026, 1, 1)),)),
+    )
+    refused(Code.unknown_item, city.receive, c.Receive("510100", (c.ReceiptLine("XX", "1", 3),)))
+    refused(
+        Code.unknown_location, city.receive, c.Receive("999999", (c.ReceiptLine("NH2014", "1", 3),))
+    )
+    refused(
+        Code.location_must_be_physical,
+        city.receive,
+        c.Receive("in-transit", (c.ReceiptLine("NH2014", "1", 3),)),
+    )
+    refused(
+        Code.quantity_must_be_positive,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("NH2014", "1", 0),)),
+    )
+    refused(
+        Code.unknown_pack,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("NH2014", "1", 1, unit="箱"),)),
+    )
+    refused(
+        Code.date_in_future,
+        city.receive,
+        c.Receive("510100", (c.ReceiptLine("NH2014", "1", 1),), D(2026, 7, 1)),
+    )
+    refused(Code.invalid_field, city.receive, c.Receive("510100", ()))
+    # Nothing of the refused receipts was recorded: no new batches, no postings.
+    with city.database.read() as connection:
+        assert queries.counts(connection) == (4, 8)
+
+
+def test_issue_picks_fefo_moves_to_transit_and_confirmation_records_a_shortage(city):
+    shipment = city.issue(
+        c.Issue(
+            "510100",
+            "510121",
+            (c.LineSpec("BYT", 120, unit="盒"), c.LineSpec("NH2014", 10, unit="捆")),
+        )
+    )
+    assert shipment.kind is TransactionKind.issue and shipment.number == "CK-2026-000001"
+    assert stock(city, "510100", "BYT") == {"B-LATE": (1380, 0)}  # 360 taken: B-EARLY 300 first
+    assert on_hand(city, "in-transit", "BYT", virtual=True) == 360
+    confirmation = city.confirm(
+        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 4990),), D(2026, 6, 30))
+    )
+    assert confirmation.reason == "short_delivery"
+    assert on_hand(city, "510121", "NH2014") == 4990
+    assert on_hand(city, "adjustment", "NH2014", virtual=True) == 10
+    assert on_hand(city, "in-transit", "NH2014", virtual=True) == 0
+    assert on_hand(city, "510121", "BYT") == 360
+    refused(Code.shipment_already_confirmed, city.confirm, c.Confirm(shipment.number))
+    refused(Code.shipment_already_confirmed, city.reverse, c.Reverse(shipment.number))
+    assert_verified(city)
+
+
+def test_issue_outside_the_subtree_is_a_transfer(city):
+    city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
+    city.confirm(c.Confirm("CK-2026-000001"))
+    transfer = city.issue(c.Issue("510121", "510181", (c.LineSpec("NH2014", 40),)))
+    assert transfer.kind is TransactionKind.transfer and transfer.number.startswith("DB-2026-")
+
+
+def test_issue_rules(city):
+    refused(
+        Code.locations_must_be_different,
+        city.issue,
+        c.Issue("510100", "510100", (c.LineSpec("NH2014", 1),)),
+    )
+    refused(
+        Code.exceeds_available,
+        city.issue,
+        c.Issue("510100", "510121", (c.LineSpec("NH2014", 930_001),)),
+    )
+    refused(
+        Code.exceeds_on_hand,
+        city.issue,
+        c.Issue("510100", "510121", (c.LineSpec("NH2014", 930_001, "2014-01"),)),
+    )
+    refused(
+        Code.location_must_be_physical,
+        city.issue,
+        c.Issue("510100", "scrapped", (c.LineSpec("NH2014", 1),)),
+    )
+    refused(
+        Code.duplicate_line,
+        city.issue,
+        c.Issue(
+            "510100",
+            "510121",
+            (c.LineSpec("NH2014", 1, "2014-01"), c.LineSpec("NH2014", 1, "2014-01")),
+        ),
+    )
+    too_many = tuple(c.LineSpec("NH2014", 1, "2014-01") for _ in range(201))
+    refused(Code.too_many_lines, city.issue, c.Issue("510100", "510121", too_many))
+
+
+def test_an_expired_batch_is_never_issued_or_distributed_but_may_be_written_off(city):
+    late = lambda: D(2026, 10, 15)  # noqa: E731 - B-EARLY expired on 2026-09-30
+    city.clock = late
+    refused(
+        Code.batch_expired,
+        city.issue,
+        c.Issue("510100", "510121", (c.LineSpec("BYT", 1, "B-EARLY"),)),
+    )
+    refused(
+        Code.batch_expired,
+        city.distribute,
+        c.Distribute("510100", (c.LineSpec("BYT", 1, "B-EARLY"),)),
+    )
+    fefo = city.issue(c.Issue("510100", "510121", (c.LineSpec("BYT", 5),)))
+    assert {p.batch_number for p in fefo.postings} == {"B-LATE"}
+    written = city.write_off(c.WriteOff("510100", (c.LineSpec("BYT", 300),), "expired"))
+    assert {p.batch_number for p in written.postings} == {"B-EARLY"}
+    assert on_hand(city, "scrapped", "BYT", virtual=True) == 300
+
+
+def test_distribution_return_write_off_and_adjustment(city):
+    city.issue(c.Issue("510100", "510121", (c.LineSpec("GT2014", 100, unit="套"),)))
+    city.confirm(c.Confirm("CK-2026-000001"))
+    assert (
+        city.distribute(c.Distribute("510121", (c.LineSpec("GT2014", 10, unit="套"),))).number
+        == "FF-2026-000001"
+    )
+    returned = city.return_to_parent(c.Return("510121", (c.LineSpec("GT2014", 40),)))
+    assert returned.counterparty_code == "510100" and returned.number == "TH-2026-000001"
+    refused(
+        Code.location_has_no_parent,
+        city.return_to_parent,
+        c.Return("510100", (c.LineSpec("GT2014", 4),)),
+    )
+    refused(
+        Code.invalid_field,
+        city.write_off,
+        c.WriteOff("510121", (c.LineSpec("GT2014", 4),), "stolen-by-mice"),
+    )
+    refused(
+        Code.reason_required,
+        city.write_off,
+        c.WriteOff("510121", (c.LineSpec("GT2014", 4),), "other"),
+    )
+    city.write_off(c.WriteOff("510121", (c.LineSpec("GT2014", 4),), "damaged"))
+    city.adjust(c.Adjust("510121", (c.AdjustLine("GT2014", "2014-01", -2),), memo="盘亏"))
+    city.adjust(c.Adjust("510121", (c.AdjustLine("GT2014", "2014-01", 1),), memo="盘盈"))
+    assert on_hand(city, "510121", "GT2014") == 400 - 40 - 40 - 4 - 2 + 1
+    refused(
+        Code.exceeds_on_hand,
+        city.adjust,
+        c.Adjust("510121", (c.AdjustLine("GT2014", "2014-01", -1000),)),
+    )
+    assert_verified(city)
+
+
+def test_reversal_mirrors_once_and_never_reverses_a_reversal(city):
+    distribution = city.distribute(c.Distribute("510100", (c.LineSpec("NH2014", 500),)))
+    reversal = city.reverse(c.Reverse(distribution.number))
+    assert reversal.reverses_sequence == distribution.sequence
+    assert [p.quantity for p in reversal.postings] == [-p.quantity for p in distribution.postings]
+    assert on_hand(city, "510100", "NH2014") == 930_000
+    refused(Code.reversal_already_exists, city.reverse, c.Reverse(distribution.number))
+    refused(Code.reversal_of_reversal, city.reverse, c.Reverse(reversal.number))
+    refused(Code.unknown_transaction, city.reverse, c.Reverse("FF-2026-999999"))
+    assert_verified(city)
+
+
+def test_reversing_a_receipt_whose_stock_has_moved_on_is_refused(city):
+    city.distribute(c.Distribute("510100", (c.LineSpec("GT2014", 65_000),)))
+    refused(Code.exceeds_on_hand, city.reverse, c.Reverse("RK-2026-000002"))
+
+
+def test_reversing_a_confirmation_puts_the_shipment_back_in_transit(city):
+    shipment = city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
+    confirmation = city.confirm(
+        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 90),))
+    )
+    city.reverse(c.Reverse(confirmation.number))
+    assert on_hand(city, "in-transit", "NH2014", virtual=True) == 100
+    city.confirm(c.Confirm(shipment.number))
+    assert on_hand(city, "510121", "NH2014") == 100
+    assert_verified(city)
+
+
+def test_confirmation_rules(city):
+    shipment = city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
+    refused(Code.not_a_shipment, city.confirm, c.Confirm("RK-2026-000001"))
+    refused(
+        Code.received_exceeds_shipped,
+        city.confirm,
+        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 101),)),
+    )
+    refused(
+        Code.line_not_in_shipment,
+        city.confirm,
+        c.Confirm(shipment.number, (c.ReceivedLine("BYT", "B-LATE", 1),)),
+    )
+    city.reverse(c.Reverse(shipment.number))
+    refused(Code.not_a_shipment, city.confirm, c.Confirm(shipment.number))
+
+
+def test_reservations_hold_stock_until_issued_or_released(city):
+    reservation = city.reserve(c.Reserve("SQ-1", "510100", "BYT", 400))
+    assert reservation.lines == (("B-EARLY", 300), ("B-LATE", 100))
+    assert stock(city, "510100", "BYT") == {"B-EARLY": (300, 300), "B-LATE": (1440, 100)}
+    refused(
+        Code.exceeds_available,
+        city.issue,
+        c.Issue("510100", "510121", (c.LineSpec("BYT", 300, "B-EARLY"),)),
+    )
+    refused(Code.exceeds_available, city.reserve, c.Reserve("SQ-2", "510100", "BYT", 1341))
+    shipment = city.issue(
+        c.Issue("510100", "510121", (c.LineSpec("BYT", 350),), reservation="SQ-1")
+    )
+    assert {p.batch_number: p.quantity for p in shipment.postings if p.quantity < 0} == {
+        "B-EARLY": -300,
+        "B-LATE": -50,
+    }
+    assert stock(city, "510100", "BYT") == {"B-LATE": (1390, 50)}
+    released = city.release(c.Release("SQ-1"))
+    assert released.quantity == 50
+    assert stock(city, "510100", "BYT") == {"B-LATE": (1390, 0)}
+    refused(Code.unknown_reservation, city.release, c.Release("SQ-1"))
+    refused(
+        Code.unknown_reservation,
+        city.issue,
+        c.Issue("510100", "510121", (c.LineSpec("BYT", 1),), reservation="SQ-1"),
+    )
+    assert_verified(city)
+
+
+def test_balances_as_of_a_date_read_the_running_balance(city):
+    city.distribute(c.Distribute("510100", (c.LineSpec("NH2014", 1000),), D(2026, 6, 1)))
+    city.distribute(c.Distribute("510100", (c.LineSpec("NH2014", 500),), D(2026, 6, 10)))
+    assert on_hand(city, "510100", "NH2014", as_of=D(2026, 4, 30)) == 0
+    assert on_hand(city, "510100", "NH2014", as_of=D(2026, 5, 31)) == 930_000
+    assert on_hand(city, "510100", "NH2014", as_of=D(2026, 6, 5)) == 929_000
+    assert on_hand(city, "510100", "NH2014", as_of=D(2026, 6, 30)) == 928_500
+    assert on_hand(city, "distributed", "NH2014", as_of=D(2026, 6, 5), virtual=True) == 1000
+    refused(
+        Code.date_before_last_movement,
+        city.distribute,
+        c.Distribute("510100", (c.LineSpec("NH2014", 1),), D(2026, 6, 9)),
+    )
+
+
+def test_idempotency_returns_the_first_result_and_refuses_other_content(city):
+    command = c.Distribute("510100", (c.LineSpec("NH2014", 7),), idempotency_key="k-1")
+    first = city.distribute(command)
+    assert city.distribute(command) == first
+    assert on_hand(city, "510100", "NH2014") == 930_000 - 7
+    refused(
+        Code.idempotency_key_reused,
+        city.distribute,
+        c.Distribute("510100", (c.LineSpec("NH2014", 8),), idempotency_key="k-1"),
+    )
+    reservation = city.reserve(c.Reserve("SQ-9", "510100", "BYT", 3, idempotency_key="k-2"))
+    assert city.reserve(c.Reserve("SQ-9", "510100", "BYT", 3, idempotency_key="k-2")) == reservation
+    assert stock(city, "510100", "BYT")["B-EARLY"] == (300, 3)
+
+
+def test_a_batch_of_commands_is_all_or_nothing(city):
+    good = c.Distribute("510100", (c.LineSpec("NH2014", 1),))
+    bad = c.Distribute("510100", (c.LineSpec("NH2014", 10**9),))
+    refused(Code.exceeds_available, city.execute_many, [good, bad])
+    assert on_hand(city, "510100", "NH2014") == 930_000
+    results = city.execute_many([good, good])
+    assert [tx.number for tx in results] == ["FF-2026-000001", "FF-2026-000002"]
+    assert_verified(city)
+
+
+def test_history_is_append_only_in_the_database(city):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    for statement in (
+        "UPDATE postings SET quantity = quantity + 1",
+        "DELETE FROM postings",
+        "UPDATE transactions SET memo = 'x'",
+        "DELETE FROM transactions",
+    ):
+        with (
+            pytest.raises(DBAPIError, match="append-only"),
+            city.database.engine.begin() as connection,
+        ):
+            connection.execute(text(statement))
+    assert_verified(city)
