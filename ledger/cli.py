@@ -202,3 +202,7 @@ def run() -> None:
         ).splitlines()[0]
         click.echo(f"error: database: {first_line}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

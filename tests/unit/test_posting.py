@@ -36,7 +36,6 @@ def test_a_physical_balance_may_not_go_below_zero_and_nothing_changes():
 
 
 def test_a_virtual_balance_may_go_negative():
-    supplier = AccountKey(1, 1, 1)
     legs = legs_of_moves([Move(1, False, WAREHOUSE, True, 1, 1, 7)])
     states: dict = {}
     assert apply_legs(legs, states, DAY) == [-7, 7]

@@ -99,7 +99,7 @@ def test_an_altered_quantity_is_found_on_its_transaction():
 
 
 def test_a_removed_transaction_leaves_a_gap_and_wrong_balances():
-    first, second = two_receipts()
+    _first, second = two_receipts()
     findings = run([second], balances())
     assert {"sequence_gap", "chain_broken", "running_balance_mismatch", "balance_mismatch"} <= set(
         codes(findings)
@@ -107,7 +107,7 @@ def test_a_removed_transaction_leaves_a_gap_and_wrong_balances():
 
 
 def test_a_rehashed_transaction_is_named_by_the_broken_link_after_it():
-    first, second = two_receipts()
+    _first, second = two_receipts()
     rehashed = transaction(
         1, GENESIS_HASH, [posting("supplier", -9, -9, False), posting("510100", 9, 9)]
     )

@@ -1,0 +1,54 @@
+"""The `ledger` command end to end, as a clerk or CI would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def run_ledger(tmp_path):
+    env = dict(os.environ, LEDGER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+
+    def run(*arguments):
+        return subprocess.run(
+            [sys.executable, "-m", "ledger.cli", *arguments],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    return run
+
+
+def test_upgrade_demo_balance_and_verify(run_ledger):
+    assert run_ledger("db", "upgrade").returncode == 0
+    loaded = run_ledger("demo", "load")
+    assert loaded.returncode == 0 and "demo loaded" in loaded.stdout
+    again = run_ledger("demo", "load", "--if-empty")
+    assert again.returncode == 0 and "not loaded" in again.stdout
+    balance = run_ledger("balance", "--location", "510121-ZJ-PS")
+    assert balance.returncode == 0
+    assert "平水村" in balance.stdout and "年画" in balance.stdout
+    verified = run_ledger("verify")
+    assert verified.returncode == 0 and verified.stdout.strip().splitlines()[-1].startswith("OK:")
+
+
+def test_errors_are_one_line_with_a_non_zero_status(run_ledger):
+    uninitialised = run_ledger("balance")
+    assert uninitialised.returncode != 0
+    assert (
+        uninitialised.stderr.strip().count("\n") == 0
+        and "ledger db upgrade" in uninitialised.stderr
+    )
+    run_ledger("db", "upgrade")
+    unknown = run_ledger("balance", "--item", "NOPE")
+    assert unknown.returncode == 2 and unknown.stderr.strip() == (
+        "error: unknown_item: 没有编码为 'NOPE' 的物资 (unknown item)"
+    )
+    bad_date = run_ledger("balance", "--as-of", "2026-13-01")
+    assert bad_date.returncode == 2 and bad_date.stderr.count("\n") == 1
