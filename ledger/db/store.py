@@ -34,6 +34,15 @@ from ledger.posting import AccountState, Leg, apply_legs
 from ledger.rules import Code, LedgerError, require
 
 LOCK_CHUNK = 500
+POSTING_COLUMNS = (
+    "transaction_id",
+    "location_id",
+    "item_id",
+    "batch_id",
+    "quantity",
+    "balance_after",
+    "occurred_on",
+)
 
 
 class ItemEntry(NamedTuple):
@@ -639,8 +648,7 @@ class LedgerStore:
             connection.execute(insert(t.transactions), self.transaction_rows)
             self.transaction_rows = []
         if self.posting_rows:
-            connection.execute(insert(t.postings), self.posting_rows)
-            self.posting_rows = []
+            self._insert_postings()
         if self.dirty:
             self._flush_balances()
         if self.reservation_inserts:
@@ -663,6 +671,29 @@ class LedgerStore:
         if self.idempotency_rows:
             connection.execute(insert(t.idempotency_keys), self.idempotency_rows)
             self.idempotency_rows = []
+
+    def _insert_postings(self) -> None:
+        """The hot path: rows straight to the driver's executemany (no per-row SQLAlchemy
+        parameter processing). Dates go to SQLite as ISO text, as SQLAlchemy's Date stores them."""
+        dialect = self.connection.dialect
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        columns = POSTING_COLUMNS
+        statement = f"INSERT INTO postings ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        as_text = dialect.name == "sqlite"
+        rows = [
+            (
+                row["transaction_id"],
+                row["location_id"],
+                row["item_id"],
+                row["batch_id"],
+                row["quantity"],
+                row["balance_after"],
+                row["occurred_on"].isoformat() if as_text else row["occurred_on"],
+            )
+            for row in self.posting_rows
+        ]
+        self.connection.exec_driver_sql(statement, rows)
+        self.posting_rows = []
 
     def _flush_balances(self) -> None:
         new_rows, changed_rows = [], []

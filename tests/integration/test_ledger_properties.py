@@ -80,7 +80,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger = Ledger(Database(engine), clock=lambda: self.today)
         ledger_from_text(self.ledger, SETUP)
         self.model = Model()
-        self.reservations: list[str] = []
+        self.reservations: list[tuple] = []
+        self.references_made = 0
 
     def teardown(self) -> None:
         self.ledger.database.dispose()
@@ -288,7 +289,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(location=locations, item_batch=batches, quantity=quantities)
     def reserve(self, location, item_batch, quantity):
         item, batch = item_batch
-        reference = f"SQ-{len(self.reservations) + 1}"
+        self.references_made += 1
+        reference = f"SQ-{self.references_made}"
         if not self.batch_known(item, batch):
             expected = Code.unknown_batch
         elif self.expired(batch):
