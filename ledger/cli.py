@@ -183,7 +183,7 @@ def serve(host: str, port: int) -> None:
 
 def run() -> None:
     """Entry point: ledger rejections and database errors are one clear line, exit 2."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from ledger.db import DatabaseError
 
     try:
         main(standalone_mode=False)
@@ -196,7 +196,7 @@ def run() -> None:
     except LedgerError as error:
         click.echo(f"error: {error.code}: {error.message}", err=True)
         sys.exit(2)
-    except SQLAlchemyError as error:
+    except DatabaseError as error:
         first_line = str(
             error.orig if hasattr(error, "orig") and error.orig else error
         ).splitlines()[0]

@@ -52,3 +52,46 @@ def test_errors_are_one_line_with_a_non_zero_status(run_ledger):
     )
     bad_date = run_ledger("balance", "--as-of", "2026-13-01")
     assert bad_date.returncode == 2 and bad_date.stderr.count("\n") == 1
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_starts_a_real_server_that_answers_health(tmp_path):
+    import json
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = dict(os.environ, LEDGER_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health", timeout=2
+                ) as response:
+                    body = json.loads(response.read())
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.2)
+        assert body == {"status": "ok", "database": "sqlite", "detail": ""}
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/schema/openapi.json", timeout=5
+        ) as response:
+            assert "/health" in json.loads(response.read())["paths"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
