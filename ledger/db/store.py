@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ledger.chain import canonical_encoding, chain_hash
 from ledger.db import tables as t
@@ -33,16 +33,25 @@ from ledger.model import (
 from ledger.posting import AccountState, Leg, apply_legs
 from ledger.rules import Code, LedgerError, require
 
-LOCK_CHUNK = 500
-POSTING_COLUMNS = (
-    "transaction_id",
-    "location_id",
-    "item_id",
-    "batch_id",
-    "quantity",
-    "balance_after",
-    "occurred_on",
+LOCK_CHUNK = 300  # accounts per locking SELECT (3 parameters each)
+POSTINGS_INSERT = (
+    "INSERT INTO postings (transaction_id, location_id, item_id, batch_id, quantity, "
+    "balance_after, occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+TRANSACTIONS_INSERT = (
+    "INSERT INTO transactions (id, number, kind, occurred_on, recorded_at, location_id, "
+    "counterparty_id, reverses_id, shipment_id, reason, memo, previous_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+BALANCES_INSERT = (
+    "INSERT INTO balances (on_hand, reserved, last_occurred_on, location_id, item_id, batch_id) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+BALANCES_UPDATE = (
+    "UPDATE balances SET on_hand = ?, reserved = ?, last_occurred_on = ? "
+    "WHERE location_id = ? AND item_id = ? AND batch_id = ?"
+)
+_TRANSLATED: dict[str, str] = {}  # statement with ? → with %s
 
 
 class ItemEntry(NamedTuple):
@@ -94,6 +103,8 @@ class LedgerStore:
         self.connection = connection
         self.catalog = catalog
         self.for_update = connection.dialect.name == "postgresql"
+        self.as_text = connection.dialect.name == "sqlite"
+        self.qmark = connection.dialect.paramstyle == "qmark"
         self.pending = Catalog()  # created in this transaction, not yet committed
         self.states: dict[AccountKey, AccountState] = {}
         self.dirty: set[AccountKey] = set()
@@ -325,21 +336,21 @@ class LedgerStore:
     def lock_states(self, keys: Iterable[AccountKey]) -> dict[AccountKey, AccountState]:
         """Load (and on PostgreSQL lock, in key order) the states of `keys` not yet loaded."""
         missing = sorted(key for key in set(keys) if key not in self.states)
-        b = t.balances.c
         for start in range(0, len(missing), LOCK_CHUNK):
             chunk = missing[start : start + LOCK_CHUNK]
-            query = (
-                select(
-                    b.location_id, b.item_id, b.batch_id, b.on_hand, b.reserved, b.last_occurred_on
-                )
-                .where(tuple_(b.location_id, b.item_id, b.batch_id).in_([tuple(k) for k in chunk]))
-                .order_by(b.location_id, b.item_id, b.batch_id)
+            rows = ", ".join(["(?, ?, ?)"] * len(chunk))
+            statement = (
+                "SELECT location_id, item_id, batch_id, on_hand, reserved, last_occurred_on "
+                f"FROM balances WHERE (location_id, item_id, batch_id) IN (VALUES {rows}) "
+                "ORDER BY location_id, item_id, batch_id"
+                + (" FOR UPDATE" if self.for_update else "")
             )
-            if self.for_update:
-                query = query.with_for_update()
+            parameters = tuple(value for key in chunk for value in key)
             found = {
-                AccountKey(row[0], row[1], row[2]): AccountState(row[3], row[4], row[5])
-                for row in self.connection.execute(query)
+                AccountKey(row[0], row[1], row[2]): AccountState(
+                    row[3], row[4], self._read_date(row[5])
+                )
+                for row in self._driver(statement, parameters)
             }
             for key in chunk:
                 self.states[key] = found.get(key) or AccountState(is_new=True)
@@ -364,11 +375,12 @@ class LedgerStore:
         prefix = VOUCHER_PREFIX[kind]
         counter = self.counters.get((prefix, year))
         if counter is None:
-            c = t.voucher_counters.c
-            query = select(c.last).where(c.prefix == prefix, c.year == year)
-            if self.for_update:
-                query = query.with_for_update()
-            last = self.connection.execute(query).scalar_one_or_none()
+            row = self._driver(
+                "SELECT last FROM voucher_counters WHERE prefix = ? AND year = ?"
+                + self._lock_clause,
+                (prefix, year),
+            ).first()
+            last = row[0] if row else None
             counter = self.counters[(prefix, year)] = [last or 0, last is not None]
         counter[0] += 1
         self.counters_dirty.add((prefix, year))
@@ -376,13 +388,10 @@ class LedgerStore:
 
     def chain_head(self) -> list:
         if self.head is None:
-            query = select(t.chain_head.c.sequence, t.chain_head.c.hash).where(
-                t.chain_head.c.id == 1
-            )
-            if self.for_update:
-                query = query.with_for_update()
-            row = self.connection.execute(query).one()
-            self.head = [row.sequence, row.hash]
+            row = self._driver(
+                "SELECT sequence, hash FROM chain_head WHERE id = 1" + self._lock_clause
+            ).one()
+            self.head = [row[0], row[1]]
         return self.head
 
     # ---- posting --------------------------------------------------------------------------
@@ -645,8 +654,7 @@ class LedgerStore:
         """Write everything buffered, in foreign-key order."""
         connection = self.connection
         if self.transaction_rows:
-            connection.execute(insert(t.transactions), self.transaction_rows)
-            self.transaction_rows = []
+            self._insert_transactions()
         if self.posting_rows:
             self._insert_postings()
         if self.dirty:
@@ -664,22 +672,14 @@ class LedgerStore:
         self._flush_counters()
         if self.head_dirty:
             self.head_dirty = False
-            connection.execute(
-                update(t.chain_head).where(t.chain_head.c.id == 1),
-                {"sequence": self.head[0], "hash": self.head[1]},
+            self._driver(
+                "UPDATE chain_head SET sequence = ?, hash = ? WHERE id = 1", tuple(self.head)
             )
         if self.idempotency_rows:
             connection.execute(insert(t.idempotency_keys), self.idempotency_rows)
             self.idempotency_rows = []
 
     def _insert_postings(self) -> None:
-        """The hot path: rows straight to the driver's executemany (no per-row SQLAlchemy
-        parameter processing). Dates go to SQLite as ISO text, as SQLAlchemy's Date stores them."""
-        dialect = self.connection.dialect
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        columns = POSTING_COLUMNS
-        statement = f"INSERT INTO postings ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-        as_text = dialect.name == "sqlite"
         rows = [
             (
                 row["transaction_id"],
@@ -688,50 +688,82 @@ class LedgerStore:
                 row["batch_id"],
                 row["quantity"],
                 row["balance_after"],
-                row["occurred_on"].isoformat() if as_text else row["occurred_on"],
+                self._write_date(row["occurred_on"]),
             )
             for row in self.posting_rows
         ]
-        self.connection.exec_driver_sql(statement, rows)
+        self._driver_many(POSTINGS_INSERT, rows)
         self.posting_rows = []
+
+    def _insert_transactions(self) -> None:
+        recorded_at = self._write_datetime(self.recorded_at)
+        rows = [
+            (
+                row["id"],
+                row["number"],
+                row["kind"],
+                self._write_date(row["occurred_on"]),
+                recorded_at,
+                row["location_id"],
+                row["counterparty_id"],
+                row["reverses_id"],
+                row["shipment_id"],
+                row["reason"],
+                row["memo"],
+                row["previous_hash"],
+                row["hash"],
+            )
+            for row in self.transaction_rows
+        ]
+        self._driver_many(TRANSACTIONS_INSERT, rows)
+        self.transaction_rows = []
+
+    # The hot path goes straight to the driver: no per-statement construction, cache-key or
+    # per-row parameter processing. Statements are written with `?` and translated once for
+    # drivers that use `%s`; dates go to SQLite as the ISO text SQLAlchemy's types store.
+
+    @property
+    def _lock_clause(self) -> str:
+        return " FOR UPDATE" if self.for_update else ""
+
+    def _statement(self, statement: str) -> str:
+        if self.qmark:
+            return statement
+        translated = _TRANSLATED.get(statement)
+        if translated is None:
+            translated = _TRANSLATED[statement] = statement.replace("?", "%s")
+        return translated
+
+    def _driver(self, statement: str, parameters: tuple = ()):
+        return self.connection.exec_driver_sql(self._statement(statement), parameters)
+
+    def _driver_many(self, statement: str, rows: list[tuple]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(self._statement(statement), rows)
+
+    def _write_date(self, value: dt.date | None):
+        return value.isoformat() if self.as_text and value is not None else value
+
+    def _write_datetime(self, value: dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.as_text else value
+
+    @staticmethod
+    def _read_date(value) -> dt.date | None:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
     def _flush_balances(self) -> None:
         new_rows, changed_rows = [], []
         for key in self.dirty:
             state = self.states[key]
-            row = {
-                "k_location": key.location_id,
-                "k_item": key.item_id,
-                "k_batch": key.batch_id,
-                "on_hand": state.on_hand,
-                "reserved": state.reserved,
-                "last_occurred_on": state.last_on,
-            }
+            values = (state.on_hand, state.reserved, self._write_date(state.last_on), *key)
             if state.is_new:
-                new_rows.append(row)
+                new_rows.append(values)
                 state.is_new = False
             else:
-                changed_rows.append(row)
+                changed_rows.append(values)
         self.dirty = set()
-        b = t.balances.c
-        if new_rows:
-            self.connection.execute(
-                insert(t.balances).values(
-                    location_id=bindparam("k_location"),
-                    item_id=bindparam("k_item"),
-                    batch_id=bindparam("k_batch"),
-                ),
-                new_rows,
-            )
-        if changed_rows:
-            self.connection.execute(
-                update(t.balances).where(
-                    b.location_id == bindparam("k_location"),
-                    b.item_id == bindparam("k_item"),
-                    b.batch_id == bindparam("k_batch"),
-                ),
-                changed_rows,
-            )
+        self._driver_many(BALANCES_INSERT, new_rows)
+        self._driver_many(BALANCES_UPDATE, changed_rows)
 
     def _flush_counters(self) -> None:
         c = t.voucher_counters.c
