@@ -109,6 +109,9 @@ def test_receipt_rules(city):
     # Nothing of the refused receipts was recorded: no new batches, no postings.
     with city.database.read() as connection:
         assert queries.counts(connection) == (4, 8)
+    # …and used no voucher number: numbers stay gapless.
+    after = city.receive(c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 1),)))
+    assert after.number == "RK-2026-000005"
 
 
 def test_issue_picks_fefo_moves_to_transit_and_confirmation_records_a_shortage(city):
