@@ -48,6 +48,13 @@ class Code(StrEnum):
     too_many_lines = "too_many_lines"
     duplicate_line = "duplicate_line"
     weights_invalid = "weights_invalid"
+    unknown_request = "unknown_request"
+    request_state = "request_state"
+    exceeds_requested = "exceeds_requested"
+    exceeds_approved = "exceeds_approved"
+    shipment_not_in_request = "shipment_not_in_request"
+    shipments_in_transit = "shipments_in_transit"
+    fefo_override_reason_required = "fefo_override_reason_required"
 
 
 class LedgerError(Exception):

@@ -372,7 +372,10 @@ class LedgerStore:
     # ---- numbering and the chain ----------------------------------------------------------
 
     def next_number(self, kind: TransactionKind, year: int) -> str:
-        prefix = VOUCHER_PREFIX[kind]
+        return self.next_number_for(VOUCHER_PREFIX[kind], year)
+
+    def next_number_for(self, prefix: str, year: int) -> str:
+        """The next number of a gapless series per prefix and year: RK-2026-000001 …"""
         counter = self.counters.get((prefix, year))
         if counter is None:
             row = self._driver(

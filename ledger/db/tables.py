@@ -218,3 +218,105 @@ reservations = ReservationRow.__table__
 voucher_counters = VoucherCounterRow.__table__
 chain_head = ChainHeadRow.__table__
 idempotency_keys = IdempotencyKeyRow.__table__
+
+
+class UserRow(Base):
+    """An API user: a role at a location. Only a hash of the bearer token is stored.
+
+    label: what the account is for, e.g. 金堂县仓库保管员 (a post, not a person's name).
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'clerk', 'requester', 'approver', 'auditor')", name="role"
+        ),
+    )
+
+
+class AllocationRequestRow(Base):
+    """申领单: a township asks the level above for items."""
+
+    __tablename__ = "allocation_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    requester_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    supplier_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    memo: Mapped[str] = mapped_column(Text)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'approved', 'rejected', 'cancelled', 'closed')",
+            name="status",
+        ),
+    )
+
+
+class AllocationRequestLineRow(Base):
+    """One item of a request, with how much was approved, issued and received in base units."""
+
+    __tablename__ = "allocation_request_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("allocation_requests.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    requested: Mapped[int] = mapped_column(BigInteger)
+    approved: Mapped[int | None] = mapped_column(BigInteger)
+    issued: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger)
+    short: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        UniqueConstraint("request_id", "item_id", name="uq_allocation_request_lines_request_item"),
+    )
+
+
+class AllocationRequestShipmentRow(Base):
+    """A shipment (issue transaction) made against a request."""
+
+    __tablename__ = "allocation_request_shipments"
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("allocation_requests.id"), index=True)
+    confirmation_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+
+
+class AllocationRequestEventRow(Base):
+    """Every state change of a request: who, when, what."""
+
+    __tablename__ = "allocation_request_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("allocation_requests.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class HttpIdempotencyRow(Base):
+    """A POST already answered: the response to replay for a retry with the same key."""
+
+    __tablename__ = "http_idempotency"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+users = UserRow.__table__
+allocation_requests = AllocationRequestRow.__table__
+allocation_request_lines = AllocationRequestLineRow.__table__
+allocation_request_shipments = AllocationRequestShipmentRow.__table__
+allocation_request_events = AllocationRequestEventRow.__table__
+http_idempotency = HttpIdempotencyRow.__table__

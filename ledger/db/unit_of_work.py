@@ -6,6 +6,8 @@ leaving the block without committing rolls everything back (nothing half-written
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -90,6 +92,7 @@ class Database:
             except (IntegrityError, OperationalError, DBAPIError) as error:
                 if attempt + 1 >= retries_max or not is_retryable(error):
                     raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, de-synchronised
         raise AssertionError("unreachable")
 
     def lookup(self, work: Callable[[LedgerStore], T]) -> T:
