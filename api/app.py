@@ -1,17 +1,29 @@
-"""The HTTP service. Until the API issue lands it serves `/health` and the OpenAPI schema."""
+"""The HTTP service: Litestar, JSON under /api/v1, OpenAPI at /schema, problem-details errors."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 import msgspec
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from sqlalchemy import text
 
+from api.auth import PUBLIC_PATHS, BearerAuthentication
+from api.errors import EXCEPTION_HANDLERS
+from api.routes import ROUTES, Services
+from ledger.db import queries
 from ledger.db.unit_of_work import Database
+from ledger.services.ledger import Ledger
 from ledger.settings import Settings
+
+API_PREFIX = "/api/v1"
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -22,14 +34,17 @@ class Health(msgspec.Struct, frozen=True):
     detail: str = ""
 
 
-def create_app(database: Database | None = None) -> Litestar:
+def create_app(
+    database: Database | None = None, clock: Callable[[], dt.date] | None = None
+) -> Litestar:
     database = database or Database.from_url(Settings.from_environment().database_url)
+    ledger = Ledger(database, clock or dt.date.today)
 
-    @get("/health", summary="Service and database health", sync_to_thread=True)
+    @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:
         try:
             with database.read() as connection:
-                connection.execute(text("SELECT sequence FROM chain_head")).one()
+                queries.chain_digest(connection)
         except Exception as error:  # any database failure means "not healthy"
             detail = str(error).splitlines()[0]
             return Response(
@@ -39,12 +54,26 @@ def create_app(database: Database | None = None) -> Litestar:
         return Response(Health("ok", database.engine.dialect.name))
 
     return Litestar(
-        route_handlers=[health],
+        route_handlers=[
+            health,
+            Router(API_PREFIX, route_handlers=ROUTES, security=[{"bearer": []}]),
+        ],
+        state=State({"database": database, "services": Services(ledger)}),
+        middleware=[DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="宣传品与计生药具 stock ledger",
-            version="0.1.0",
+            version="1.0.0",
+            description="Double-entry stock ledger for health-publicity materials and free contraceptives.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="token from `ledger users add`"
+                    )
+                }
+            ),
         ),
         on_shutdown=[database.dispose],
     )

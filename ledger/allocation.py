@@ -28,6 +28,7 @@ class Plan(NamedTuple):
     lines: tuple[PlanLine, ...]
     allocated: int  # base units allocated in all
     unallocated: int  # base units of the request left over (part packs, or beyond available)
+    pack_base_units: int = 1  # the pack the plan counts in
 
 
 def allocate(
@@ -61,4 +62,4 @@ def allocate(
         for share, packs in zip(shares, floors, strict=True)
     )
     allocated = packs_total * pack_base_units
-    return Plan(lines, allocated, quantity - allocated)
+    return Plan(lines, allocated, quantity - allocated, pack_base_units)

@@ -36,6 +36,7 @@ def balances(
     as_of: dt.date | None = None,
     include_virtual: bool = False,
     include_zero: bool = False,
+    under_path: str | None = None,
 ) -> list[BalanceLine]:
     """Balances by location / item / batch, now or at the end of the day `as_of`.
 
@@ -77,6 +78,8 @@ def balances(
     )
     if location_code is not None:
         query = query.where(loc.code == location_code)
+    if under_path is not None:
+        query = query.where(loc.path.startswith(under_path, autoescape=True))
     if item_code is not None:
         query = query.where(item.code == item_code)
     if batch_number is not None:
@@ -283,3 +286,119 @@ def stored_balances(connection: Connection) -> Iterator[StoredBalance]:
     )
     for row in connection.execute(query):
         yield StoredBalance(row[0], bool(row[1]), row[2], row[3], row[4], row[5], int(row[6]))
+
+
+def transaction_sequences(
+    connection: Connection,
+    visible_path: str | None = None,
+    kind: str | None = None,
+    location_code: str | None = None,
+    item_code: str | None = None,
+    batch_number: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[int]:
+    """Sequences of the transactions matching the filters, oldest first.
+
+    visible_path: only transactions whose own location or counterparty lies in that subtree.
+    location_code: the transaction's own location or its counterparty.
+    """
+    tx = t.transactions.c
+    own = t.locations.alias("own")
+    other = t.locations.alias("other")
+    query = (
+        select(tx.id)
+        .join(own, own.c.id == tx.location_id)
+        .outerjoin(other, other.c.id == tx.counterparty_id)
+        .order_by(tx.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if visible_path is not None:
+        query = query.where(
+            own.c.path.startswith(visible_path, autoescape=True)
+            | other.c.path.startswith(visible_path, autoescape=True)
+        )
+    if kind is not None:
+        query = query.where(tx.kind == kind)
+    if location_code is not None:
+        query = query.where((own.c.code == location_code) | (other.c.code == location_code))
+    if date_from is not None:
+        query = query.where(tx.occurred_on >= date_from)
+    if date_to is not None:
+        query = query.where(tx.occurred_on <= date_to)
+    if item_code is not None or batch_number is not None:
+        p = t.postings.c
+        inner = select(p.transaction_id).join(t.items, t.items.c.id == p.item_id)
+        if item_code is not None:
+            inner = inner.where(t.items.c.code == item_code)
+        if batch_number is not None:
+            inner = inner.join(t.batches, t.batches.c.id == p.batch_id).where(
+                t.batches.c.number == batch_number
+            )
+        query = query.where(tx.id.in_(inner))
+    return list(connection.execute(query).scalars())
+
+
+class LocationRecord(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    physical: bool
+    path: str
+
+
+def locations(
+    connection: Connection,
+    under_path: str | None = None,
+    level: str | None = None,
+    include_virtual: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[LocationRecord]:
+    """Locations in tree order (by path)."""
+    loc = t.locations.c
+    parent = t.locations.alias("parent")
+    query = (
+        select(loc.code, loc.name, loc.level, parent.c.code, loc.physical, loc.path)
+        .outerjoin(parent, parent.c.id == loc.parent_id)
+        .order_by(loc.physical.desc(), loc.path)
+        .limit(limit)
+        .offset(offset)
+    )
+    if under_path is not None:
+        query = query.where(loc.path.startswith(under_path, autoescape=True))
+    if level is not None:
+        query = query.where(loc.level == level)
+    if not include_virtual:
+        query = query.where(loc.physical.is_(True))
+    return [
+        LocationRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in connection.execute(query)
+    ]
+
+
+def item_codes(connection: Connection, limit: int = 50, offset: int = 0) -> list[str]:
+    return list(
+        connection.execute(
+            select(t.items.c.code).order_by(t.items.c.code).limit(limit).offset(offset)
+        ).scalars()
+    )
+
+
+def batch_keys(
+    connection: Connection, item_code: str | None = None, limit: int = 50, offset: int = 0
+) -> list[tuple[str, str]]:
+    """(item code, batch number) in item order, then oldest batch first."""
+    query = (
+        select(t.items.c.code, t.batches.c.number)
+        .join(t.items, t.items.c.id == t.batches.c.item_id)
+        .order_by(t.items.c.code, t.batches.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if item_code is not None:
+        query = query.where(t.items.c.code == item_code)
+    return [(row[0], row[1]) for row in connection.execute(query)]

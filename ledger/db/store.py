@@ -508,37 +508,49 @@ class LedgerStore:
 
     def transaction(self, sequence: int, lock: bool = False) -> Transaction:
         """A stored (or buffered, not yet flushed) transaction with its postings."""
+        found = self.transactions([sequence], lock=lock)
+        if not found:
+            raise LedgerError(Code.unknown_transaction, f"没有序号 {sequence} 的单据", "sequence")
+        return found[0]
+
+    def transactions(self, sequences: Sequence[int], lock: bool = False) -> list[Transaction]:
+        """Stored transactions with their postings, in the order of `sequences` (two queries)."""
         self.flush()
+        if not sequences:
+            return []
         tx = t.transactions.c
-        query = select(t.transactions).where(tx.id == sequence)
+        query = select(t.transactions).where(tx.id.in_(list(sequences)))
         if lock and self.for_update:
             query = query.with_for_update()
-        row = self.connection.execute(query).one_or_none()
-        if row is None:
-            raise LedgerError(Code.unknown_transaction, f"没有序号 {sequence} 的单据", "sequence")
+        rows = {row.id: row for row in self.connection.execute(query)}
         p = t.postings.c
-        posting_rows = self.connection.execute(
-            select(p.location_id, p.item_id, p.batch_id, p.quantity, p.balance_after)
-            .where(p.transaction_id == sequence)
-            .order_by(p.id)
-        ).all()
-        postings = tuple(
-            Posting(
-                self.location_by_id(r.location_id).location.code,
-                self.item_by_id(r.item_id).item.code,
-                self.batch_by_id(r.batch_id).batch.number,
-                r.quantity,
-                r.balance_after,
+        postings: dict[int, list[Posting]] = {sequence: [] for sequence in rows}
+        for r in self.connection.execute(
+            select(
+                p.transaction_id, p.location_id, p.item_id, p.batch_id, p.quantity, p.balance_after
             )
-            for r in posting_rows
-        )
+            .where(p.transaction_id.in_(list(rows)))
+            .order_by(p.id)
+        ):
+            postings[r.transaction_id].append(
+                Posting(
+                    self.location_by_id(r.location_id).location.code,
+                    self.item_by_id(r.item_id).item.code,
+                    self.batch_by_id(r.batch_id).batch.number,
+                    r.quantity,
+                    r.balance_after,
+                )
+            )
+        return [self._transaction(rows[s], postings[s]) for s in sequences if s in rows]
+
+    def _transaction(self, row, postings: list[Posting]) -> Transaction:
         return Transaction(
             sequence=row.id,
             number=row.number,
             kind=TransactionKind(row.kind),
             occurred_on=row.occurred_on,
             location_code=self.location_by_id(row.location_id).location.code,
-            postings=postings,
+            postings=tuple(postings),
             counterparty_code=(
                 self.location_by_id(row.counterparty_id).location.code
                 if row.counterparty_id

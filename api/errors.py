@@ -1,0 +1,99 @@
+"""Errors as RFC 9457 problem details (application/problem+json) with a stable `code`.
+
+Only this module knows which HTTP status a ledger rejection becomes. Bad input is always a 4xx;
+a 500 is a bug, logged, and answered without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+
+from ledger.rules import Code, LedgerError
+
+log = logging.getLogger("ledger.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_CODE: dict[str, int] = {
+    Code.unknown_transaction: 404,
+    Code.unknown_request: 404,
+    Code.idempotency_key_reused: 409,
+    Code.reversal_already_exists: 409,
+    Code.shipment_already_confirmed: 409,
+    Code.item_exists: 409,
+    Code.location_exists: 409,
+    Code.request_state: 409,
+    Code.shipments_in_transit: 409,
+}
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A problem detail: `code` is stable and machine-readable; `detail` is for people."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+
+
+def problem(status: int, code: str, detail: str, field: str | None = None) -> Response[Problem]:
+    title = code.replace("_", " ")
+    body = Problem(f"urn:ledger:problem:{code}", title, status, code, detail, field)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class Forbidden(PermissionDeniedException):
+    """Raised by the scope checks: the user may not touch this."""
+
+
+def on_ledger_error(_: Request, error: LedgerError) -> Response[Problem]:
+    return problem(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, error.field)
+
+
+def on_validation_error(_: Request, error: ValidationException) -> Response[Problem]:
+    field = None
+    extra = error.extra
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        field = extra[0].get("key") or extra[0].get("source")
+        message = extra[0].get("message") or error.detail
+    else:
+        message = error.detail
+    return problem(400, "invalid_request", f"请求格式有误 (invalid request): {message}", field)
+
+
+def on_http_error(_: Request, error: HTTPException) -> Response[Problem]:
+    if isinstance(error, NotAuthorizedException):
+        return problem(
+            401, "unauthenticated", "需要有效的访问令牌 (a valid bearer token is required)"
+        )
+    if isinstance(error, PermissionDeniedException):
+        return problem(403, "forbidden", error.detail or "无权操作 (not allowed)")
+    if isinstance(error, NotFoundException):
+        return problem(404, "not_found", error.detail or "没有这个资源 (not found)")
+    code = "method_not_allowed" if error.status_code == 405 else "http_error"
+    return problem(error.status_code, code, error.detail or "request refused")
+
+
+def on_unexpected_error(request: Request, error: Exception) -> Response[Problem]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "internal_error", "服务器内部错误，已记录 (internal error, logged)")
+
+
+EXCEPTION_HANDLERS = {
+    LedgerError: on_ledger_error,
+    ValidationException: on_validation_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected_error,
+}

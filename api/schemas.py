@@ -1,0 +1,187 @@
+"""Request and response bodies: one msgspec Struct per verb; unknown fields are refused.
+
+Movement bodies mirror the ledger's commands without the idempotency key, which comes from
+the `Idempotency-Key` header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Generic, TypeVar
+
+import msgspec
+
+from ledger.commands import AdjustLine, LineSpec, ReceiptLine, ReceivedLine
+from ledger.db.queries import BalanceLine
+from ledger.model import Batch, Item, Location, Transaction
+from ledger.services.requests import AllocationRequest, RequestEvent, Suggestion
+
+Strict = {"frozen": True, "forbid_unknown_fields": True}
+T = TypeVar("T")
+
+
+class ReceiptCreate(msgspec.Struct, **Strict):
+    location_code: str
+    lines: tuple[ReceiptLine, ...]
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class IssueCreate(msgspec.Struct, **Strict):
+    source_code: str
+    destination_code: str
+    lines: tuple[LineSpec, ...]
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class ConfirmationCreate(msgspec.Struct, **Strict):
+    shipment_number: str
+    received: tuple[ReceivedLine, ...] = ()
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class DistributionCreate(msgspec.Struct, **Strict):
+    location_code: str
+    lines: tuple[LineSpec, ...]
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class ReturnCreate(msgspec.Struct, **Strict):
+    location_code: str
+    lines: tuple[LineSpec, ...]
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class WriteOffCreate(msgspec.Struct, **Strict):
+    location_code: str
+    lines: tuple[LineSpec, ...]
+    reason: str
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class AdjustmentCreate(msgspec.Struct, **Strict):
+    location_code: str
+    lines: tuple[AdjustLine, ...]
+    reason: str = "stocktake"
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class ReversalCreate(msgspec.Struct, **Strict):
+    transaction_number: str
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class ShareIn(msgspec.Struct, **Strict):
+    location_code: str
+    weight: int
+
+
+class PlanCompute(msgspec.Struct, **Strict):
+    """Split `quantity` base units of an item held at the source over the shares by weight, in
+    whole packs of `pack` (the item's first pack when omitted; its base unit for loose units)."""
+
+    source_code: str
+    item_code: str
+    quantity: int
+    shares: tuple[ShareIn, ...]
+    pack: str | None = None
+
+
+class PlanApply(msgspec.Struct, **Strict):
+    source_code: str
+    item_code: str
+    quantity: int
+    shares: tuple[ShareIn, ...]
+    pack: str | None = None
+    occurred_on: dt.date | None = None
+    memo: str = ""
+
+
+class PlanLineOut(msgspec.Struct, frozen=True):
+    location_code: str
+    packs: int
+    quantity: int
+
+
+class PlanOut(msgspec.Struct, frozen=True):
+    item_code: str
+    pack_base_units: int
+    lines: tuple[PlanLineOut, ...]
+    allocated: int
+    unallocated: int
+
+
+class AppliedPlan(msgspec.Struct, frozen=True):
+    plan: PlanOut
+    shipments: tuple[Transaction, ...]
+
+
+class Me(msgspec.Struct, frozen=True):
+    id: int
+    label: str
+    role: str
+    location_code: str
+    location_name: str
+
+
+class LocationOut(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    physical: bool
+    path: str
+
+
+class BalanceRow(msgspec.Struct, frozen=True):
+    """A balance line, or a roll-up when grouped (then the grouped-away codes are null)."""
+
+    location_code: str | None
+    location_name: str | None
+    item_code: str
+    item_name: str
+    batch_number: str | None
+    expires_on: dt.date | None
+    unit: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """A page of a list in a stable order; `next_offset` is null on the last page."""
+
+    items: tuple[T, ...]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def page(rows: list, limit: int, offset: int) -> Page:
+    """`rows` fetched with limit + 1 to learn whether another page follows."""
+    more = len(rows) > limit
+    return Page(tuple(rows[:limit]), limit, offset, offset + limit if more else None)
+
+
+class Digest(msgspec.Struct, frozen=True):
+    sequence: int
+    hash: str
+
+
+__all__ = [
+    "AllocationRequest",
+    "BalanceLine",
+    "Batch",
+    "Item",
+    "Location",
+    "RequestEvent",
+    "Suggestion",
+    "Transaction",
+]
