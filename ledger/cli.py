@@ -77,6 +77,9 @@ def demo_load(if_empty: bool) -> None:
         f"demo loaded: {summary.locations} locations, {summary.items} items, "
         f"{summary.transactions} transactions from {summary.start} to {summary.end}"
     )
+    click.echo("demo API tokens (Authorization: Bearer <token>):")
+    for label, who, token in summary.tokens:
+        click.echo(f"  {who:<22} {token}  {label}")
 
 
 @main.command()
@@ -166,6 +169,62 @@ def verify() -> None:
     )
     if not report.ok:
         sys.exit(1)
+
+
+@main.group()
+def users() -> None:
+    """API users: a role at a location, with a bearer token."""
+
+
+@users.command("add")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "clerk", "requester", "approver", "auditor"]),
+)
+@click.option("--location", "location_code", required=True, help="Location code, e.g. 510121.")
+@click.option("--label", required=True, help="What the account is for, e.g. 金堂县仓库保管员.")
+def users_add(role: str, location_code: str, label: str) -> None:
+    """Create a user and print its token once (only a hash is stored)."""
+    from ledger.services.users import add_user
+
+    database = _database()
+    _ensure_schema(database)
+    user, token = add_user(database, label, role, location_code)
+    click.echo(f"user {user.id}: {user.role}@{user.location_code} {user.label}")
+    click.echo(f"token (shown once): {token}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user, active or revoked."""
+    from ledger.services.users import list_users
+
+    database = _database()
+    _ensure_schema(database)
+    rows = [
+        (
+            str(u.id),
+            u.role,
+            f"{u.location_name}({u.location_code})",
+            u.label,
+            "revoked" if u.revoked else "active",
+        )
+        for u in list_users(database)
+    ]
+    click.echo(_table(("id", "角色", "库点", "用途", "状态"), rows))
+
+
+@users.command("revoke")
+@click.argument("user_id", type=int)
+def users_revoke(user_id: int) -> None:
+    """Revoke a user's token: it stops working at once."""
+    from ledger.services.users import revoke_user
+
+    database = _database()
+    _ensure_schema(database)
+    user = revoke_user(database, user_id)
+    click.echo(f"user {user.id} ({user.role}@{user.location_code}) revoked")
 
 
 @main.command()

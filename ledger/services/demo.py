@@ -20,6 +20,7 @@ from ledger.allocation import Share
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.services.allocation import apply_plan, plan_allocation
 from ledger.services.ledger import Ledger
+from ledger.services.users import add_user
 
 CITY = Location("510100", "成都市", LocationLevel.city)
 
@@ -134,12 +135,29 @@ PRINT_RUNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+# Demo API users: (role, location, label). Their tokens are fixed so the README's examples work;
+# a real deployment creates users with `ledger users add`, which makes random tokens.
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("admin", "510100", "系统管理员"),
+    ("clerk", "510100", "市宣传中心仓库保管员"),
+    ("auditor", "510100", "市级审计"),
+    ("clerk", "510121", "金堂县仓库保管员"),
+    ("approver", "510121", "金堂县审批"),
+    ("requester", "510121-ZJ", "赵家镇计生办"),
+)
+
+
+def demo_token(role: str, location_code: str) -> str:
+    return f"lgr_demo-{role}-{location_code}"
+
+
 class DemoSummary(msgspec.Struct, frozen=True):
     locations: int
     items: int
     transactions: int
     start: dt.date
     end: dt.date
+    tokens: tuple[tuple[str, str, str], ...] = ()  # (label, role@location, token)
 
 
 def load_demo(ledger: Ledger) -> DemoSummary:
@@ -349,8 +367,12 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     )
     # 8. An approved allocation request from 淮口镇 holds a reservation at 金堂县.
     ledger.execute(c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=day(110)))
-    items = len(ITEMS)
-    return DemoSummary(len(locations), items, count, start, end)
+    tokens = []
+    for role, location, label in DEMO_USERS:
+        token = demo_token(role, location)
+        add_user(ledger.database, label, role, location, token)
+        tokens.append((label, f"{role}@{location}", token))
+    return DemoSummary(len(locations), len(ITEMS), count, start, end, tuple(tokens))
 
 
 def _shipped(ledger: Ledger, number: str) -> int:

@@ -46,14 +46,22 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(database: Database, label: str, role: str, location_code: str) -> tuple[User, str]:
-    """Create a user and return it with its bearer token (shown once, never stored)."""
+def add_user(
+    database: Database, label: str, role: str, location_code: str, token: str | None = None
+) -> tuple[User, str]:
+    """Create a user and return it with its bearer token (shown once, never stored).
+
+    token: only the demo passes one (its tokens are printed and documented); otherwise a
+    random 256-bit token is made.
+    """
     check_text(label, "label", 200)
     if role not in ROLES:
         raise LedgerError(
             Code.invalid_field, f"角色必须是 {', '.join(ROLES)} 之一 (unknown role)", "role"
         )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if not token.startswith(TOKEN_PREFIX):
+        raise LedgerError(Code.invalid_field, f"令牌须以 {TOKEN_PREFIX} 开头", "token")
 
     def work(store) -> int:
         location = store.location(location_code)
