@@ -1,0 +1,146 @@
+"""API fixtures: a small city with users of every role, requests in every state, and clients.
+
+Inside/outside: the users sit under 金堂县 (510121); 都江堰市 (510181) and its township
+青城山镇 are outside everyone's subtree but the admin's. The template database is built once
+per session and copied for each test that changes it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from ledger import commands as c
+from ledger.db.engine import make_engine
+from ledger.db.unit_of_work import Database
+from ledger.services.ledger import Ledger
+from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
+from ledger.services.users import add_user
+from tests.builder import ledger_from_text
+from tests.conftest import TODAY
+
+SETUP = """
+location 510100 成都市 city
+location 510121 金堂县 county 510100
+location 510121-ZJ 赵家镇 township 510121
+location 510121-ZJ-PS 平水村 village 510121-ZJ
+location 510181 都江堰市 county 510100
+location 510181-QCS 青城山镇 township 510181
+item NH2014 年画 printed 张 捆=500
+item BYT 避孕套 contraceptive 只 盒=3 箱=720 expiry
+receipt 510100 NH2014 2014-01 100000 on 2026-05-01
+receipt 510100 BYT B-EARLY 1500 expires 2026-09-30 on 2026-05-02
+receipt 510100 BYT B-LATE 3000 expires 2028-01-31 on 2026-05-02
+"""
+
+ROLES = ("admin", "clerk", "requester", "approver", "auditor")
+USER_LOCATIONS = {
+    "admin": "510100",
+    "clerk": "510121",
+    "requester": "510121-ZJ",
+    "approver": "510121",
+    "auditor": "510121",
+    "auditor-root": "510100",
+    "clerk-city": "510100",
+    "clerk-outside": "510181",
+    "requester-outside": "510181-QCS",
+}
+
+
+def token(who: str) -> str:
+    return f"lgr_test-{who}"
+
+
+def headers(who: str, key: str | None = None) -> dict[str, str]:
+    result = {"Authorization": f"Bearer {token(who)}"}
+    if key:
+        result["Idempotency-Key"] = key
+    return result
+
+
+class Template:
+    """Numbers of the things the template holds, per side ('in' under 金堂县, 'out' under 都江堰市)."""
+
+    def __init__(self) -> None:
+        self.shipment_to_county: dict[str, str] = {}  # unconfirmed, city → county
+        self.shipment_to_township: dict[str, str] = {}  # unconfirmed, county → township
+        self.distribution: dict[str, str] = {}  # at the county
+        self.draft: dict[str, str] = {}
+        self.submitted: dict[str, str] = {}
+        self.approved: dict[str, str] = {}
+        self.approved_shipped: dict[str, str] = {}  # approved, one shipment not yet confirmed
+        self.request_shipment: dict[str, str] = {}
+
+
+def build_template(path: Path) -> Template:
+    engine = make_engine(f"sqlite:///{path}")
+    from ledger.db.engine import upgrade
+
+    upgrade(engine)
+    ledger = Ledger(Database(engine), clock=lambda: TODAY)
+    ledger_from_text(ledger, SETUP)
+    for who, location in USER_LOCATIONS.items():
+        add_user(ledger.database, f"测试 {who}", who.split("-")[0], location, token(who))
+    template = Template()
+    requests = Requests(ledger)
+    for side, county, township in (("in", "510121", "510121-ZJ"), ("out", "510181", "510181-QCS")):
+        lines = (c.LineSpec("NH2014", 20000), c.LineSpec("BYT", 1000))
+        ledger.confirm(c.Confirm(ledger.issue(c.Issue("510100", county, lines)).number))
+        down = ledger.issue(c.Issue(county, township, (c.LineSpec("NH2014", 2000),)))
+        ledger.confirm(c.Confirm(down.number))
+        template.shipment_to_county[side] = ledger.issue(
+            c.Issue("510100", county, (c.LineSpec("NH2014", 100),))
+        ).number
+        template.shipment_to_township[side] = ledger.issue(
+            c.Issue(county, township, (c.LineSpec("NH2014", 100),))
+        ).number
+        template.distribution[side] = ledger.distribute(
+            c.Distribute(county, (c.LineSpec("NH2014", 10),))
+        ).number
+        ask = CreateRequest(township, (RequestLineIn("NH2014", 1000), RequestLineIn("BYT", 30)))
+        template.draft[side] = requests.create(ask).number
+        template.submitted[side] = requests.submit(requests.create(ask).number).number
+        for target in (template.approved, template.approved_shipped):
+            number = requests.submit(requests.create(ask).number).number
+            requests.approve(
+                number, Approve((RequestLineIn("NH2014", 800), RequestLineIn("BYT", 30)))
+            )
+            target[side] = number
+        template.request_shipment[side] = requests.ship(
+            template.approved_shipped[side], Ship((ShipLine("NH2014", 300),))
+        ).number
+    engine.dispose()
+    with make_engine(f"sqlite:///{path}").connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return template
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> tuple[Path, Template]:
+    path = tmp_path_factory.mktemp("api-template") / "template.db"
+    return path, build_template(path)
+
+
+@pytest.fixture
+def api_database(template, tmp_path) -> Database:
+    source, _ = template
+    copy = tmp_path / "api.db"
+    shutil.copyfile(source, copy)
+    database = Database(make_engine(f"sqlite:///{copy}"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def numbers(template) -> Template:
+    return template[1]
+
+
+@pytest.fixture
+def client(api_database):
+    with TestClient(app=create_app(api_database, clock=lambda: TODAY)) as test_client:
+        yield test_client
