@@ -1,0 +1,327 @@
+"""The permission matrix: every role × every endpoint × inside/outside its subtree.
+
+The table below names, for every route of the app, a request that is inside the caller's
+subtree and one that is outside (都江堰市), and which roles may make each. A route missing from
+the table fails the test, so no endpoint is left out. Allowed calls must succeed (2xx); the
+others must be refused with 403 and change nothing; without a token every route is 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from ledger.db import queries
+from tests.api.conftest import ROLES, USER_LOCATIONS, Template, headers
+from tests.conftest import TODAY
+
+ALL = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+OWN_TOWNSHIP = {"in": "510121-ZJ", "out": "510181-QCS"}
+OWN_COUNTY = {"in": "510121", "out": "510181"}
+
+
+class Call(NamedTuple):
+    path: str
+    body: dict | None = None
+    params: dict | None = None
+
+
+class Case(NamedTuple):
+    build: Callable[[str, str, Template], Call]  # (role, side, template) → the request
+    inside: frozenset[str]  # roles allowed inside their subtree
+    outside: frozenset[str] = ADMIN  # roles allowed outside it
+
+
+def where(role: str, side: str) -> str:
+    """The caller's own location inside (金堂县 for the admin); the matching place under
+    都江堰市 outside."""
+    own = USER_LOCATIONS[role] if role != "admin" else "510121"
+    if side == "in":
+        return own
+    return (
+        OWN_TOWNSHIP["out"]
+        if own.count("-")
+        else OWN_COUNTY["out"]
+        if own != "510100"
+        else "510181"
+    )
+
+
+def lines(quantity: int = 1) -> list[dict]:
+    return [{"item_code": "NH2014", "quantity": quantity}]
+
+
+V1 = "/api/v1"
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", f"{V1}/me"): Case(lambda r, s, t: Call(f"{V1}/me"), ALL, ALL),
+    ("GET", f"{V1}/items"): Case(lambda r, s, t: Call(f"{V1}/items"), ALL, ALL),
+    ("GET", f"{V1}/items/{{code:str}}"): Case(lambda r, s, t: Call(f"{V1}/items/NH2014"), ALL, ALL),
+    ("POST", f"{V1}/items"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/items",
+            {
+                "code": f"X{s}",
+                "name": "折页",
+                "kind": "printed",
+                "category": "折页",
+                "base_unit": "张",
+            },
+        ),
+        ADMIN,
+    ),
+    ("GET", f"{V1}/locations"): Case(
+        lambda r, s, t: Call(f"{V1}/locations", params={"under": where(r, s)}), ALL
+    ),
+    ("GET", f"{V1}/locations/{{code:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/locations/{where(r, s)}"), ALL
+    ),
+    ("POST", f"{V1}/locations"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/locations",
+            {
+                "code": f"{OWN_TOWNSHIP[s]}-NEW",
+                "name": "新村",
+                "level": "village",
+                "parent_code": OWN_TOWNSHIP[s],
+            },
+        ),
+        ADMIN,
+    ),
+    ("GET", f"{V1}/batches"): Case(
+        lambda r, s, t: Call(f"{V1}/batches", params={"item": "BYT"}), ALL, ALL
+    ),
+    ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/batches/BYT/B-LATE"), ALL, ALL
+    ),
+    ("GET", f"{V1}/transactions"): Case(
+        lambda r, s, t: Call(f"{V1}/transactions", params={"location": where(r, s)}), ALL
+    ),
+    ("GET", f"{V1}/transactions/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/transactions/{t.shipment_to_township[s]}"), ALL
+    ),
+    ("POST", f"{V1}/transactions/receipts"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/receipts",
+            {
+                "location_code": where(r, s),
+                "lines": [{"item_code": "NH2014", "batch_number": "2014-09", "quantity": 5}],
+            },
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/issues"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/issues",
+            {"source_code": where(r, s), "destination_code": "510121-ZJ-PS", "lines": lines()},
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/confirmations"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/confirmations",
+            {
+                "shipment_number": (
+                    t.shipment_to_township if r == "requester" else t.shipment_to_county
+                )[s]
+            },
+        ),
+        frozenset({"admin", "clerk", "requester"}),
+    ),
+    ("POST", f"{V1}/transactions/distributions"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/distributions", {"location_code": where(r, s), "lines": lines()}
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/returns"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/returns", {"location_code": where(r, s), "lines": lines()}
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/write-offs"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/write-offs",
+            {"location_code": where(r, s), "lines": lines(), "reason": "damaged"},
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/adjustments"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/adjustments",
+            {
+                "location_code": where(r, s),
+                "lines": [{"item_code": "NH2014", "batch_number": "2014-01", "difference": -1}],
+            },
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/transactions/reversals"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/transactions/reversals", {"transaction_number": t.distribution[s]}
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("GET", f"{V1}/balances"): Case(
+        lambda r, s, t: Call(f"{V1}/balances", params={"location": where(r, s)}), ALL
+    ),
+    ("GET", f"{V1}/chain/digest"): Case(lambda r, s, t: Call(f"{V1}/chain/digest"), ALL, ALL),
+    ("GET", f"{V1}/audit/verification"): Case(
+        lambda r, s, t: Call(f"{V1}/audit/verification"), ADMIN, ADMIN
+    ),
+    ("POST", f"{V1}/requests"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/requests", {"requester_code": OWN_TOWNSHIP[s], "lines": lines(10)}
+        ),
+        frozenset({"admin", "requester"}),
+    ),
+    ("GET", f"{V1}/requests"): Case(lambda r, s, t: Call(f"{V1}/requests"), ALL, ALL),
+    ("GET", f"{V1}/requests/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.approved[s]}"), ALL
+    ),
+    ("GET", f"{V1}/requests/{{number:str}}/events"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.approved[s]}/events"), ALL
+    ),
+    ("GET", f"{V1}/requests/{{number:str}}/suggestion"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.approved[s]}/suggestion"), ALL
+    ),
+    ("PUT", f"{V1}/requests/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.draft[s]}", {"lines": lines(5)}),
+        frozenset({"admin", "requester"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/submit"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.draft[s]}/submit"),
+        frozenset({"admin", "requester"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/cancel"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.submitted[s]}/cancel"),
+        frozenset({"admin", "requester"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/approve"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.submitted[s]}/approve", {"lines": lines(10)}),
+        frozenset({"admin", "approver"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/reject"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.submitted[s]}/reject", {"reason": "库存不足"}),
+        frozenset({"admin", "approver"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/shipments"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.approved[s]}/shipments", {"lines": lines(100)}),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/shipments/{{shipment:str}}/confirm"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/requests/{t.approved_shipped[s]}/shipments/{t.request_shipment[s]}/confirm"
+        ),
+        frozenset({"admin", "requester"}),
+    ),
+    ("POST", f"{V1}/requests/{{number:str}}/close"): Case(
+        lambda r, s, t: Call(f"{V1}/requests/{t.approved[s]}/close"),
+        frozenset({"admin", "approver", "clerk"}),
+    ),
+    ("POST", f"{V1}/allocation-plans"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/allocation-plans",
+            {
+                "source_code": OWN_COUNTY[s],
+                "item_code": "NH2014",
+                "quantity": 1000,
+                "shares": [{"location_code": OWN_TOWNSHIP[s], "weight": 1}],
+            },
+        ),
+        frozenset({"admin", "clerk", "approver"}),
+    ),
+    ("POST", f"{V1}/allocation-plans/apply"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/allocation-plans/apply",
+            {
+                "source_code": OWN_COUNTY[s],
+                "item_code": "NH2014",
+                "quantity": 1000,
+                "shares": [{"location_code": OWN_TOWNSHIP[s], "weight": 1}],
+            },
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    app = create_app(_placeholder_database())
+    found = set()
+    for route in app.routes:
+        if not route.path.startswith(V1):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method not in {"HEAD", "OPTIONS"}:
+                found.add((method, route.path))
+    return found
+
+
+def _placeholder_database():
+    from ledger.db.unit_of_work import Database
+
+    return Database.from_url("sqlite://")
+
+
+def test_the_table_covers_every_route_of_the_app():
+    assert app_routes() == set(CASES)
+
+
+MATRIX = [
+    pytest.param(route, role, side, id=f"{route[0]} {route[1]} {role} {side}")
+    for route in sorted(CASES)
+    for role in ROLES
+    for side in ("in", "out")
+]
+
+
+def send(client: TestClient, method: str, call: Call, who: str | None):
+    request_headers = headers(who) if who else {}
+    return client.request(
+        method, call.path, json=call.body, params=call.params, headers=request_headers
+    )
+
+
+def ledger_state(database) -> tuple:
+    with database.read() as connection:
+        return queries.counts(connection), queries.chain_digest(connection)
+
+
+@pytest.mark.parametrize(("route", "role", "side"), MATRIX)
+def test_permission(route, role, side, client, api_database, numbers):
+    method, _ = route
+    case = CASES[route]
+    call = case.build(role, side, numbers)
+    allowed = role in (case.inside if side == "in" else case.outside)
+    before = ledger_state(api_database)
+    response = send(client, method, call, role)
+    if allowed:
+        assert 200 <= response.status_code < 300, (response.status_code, response.text)
+    else:
+        assert response.status_code == 403, (response.status_code, response.text)
+        assert response.json()["code"] == "forbidden"
+        assert ledger_state(api_database) == before
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda route: f"{route[0]} {route[1]}")
+def test_no_token_is_401(route, client, numbers):
+    method, _ = route
+    call = CASES[route].build("admin", "in", numbers)
+    response = send(client, method, call, None)
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+
+
+def test_a_revoked_token_stops_working(api_database, numbers):
+    from ledger.services.users import list_users, revoke_user
+
+    with TestClient(app=create_app(api_database, clock=lambda: TODAY)) as client:
+        assert client.get(f"{V1}/me", headers=headers("clerk")).status_code == 200
+        clerk = next(user for user in list_users(api_database) if user.label == "测试 clerk")
+        revoke_user(api_database, clerk.id)
+        assert client.get(f"{V1}/me", headers=headers("clerk")).status_code == 401
