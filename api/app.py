@@ -16,7 +16,7 @@ from litestar.response import Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from api.auth import PUBLIC_PATHS, BearerAuthentication
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.routes import ROUTES, Services
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
@@ -39,6 +39,7 @@ def create_app(
 ) -> Litestar:
     database = database or Database.from_url(Settings.from_environment().database_url)
     ledger = Ledger(database, clock or dt.date.today)
+    document_problems(ROUTES)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:

@@ -91,6 +91,31 @@ def on_unexpected_error(request: Request, error: Exception) -> Response[Problem]
     return problem(500, "internal_error", "服务器内部错误，已记录 (internal error, logged)")
 
 
+def document_problems(handlers: list) -> None:
+    """Declare the problem-detail answers on every handler so the OpenAPI schema lists them."""
+    from litestar.handlers import HTTPRouteHandler
+    from litestar.openapi.datastructures import ResponseSpec
+
+    def spec(description: str) -> ResponseSpec:
+        return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False)
+
+    for entry in handlers:
+        members = vars(entry).values() if isinstance(entry, type) else [entry]
+        for handler in members:
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            responses = {
+                400: spec("malformed request (invalid_request)"),
+                401: spec("missing or unknown bearer token (unauthenticated)"),
+                403: spec("outside your role or subtree (forbidden)"),
+                404: spec("no such resource"),
+                409: spec("conflicts: idempotency_key_reused, reversal_already_exists, request_state …"),
+                422: spec("refused by a ledger rule: exceeds_on_hand, batch_expired …"),
+            }
+            responses.update(handler.responses or {})
+            handler.responses = responses
+
+
 EXCEPTION_HANDLERS = {
     LedgerError: on_ledger_error,
     ValidationException: on_validation_error,

@@ -67,7 +67,8 @@ from ledger.services.users import User
 page_size_max = 200
 
 Limit = Annotated[int, QueryParameter(ge=1, le=page_size_max, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, description="rows to skip")]
+offset_max = 10_000_000
+Offset = Annotated[int, QueryParameter(ge=0, le=offset_max, description="rows to skip")]
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
