@@ -77,4 +77,7 @@ def create_app(
             ),
         ),
         on_shutdown=[database.dispose],
+        # No queue-listener logging thread per app (each would outlive the app); errors go
+        # to the "ledger.api" logger and uvicorn logs requests.
+        logging_config=None,
     )

@@ -97,7 +97,9 @@ def document_problems(handlers: list) -> None:
     from litestar.openapi.datastructures import ResponseSpec
 
     def spec(description: str) -> ResponseSpec:
-        return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False)
+        return ResponseSpec(
+            Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False
+        )
 
     for entry in handlers:
         members = vars(entry).values() if isinstance(entry, type) else [entry]
@@ -109,7 +111,9 @@ def document_problems(handlers: list) -> None:
                 401: spec("missing or unknown bearer token (unauthenticated)"),
                 403: spec("outside your role or subtree (forbidden)"),
                 404: spec("no such resource"),
-                409: spec("conflicts: idempotency_key_reused, reversal_already_exists, request_state …"),
+                409: spec(
+                    "conflicts: idempotency_key_reused, reversal_already_exists, request_state …"
+                ),
                 422: spec("refused by a ledger rule: exceeds_on_hand, batch_expired …"),
             }
             responses.update(handler.responses or {})

@@ -1023,8 +1023,16 @@ def _compute(services: Services, user: User, data: PlanCompute | PlanApply) -> P
     status_code=200,
     summary="分配计划: compute a split by weights",
 )
-def compute_plan(request: Request, state: State, data: JSONBody[PlanCompute]) -> PlanOut:
-    return _plan_out(data.item_code, _compute(services_of(state), request.user, data))
+def compute_plan(
+    request: Request,
+    state: State,
+    data: JSONBody[PlanCompute],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[PlanOut]:
+    def work(_: str | None) -> PlanOut:
+        return _plan_out(data.item_code, _compute(services_of(state), request.user, data))
+
+    return idempotent(request, state, idempotency_key, data, work, 200)
 
 
 @post(

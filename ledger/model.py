@@ -103,7 +103,7 @@ class WriteOffReason(StrEnum):
     other = "other"  # 其他 (memo required)
 
 
-class Pack(msgspec.Struct, frozen=True):
+class Pack(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A named pack of an item.
 
     name: the pack's unit, e.g. 套, 捆, 盒, 箱.
@@ -114,7 +114,7 @@ class Pack(msgspec.Struct, frozen=True):
     base_units: int
 
 
-class Item(msgspec.Struct, frozen=True):
+class Item(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An item (物资/品种).
 
     code: short stable identifier, e.g. NH2014 (ASCII, used on labels).
@@ -144,7 +144,7 @@ class Item(msgspec.Struct, frozen=True):
         return self.packs[0].base_units if self.packs else 1
 
 
-class Batch(msgspec.Struct, frozen=True):
+class Batch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A batch of an item: a print run (印次) or a manufacturer's 批号.
 
     item_code: the item this batch belongs to.
@@ -163,7 +163,7 @@ class Batch(msgspec.Struct, frozen=True):
         return self.expires_on is not None and on > self.expires_on
 
 
-class Location(msgspec.Struct, frozen=True):
+class Location(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A location: a node of 市 → 区(市)县 → 乡镇/街道 → 村/社区, or a virtual location.
 
     code: stable identifier (an administrative code such as 510121 or a virtual name).

@@ -24,14 +24,17 @@ from tests.api.conftest import headers
 from tests.conftest import TODAY
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "15"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def _operations():
     database = Database.from_url("sqlite://")
-    schema = schemathesis.openapi.from_dict(
-        create_app(database).openapi_schema.to_schema()
-    )
+    schema = schemathesis.openapi.from_dict(create_app(database).openapi_schema.to_schema())
     return sorted(f"{op.ok().method.upper()} {op.ok().path}" for op in schema.get_all_operations())
 
 
@@ -52,7 +55,12 @@ def test_every_operation_answers_within_its_schema(fuzzed_schema, operation):
     found = fuzzed_schema[path][method]
 
     @given(case=found.as_strategy())
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     def run(case):
         case.call_and_validate(headers=headers("admin"), checks=CHECKS)
 
