@@ -8,6 +8,8 @@ the top of the tree.
 
 from __future__ import annotations
 
+import time
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
@@ -19,15 +21,32 @@ from ledger.services.users import User, authenticate
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan"]
 
 
+token_cache_seconds = 2.0  # a revoked token stops working within this long
+token_cache_size_max = 10_000
+
+
 class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Looks the token's hash up in the database; a hit is remembered for a couple of seconds
+    so that a busy client costs one lookup per `token_cache_seconds`, not one per request."""
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("missing bearer token")
-        user = authenticate(connection.app.state.database, token.strip())
+        cache: dict = connection.app.state.setdefault("token_cache", {})
+        now = time.monotonic()
+        cached = cache.get(token)
+        if cached is not None and cached[1] > now:
+            return AuthenticationResult(user=cached[0], auth=token)
+        user = authenticate(connection.app.state.database, token)
         if user is None:
+            cache.pop(token, None)
             raise NotAuthorizedException("unknown or revoked token")
+        if len(cache) >= token_cache_size_max:
+            cache.clear()
+        cache[token] = (user, now + token_cache_seconds)
         return AuthenticationResult(user=user, auth=token)
 
 

@@ -85,8 +85,9 @@ class Services:
         self.database = ledger.database
         self.requests = Requests(ledger)
 
-    def location(self, code: FromPath[str], field: str = "location_code") -> LocationEntry:
-        return self.database.lookup(lambda store: store.location(code, field))
+    def location(self, code: str, field: str = "location_code") -> LocationEntry:
+        cached = self.database.catalog.locations.get(code)  # committed rows only, never change
+        return cached or self.database.lookup(lambda store: store.location(code, field))
 
 
 def services_of(state: State) -> Services:
@@ -701,7 +702,7 @@ class RequestController(Controller):
     path = "/requests"
     tags: ClassVar[list[str]] = ["requests"]
 
-    def _get(self, state: State, number: FromPath[str]) -> AllocationRequest:
+    def _get(self, state: State, number: str) -> AllocationRequest:
         return services_of(state).requests.get(number)
 
     def _answer(
@@ -996,7 +997,7 @@ class RequestController(Controller):
 # ---- allocation plans ------------------------------------------------------------------------------
 
 
-def _plan_out(item_code: FromPath[str], plan: Plan) -> PlanOut:
+def _plan_out(item_code: str, plan: Plan) -> PlanOut:
     return PlanOut(
         item_code,
         plan.pack_base_units,

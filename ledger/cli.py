@@ -230,14 +230,24 @@ def users_revoke(user_id: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--access-log/--no-access-log", default=False, show_default=True, help="Log every request."
+)
+def serve(host: str, port: int, access_log: bool) -> None:
     """Start the HTTP service (Litestar on uvicorn)."""
     import uvicorn
 
     database = _database()
     database.upgrade()
     database.dispose()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 def run() -> None:

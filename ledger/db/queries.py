@@ -4,10 +4,11 @@ streamed for verification. Reads never lock and never write."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 
 import msgspec
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Date, and_, bindparam, func, select
 
 from ledger.db import tables as t
 from ledger.verify import StoredBalance, StoredPosting, StoredTransaction
@@ -46,8 +47,48 @@ def balances(
     kept historically and reads 0. Virtual locations, whose postings come from many places in
     any date order, sum their postings instead.
     """
+    statement = _balances_statement(
+        as_of is not None,
+        location_code is not None,
+        under_path is not None,
+        item_code is not None,
+        batch_number is not None,
+        include_virtual,
+        include_zero,
+    )
+    parameters = {
+        "as_of": as_of,
+        "location_code": location_code,
+        "under_path": f"{_escape_like(under_path)}%" if under_path is not None else None,
+        "item_code": item_code,
+        "batch_number": batch_number,
+    }
+    return [
+        BalanceLine(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[7] - row[8]
+        )
+        for row in connection.execute(statement, parameters)
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@functools.lru_cache(maxsize=128)
+def _balances_statement(
+    as_of: bool,
+    by_location: bool,
+    by_subtree: bool,
+    by_item: bool,
+    by_batch: bool,
+    include_virtual: bool,
+    include_zero: bool,
+):
+    """Built once per combination of filters (building a statement costs more than running
+    it); the values come in as bound parameters."""
     loc, item, batch = t.locations.c, t.items.c, t.batches.c
-    if as_of is None:
+    if not as_of:
         b = t.balances.c
         source = select(
             b.location_id,
@@ -57,7 +98,7 @@ def balances(
             b.reserved.label("reserved"),
         ).subquery()
     else:
-        source = _as_of_source(as_of)
+        source = _as_of_source(bindparam("as_of", type_=Date))
     query = (
         select(
             loc.code,
@@ -76,27 +117,22 @@ def balances(
         .join(t.batches, batch.id == source.c.batch_id)
         .order_by(loc.path, item.code, batch.number)
     )
-    if location_code is not None:
-        query = query.where(loc.code == location_code)
-    if under_path is not None:
-        query = query.where(loc.path.startswith(under_path, autoescape=True))
-    if item_code is not None:
-        query = query.where(item.code == item_code)
-    if batch_number is not None:
-        query = query.where(batch.number == batch_number)
+    if by_location:
+        query = query.where(loc.code == bindparam("location_code"))
+    if by_subtree:
+        query = query.where(loc.path.like(bindparam("under_path"), escape="/"))
+    if by_item:
+        query = query.where(item.code == bindparam("item_code"))
+    if by_batch:
+        query = query.where(batch.number == bindparam("batch_number"))
     if not include_virtual:
         query = query.where(loc.physical.is_(True))
     if not include_zero:
         query = query.where(source.c.on_hand != 0)
-    return [
-        BalanceLine(
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[7] - row[8]
-        )
-        for row in connection.execute(query)
-    ]
+    return query
 
 
-def _as_of_source(as_of: dt.date):
+def _as_of_source(as_of):
     p = t.postings.c
     last = (
         select(p.location_id, p.item_id, p.batch_id, func.max(p.id).label("posting_id"))

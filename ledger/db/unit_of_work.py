@@ -7,8 +7,10 @@ leaving the block without committing rolls everything back (nothing half-written
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -69,6 +71,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.catalog = Catalog()
+        # SQLite admits one writer at a time; threads of this process queue here rather than
+        # in SQLite's busy handler, which polls with sleeps and makes latency spiky.
+        self.write_lock = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @classmethod
     def from_url(cls, url: str, **engine_options) -> Database:
@@ -85,7 +90,7 @@ class Database:
         times. A LedgerError from `work` rolls back and propagates at once."""
         for attempt in range(retries_max):
             try:
-                with self.unit_of_work() as uow:
+                with self.write_lock, self.unit_of_work() as uow:
                     result = work(uow.store)
                     uow.commit()
                     return result
