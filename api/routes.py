@@ -26,7 +26,6 @@ from api.schemas import (
     Digest,
     DistributionCreate,
     IssueCreate,
-    LocationOut,
     Me,
     Page,
     PlanApply,
@@ -187,9 +186,9 @@ class ItemController(Controller):
         )
 
 
-def _location_out(entry: LocationEntry) -> LocationOut:
+def _location_out(entry: LocationEntry) -> queries.LocationRecord:
     location = entry.location
-    return LocationOut(
+    return queries.LocationRecord(
         location.code,
         location.name,
         location.level.value,
@@ -212,7 +211,7 @@ class LocationController(Controller):
         level: FromQuery[str | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Page[LocationOut]:
+    ) -> Page[queries.LocationRecord]:
         user: User = request.user
         services = services_of(state)
         path = user.location_path if user.role != "admin" else None
@@ -224,14 +223,12 @@ class LocationController(Controller):
             rows = queries.locations(
                 connection, path, level, user.role == "admin" or user.is_root, limit + 1, offset
             )
-        return page(
-            [LocationOut(r.code, r.name, r.level, r.parent_code, r.physical, r.path) for r in rows],
-            limit,
-            offset,
-        )
+        return page(rows, limit, offset)
 
     @get("/{code:str}", sync_to_thread=True, summary="One location")
-    def get_location(self, request: Request, state: State, code: FromPath[str]) -> LocationOut:
+    def get_location(
+        self, request: Request, state: State, code: FromPath[str]
+    ) -> queries.LocationRecord:
         entry = services_of(state).location(code, "code")
         require_visible(request.user, entry.path, entry.physical, entry.location.name)
         return _location_out(entry)

@@ -131,15 +131,6 @@ class Me(msgspec.Struct, frozen=True):
     location_name: str
 
 
-class LocationOut(msgspec.Struct, frozen=True):
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    physical: bool
-    path: str
-
-
 class BalanceRow(msgspec.Struct, frozen=True):
     """A balance line, or a roll-up when grouped (then the grouped-away codes are null)."""
 

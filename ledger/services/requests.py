@@ -244,7 +244,8 @@ def request_numbers(
     )
     if location_path is not None:
         query = query.where(
-            requester.c.path.startswith(location_path) | supplier.c.path.startswith(location_path)
+            requester.c.path.startswith(location_path, autoescape=True)
+            | supplier.c.path.startswith(location_path, autoescape=True)
         )
     if status is not None:
         query = query.where(r.status == status)
@@ -697,21 +698,21 @@ def _everything_arrived(store: LedgerStore, request_id: int) -> bool:
     lines = _line_rows(store, request_id)
     if any((line.approved or 0) != line.issued for line in lines):
         return False
+    return _unconfirmed_shipments(store, request_id) == 0
+
+
+def _unconfirmed_shipments(store: LedgerStore, request_id: int) -> int:
     s = t.allocation_request_shipments.c
-    unconfirmed = store.connection.execute(
+    return store.connection.execute(
         select(func.count()).where(s.request_id == request_id, s.confirmation_id.is_(None))
     ).scalar_one()
-    return unconfirmed == 0
 
 
 def close_request(store: LedgerStore, number: str, actor: int | None, today: dt.date) -> None:
     """Close an approved request: what was approved but not shipped is cancelled."""
     row = _request_row(store, number, lock=True)
     _require_status(row, {"approved"}, "关闭")
-    s = t.allocation_request_shipments.c
-    in_transit = store.connection.execute(
-        select(func.count()).where(s.request_id == row.id, s.confirmation_id.is_(None))
-    ).scalar_one()
+    in_transit = _unconfirmed_shipments(store, row.id)
     if in_transit:
         raise LedgerError(
             Code.shipments_in_transit,

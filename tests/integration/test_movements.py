@@ -7,9 +7,10 @@ import pytest
 from ledger import commands as c
 from ledger.db import queries
 from ledger.model import TransactionKind
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code
 from ledger.services.audit import verify_ledger
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.support import refused, stock
 
 D = dt.date
 
@@ -18,21 +19,6 @@ def on_hand(ledger, location, item, batch=None, as_of=None, virtual=False):
     with ledger.database.read() as connection:
         lines = queries.balances(connection, location, item, batch, as_of, include_virtual=virtual)
     return sum(line.on_hand for line in lines)
-
-
-def stock(ledger, location, item):
-    with ledger.database.read() as connection:
-        return {
-            line.batch_number: (line.on_hand, line.reserved)
-            for line in queries.balances(connection, location, item)
-        }
-
-
-def refused(code, call, *args):
-    with pytest.raises(LedgerError) as error:
-        call(*args)
-    assert error.value.code is code, error.value.message
-    return error.value
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger import commands as c
-from ledger.db import queries
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code
 from ledger.services.audit import verify_ledger
 from ledger.services.requests import (
     Approve,
@@ -20,6 +19,7 @@ from ledger.services.requests import (
     ShipLine,
 )
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.support import refused, stock
 
 
 @pytest.fixture
@@ -38,20 +38,6 @@ receipt 510100 BYT B-LATE 1440 expires 2028-01-31 on 2026-05-02
     )
     ledger.confirm(c.Confirm(shipment.number))
     return Requests(ledger)
-
-
-def stock(ledger, location, item):
-    with ledger.database.read() as connection:
-        return {
-            line.batch_number: (line.on_hand, line.reserved)
-            for line in queries.balances(connection, location, item)
-        }
-
-
-def refused(code, call, *args):
-    with pytest.raises(LedgerError) as error:
-        call(*args)
-    assert error.value.code is code, error.value.message
 
 
 def test_request_approve_in_part_ship_twice_confirm_with_shortage_and_close(requests):

@@ -1,0 +1,25 @@
+"""Small helpers shared by the use-case tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.db import queries
+from ledger.rules import LedgerError
+
+
+def stock(ledger, location, item) -> dict[str, tuple[int, int]]:
+    """(on hand, reserved) per batch of an item at a location."""
+    with ledger.database.read() as connection:
+        return {
+            line.batch_number: (line.on_hand, line.reserved)
+            for line in queries.balances(connection, location, item)
+        }
+
+
+def refused(code, call, *args) -> LedgerError:
+    """Call and expect the ledger to refuse with `code`."""
+    with pytest.raises(LedgerError) as error:
+        call(*args)
+    assert error.value.code is code, error.value.message
+    return error.value
