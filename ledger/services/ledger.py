@@ -209,7 +209,10 @@ def resolve_lines(
         }
         candidates = _candidates(store, location, item, ours)
         by_number = {candidate.batch_number: batch for batch, candidate in candidates}
-        taken = {(i.id, b.id): q for i, b, q in resolved}
+        taken: dict[tuple[int, int], int] = {}
+        for earlier_item, earlier_batch, earlier_quantity in resolved:
+            pair = (earlier_item.id, earlier_batch.id)
+            taken[pair] = taken.get(pair, 0) + earlier_quantity
         adjusted = [
             candidate._replace(available=candidate.available - taken.get((item.id, batch.id), 0))
             for batch, candidate in candidates

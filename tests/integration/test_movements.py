@@ -353,3 +353,13 @@ def test_history_is_append_only_in_the_database(city):
         ):
             connection.execute(text(statement))
     assert_verified(city)
+
+
+def test_two_fefo_lines_of_one_item_do_not_pick_the_same_units_twice(city):
+    # B-EARLY holds 300: the first line takes 200 of it, the second the last 100 and 50 of B-LATE.
+    shipment = city.issue(
+        c.Issue("510100", "510121", (c.LineSpec("BYT", 200), c.LineSpec("BYT", 150)))
+    )
+    moved = {p.batch_number: -p.quantity for p in shipment.postings if p.location_code == "510100"}
+    assert moved == {"B-EARLY": 300, "B-LATE": 50}
+    assert stock(city, "510100", "BYT") == {"B-LATE": (1390, 0)}
