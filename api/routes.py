@@ -40,11 +40,10 @@ from api.schemas import (
 )
 from ledger import commands as c
 from ledger.allocation import Plan, Share
-from ledger.db import queries
+from ledger.db import http_idempotency, queries
 from ledger.db.store import LocationEntry
 from ledger.model import Batch, Item, Location, Transaction, TransactionKind
 from ledger.rules import Code, LedgerError
-from ledger.services import http_idempotency
 from ledger.services.allocation import apply_plan, plan_allocation
 from ledger.services.audit import VerificationReport, verify_ledger
 from ledger.services.ledger import Ledger

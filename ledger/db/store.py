@@ -356,6 +356,20 @@ class LedgerStore:
                 self.states[key] = found.get(key) or AccountState(is_new=True)
         return self.states
 
+    def stocked_batches(self, location_id: int, item_id: int) -> list[tuple[int, int, int]]:
+        """(batch id, on hand, reserved) of every batch of an item in stock at a location, as
+        written so far (not yet locked: lock the ones you pick with `lock_states`)."""
+        self.flush()
+        b = t.balances.c
+        return [
+            (row[0], row[1], row[2])
+            for row in self.connection.execute(
+                select(b.batch_id, b.on_hand, b.reserved).where(
+                    b.location_id == location_id, b.item_id == item_id, b.on_hand > 0
+                )
+            )
+        ]
+
     def apply(self, legs: Sequence[Leg], occurred_on: dt.date) -> list[int]:
         self.lock_states(leg.key for leg in legs)
         balances_after = apply_legs(legs, self.states, occurred_on, self.describe)

@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 
 from ledger import commands as c
-from ledger.db import tables as t
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.model import (
@@ -145,16 +143,7 @@ def refuse_expired(batch: BatchEntry, item: ItemEntry, on: dt.date, field: str) 
 def _candidates(
     store: LedgerStore, location: LocationEntry, item: ItemEntry, reserved_for_us: dict[int, int]
 ) -> list[tuple[BatchEntry, Candidate]]:
-    b = t.balances.c
-    batch_ids = (
-        store.connection.execute(
-            select(b.batch_id).where(
-                b.location_id == location.id, b.item_id == item.id, b.on_hand > 0
-            )
-        )
-        .scalars()
-        .all()
-    )
+    batch_ids = [batch_id for batch_id, _, _ in store.stocked_batches(location.id, item.id)]
     keys = [AccountKey(location.id, item.id, batch_id) for batch_id in batch_ids]
     states = store.lock_states(keys)
     result = []

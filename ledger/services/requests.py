@@ -521,14 +521,8 @@ def _ranked_candidates(
     today: dt.date,
 ) -> list[Candidate]:
     """Usable batches at `location`, FEFO, with what this request may take of each."""
-    b = t.balances.c
-    rows = store.connection.execute(
-        select(b.batch_id, b.on_hand, b.reserved).where(
-            b.location_id == location.id, b.item_id == item.id, b.on_hand > 0
-        )
-    ).all()
     candidates = []
-    for batch_id, on_hand, held in rows:
+    for batch_id, on_hand, held in store.stocked_batches(location.id, item.id):
         batch = store.batch_by_id(batch_id).batch
         if batch.is_expired(today):
             continue

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 
-import msgspec
-from sqlalchemy import insert, select, update
-
-from ledger.db import tables as t
+from ledger.db import users as stored
 from ledger.db.unit_of_work import Database
+from ledger.db.users import User
 from ledger.rules import Code, LedgerError, check_text
 
 ROLES = ("admin", "clerk", "requester", "approver", "auditor")
@@ -23,23 +20,7 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 }
 TOKEN_PREFIX = "lgr_"
 
-
-class User(msgspec.Struct, frozen=True):
-    """An authenticated user: what they may do (role) and where (their location's subtree).
-
-    location_path: '/510100/510121/' — a location is in the user's subtree when its path starts
-    with this. is_root: the user's location is a top of the tree (sees virtual locations too).
-    """
-
-    id: int
-    label: str
-    role: str
-    location_code: str
-    location_name: str
-    location_level: str
-    location_path: str
-    is_root: bool
-    revoked: bool = False
+__all__ = ["ROLES", "User", "add_user", "authenticate", "get_user", "list_users", "revoke_user"]
 
 
 def token_digest(token: str) -> str:
@@ -75,17 +56,7 @@ def add_user(
                 f"{role} 不能设在{location.location.name}这一级 (role not allowed at this level)",
                 "role",
             )
-        return store.connection.execute(
-            insert(t.users).returning(t.users.c.id),
-            {
-                "label": label,
-                "role": role,
-                "location_id": location.id,
-                "token_hash": token_digest(token),
-                "created_at": dt.datetime.now(dt.UTC),
-                "revoked_at": None,
-            },
-        ).scalar_one()
+        return stored.insert_user(store.connection, label, role, location.id, token_digest(token))
 
     user_id = database.write(work)
     user = get_user(database, user_id)
@@ -93,44 +64,19 @@ def add_user(
     return user, token
 
 
-def _users_query():
-    u, loc = t.users.c, t.locations.c
-    return select(
-        u.id,
-        u.label,
-        u.role,
-        loc.code,
-        loc.name,
-        loc.level,
-        loc.path,
-        loc.parent_id.is_(None).label("is_root"),
-        u.revoked_at.is_not(None).label("revoked"),
-    ).join(t.locations, loc.id == u.location_id)
-
-
-def _user(row) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), bool(row[8]))
-
-
 def get_user(database: Database, user_id: int) -> User | None:
     with database.read() as connection:
-        row = connection.execute(_users_query().where(t.users.c.id == user_id)).one_or_none()
-    return _user(row) if row else None
+        return stored.user_by_id(connection, user_id)
 
 
 def list_users(database: Database) -> list[User]:
     with database.read() as connection:
-        return [_user(row) for row in connection.execute(_users_query().order_by(t.users.c.id))]
+        return stored.all_users(connection)
 
 
 def revoke_user(database: Database, user_id: int) -> User:
     def work(store) -> None:
-        result = store.connection.execute(
-            update(t.users)
-            .where(t.users.c.id == user_id, t.users.c.revoked_at.is_(None))
-            .values(revoked_at=dt.datetime.now(dt.UTC))
-        )
-        if result.rowcount == 0:
+        if not stored.revoke(store.connection, user_id):
             raise LedgerError(
                 Code.invalid_field, f"没有可吊销的用户 {user_id} (no such active user)", "id"
             )
@@ -146,9 +92,4 @@ def authenticate(database: Database, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     with database.read() as connection:
-        row = connection.execute(
-            _users_query().where(
-                t.users.c.token_hash == token_digest(token), t.users.c.revoked_at.is_(None)
-            )
-        ).one_or_none()
-    return _user(row) if row else None
+        return stored.active_user_by_token_hash(connection, token_digest(token))

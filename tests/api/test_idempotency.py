@@ -79,11 +79,13 @@ def test_concurrent_duplicates_of_one_key_post_once(api_database):
     }
     before = ledger_state(api_database)
     answers: list = [None] * 6
-    barrier = threading.Barrier(len(answers))
+    barrier = threading.Barrier(len(answers), timeout=30)
+    # One app per thread, as with several server workers: they share only the database.
+    # (Made here, one after another: building Litestar apps is not thread-safe.)
+    apps = [create_app(api_database, clock=lambda: TODAY) for _ in answers]
 
     def send(index: int) -> None:
-        # One app per thread, as with several server workers: they share only the database.
-        with TestClient(app=create_app(api_database, clock=lambda: TODAY)) as client:
+        with TestClient(app=apps[index]) as client:
             barrier.wait()
             answers[index] = client.post(
                 "/api/v1/transactions/distributions",

@@ -363,3 +363,13 @@ def test_two_fefo_lines_of_one_item_do_not_pick_the_same_units_twice(city):
     moved = {p.batch_number: -p.quantity for p in shipment.postings if p.location_code == "510100"}
     assert moved == {"B-EARLY": 300, "B-LATE": 50}
     assert stock(city, "510100", "BYT") == {"B-LATE": (1390, 0)}
+
+
+def test_in_one_batch_a_fefo_issue_sees_stock_received_earlier_in_the_batch(city):
+    results = city.execute_many(
+        [
+            c.Receive("510121", (c.ReceiptLine("NH2014", "2014-05", 40),)),
+            c.Issue("510121", "510121-ZJ", (c.LineSpec("NH2014", 30),)),
+        ]
+    )
+    assert [p.batch_number for p in results[1].postings] == ["2014-05", "2014-05"]
