@@ -173,6 +173,3 @@ class Release(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     reference: str
     idempotency_key: str | None = None
-
-
-MovementCommand = Receive | Issue | Confirm | Distribute | Return | WriteOff | Adjust | Reverse

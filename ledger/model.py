@@ -40,15 +40,6 @@ class VirtualLocation(StrEnum):
     adjustment = "adjustment"  # stocktake gains and losses, transit shortages
 
 
-VIRTUAL_LOCATION_NAMES: dict[VirtualLocation, str] = {
-    VirtualLocation.supplier: "供货方",
-    VirtualLocation.in_transit: "在途",
-    VirtualLocation.distributed: "已发放",
-    VirtualLocation.scrapped: "报损",
-    VirtualLocation.adjustment: "盘点调整",
-}
-
-
 class TransactionKind(StrEnum):
     """Every kind of movement. The value is the code; `VOUCHER_PREFIX` gives the number prefix."""
 
@@ -73,18 +64,6 @@ VOUCHER_PREFIX: dict[TransactionKind, str] = {
     TransactionKind.write_off: "BS",
     TransactionKind.stocktake: "PD",
     TransactionKind.reversal: "HC",
-}
-
-KIND_NAMES: dict[TransactionKind, str] = {
-    TransactionKind.receipt: "入库",
-    TransactionKind.issue: "出库",
-    TransactionKind.transfer: "调拨",
-    TransactionKind.confirmation: "签收",
-    TransactionKind.distribution: "发放",
-    TransactionKind.return_: "退回",
-    TransactionKind.write_off: "报损",
-    TransactionKind.stocktake: "盘点",
-    TransactionKind.reversal: "红冲",
 }
 
 # Kinds that hand stock onward or out to the public: an expired batch may not take part.
@@ -188,17 +167,6 @@ class AccountKey(NamedTuple):
     location_id: int
     item_id: int
     batch_id: int
-
-
-class Line(msgspec.Struct, frozen=True):
-    """One line of a movement command: a quantity of one batch of one item.
-
-    quantity: positive, in base units (packs are converted before a Line is made).
-    """
-
-    item_code: str
-    batch_number: str
-    quantity: int
 
 
 class Posting(msgspec.Struct, frozen=True):

@@ -43,7 +43,6 @@ class Code(StrEnum):
     received_exceeds_shipped = "received_exceeds_shipped"
     line_not_in_shipment = "line_not_in_shipment"
     reason_required = "reason_required"
-    reservation_exists = "reservation_exists"
     idempotency_key_reused = "idempotency_key_reused"
     too_many_lines = "too_many_lines"
     duplicate_line = "duplicate_line"

@@ -612,10 +612,6 @@ class LedgerStore:
             query = query.where(r.location_id == location_id)
         return [row._asdict() for row in self.connection.execute(query.order_by(r.id))]
 
-    def reservation_exists(self, reference: str) -> bool:
-        self.flush()
-        return self._exists(t.reservations, t.reservations.c.reference == reference)
-
     def add_reservation(self, reference: str, key: AccountKey, quantity: int) -> None:
         self.change_reserved(key, quantity)
         self.reservation_inserts.append(

@@ -305,6 +305,19 @@ def test_balances_as_of_a_date_read_the_running_balance(city):
     assert on_hand(city, "510100", "NH2014", as_of=D(2026, 6, 5)) == 929_000
     assert on_hand(city, "510100", "NH2014", as_of=D(2026, 6, 30)) == 928_500
     assert on_hand(city, "distributed", "NH2014", as_of=D(2026, 6, 5), virtual=True) == 1000
+    # The single-account lookup agrees with the listing on every day.
+    key = city.database.lookup(
+        lambda store: (
+            store.location("510100").id,
+            store.item("NH2014").id,
+            store.batch(store.item("NH2014"), "2014-01").id,
+        )
+    )
+    with city.database.read() as connection:
+        for day in (D(2026, 4, 30), D(2026, 5, 31), D(2026, 6, 5), D(2026, 6, 30)):
+            assert queries.account_balance_as_of(connection, *key, day) == on_hand(
+                city, "510100", "NH2014", as_of=day
+            )
     refused(
         Code.date_before_last_movement,
         city.distribute,
