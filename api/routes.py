@@ -17,7 +17,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from api.auth import can_see, in_subtree, require_at, require_visible, roles
-from api.errors import PROBLEM_JSON, Forbidden
+from api.errors import PROBLEM_JSON, Forbidden, on_ledger_error
 from api.schemas import (
     AdjustmentCreate,
     AppliedPlan,
@@ -135,8 +135,6 @@ def idempotent(
 
 
 def problem_for(error: LedgerError) -> Response:
-    from api.errors import on_ledger_error
-
     return on_ledger_error(None, error)  # type: ignore[arg-type]
 
 

@@ -49,11 +49,8 @@ class DistributionCreate(msgspec.Struct, **Strict):
     memo: str = ""
 
 
-class ReturnCreate(msgspec.Struct, **Strict):
-    location_code: str
-    lines: tuple[LineSpec, ...]
-    occurred_on: dt.date | None = None
-    memo: str = ""
+class ReturnCreate(DistributionCreate, **Strict):
+    """The same fields as a distribution; the stock goes to the location's parent."""
 
 
 class WriteOffCreate(msgspec.Struct, **Strict):
