@@ -54,6 +54,14 @@ class Code(StrEnum):
     shipment_not_in_request = "shipment_not_in_request"
     shipments_in_transit = "shipments_in_transit"
     fefo_override_reason_required = "fefo_override_reason_required"
+    label_invalid = "label_invalid"
+    label_unencodable = "label_unencodable"
+    pack_not_here = "pack_not_here"
+    pack_opened = "pack_opened"
+    unknown_scan_document = "unknown_scan_document"
+    scan_document_state = "scan_document_state"
+    nothing_to_undo = "nothing_to_undo"
+    nothing_scanned = "nothing_scanned"
 
 
 class LedgerError(Exception):
@@ -85,6 +93,8 @@ memo_length_max = 500
 code_length_max = 40
 name_length_max = 200
 idempotency_key_length_max = 200
+packs_per_batch_max = 100_000  # labels one receipt may cut
+scans_per_document_max = 10_000
 retries_max = 8
 
 

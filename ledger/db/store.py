@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ledger.chain import canonical_encoding, chain_hash
 from ledger.db import tables as t
+from ledger.db.packs import PackTracker
 from ledger.model import (
     VOUCHER_PREFIX,
     AccountKey,
@@ -118,6 +119,7 @@ class LedgerStore:
         self.counters_dirty: set[tuple[str, int]] = set()
         self.head_dirty = False
         self.recorded_at = dt.datetime.now(dt.UTC)
+        self.packs = PackTracker(self)
 
     # ---- reference data -------------------------------------------------------------------
 
@@ -503,6 +505,7 @@ class LedgerStore:
         )
         head[0], head[1] = sequence, digest
         self.head_dirty = True
+        self.packs.follow(kind, occurred_on, legs, balances_after, sequence, reverses, shipment)
         return transaction
 
     # ---- reading transactions -------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -317,6 +318,89 @@ class HttpIdempotencyRow(Base):
 users = UserRow.__table__
 allocation_requests = AllocationRequestRow.__table__
 allocation_request_lines = AllocationRequestLineRow.__table__
+
+
+class PackRow(Base):
+    """A labelled pack (捆, 箱 …) of a batch and where it is now. Derived state like balances,
+    changed in the same database transaction as the postings that move it.
+
+    location_id: where the pack is: a warehouse, in-transit (with shipment_id), `supplier` for a
+    delivery announced but not yet received (expected_location_id says where it will arrive), or
+    the virtual location it left to (distributed, scrapped, adjustment).
+    opened_on: the day it was opened (拆包): its units are loose stock from then on.
+    """
+
+    __tablename__ = "packs"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "serial"),
+        Index("ix_packs_location_batch", "location_id", "batch_id"),
+        Index("ix_packs_shipment", "shipment_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("serial > 0", name="serial_positive"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    serial: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    shipment_id: Mapped[int | None] = mapped_column(Integer)
+    expected_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ScanDocumentRow(Base):
+    """A scanning session: packs scanned for one purpose at one location, posted as one
+    transaction (or, for a count, closed with its counted totals).
+
+    purpose: receive (an announced delivery), issue (to destination, or against a request),
+    confirm (a shipment's arrival), count (what is on the shelf).
+    """
+
+    __tablename__ = "scan_documents"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('receive', 'issue', 'confirm', 'count')", name="purpose"),
+        CheckConstraint("status IN ('open', 'posted', 'cancelled')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    destination_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    request_number: Mapped[str | None] = mapped_column(String(40))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+    memo: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+
+
+class ScanLineRow(Base):
+    """One scan of one pack into a document. Undo marks it undone; nothing is deleted."""
+
+    __tablename__ = "scan_lines"
+    __table_args__ = (
+        Index(
+            "uq_scan_lines_live",
+            "document_id",
+            "pack_id",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("scan_documents.id"), index=True)
+    pack_id: Mapped[int] = mapped_column(ForeignKey("packs.id"))
+    scanned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    scanned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    override_reason: Mapped[str | None] = mapped_column(String(200))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 allocation_request_shipments = AllocationRequestShipmentRow.__table__
 allocation_request_events = AllocationRequestEventRow.__table__
 http_idempotency = HttpIdempotencyRow.__table__
+packs = PackRow.__table__
+scan_documents = ScanDocumentRow.__table__
+scan_lines = ScanLineRow.__table__
