@@ -18,8 +18,12 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from api.auth import PUBLIC_PATHS, BearerAuthentication
 from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.routes import ROUTES, Services
+from api.scan_page import scan_page
+from api.scan_routes import ROUTES as SCAN_ROUTES
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
+from ledger.labels import LabelKeys
+from ledger.services import label_keys as label_key_store
 from ledger.services.ledger import Ledger
 from ledger.settings import Settings
 
@@ -35,11 +39,14 @@ class Health(msgspec.Struct, frozen=True):
 
 
 def create_app(
-    database: Database | None = None, clock: Callable[[], dt.date] | None = None
+    database: Database | None = None,
+    clock: Callable[[], dt.date] | None = None,
+    label_keys: LabelKeys | None = None,
 ) -> Litestar:
-    database = database or Database.from_url(Settings.from_environment().database_url)
+    settings = Settings.from_environment()
+    database = database or Database.from_url(settings.database_url)
     ledger = Ledger(database, clock or dt.date.today)
-    document_problems(ROUTES)
+    document_problems(ROUTES + SCAN_ROUTES)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:
@@ -57,9 +64,15 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
-            Router(API_PREFIX, route_handlers=ROUTES, security=[{"bearer": []}]),
+            Router(API_PREFIX, route_handlers=ROUTES + SCAN_ROUTES, security=[{"bearer": []}]),
+            scan_page,
         ],
-        state=State({"database": database, "services": Services(ledger)}),
+        state=State(
+            {
+                "database": database,
+                "services": Services(ledger, label_keys or label_key_store.load(settings)),
+            }
+        ),
         middleware=[DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -34,6 +34,12 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.location_exists: 409,
     Code.request_state: 409,
     Code.shipments_in_transit: 409,
+    Code.unknown_scan_document: 404,
+    Code.pack_not_here: 409,
+    Code.pack_opened: 409,
+    Code.scan_document_state: 409,
+    Code.nothing_to_undo: 409,
+    Code.nothing_scanned: 409,
 }
 
 

@@ -42,6 +42,7 @@ from ledger import commands as c
 from ledger.allocation import Plan, Share
 from ledger.db import http_idempotency, queries
 from ledger.db.store import LocationEntry
+from ledger.labels import LabelKeys
 from ledger.model import Batch, Item, Location, Transaction, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.allocation import apply_plan, plan_allocation
@@ -60,6 +61,7 @@ from ledger.services.requests import (
     Suggestion,
     request_numbers,
 )
+from ledger.services.scanning import Scanning
 from ledger.services.users import User
 
 page_size_max = 200
@@ -78,10 +80,11 @@ IdempotencyKey = Annotated[
 class Services:
     """What the controllers call: the ledger's use cases over one database."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, label_keys: LabelKeys) -> None:
         self.ledger = ledger
         self.database = ledger.database
         self.requests = Requests(ledger)
+        self.scanning = Scanning(ledger, label_keys)
 
     def location(self, code: str, field: str = "location_code") -> LocationEntry:
         cached = self.database.catalog.locations.get(code)  # committed rows only, never change

@@ -21,6 +21,9 @@ from ledger.services.ledger import Ledger
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_PG") == "1"
+# Label keys for every app the tests build (never the key file under ./data).
+os.environ.setdefault("LEDGER_LABEL_KEYS", "T1:test-label-key-0123456789")
+
 TODAY = dt.date(2026, 6, 30)
 
 _pg_state: dict[str, object] = {}

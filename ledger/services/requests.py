@@ -547,6 +547,7 @@ def ship_request(
     issue_lines: list[c.LineSpec] = []
     overrides: list[str] = []
     shipped: dict[int, int] = {}
+    taken: dict[tuple[int, str], int] = {}
     for index, line in enumerate(command.lines):
         field = f"lines[{index}]"
         item = store.item(line.item_code, f"{field}.item_code")
@@ -564,9 +565,18 @@ def ship_request(
                 f"{field}.quantity",
             )
         if line.batch_number is not None:
-            ranked = _ranked_candidates(store, supplier, item, reserved, today)
-            first = ranked[0].batch_number if ranked else None
-            if first is not None and line.batch_number != first:
+            # An earlier batch than this one that this shipment does not already empty.
+            first = None
+            for candidate in _ranked_candidates(store, supplier, item, reserved, today):
+                if candidate.batch_number == line.batch_number:
+                    break
+                if candidate.available > taken.get((item.id, candidate.batch_number), 0):
+                    first = candidate.batch_number
+                    break
+            taken[(item.id, line.batch_number)] = (
+                taken.get((item.id, line.batch_number), 0) + quantity
+            )
+            if first is not None:
                 if not (line.override_reason or "").strip():
                     raise LedgerError(
                         Code.fefo_override_reason_required,

@@ -15,11 +15,15 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from ledger import commands as c
+from ledger.db import scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
+from ledger.services import label_keys
 from ledger.services.ledger import Ledger
 from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
+from ledger.services.scanning import OpenDocument, Scan, Scanning, pack_info
 from ledger.services.users import add_user
+from ledger.settings import Settings
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
 
@@ -74,6 +78,14 @@ class Template:
         self.approved: dict[str, str] = {}
         self.approved_shipped: dict[str, str] = {}  # approved, one shipment not yet confirmed
         self.request_shipment: dict[str, str] = {}
+        self.packed_shipment: dict[str, str] = {}  # county → township, one whole 捆, unconfirmed
+        # By location code: a sealed pack's serial and label (NH2014 2014-01) that is there, and
+        # an open scan document there with one pack scanned (a count at a county, the arrival
+        # of `packed_shipment` at a township).
+        self.pack_serial: dict[str, int] = {}
+        self.pack_payload: dict[str, str] = {}
+        self.document: dict[str, int] = {}
+        self.scan_payload: dict[str, str] = {}  # a label that scans into `document` there
 
 
 def build_template(path: Path) -> Template:
@@ -113,6 +125,35 @@ def build_template(path: Path) -> Template:
         template.request_shipment[side] = requests.ship(
             template.approved_shipped[side], Ship((ShipLine("NH2014", 300),))
         ).number
+        template.packed_shipment[side] = ledger.issue(
+            c.Issue(county, township, (c.LineSpec("NH2014", 500),))
+        ).number
+    scanning = Scanning(ledger, label_keys.load(Settings.from_environment()))
+    for location in ("510121", "510181", "510121-ZJ", "510181-QCS"):
+        sealed = scanning.packs("NH2014", "2014-01", location)
+        if sealed:
+            template.pack_serial[location] = sealed[-1].serial
+            template.pack_payload[location] = sealed[-1].payload
+    for side, county, township in (("in", "510121", "510121-ZJ"), ("out", "510181", "510181-QCS")):
+        count = scanning.open_document(OpenDocument("count", county))
+        scanning.scan(Scan(count.id, scanning.packs("NH2014", "2014-01", county)[0].payload))
+        template.document[county] = count.id
+        arrival = scanning.open_document(
+            OpenDocument("confirm", township, shipment_number=template.packed_shipment[side])
+        )
+        number = template.packed_shipment[side]
+        (travelling,) = ledger.database.lookup(
+            lambda store, number=number: [
+                pack_info(store, scanning.keys, pack)
+                for pack in scans.shipment_packs(
+                    store, store.transaction_by_number(number).sequence
+                )
+            ]
+        )
+        scanning.scan(Scan(arrival.id, travelling.payload))
+        template.scan_payload[township] = travelling.payload
+        template.scan_payload[county] = template.pack_payload[county]
+        template.document[township] = arrival.id
     engine.dispose()
     with make_engine(f"sqlite:///{path}").connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -236,6 +236,73 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         frozenset({"admin", "clerk", "approver"}),
     ),
+    ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}/packs"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/batches/NH2014/2014-01/packs", params={"location": where(r, s)}
+        ),
+        ALL,
+    ),
+    ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}/labels"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/batches/NH2014/2014-01/labels", params={"location": where(r, s), "rows": 2}
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}/packs/{{serial:int}}/label"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/batches/NH2014/2014-01/packs/{t.pack_serial[where(r, s)]}/label",
+            params={"format": "svg"},
+        ),
+        ALL,
+    ),
+    ("POST", f"{V1}/deliveries"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/deliveries",
+            {
+                "location_code": where(r, s),
+                "item_code": "NH2014",
+                "batch_number": "2014-09",
+                "quantity": 1000,
+            },
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/packs/open"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/packs/open",
+            {"payload": t.pack_payload[where(r, s)], "location_code": where(r, s)},
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/scan-documents"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/scan-documents", {"purpose": "count", "location_code": where(r, s)}
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("GET", f"{V1}/scan-documents"): Case(lambda r, s, t: Call(f"{V1}/scan-documents"), ALL, ALL),
+    ("GET", f"{V1}/scan-documents/{{document_id:int}}"): Case(
+        lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}"), ALL
+    ),
+    ("POST", f"{V1}/scans"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/scans",
+            {"document": t.document[where(r, s)], "payload": t.scan_payload[where(r, s)]},
+        ),
+        frozenset({"admin", "clerk", "requester"}),
+    ),
+    ("POST", f"{V1}/scan-documents/{{document_id:int}}/undo"): Case(
+        lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}/undo"),
+        frozenset({"admin", "clerk", "requester"}),
+    ),
+    ("POST", f"{V1}/scan-documents/{{document_id:int}}/cancel"): Case(
+        lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}/cancel"),
+        frozenset({"admin", "clerk", "requester"}),
+    ),
+    ("POST", f"{V1}/scan-documents/{{document_id:int}}/post"): Case(
+        lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}/post", {}),
+        frozenset({"admin", "clerk", "requester"}),
+    ),
     ("POST", f"{V1}/allocation-plans/apply"): Case(
         lambda r, s, t: Call(
             f"{V1}/allocation-plans/apply",

@@ -235,3 +235,21 @@ def test_scanning_against_a_request_ships_it(city, scanning):
         scanning.scan(sc.Scan(arrival.id, payload(scanning, "NH2014", "2014-01", serial)))
     scanning.post(arrival.id, occurred_on=dt.date(2026, 6, 2))
     assert requests.get(request.number).status == "closed"
+
+
+def test_a_later_batch_needs_no_reason_once_the_earlier_one_is_all_scanned(city, scanning):
+    requests = rq.Requests(city)
+    request = requests.create(rq.CreateRequest("510121", (rq.RequestLineIn("BYT", 2160),)))
+    requests.submit(request.number)
+    requests.approve(request.number, rq.Approve((rq.RequestLineIn("BYT", 2160),)))
+    document = scanning.open_document(
+        sc.OpenDocument("issue", "510100", request_number=request.number)
+    )
+    late = sc.Scan(document.id, payload(scanning, "BYT", "B-LATE", 1))
+    refused(Code.fefo_override_reason_required, scanning.scan, late)
+    for serial in (1, 2):
+        scanning.scan(sc.Scan(document.id, payload(scanning, "BYT", "B-EARLY", serial)))
+    scanning.scan(late)  # B-EARLY is now all in this document
+    posted = scanning.post(document.id, occurred_on=dt.date(2026, 6, 1))
+    assert posted.quantity == 2160
+    assert stock(city, "510100", "BYT") == {"B-LATE": (720, 0)}

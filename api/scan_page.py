@@ -1,0 +1,306 @@
+"""The scan page for warehouse clerks: /scan.
+
+One server-rendered page with a little plain JavaScript (no build step, no framework) that talks
+to the JSON API with the clerk's token. A handheld scanner works as a keyboard: it types the
+label and presses Enter into an input that keeps the focus. Works on a phone's browser and a PC.
+"""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.response import Response
+
+PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>扫码作业 · 宣传品与计生药具台账</title>
+<style>
+  body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+         margin: 0; padding: 8px; font-size: 16px; background: #f6f6f6; color: #111; }
+  h1 { font-size: 20px; margin: 4px 0 8px; }
+  section { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px;
+            margin-bottom: 8px; }
+  label { display: inline-block; margin: 2px 8px 2px 0; }
+  input, select, button { font-size: 16px; padding: 6px; margin: 2px 0; }
+  button { min-width: 88px; }
+  #payload { width: 100%; box-sizing: border-box; font-size: 22px; padding: 10px;
+             text-transform: uppercase; font-family: monospace; }
+  #feedback { font-size: 20px; padding: 12px; border-radius: 6px; margin: 6px 0;
+              min-height: 28px; }
+  .ok { background: #1b7f2a; color: #fff; }
+  .again { background: #b58900; color: #fff; }
+  .error { background: #c0262d; color: #fff; }
+  .idle { background: #eee; color: #555; }
+  table { border-collapse: collapse; width: 100%; font-size: 15px; }
+  th, td { border-bottom: 1px solid #ddd; padding: 4px; text-align: left; }
+  td.n { text-align: right; font-variant-numeric: tabular-nums; }
+  .hidden { display: none; }
+  .muted { color: #666; font-size: 14px; }
+</style>
+</head>
+<body>
+<h1>扫码作业</h1>
+
+<section id="login">
+  <label>访问令牌 <input id="token" type="password" autocomplete="off" size="30"></label>
+  <button id="save-token" type="button">登录</button>
+  <span id="who" class="muted"></span>
+</section>
+
+<section id="choose">
+  <div>
+    <label>扫描单 <select id="documents"><option value="">— 新建 —</option></select></label>
+    <button id="refresh" type="button">刷新</button>
+  </div>
+  <div id="new-document">
+    <label>用途
+      <select id="purpose">
+        <option value="issue">出库</option>
+        <option value="confirm">到货签收</option>
+        <option value="receive">到货入库</option>
+        <option value="count">盘点</option>
+      </select>
+    </label>
+    <label>库点 <input id="location" size="12"></label>
+    <label class="for-issue">接收单位 <input id="destination" size="12"></label>
+    <label class="for-issue">或申领单号 <input id="request" size="16"></label>
+    <label class="for-confirm hidden">发货单号 <input id="shipment" size="18"></label>
+    <button id="open" type="button">开单</button>
+  </div>
+</section>
+
+<section id="work" class="hidden">
+  <div id="title"></div>
+  <input id="payload" autocomplete="off" autocapitalize="characters" spellcheck="false"
+         placeholder="扫描或输入标签，回车确认">
+  <div id="feedback" class="idle">等待扫描</div>
+  <div class="for-issue">
+    <label>改发原因（不按近效期先出时填写）<input id="reason" size="30"></label>
+  </div>
+  <div>
+    <button id="undo" type="button">撤销上一包</button>
+    <button id="post" type="button">完成过账</button>
+    <button id="cancel" type="button">作废</button>
+  </div>
+  <h2 style="font-size:17px">合计</h2>
+  <table id="totals"><thead><tr><th>物资</th><th>批次</th><th>包数</th><th>数量</th></tr></thead>
+    <tbody></tbody><tfoot><tr><th colspan="2">总计</th><th id="total-packs" class="n">0</th>
+    <th id="total-quantity" class="n">0</th></tr></tfoot></table>
+  <h2 style="font-size:17px">已扫描</h2>
+  <table id="lines"><thead><tr><th>#</th><th>物资</th><th>批次</th><th>包号</th><th>数量</th></tr>
+    </thead><tbody></tbody></table>
+</section>
+
+<script>
+"use strict";
+var state = { token: localStorage.getItem("ledger-token") || "", doc: null, busy: false };
+var $ = function (id) { return document.getElementById(id); };
+
+function key() {
+  return "scan-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+}
+
+function api(method, path, body) {
+  var options = { method: method, headers: { "Authorization": "Bearer " + state.token } };
+  if (method === "POST") {
+    options.headers["Content-Type"] = "application/json";
+    options.headers["Idempotency-Key"] = key();
+    options.body = JSON.stringify(body || {});
+  }
+  return fetch("/api/v1" + path, options).then(function (response) {
+    return response.json().then(function (data) {
+      if (!response.ok) { throw data; }
+      return data;
+    });
+  });
+}
+
+function feedback(kind, text) {
+  var box = $("feedback");
+  box.className = kind;
+  box.textContent = text;
+  if (navigator.vibrate && kind === "error") { navigator.vibrate(300); }
+}
+
+function problemText(problem) {
+  if (problem && problem.detail) { return problem.detail; }
+  return "网络或服务器错误，请重试";
+}
+
+function cell(row, text, numeric) {
+  var td = document.createElement("td");
+  td.textContent = text;
+  if (numeric) { td.className = "n"; }
+  row.appendChild(td);
+}
+
+function show(doc) {
+  state.doc = doc;
+  $("work").classList.remove("hidden");
+  var where = doc.destination_code ? " → " + doc.destination_code : "";
+  var ref = doc.request_number || doc.shipment_number || "";
+  $("title").textContent = "扫描单 " + doc.id + " · " + doc.purpose_name + " · " +
+    doc.location_name + where + (ref ? " · " + ref : "") + " · " +
+    (doc.status === "open" ? "进行中" : doc.status === "posted" ? "已过账" : "已作废") +
+    (doc.transaction_number ? " · " + doc.transaction_number : "");
+  var issue = doc.purpose === "issue";
+  Array.prototype.forEach.call(document.querySelectorAll("#work .for-issue"), function (e) {
+    e.classList.toggle("hidden", !issue);
+  });
+  var totals = $("totals").querySelector("tbody");
+  totals.innerHTML = "";
+  doc.totals.forEach(function (t) {
+    var row = document.createElement("tr");
+    cell(row, t.item_name); cell(row, t.batch_number);
+    cell(row, t.packs, true); cell(row, t.quantity + " " + t.base_unit, true);
+    totals.appendChild(row);
+  });
+  $("total-packs").textContent = doc.packs;
+  $("total-quantity").textContent = doc.quantity;
+  var lines = $("lines").querySelector("tbody");
+  lines.innerHTML = "";
+  doc.lines.slice().reverse().forEach(function (l, i) {
+    var row = document.createElement("tr");
+    cell(row, doc.lines.length - i, true); cell(row, l.item_name); cell(row, l.batch_number);
+    cell(row, l.serial, true); cell(row, l.quantity + " " + l.base_unit, true);
+    lines.appendChild(row);
+  });
+  var open = doc.status === "open";
+  ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
+  if (open) { $("payload").focus(); }
+}
+
+function loadDocuments() {
+  return api("GET", "/scan-documents?status=open&limit=50").then(function (page) {
+    var select = $("documents");
+    var chosen = select.value;
+    select.innerHTML = '<option value="">— 新建 —</option>';
+    page.items.forEach(function (doc) {
+      var option = document.createElement("option");
+      option.value = doc.id;
+      option.textContent = doc.id + " · " + doc.purpose_name + " · " + doc.location_name +
+        " · " + doc.packs + " 包";
+      select.appendChild(option);
+    });
+    select.value = chosen;
+  });
+}
+
+function login() {
+  api("GET", "/me").then(function (me) {
+    $("who").textContent = me.label + "（" + me.location_name + "）";
+    if (!$("location").value) { $("location").value = me.location_code; }
+    return loadDocuments();
+  }).catch(function (problem) {
+    $("who").textContent = problemText(problem);
+  });
+}
+
+$("save-token").addEventListener("click", function () {
+  state.token = $("token").value.trim();
+  localStorage.setItem("ledger-token", state.token);
+  login();
+});
+
+$("purpose").addEventListener("change", function () {
+  var purpose = $("purpose").value;
+  Array.prototype.forEach.call(document.querySelectorAll("#new-document .for-issue"),
+    function (e) { e.classList.toggle("hidden", purpose !== "issue"); });
+  Array.prototype.forEach.call(document.querySelectorAll("#new-document .for-confirm"),
+    function (e) { e.classList.toggle("hidden", purpose !== "confirm"); });
+});
+
+$("documents").addEventListener("change", function () {
+  var id = $("documents").value;
+  $("new-document").classList.toggle("hidden", !!id);
+  if (!id) { $("work").classList.add("hidden"); return; }
+  api("GET", "/scan-documents/" + id).then(show).catch(function (p) {
+    feedback("error", problemText(p));
+  });
+});
+
+$("refresh").addEventListener("click", loadDocuments);
+
+$("open").addEventListener("click", function () {
+  var body = { purpose: $("purpose").value, location_code: $("location").value.trim() };
+  if (body.purpose === "issue") {
+    if ($("request").value.trim()) { body.request_number = $("request").value.trim(); }
+    else { body.destination_code = $("destination").value.trim(); }
+  }
+  if (body.purpose === "confirm") { body.shipment_number = $("shipment").value.trim(); }
+  api("POST", "/scan-documents", body).then(function (doc) {
+    feedback("idle", "已开单，请扫描");
+    show(doc);
+    return loadDocuments().then(function () { $("documents").value = doc.id; });
+  }).catch(function (p) { feedback("error", problemText(p)); $("work").classList.remove("hidden"); });
+});
+
+$("payload").addEventListener("keydown", function (event) {
+  if (event.key !== "Enter") { return; }
+  event.preventDefault();
+  var text = $("payload").value.trim();
+  $("payload").value = "";
+  if (!text || !state.doc || state.busy) { return; }
+  state.busy = true;
+  var body = { document: state.doc.id, payload: text };
+  var reason = $("reason").value.trim();
+  if (reason) { body.override_reason = reason; }
+  api("POST", "/scans", body).then(function (result) {
+    feedback(result.status === "scanned" ? "ok" : "again", result.message);
+    if (reason) { $("reason").value = ""; }
+    show(result.document);
+  }).catch(function (p) {
+    feedback("error", problemText(p));
+    if (p && p.code === "fefo_override_reason_required") { $("reason").focus(); return; }
+  }).then(function () {
+    state.busy = false;
+    if (document.activeElement !== $("reason")) { $("payload").focus(); }
+  });
+});
+
+function act(action, done) {
+  if (!state.doc) { return; }
+  api("POST", "/scan-documents/" + state.doc.id + "/" + action, {}).then(function (doc) {
+    feedback("ok", done(doc));
+    show(doc);
+    loadDocuments();
+  }).catch(function (p) { feedback("error", problemText(p)); });
+}
+
+$("undo").addEventListener("click", function () {
+  act("undo", function () { return "已撤销上一包"; });
+});
+$("post").addEventListener("click", function () {
+  act("post", function (doc) {
+    return doc.transaction_number ? "已过账：" + doc.transaction_number : "已完成：共 " + doc.packs + " 包";
+  });
+});
+$("cancel").addEventListener("click", function () {
+  if (confirm("作废这张扫描单？")) { act("cancel", function () { return "已作废"; }); }
+});
+
+// Keep the focus on the scan input (a scanner types wherever the focus is).
+document.addEventListener("click", function (event) {
+  var tag = event.target.tagName;
+  if (state.doc && state.doc.status === "open" && tag !== "INPUT" && tag !== "SELECT") {
+    $("payload").focus();
+  }
+});
+
+$("token").value = state.token;
+if (state.token) { login(); }
+</script>
+</body>
+</html>
+"""
+
+
+@get("/scan", sync_to_thread=False, include_in_schema=False)
+def scan_page() -> Response[str]:
+    return Response(
+        PAGE,
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": "frame-ancestors 'none'"},
+    )

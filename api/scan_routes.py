@@ -1,0 +1,327 @@
+"""Labels and scanning over HTTP: packs, label sheets, announced deliveries, scan documents.
+
+Clerks scan at their own location; a township's requester may also scan arrivals (签收) there.
+Reading packs and documents follows the usual subtree rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from api.auth import require_at, require_visible, roles
+from api.errors import Forbidden
+from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.schemas import Page, page
+from ledger.db.scans import DocumentRow
+from ledger.services.label_sheets import Grid, label_png, label_svg
+from ledger.services.scanning import (
+    AnnounceDelivery,
+    OpenDocument,
+    OpenPack,
+    PackInfo,
+    Scan,
+    ScanDocument,
+    ScanResult,
+    label_views,
+)
+from ledger.services.users import User
+
+Columns = Annotated[int, QueryParameter(ge=1, le=6, description="labels across")]
+Rows = Annotated[int, QueryParameter(ge=1, le=14, description="labels down")]
+Margin = Annotated[float, QueryParameter(ge=0, le=30, description="page margin in mm")]
+
+
+class PostDocumentBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """occurred_on: the business date of the movement (today if omitted)."""
+
+    occurred_on: dt.date | None = None
+
+
+SCAN_ROLES = {
+    "receive": ("clerk",),
+    "issue": ("clerk",),
+    "count": ("clerk",),
+    "confirm": ("clerk", "requester"),
+}
+
+
+def _scanner(user: User, purpose: str, location_code: str) -> None:
+    """Only the clerk at the document's location scans (a requester may scan arrivals)."""
+    if user.role == "admin":
+        return
+    if user.role not in SCAN_ROLES[purpose] or user.location_code != location_code:
+        raise Forbidden(
+            f"只有 {location_code} 的保管员可以在此扫描 (only the clerk at {location_code} scans here)"
+        )
+
+
+def _document_guard(state: State, user: User):
+    services = services_of(state)
+
+    def check(row: DocumentRow) -> None:
+        location = services.database.lookup(lambda s: s.location_by_id(row.location_id))
+        _scanner(user, row.purpose, location.location.code)
+
+    return check
+
+
+def _visible_location(state: State, user: User, code: str) -> None:
+    location = services_of(state).location(code)
+    require_visible(user, location.path, location.physical, location.location.name)
+
+
+class PackController(Controller):
+    path = "/batches/{item_code:str}/{number:str}"
+    tags: ClassVar[list[str]] = ["labels"]
+
+    @get("/packs", sync_to_thread=True, summary="A batch's labelled packs at a location")
+    def packs(
+        self,
+        request: Request,
+        state: State,
+        item_code: FromPath[str],
+        number: FromPath[str],
+        location: FromQuery[str],
+        sealed: FromQuery[bool] = True,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[PackInfo]:
+        _visible_location(state, request.user, location)
+        scanning = services_of(state).scanning
+        found = scanning.packs(item_code, number, location, sealed, limit + 1, offset)
+        return page(found, limit, offset)
+
+    @get(
+        "/labels",
+        sync_to_thread=True,
+        guards=[roles("clerk")],
+        summary="Label sheet (PDF, A4) of the sealed packs at or announced for a location",
+        media_type="application/pdf",
+    )
+    def labels(
+        self,
+        request: Request,
+        state: State,
+        item_code: FromPath[str],
+        number: FromPath[str],
+        location: FromQuery[str],
+        columns: Columns = 3,
+        rows: Rows = 8,
+        margin_mm: Margin = 8.0,
+    ) -> Response[bytes]:
+        _visible_location(state, request.user, location)
+        sheet = services_of(state).scanning.sheet(
+            item_code, number, location, Grid(columns, rows, margin_mm)
+        )
+        filename = f"labels-{item_code}-{number}.pdf"
+        return Response(
+            sheet,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        )
+
+    @get(
+        "/packs/{serial:int}/label",
+        sync_to_thread=True,
+        summary="One pack's label as PNG or SVG",
+        media_type="image/png",
+    )
+    def label(
+        self,
+        request: Request,
+        state: State,
+        item_code: FromPath[str],
+        number: FromPath[str],
+        serial: FromPath[int],
+        format: Annotated[str, QueryParameter(pattern="^(png|svg)$")] = "png",
+    ) -> Response[bytes]:
+        pack = services_of(state).scanning.pack(item_code, number, serial)
+        _visible_location(state, request.user, pack.location_code)
+        (view,) = label_views([pack])
+        if format == "svg":
+            return Response(label_svg(view), media_type="image/svg+xml")
+        return Response(label_png(view), media_type="image/png")
+
+
+@post(
+    "/deliveries",
+    sync_to_thread=True,
+    guards=[roles("clerk")],
+    tags=["labels"],
+    summary="到货通知: register a delivery and cut it into labelled packs to scan in",
+)
+def announce_delivery(
+    request: Request,
+    state: State,
+    data: JSONBody[AnnounceDelivery],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[list[PackInfo]]:
+    require_at(request.user, data.location_code, "clerk", "登记到货")
+    scanning = services_of(state).scanning
+    return idempotent(request, state, idempotency_key, data, lambda k: scanning.announce(data))
+
+
+@post(
+    "/packs/open",
+    sync_to_thread=True,
+    guards=[roles("clerk")],
+    tags=["labels"],
+    status_code=200,
+    summary="拆包: open a pack; its units become loose stock where it is",
+)
+def open_pack(
+    request: Request,
+    state: State,
+    data: JSONBody[OpenPack],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[PackInfo]:
+    require_at(request.user, data.location_code, "clerk", "拆包")
+    scanning = services_of(state).scanning
+    return idempotent(
+        request, state, idempotency_key, data, lambda k: scanning.open_pack(data), 200
+    )
+
+
+class ScanDocumentController(Controller):
+    path = "/scan-documents"
+    tags: ClassVar[list[str]] = ["scanning"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        guards=[roles("clerk", "requester")],
+        summary="Open a scan document (receive, issue, confirm, count)",
+    )
+    def create(
+        self,
+        request: Request,
+        state: State,
+        data: JSONBody[OpenDocument],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ScanDocument]:
+        user: User = request.user
+        if data.purpose in SCAN_ROLES:
+            _scanner(user, data.purpose, data.location_code)
+        scanning = services_of(state).scanning
+        return idempotent(
+            request, state, idempotency_key, data, lambda k: scanning.open_document(data, user.id)
+        )
+
+    @get("/", sync_to_thread=True, summary="Scan documents in your subtree, newest first")
+    def list(
+        self,
+        request: Request,
+        state: State,
+        status: Annotated[str | None, QueryParameter(pattern="^(open|posted|cancelled)$")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ScanDocument]:
+        user: User = request.user
+        path = None if user.role == "admin" else user.location_path
+        found = services_of(state).scanning.documents(path, status, limit + 1, offset)
+        return page(found, limit, offset)
+
+    @get("/{document_id:int}", sync_to_thread=True, summary="One scan document with its scans")
+    def one(self, request: Request, state: State, document_id: FromPath[int]) -> ScanDocument:
+        document = services_of(state).scanning.document(document_id)
+        _visible_location(state, request.user, document.location_code)
+        return document
+
+    def _act(self, request, state, key, document_id: int, action: str, data=None) -> Response:
+        scanning = services_of(state).scanning
+        check = _document_guard(state, request.user)
+        user: User = request.user
+
+        def work(_: str | None) -> ScanDocument:
+            if action == "undo":
+                return scanning.undo(document_id, check)
+            if action == "cancel":
+                return scanning.cancel(document_id, check)
+            return scanning.post(document_id, user.id, data.occurred_on, check)
+
+        return idempotent(request, state, key, data, work, 200)
+
+    @post(
+        "/{document_id:int}/undo",
+        sync_to_thread=True,
+        guards=[roles("clerk", "requester")],
+        status_code=200,
+        summary="Take back the last scan",
+    )
+    def undo(
+        self,
+        request: Request,
+        state: State,
+        document_id: FromPath[int],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ScanDocument]:
+        return self._act(request, state, idempotency_key, document_id, "undo")
+
+    @post(
+        "/{document_id:int}/cancel",
+        sync_to_thread=True,
+        guards=[roles("clerk", "requester")],
+        status_code=200,
+        summary="Cancel an open document; nothing is posted",
+    )
+    def cancel(
+        self,
+        request: Request,
+        state: State,
+        document_id: FromPath[int],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ScanDocument]:
+        return self._act(request, state, idempotency_key, document_id, "cancel")
+
+    @post(
+        "/{document_id:int}/post",
+        sync_to_thread=True,
+        guards=[roles("clerk", "requester")],
+        status_code=200,
+        summary="Post what was scanned as one transaction (a count closes with its totals)",
+    )
+    def post_document(
+        self,
+        request: Request,
+        state: State,
+        document_id: FromPath[int],
+        data: JSONBody[PostDocumentBody],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ScanDocument]:
+        return self._act(request, state, idempotency_key, document_id, "post", data)
+
+
+@post(
+    "/scans",
+    sync_to_thread=True,
+    guards=[roles("clerk", "requester")],
+    tags=["scanning"],
+    status_code=200,
+    summary="Scan one label into an open document",
+)
+def scan(
+    request: Request,
+    state: State,
+    data: JSONBody[Scan],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[ScanResult]:
+    user: User = request.user
+    scanning = services_of(state).scanning
+    check = _document_guard(state, user)
+    return idempotent(
+        request,
+        state,
+        idempotency_key,
+        data,
+        lambda k: scanning.scan(data, user.id, check),
+        200,
+    )
+
+
+ROUTES = [PackController, announce_delivery, open_pack, ScanDocumentController, scan]

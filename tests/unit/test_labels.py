@@ -1,0 +1,195 @@
+"""Label payloads: round trips through a real QR decoder, and corruptions that must be refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import string
+
+import cv2
+import numpy as np
+import pypdfium2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger import labels
+from ledger.packs import SealedPack, cut, settle, take
+from ledger.rules import Code, LedgerError
+from ledger.services import label_keys
+from ledger.services.label_sheets import Grid, LabelView, label_png, label_svg, sheet_pdf
+from ledger.settings import Settings
+
+KEYS = labels.LabelKeys(
+    "K2", {"K2": b"current-secret-0123456789", "K1": b"older-secret-0123456789"}
+)
+ALPHABET = string.ascii_uppercase + string.digits + ".-"
+
+codes = st.from_regex(r"[0-9A-Z][0-9A-Z-]{0,11}", fullmatch=True)
+label_values = st.builds(
+    labels.PackLabel,
+    codes,
+    codes,
+    st.integers(1, 9_999_999),
+    st.integers(1, 2_000_000_000),
+    st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
+)
+
+
+def view(payload: str, serial: int = 1, expires_on: dt.date | None = None) -> LabelView:
+    return LabelView(
+        payload,
+        "2014年慰问独生子女家庭户单张年画",
+        "NH2014",
+        "2014-01",
+        serial,
+        500,
+        "张",
+        "捆",
+        expires_on,
+    )
+
+
+def decode_image(gray: np.ndarray) -> list[str]:
+    found, texts, _, _ = cv2.QRCodeDetector().detectAndDecodeMulti(gray)
+    return sorted(text for text in texts if text) if found else []
+
+
+@given(label_values)
+def test_every_label_round_trips(label):
+    payload = labels.encode(label, KEYS)
+    assert labels.decode(payload, KEYS) == label
+    assert set(payload) <= set(ALPHABET)  # QR alphanumeric mode, no lower case
+
+
+def test_an_input_method_or_scanner_mangling_is_undone():
+    payload = labels.encode(labels.PackLabel("NH2014", "2014-01", 17, 500), KEYS)
+    mangled = "  " + payload.lower().replace(".", "。").replace("-", "－") + "\r\n"
+    assert labels.decode(mangled, KEYS).serial == 17
+    full_width = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in payload)
+    assert labels.decode(full_width, KEYS).serial == 17
+
+
+def test_labels_signed_with_an_older_key_still_verify():
+    old = labels.LabelKeys("K1", KEYS.secrets)
+    payload = labels.encode(labels.PackLabel("BYT", "B-2401", 3, 720, dt.date(2027, 1, 31)), old)
+    assert ".K1." in payload
+    assert labels.decode(payload, KEYS).expires_on == dt.date(2027, 1, 31)
+    retired = labels.LabelKeys("K2", {"K2": KEYS.secrets["K2"]})
+    with pytest.raises(LedgerError) as error:
+        labels.decode(payload, retired)
+    assert error.value.code is Code.label_invalid
+
+
+def test_codes_outside_the_label_alphabet_are_refused_when_printing():
+    with pytest.raises(LedgerError) as error:
+        labels.encode(labels.PackLabel("NH2014", "批次1", 1, 500), KEYS)
+    assert error.value.code is Code.label_unencodable
+
+
+def corruptions(payload: str, rng: random.Random):
+    """Changed, dropped, inserted and swapped characters, each a different text."""
+    while True:
+        kind = rng.randrange(4)
+        i = rng.randrange(len(payload))
+        if kind == 0:
+            ch = rng.choice([c for c in ALPHABET if c != payload[i]])
+            text = payload[:i] + ch + payload[i + 1 :]
+        elif kind == 1:
+            text = payload[:i] + payload[i + 1 :]
+        elif kind == 2:
+            text = payload[:i] + rng.choice(ALPHABET) + payload[i:]
+        else:
+            j = rng.randrange(len(payload))
+            chars = list(payload)
+            chars[i], chars[j] = chars[j], chars[i]
+            text = "".join(chars)
+        if labels.normalise(text) != payload:
+            yield kind, text
+
+
+def test_ten_thousand_corrupted_payloads_are_all_refused():
+    rng = random.Random(20261122)
+    refused = accepted = 0
+    for n in range(2_500):
+        label = labels.PackLabel(
+            rng.choice(["NH2014", "GT2014", "BYT", "KFBYY"]),
+            rng.choice(["2014-01", "B-2401", "KF-2502", "A1"]),
+            rng.randrange(1, 5000),
+            rng.choice([1, 3, 500, 720]),
+            rng.choice([None, dt.date(2027, 3, 31)]),
+        )
+        payload = labels.encode(label, KEYS)
+        assert labels.decode(payload, KEYS) == label
+        accepted += 1
+        stream = corruptions(payload, rng)
+        for _ in range(4):
+            _, text = next(stream)
+            with pytest.raises(LedgerError) as error:
+                labels.decode(text, KEYS)
+            assert error.value.code is Code.label_invalid
+            refused += 1
+        # The same label under a key we do not hold, with and without our key id.
+        stranger = labels.LabelKeys("K2", {"K2": f"stranger-{n}-0123456789".encode()})
+        for text in (
+            labels.encode(label, stranger),
+            labels.encode(label, labels.LabelKeys("K9", {"K9": b"unknown-0123456789abc"})),
+        ):
+            with pytest.raises(LedgerError):
+                labels.decode(text, KEYS)
+            refused += 1
+    assert refused == 15_000 and accepted == 2_500
+
+
+def test_a_png_label_decodes_with_opencv():
+    payload = labels.encode(labels.PackLabel("BYT", "B-2401", 42, 720, dt.date(2027, 1, 31)), KEYS)
+    png = label_png(view(payload, 42, dt.date(2027, 1, 31)))
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert labels.decode(text, KEYS).serial == 42
+
+
+def test_an_svg_label_carries_the_chinese_text_and_the_code():
+    payload = labels.encode(labels.PackLabel("NH2014", "2014-01", 9, 500), KEYS)
+    svg = label_svg(view(payload, 9)).decode("utf-8")
+    assert "2014年慰问独生子女家庭户单张年画" in svg and "数量 500 张/捆" in svg
+    assert svg.startswith("<svg") and '<path d="M' in svg
+
+
+def test_a_pdf_sheet_decodes_label_by_label():
+    payloads = [
+        labels.encode(labels.PackLabel("NH2014", "2014-01", serial, 500), KEYS)
+        for serial in range(1, 27)
+    ]
+    pdf = sheet_pdf([view(p, i + 1) for i, p in enumerate(payloads)], Grid(3, 8))
+    document = pypdfium2.PdfDocument(pdf)
+    assert len(document) == 2  # 24 on the first page, 2 on the second
+    found = []
+    for page in document:
+        image = page.render(scale=3).to_pil().convert("L")
+        found += decode_image(np.array(image))
+    assert sorted(found) == sorted(payloads)
+    assert b"STSong-Light" in pdf
+
+
+def test_key_file_is_created_once_and_rotates(tmp_path):
+    settings = Settings(label_key_file=str(tmp_path / "keys"))
+    first = label_keys.load(settings)
+    assert first.current == "K1" and label_keys.load(settings) == first
+    assert label_keys.rotate(settings) == "K2"
+    rotated = label_keys.load(settings)
+    assert rotated.current == "K2" and rotated.secrets["K1"] == first.secrets["K1"]
+    configured = label_keys.parse("A1:0123456789abcdefXYZ,K1:fedcba9876543210xyz")
+    assert configured.current == "A1" and set(configured.secrets) == {"A1", "K1"}
+    with pytest.raises(label_keys.LabelKeyError):
+        label_keys.parse("k1:short")
+
+
+def test_cutting_and_taking_packs():
+    assert cut(930_001, 500) == [500] * 1860 + [1]
+    sealed = [SealedPack(10 + s, s, 500) for s in (1, 2, 3)]
+    assert take(sealed, 1700, 1200) == ([11, 12], [])  # 200 come from the 200 loose
+    assert take(sealed, 1500, 1200) == ([11, 12], [13])  # no loose: open #3
+    assert take(sealed, 1500, 600, pinned=[13]) == ([13], [11])  # scanned #3, open #1 for 100
+    assert settle(sealed, 1100) == [13]
+    assert settle(sealed, 1500) == []
