@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from api.auth import require_at, require_visible, roles
 from api.errors import Forbidden
@@ -32,6 +32,8 @@ from ledger.services.scanning import (
 )
 from ledger.services.users import User
 
+DocumentId = Annotated[int, Parameter(ge=1, le=2_147_483_647, description="scan document")]
+Serial = Annotated[int, Parameter(ge=1, le=9_999_999, description="pack serial")]
 Columns = Annotated[int, QueryParameter(ge=1, le=6, description="labels across")]
 Rows = Annotated[int, QueryParameter(ge=1, le=14, description="labels down")]
 Margin = Annotated[float, QueryParameter(ge=0, le=30, description="page margin in mm")]
@@ -138,7 +140,7 @@ class PackController(Controller):
         state: State,
         item_code: FromPath[str],
         number: FromPath[str],
-        serial: FromPath[int],
+        serial: Serial,
         format: Annotated[str, QueryParameter(pattern="^(png|svg)$")] = "png",
     ) -> Response[bytes]:
         pack = services_of(state).scanning.pack(item_code, number, serial)
@@ -228,7 +230,7 @@ class ScanDocumentController(Controller):
         return page(found, limit, offset)
 
     @get("/{document_id:int}", sync_to_thread=True, summary="One scan document with its scans")
-    def one(self, request: Request, state: State, document_id: FromPath[int]) -> ScanDocument:
+    def one(self, request: Request, state: State, document_id: DocumentId) -> ScanDocument:
         document = services_of(state).scanning.document(document_id)
         _visible_location(state, request.user, document.location_code)
         return document
@@ -258,7 +260,7 @@ class ScanDocumentController(Controller):
         self,
         request: Request,
         state: State,
-        document_id: FromPath[int],
+        document_id: DocumentId,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ScanDocument]:
         return self._act(request, state, idempotency_key, document_id, "undo")
@@ -274,7 +276,7 @@ class ScanDocumentController(Controller):
         self,
         request: Request,
         state: State,
-        document_id: FromPath[int],
+        document_id: DocumentId,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ScanDocument]:
         return self._act(request, state, idempotency_key, document_id, "cancel")
@@ -290,7 +292,7 @@ class ScanDocumentController(Controller):
         self,
         request: Request,
         state: State,
-        document_id: FromPath[int],
+        document_id: DocumentId,
         data: JSONBody[PostDocumentBody],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ScanDocument]:

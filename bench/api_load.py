@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import socket
@@ -24,8 +25,8 @@ import urllib.request
 from pathlib import Path
 
 TOKEN = "lgr_bench-clerk-510100"
+LOAD_KEYS = "B1:bench-label-key-0123456789"
 COUNTIES = 100
-STOCK = 10**9
 
 
 def free_port() -> int:
@@ -63,9 +64,25 @@ async def load(base: str, kind: str, seconds: float, connections: int) -> dict:
     async def worker(index: int, client) -> None:
         nonlocal posted
         sent = 0
+        document = None
+        if kind == "scan":
+            opened = await client.post(
+                f"{base}/api/v1/scan-documents",
+                headers=headers,
+                json={"purpose": "issue", "location_code": "510100", "destination_code": "C001"},
+            )
+            document = opened.json()["id"]
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            if kind == "post":
+            if kind == "scan":
+                response = await client.post(
+                    f"{base}/api/v1/scans",
+                    headers=headers,
+                    json={"document": document, "payload": label(1 + index + sent * connections)},
+                )
+                if response.status_code == 200 and response.json()["status"] == "scanned":
+                    posted += 1
+            elif kind == "post":
                 quantity = 1 + (sent % 5)
                 response = await client.post(
                     f"{base}/api/v1/transactions/issues",
@@ -107,6 +124,30 @@ async def load(base: str, kind: str, seconds: float, connections: int) -> dict:
     }
 
 
+@functools.cache
+def _keys():
+    from ledger.services import label_keys
+    from ledger.settings import Settings
+
+    return label_keys.load(Settings.from_environment())
+
+
+def label(serial: int) -> str:
+    """The payload of pack `serial` of the stocked 年画 batch (keys from LEDGER_LABEL_KEYS)."""
+    from ledger import labels
+
+    return labels.encode(labels.PackLabel("NH2014", "2014-01", serial, 500), _keys())
+
+
+def scanned_packs(base: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/v1/scan-documents?status=open&limit=200",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return sum(document["packs"] for document in json.loads(response.read())["items"])
+
+
 def city_on_hand(base: str) -> int:
     request = urllib.request.Request(
         f"{base}/api/v1/balances?location=510100&item=NH2014",
@@ -122,6 +163,7 @@ def run(url: str, kind: str, seconds: float, connections: int) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, LEDGER_DATABASE_URL=url)
+    env.setdefault("LEDGER_LABEL_KEYS", LOAD_KEYS)
     server = subprocess.Popen(
         [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)],
         env=env,
@@ -153,10 +195,13 @@ def run(url: str, kind: str, seconds: float, connections: int) -> dict:
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
         figures = json.loads(client.stdout)
         figures["city_before"] = before
         figures["city_after"] = city_on_hand(base)
+        if kind == "scan":
+            figures["packs_in_documents"] = scanned_packs(base)
         return figures
     finally:
         server.terminate()
@@ -166,7 +211,7 @@ def run(url: str, kind: str, seconds: float, connections: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--kind", choices=["post", "read"], default="post")
+    parser.add_argument("--kind", choices=["post", "read", "scan"], default="post")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--client", help=argparse.SUPPRESS)

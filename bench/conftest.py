@@ -15,7 +15,7 @@ from tests.conftest import PostgresSchema, sqlite_engine
 
 TODAY = dt.date(2026, 6, 30)
 COUNTIES = 100
-STOCK = 10**9
+STOCK = 50_000_000  # 100,000 labelled 捆 of 500: the most one batch may be cut into
 
 
 def stocked_ledger(engine) -> Ledger:

@@ -227,6 +227,63 @@ def users_revoke(user_id: int) -> None:
     click.echo(f"user {user.id} ({user.role}@{user.location_code}) revoked")
 
 
+@main.group(invoke_without_command=True)
+@click.option("--batch", "batch", help="ITEM/BATCH, e.g. NH2014/2014-01.")
+@click.option("--location", "location_code", help="Only the packs at (or announced for) here.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the PDF here.")
+@click.option("--grid", default="3x8", show_default=True, help="Labels across x down per A4 page.")
+@click.option("--margin", "margin_mm", default=8.0, show_default=True, help="Page margin, mm.")
+@click.pass_context
+def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
+    """Print a batch's pack labels as an A4 PDF sheet (the same sheet the API returns)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not batch or not out:
+        raise click.UsageError("give --batch ITEM/BATCH and --out FILE.pdf")
+    import time
+
+    from ledger.services import label_keys
+    from ledger.services.label_sheets import Grid
+    from ledger.services.ledger import Ledger
+    from ledger.services.scanning import Scanning
+
+    item_code, separator, batch_number = batch.partition("/")
+    columns, _, rows = grid.lower().partition("x")
+    if not separator or not columns.isdigit() or not rows.isdigit():
+        raise click.UsageError("--batch is ITEM/BATCH and --grid is COLUMNSxROWS, e.g. 3x8")
+    sheet_grid = Grid(int(columns), int(rows), margin_mm)
+    try:
+        sheet_grid.check()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    database = _database()
+    _ensure_schema(database)
+    keys = label_keys.load(Settings.from_environment())
+    scanning = Scanning(Ledger(database), keys)
+    started = time.perf_counter()
+    packs = scanning.packs(item_code, batch_number, location_code)
+    sheet = scanning.sheet(item_code, batch_number, location_code, sheet_grid)
+    with open(out, "wb") as handle:
+        handle.write(sheet)
+    pages = -(-len(packs) // (sheet_grid.columns * sheet_grid.rows)) or 1
+    click.echo(
+        f"{len(packs)} labels on {pages} pages → {out} "
+        f"({len(sheet) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)"
+    )
+
+
+@labels.command("rotate-key")
+def labels_rotate_key() -> None:
+    """Sign new labels with a fresh key; labels printed under older keys still verify."""
+    from ledger.services import label_keys
+
+    try:
+        key_id = label_keys.rotate(Settings.from_environment())
+    except label_keys.LabelKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"new labels are signed with key {key_id}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -9,7 +9,7 @@ units, and only then are packs opened (拆包).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from ledger.model import Item
@@ -24,8 +24,8 @@ class SealedPack(NamedTuple):
 class Taken(NamedTuple):
     """moved: packs that leave whole; opened: packs opened to make up the rest (stay, loose)."""
 
-    moved: list[int]
-    opened: list[int]
+    moved: list[SealedPack]
+    opened: list[SealedPack]
 
 
 def label_pack_size(item: Item) -> int | None:
@@ -42,49 +42,46 @@ def cut(quantity: int, pack_size: int) -> list[int]:
 
 
 def take(
-    sealed: Sequence[SealedPack], on_hand: int, quantity: int, pinned: Sequence[int] = ()
+    sealed: Iterable[SealedPack],
+    sealed_total: int,
+    on_hand: int,
+    quantity: int,
+    pinned: Sequence[SealedPack] = (),
 ) -> Taken:
-    """Which packs leave when `quantity` units leave a location holding `on_hand` units of which
-    `sealed` are sealed packs (by serial). `pinned` are pack ids the clerk scanned: they leave
+    """Which packs leave when `quantity` units leave a location holding `on_hand` units, of
+    which `sealed_total` are in sealed packs. `sealed` yields those packs by serial, lazily: only
+    as many are read as are moved or opened. `pinned` are packs the clerk scanned: they leave
     first, whole.
 
     Then whole packs leave in serial order for as long as the next one fits, then loose units;
-    only when those run short are packs opened (lowest serial first).
+    only when those run short are packs opened (from that next one on).
     """
-    by_id = {pack.id: pack for pack in sealed}
-    moved = [pack_id for pack_id in pinned if pack_id in by_id]
-    remaining = quantity - sum(by_id[pack_id].quantity for pack_id in moved)
-    left = [pack for pack in sorted(sealed, key=lambda p: p.serial) if pack.id not in moved]
-    keep: list[SealedPack] = []
-    for pack in left:  # whole packs in serial order, while they fit
-        if not keep and pack.quantity <= remaining:
-            moved.append(pack.id)
+    moved = list(pinned)
+    chosen = {pack.id for pack in pinned}
+    remaining = quantity - sum(pack.quantity for pack in pinned)
+    loose = on_hand - sealed_total
+    opened: list[SealedPack] = []
+    packs = (pack for pack in sealed if pack.id not in chosen)
+    for pack in packs:
+        if not opened and pack.quantity <= remaining:
+            moved.append(pack)
             remaining -= pack.quantity
-        else:
-            keep.append(pack)
-    loose = (
-        on_hand
-        - sum(by_id[pack_id].quantity for pack_id in moved)
-        - sum(pack.quantity for pack in keep)
-    )
-    opened: list[int] = []
-    shortfall = remaining - max(loose, 0)
-    for pack in keep:
-        if shortfall <= 0:
+            continue
+        if remaining - loose <= 0:
             break
-        opened.append(pack.id)
-        shortfall -= pack.quantity
+        opened.append(pack)
+        loose += pack.quantity
     return Taken(moved, opened)
 
 
-def settle(sealed: Sequence[SealedPack], on_hand: int) -> list[int]:
+def settle(sealed_by_serial_descending: Iterable[SealedPack], sealed_total: int, on_hand: int):
     """Packs to open so that sealed packs hold no more than `on_hand` (after a short delivery or
     a loss): the highest serials first."""
-    excess = sum(pack.quantity for pack in sealed) - max(on_hand, 0)
+    excess = sealed_total - max(on_hand, 0)
     opened = []
-    for pack in sorted(sealed, key=lambda p: -p.serial):
+    for pack in sealed_by_serial_descending:
         if excess <= 0:
             break
-        opened.append(pack.id)
+        opened.append(pack)
         excess -= pack.quantity
     return opened

@@ -62,6 +62,7 @@ class Code(StrEnum):
     scan_document_state = "scan_document_state"
     nothing_to_undo = "nothing_to_undo"
     nothing_scanned = "nothing_scanned"
+    too_many_packs = "too_many_packs"
 
 
 class LedgerError(Exception):

@@ -356,3 +356,34 @@ class Verifier:
                     )
                 )
         return self.findings
+
+
+def check_packs(totals: Iterable) -> list[Finding]:
+    """Labelled packs against the books (invariant 4): the stored sealed totals equal what the
+    pack rows add up to, and a warehouse's sealed packs never hold more than its balance."""
+    findings = []
+    for row in totals:
+        subject = f"{row.location_code}/{row.item_code}/{row.batch_number}"
+        if row.stored_quantity != row.counted_quantity:
+            findings.append(
+                Finding(
+                    4,
+                    "pack_total_mismatch",
+                    subject,
+                    "stored sealed-pack total differs from the pack rows",
+                    str(row.counted_quantity),
+                    str(row.stored_quantity),
+                )
+            )
+        if row.physical and row.counted_quantity > (row.on_hand or 0):
+            findings.append(
+                Finding(
+                    4,
+                    "packs_exceed_stock",
+                    subject,
+                    "sealed packs hold more than the balance on hand",
+                    f"<= {row.on_hand or 0}",
+                    str(row.counted_quantity),
+                )
+            )
+    return findings

@@ -95,3 +95,30 @@ def test_serve_starts_a_real_server_that_answers_health(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_label_sheet_from_the_command_line_is_the_one_the_api_returns(run_ledger, tmp_path):
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from ledger.db.unit_of_work import Database
+
+    run_ledger("db", "upgrade")
+    run_ledger("demo", "load")
+    out = tmp_path / "sheet.pdf"
+    made = run_ledger(
+        "labels", "--batch", "LS2014/2014-01", "--location", "510100", "--out", str(out)
+    )
+    assert made.returncode == 0, made.stderr
+    assert " labels on " in made.stdout and out.read_bytes().startswith(b"%PDF")
+    database = Database.from_url(f"sqlite:///{tmp_path / 'cli.db'}")
+    with TestClient(app=create_app(database)) as client:
+        response = client.get(
+            "/api/v1/batches/LS2014/2014-01/labels",
+            params={"location": "510100"},
+            headers={"Authorization": "Bearer lgr_demo-clerk-510100"},
+        )
+    database.dispose()
+    assert response.status_code == 200 and response.content == out.read_bytes()
+    bad = run_ledger("labels", "--batch", "LS2014", "--out", str(out))
+    assert bad.returncode != 0 and "ITEM/BATCH" in bad.stderr

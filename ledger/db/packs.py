@@ -2,13 +2,15 @@
 
 `PackTracker.follow` is called by `LedgerStore.post` for every transaction. Pack rows of an
 account are only touched while that account's balance row is locked by the posting, so
-concurrent writers cannot move the same pack twice.
+concurrent writers cannot move the same pack twice. `pack_stock` keeps the sealed total per
+(location, batch) so that a posting reads only the packs it moves or opens, never a whole
+warehouse's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ledger.model import Transaction, TransactionKind, VirtualLocation
@@ -20,6 +22,13 @@ if TYPE_CHECKING:
     from ledger.db.store import LedgerStore
 
 SHIPMENT_KINDS = (TransactionKind.issue, TransactionKind.transfer)
+READ_CHUNKS = (4, 64, 1024)  # packs per read while walking a location's sealed packs
+STOCK_UPSERT = (
+    "INSERT INTO pack_stock (location_id, batch_id, sealed_count, sealed_quantity) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (location_id, batch_id) DO UPDATE SET "
+    "sealed_count = pack_stock.sealed_count + excluded.sealed_count, "
+    "sealed_quantity = pack_stock.sealed_quantity + excluded.sealed_quantity"
+)
 
 
 class PackTracker:
@@ -37,20 +46,54 @@ class PackTracker:
 
     # ---- reading ---------------------------------------------------------------------------
 
-    def sealed(self, location_id: int, batch_id: int, shipment_id: int | None = None):
-        if shipment_id is None:
+    def sealed_total(self, location_id: int, batch_id: int) -> int:
+        row = self.store._driver(
+            "SELECT sealed_quantity FROM pack_stock WHERE location_id = ? AND batch_id = ?",
+            (location_id, batch_id),
+        ).first()
+        return row[0] if row else 0
+
+    def walk(self, location_id: int, batch_id: int, descending: bool = False) -> Iterator:
+        """The sealed packs at a location by serial, read a few at a time."""
+        order, compare = ("DESC", "<") if descending else ("ASC", ">")
+        last = None
+        for reads in range(1_000_000):
+            chunk = READ_CHUNKS[min(reads, len(READ_CHUNKS) - 1)]
             statement = (
                 "SELECT id, serial, quantity FROM packs WHERE location_id = ? AND batch_id = ? "
-                "AND opened_on IS NULL ORDER BY serial"
+                "AND opened_on IS NULL"
+                + (f" AND serial {compare} ?" if last is not None else "")
+                + f" ORDER BY serial {order} LIMIT {chunk}"
             )
-            parameters: tuple = (location_id, batch_id)
-        else:
-            statement = (
+            parameters = (location_id, batch_id) + ((last,) if last is not None else ())
+            rows = [SealedPack(*row) for row in self.store._driver(statement, parameters)]
+            yield from rows
+            if len(rows) < chunk:
+                return
+            last = rows[-1].serial
+
+    def in_shipment(self, location_id: int, batch_id: int, shipment_id: int) -> list[SealedPack]:
+        return [
+            SealedPack(*row)
+            for row in self.store._driver(
                 "SELECT id, serial, quantity FROM packs WHERE shipment_id = ? AND batch_id = ? "
-                "AND location_id = ? AND opened_on IS NULL ORDER BY serial"
+                "AND location_id = ? AND opened_on IS NULL ORDER BY serial",
+                (shipment_id, batch_id, location_id),
             )
-            parameters = (shipment_id, batch_id, location_id)
-        return [SealedPack(*row) for row in self.store._driver(statement, parameters)]
+        ]
+
+    def chosen(self, pack_ids: Sequence[int], location_id: int) -> list[SealedPack]:
+        """The scanned packs that are sealed at `location_id`."""
+        found = []
+        for pack_id in pack_ids:
+            row = self.store._driver(
+                "SELECT id, serial, quantity FROM packs WHERE id = ? AND location_id = ? "
+                "AND opened_on IS NULL",
+                (pack_id, location_id),
+            ).first()
+            if row is not None:
+                found.append(SealedPack(*row))
+        return found
 
     def last_serial(self, batch_id: int) -> int:
         row = self.store._driver(
@@ -59,6 +102,13 @@ class PackTracker:
         return row[0] or 0
 
     # ---- writing ---------------------------------------------------------------------------
+
+    def _stock(self, location_id: int, batch_id: int, packs: Sequence[SealedPack], sign: int):
+        if packs:
+            quantity = sum(pack.quantity for pack in packs)
+            self.store._driver(
+                STOCK_UPSERT, (location_id, batch_id, sign * len(packs), sign * quantity)
+            )
 
     def create(
         self,
@@ -72,8 +122,9 @@ class PackTracker:
         start = self.last_serial(batch_id)
         if start + len(quantities) > packs_per_batch_max:
             raise LedgerError(
-                Code.too_many_lines,
-                f"一个批次最多 {packs_per_batch_max} 个标签包 (at most {packs_per_batch_max} packs)",
+                Code.too_many_packs,
+                f"一个批次最多 {packs_per_batch_max} 个标签包，本次将有 {start + len(quantities)} 个 "
+                f"(at most {packs_per_batch_max} labelled packs per batch)",
                 "quantity",
             )
         self.store._driver_many(
@@ -84,19 +135,43 @@ class PackTracker:
                 for index, quantity in enumerate(quantities)
             ],
         )
+        self.store._driver(STOCK_UPSERT, (location_id, batch_id, len(quantities), sum(quantities)))
 
-    def move(self, pack_ids: Sequence[int], location_id: int, shipment_id: int | None) -> None:
+    def move(
+        self,
+        packs: Sequence[SealedPack],
+        batch_id: int,
+        source_id: int,
+        destination_id: int,
+        shipment_id: int | None,
+    ) -> None:
+        if not packs:
+            return
         self.store._driver_many(
             "UPDATE packs SET location_id = ?, shipment_id = ?, expected_location_id = NULL "
             "WHERE id = ?",
-            [(location_id, shipment_id, pack_id) for pack_id in pack_ids],
+            [(destination_id, shipment_id, pack.id) for pack in packs],
         )
+        self._stock(source_id, batch_id, packs, -1)
+        self._stock(destination_id, batch_id, packs, +1)
 
-    def open(self, pack_ids: Sequence[int], on: dt.date) -> None:
+    def open(
+        self, packs: Sequence[SealedPack], batch_id: int, location_id: int, on: dt.date
+    ) -> None:
+        if not packs:
+            return
         day = self.store._write_date(on)
         self.store._driver_many(
-            "UPDATE packs SET opened_on = ? WHERE id = ?", [(day, pack_id) for pack_id in pack_ids]
+            "UPDATE packs SET opened_on = ? WHERE id = ?", [(day, pack.id) for pack in packs]
         )
+        self._stock(location_id, batch_id, packs, -1)
+
+    def settle(self, location_id: int, batch_id: int, on_hand: int, on: dt.date) -> None:
+        """Open packs until the sealed ones hold no more than `on_hand`."""
+        total = self.sealed_total(location_id, batch_id)
+        if total > on_hand:
+            opened = settle(self.walk(location_id, batch_id, descending=True), total, on_hand)
+            self.open(opened, batch_id, location_id, on)
 
     # ---- following a transaction -------------------------------------------------------------
 
@@ -130,28 +205,23 @@ class PackTracker:
                 and reverses is not None
                 and reverses.kind in SHIPMENT_KINDS
             ):
-                back = next(leg for leg, _ in incoming if leg.physical)
-                packs = self.sealed(in_transit, batch_id, reverses.sequence)
-                self.move([pack.id for pack in packs], back.key.location_id, None)
+                back = next(leg for leg, _ in incoming if leg.physical).key.location_id
+                packs = self.in_shipment(in_transit, batch_id, reverses.sequence)
+                self.move(packs, batch_id, in_transit, back, None)
             else:
                 shipment_id = sequence
                 if reverses is not None and reverses.kind is TransactionKind.confirmation:
                     shipment_id = reverses.shipment_sequence or sequence
-                self._generic(
-                    batch_id, outgoing, incoming, in_transit, shipment_id, pinned or [], on
-                )
+                self._generic(batch_id, outgoing, incoming, in_transit, shipment_id, pinned, on)
 
     def _receive(self, batch_id: int, leg: Leg, pinned: list[int]) -> None:
         size = self.size(leg.key.item_id)
         assert size is not None
-        arrived = 0
-        if pinned:
-            supplier = self.store.location(VirtualLocation.supplier.value).id
-            announced = {pack.id: pack for pack in self.sealed(supplier, batch_id)}
-            chosen = [pack_id for pack_id in pinned if pack_id in announced]
-            self.move(chosen, leg.key.location_id, None)
-            arrived = sum(announced[pack_id].quantity for pack_id in chosen)
-        self.create(batch_id, cut(leg.quantity - arrived, size), leg.key.location_id)
+        supplier = self.store.location(VirtualLocation.supplier.value).id
+        arrived = self.chosen(pinned, supplier)
+        self.move(arrived, batch_id, supplier, leg.key.location_id, None)
+        rest = leg.quantity - sum(pack.quantity for pack in arrived)
+        self.create(batch_id, cut(rest, size), leg.key.location_id)
 
     def _confirm(
         self,
@@ -164,20 +234,20 @@ class PackTracker:
     ) -> None:
         """pinned: the packs scanned on arrival (the rest are short), or None when the arrival
         was not scanned (every pack arrives; packs are opened if less arrived than they hold)."""
+        packs = self.in_shipment(in_transit, batch_id, shipment_id)
+        adjustment = self.store.location(VirtualLocation.adjustment.value).id
         receiver = next(((leg, after) for leg, after in incoming if leg.physical), None)
-        packs = self.sealed(in_transit, batch_id, shipment_id)
         if receiver is None:  # nothing arrived: every pack is short
-            self.move([p.id for p in packs], self._sink(incoming, in_transit), None)
+            self.move(packs, batch_id, in_transit, adjustment, None)
             return
         leg, after = receiver
         if pinned is not None:
-            arrived = [p.id for p in packs if p.id in set(pinned)]
-            missing = [p.id for p in packs if p.id not in set(pinned)]
-            self.move(missing, self.store.location(VirtualLocation.adjustment.value).id, None)
-        else:
-            arrived = [p.id for p in packs]
-        self.move(arrived, leg.key.location_id, None)
-        self.open(settle(self.sealed(leg.key.location_id, batch_id), after), on)
+            scanned = set(pinned)
+            missing = [pack for pack in packs if pack.id not in scanned]
+            self.move(missing, batch_id, in_transit, adjustment, None)
+            packs = [pack for pack in packs if pack.id in scanned]
+        self.move(packs, batch_id, in_transit, leg.key.location_id, None)
+        self.settle(leg.key.location_id, batch_id, after, on)
 
     def _generic(
         self,
@@ -186,22 +256,35 @@ class PackTracker:
         incoming: list[tuple[Leg, int]],
         in_transit: int,
         shipment_id: int,
-        pinned: list[int],
+        pinned: list[int] | None,
         on: dt.date,
     ) -> None:
         destination = self._sink(incoming, in_transit)
         for leg, after in outgoing:
             if not leg.physical:
                 continue
-            location_id = leg.key.location_id
+            source = leg.key.location_id
+            total = self.sealed_total(source, batch_id)
+            if total == 0:
+                continue  # only loose units here
             taken = take(
-                self.sealed(location_id, batch_id), after - leg.quantity, -leg.quantity, pinned
+                self.walk(source, batch_id),
+                total,
+                after - leg.quantity,
+                -leg.quantity,
+                self.chosen(pinned or [], source),
             )
-            self.open(taken.opened, on)
-            self.move(taken.moved, destination, shipment_id if destination == in_transit else None)
+            self.open(taken.opened, batch_id, source, on)
+            self.move(
+                taken.moved,
+                batch_id,
+                source,
+                destination,
+                shipment_id if destination == in_transit else None,
+            )
 
     def _sink(self, incoming: list[tuple[Leg, int]], in_transit: int) -> int:
-        """Where packs go: the receiving side of the movement (the first incoming leg)."""
+        """Where packs go: the receiving side of the movement."""
         if not incoming:
             return self.store.location(VirtualLocation.adjustment.value).id
         physical = [leg for leg, _ in incoming if leg.physical or leg.key.location_id == in_transit]

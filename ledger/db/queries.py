@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import msgspec
 from sqlalchemy import Connection, Date, and_, bindparam, func, select
@@ -438,3 +439,66 @@ def batch_keys(
     if item_code is not None:
         query = query.where(t.items.c.code == item_code)
     return [(row[0], row[1]) for row in connection.execute(query)]
+
+
+class PackTotals(NamedTuple):
+    """Sealed packs of one (location, batch), as `pack_stock` stores them and as the pack rows
+    add up, beside the account's on-hand balance (None for no balance row)."""
+
+    location_code: str
+    physical: bool
+    item_code: str
+    batch_number: str
+    stored_quantity: int
+    counted_quantity: int
+    on_hand: int | None
+
+
+def pack_totals(connection: Connection) -> list[PackTotals]:
+    """Every (location, batch) that has sealed packs in either `pack_stock` or the pack rows."""
+    p, s, b = t.packs.c, t.pack_stock.c, t.balances.c
+    counted: dict[tuple[int, int], int] = {
+        (row[0], row[1]): row[2]
+        for row in connection.execute(
+            select(p.location_id, p.batch_id, func.sum(p.quantity))
+            .where(p.opened_on.is_(None))
+            .group_by(p.location_id, p.batch_id)
+        )
+    }
+    stored = {
+        (row[0], row[1]): row[2]
+        for row in connection.execute(select(s.location_id, s.batch_id, s.sealed_quantity))
+    }
+    keys = {key for key, value in counted.items() if value} | {
+        key for key, value in stored.items() if value
+    }
+    loc = t.locations.c
+    locations = {
+        row[0]: (row[1], bool(row[2]))
+        for row in connection.execute(select(loc.id, loc.code, loc.physical))
+    }
+    batch_ids = sorted({batch_id for _, batch_id in keys})
+    batches = {
+        row[0]: (row[1], row[2])
+        for row in connection.execute(
+            select(t.batches.c.id, t.items.c.code, t.batches.c.number)
+            .join(t.items, t.items.c.id == t.batches.c.item_id)
+            .where(t.batches.c.id.in_(batch_ids))
+        )
+    }
+    on_hand = {
+        (row[0], row[1]): row[2]
+        for row in connection.execute(
+            select(b.location_id, b.batch_id, b.on_hand).where(b.batch_id.in_(batch_ids))
+        )
+    }
+    return [
+        PackTotals(
+            *locations[location_id],
+            *batches[batch_id],
+            stored.get((location_id, batch_id), 0),
+            counted.get((location_id, batch_id), 0),
+            on_hand.get((location_id, batch_id)),
+        )
+        for location_id, batch_id in sorted(keys)
+    ]

@@ -96,10 +96,6 @@ def shipment_packs(store: LedgerStore, shipment_id: int) -> list[PackRecord]:
     ]
 
 
-def open_pack(store: LedgerStore, pack_id: int, on: dt.date) -> None:
-    store.connection.execute(update(t.packs).where(_P.id == pack_id).values(opened_on=on))
-
-
 # ---- scan documents ------------------------------------------------------------------------
 
 _D = t.scan_documents.c

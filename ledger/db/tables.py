@@ -333,7 +333,14 @@ class PackRow(Base):
     __tablename__ = "packs"
     __table_args__ = (
         UniqueConstraint("batch_id", "serial"),
-        Index("ix_packs_location_batch", "location_id", "batch_id"),
+        Index(
+            "ix_packs_sealed",
+            "location_id",
+            "batch_id",
+            "serial",
+            sqlite_where=text("opened_on IS NULL"),
+            postgresql_where=text("opened_on IS NULL"),
+        ),
         Index("ix_packs_shipment", "shipment_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("serial > 0", name="serial_positive"),
@@ -346,6 +353,17 @@ class PackRow(Base):
     shipment_id: Mapped[int | None] = mapped_column(Integer)
     expected_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PackStockRow(Base):
+    """Sealed packs per (location, batch): how many and how many base units they hold, kept
+    with the pack rows so that a posting never has to add up a warehouse's packs."""
+
+    __tablename__ = "pack_stock"
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    sealed_count: Mapped[int] = mapped_column(Integer)
+    sealed_quantity: Mapped[int] = mapped_column(BigInteger)
 
 
 class ScanDocumentRow(Base):
@@ -402,5 +420,6 @@ allocation_request_shipments = AllocationRequestShipmentRow.__table__
 allocation_request_events = AllocationRequestEventRow.__table__
 http_idempotency = HttpIdempotencyRow.__table__
 packs = PackRow.__table__
+pack_stock = PackStockRow.__table__
 scan_documents = ScanDocumentRow.__table__
 scan_lines = ScanLineRow.__table__

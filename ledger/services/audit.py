@@ -8,7 +8,7 @@ import msgspec
 
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
-from ledger.verify import Finding, Verifier
+from ledger.verify import Finding, Verifier, check_packs
 
 
 class VerificationReport(msgspec.Struct, frozen=True):
@@ -38,6 +38,7 @@ def verify_ledger(
             if progress is not None and number % 10_000 == 0:
                 progress(10_000)
         findings = verifier.finish(queries.stored_balances(connection), head)
+        findings += check_packs(queries.pack_totals(connection))
     return VerificationReport(
         ok=not findings,
         transactions_checked=verifier.transactions_checked,

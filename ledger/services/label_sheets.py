@@ -222,7 +222,7 @@ def sheet_pdf(
     cell_w = (page_w - 2 * margin) / grid.columns
     cell_h = (page_h - 2 * margin) / grid.rows
     pad = 2.5 * POINTS_PER_MM
-    pdf = canvas.Canvas(buffer, pagesize=(page_w, page_h), pageCompression=1)
+    pdf = canvas.Canvas(buffer, pagesize=(page_w, page_h), pageCompression=1, invariant=1)
     pdf.setTitle(title)
     pdf.setCreator("publicity-stock-ledger")
     per_page = grid.columns * grid.rows

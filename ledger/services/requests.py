@@ -207,8 +207,8 @@ def load_request(store: LedgerStore, number: str) -> AllocationRequest:
         row.reject_reason,
         tuple(lines),
         tuple(shipments),
-        _utc(row.created_at),
-        _utc(row.updated_at),
+        as_utc(row.created_at),
+        as_utc(row.updated_at),
     )
 
 
@@ -216,7 +216,7 @@ def request_events(store: LedgerStore, number: str) -> list[RequestEvent]:
     row = _request_row(store, number)
     e = t.allocation_request_events.c
     return [
-        RequestEvent(_utc(r.at), r.user_id, r.action, r.detail)
+        RequestEvent(as_utc(r.at), r.user_id, r.action, r.detail)
         for r in store.connection.execute(
             select(e.at, e.user_id, e.action, e.detail).where(e.request_id == row.id).order_by(e.id)
         )
@@ -259,7 +259,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
+def as_utc(moment: dt.datetime) -> dt.datetime:
     """SQLite gives timestamps back without their zone; they were written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Annotated
 
 import msgspec
 
@@ -21,7 +22,7 @@ from ledger import labels
 from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation
-from ledger.packs import cut, label_pack_size
+from ledger.packs import SealedPack, cut, label_pack_size
 from ledger.picking import Candidate, pick_order_key
 from ledger.rules import Code, LedgerError, check_text, scans_per_document_max
 from ledger.services import requests as rq
@@ -71,7 +72,7 @@ class OpenDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class Scan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One scanned label. override_reason: why a later-expiring batch is issued first."""
 
-    document: int
+    document: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
     payload: str
     override_reason: str | None = None
 
@@ -287,7 +288,9 @@ def open_pack(
     item, batch, pack = _resolve_label(store, keys, command.payload)
     location = physical(store.location(command.location_code), "location_code")
     _require_sealed_at(store, item, batch, pack, location)
-    db.open_pack(store, pack.id, today)
+    store.packs.open(
+        [SealedPack(pack.id, pack.serial, pack.quantity)], batch.id, pack.location_id, today
+    )
     return pack_info(store, keys, db.pack(store, batch.id, pack.serial))  # type: ignore[arg-type]
 
 
@@ -453,7 +456,7 @@ def _line(store: LedgerStore, line: db.LineRow) -> ScanLine:
         line.pack.quantity,
         item.item.base_unit,
         batch.batch.expires_on,
-        line.scanned_at,
+        rq.as_utc(line.scanned_at),
         line.override_reason,
     )
 
@@ -483,8 +486,8 @@ def load_document(store: LedgerStore, document_id: int) -> ScanDocument:
         row.request_number,
         shipment.number if shipment else None,
         row.memo,
-        row.created_at,
-        row.closed_at,
+        rq.as_utc(row.created_at),
+        rq.as_utc(row.closed_at) if row.closed_at else None,
         posted.number if posted else None,
         tuple(lines),
         tuple(

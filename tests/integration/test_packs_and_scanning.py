@@ -253,3 +253,35 @@ def test_a_later_batch_needs_no_reason_once_the_earlier_one_is_all_scanned(city,
     posted = scanning.post(document.id, occurred_on=dt.date(2026, 6, 1))
     assert posted.quantity == 2160
     assert stock(city, "510100", "BYT") == {"B-LATE": (720, 0)}
+
+
+def test_verify_checks_the_packs_against_the_books(city, scanning):
+    from ledger.services.audit import verify_ledger
+
+    shipment = city.issue(
+        c.Issue("510100", "510121", (c.LineSpec("NH2014", 1200, "2014-01"),), dt.date(2026, 6, 1))
+    )
+    city.confirm(
+        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 900),), dt.date(2026, 6, 2))
+    )
+    city.distribute(
+        c.Distribute("510121", (c.LineSpec("NH2014", 450, "2014-01"),), dt.date(2026, 6, 3))
+    )
+    assert verify_ledger(city.database).ok
+    with city.database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE packs SET quantity = 499 WHERE serial = 1700")
+    findings = verify_ledger(city.database).findings
+    assert [f.code for f in findings] == ["pack_total_mismatch"]
+    assert findings[0].subject == "510100/NH2014/2014-01"
+    with city.database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE packs SET quantity = 500 WHERE serial = 1700")
+        connection.exec_driver_sql(
+            "UPDATE pack_stock SET sealed_quantity = sealed_quantity + 500 "
+            "WHERE location_id = (SELECT id FROM locations WHERE code = '510121')"
+        )
+        connection.exec_driver_sql(
+            "UPDATE packs SET location_id = (SELECT id FROM locations WHERE code = '510121') "
+            "WHERE serial = 1700"
+        )
+    codes = {f.code for f in verify_ledger(city.database).findings}
+    assert "packs_exceed_stock" in codes

@@ -187,9 +187,24 @@ def test_key_file_is_created_once_and_rotates(tmp_path):
 
 def test_cutting_and_taking_packs():
     assert cut(930_001, 500) == [500] * 1860 + [1]
-    sealed = [SealedPack(10 + s, s, 500) for s in (1, 2, 3)]
-    assert take(sealed, 1700, 1200) == ([11, 12], [])  # 200 come from the 200 loose
-    assert take(sealed, 1500, 1200) == ([11, 12], [13])  # no loose: open #3
-    assert take(sealed, 1500, 600, pinned=[13]) == ([13], [11])  # scanned #3, open #1 for 100
-    assert settle(sealed, 1100) == [13]
-    assert settle(sealed, 1500) == []
+    one, two, three = sealed = [SealedPack(10 + s, s, 500) for s in (1, 2, 3)]
+    assert take(sealed, 1500, 1700, 1200) == ([one, two], [])  # 200 come from the 200 loose
+    assert take(sealed, 1500, 1500, 1200) == ([one, two], [three])  # no loose: open #3
+    assert take(sealed, 1500, 1500, 600, [three]) == ([three], [one])  # scanned #3, open #1
+    assert take(sealed, 1500, 1500, 20) == ([], [one])
+    assert take(iter(sealed), 1500, 1600, 20) == ([], [])  # the loose 100 suffice
+    assert settle(reversed(sealed), 1500, 1100) == [three]
+    assert settle(reversed(sealed), 1500, 1500) == []
+
+
+def test_taking_reads_only_the_packs_it_needs():
+    read = []
+
+    def packs():
+        for serial in range(1, 100_001):
+            read.append(serial)
+            yield SealedPack(serial, serial, 500)
+
+    taken = take(packs(), 50_000_000, 50_000_000, 1200)
+    assert [p.serial for p in taken.moved] == [1, 2] and [p.serial for p in taken.opened] == [3]
+    assert len(read) <= 4
