@@ -46,24 +46,28 @@ def take(
     sealed_total: int,
     on_hand: int,
     quantity: int,
+    pack_size: int,
     pinned: Sequence[SealedPack] = (),
 ) -> Taken:
     """Which packs leave when `quantity` units leave a location holding `on_hand` units, of
-    which `sealed_total` are in sealed packs. `sealed` yields those packs by serial, lazily: only
-    as many are read as are moved or opened. `pinned` are packs the clerk scanned: they leave
-    first, whole.
+    which `sealed_total` are in sealed packs of (at most) `pack_size`. `sealed` yields those
+    packs by serial, lazily: only as many are read as are moved or opened — none when loose
+    units cover less than a pack. `pinned` are packs the clerk scanned: they leave first, whole.
 
-    Then whole packs leave in serial order for as long as the next one fits, then loose units;
-    only when those run short are packs opened (from that next one on).
+    Then, while at least a full pack's worth is left to move, whole packs leave in serial order
+    as long as the next one fits; the rest comes from loose units; only when those run short are
+    packs opened (from that next one on).
     """
     moved = list(pinned)
     chosen = {pack.id for pack in pinned}
     remaining = quantity - sum(pack.quantity for pack in pinned)
     loose = on_hand - sealed_total
     opened: list[SealedPack] = []
+    if remaining < pack_size and remaining <= loose:
+        return Taken(moved, opened)
     packs = (pack for pack in sealed if pack.id not in chosen)
     for pack in packs:
-        if not opened and pack.quantity <= remaining:
+        if not opened and remaining >= pack_size and pack.quantity <= remaining:
             moved.append(pack)
             remaining -= pack.quantity
             continue

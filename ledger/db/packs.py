@@ -38,6 +38,10 @@ class PackTracker:
         # Pack ids the clerk scanned for the next posting, by batch id (set by the scan use
         # case; a batch present with no ids means none of its packs was scanned).
         self.pinned: dict[int, list[int]] = {}
+        # Sealed totals read or changed in this database transaction, and the changes to write:
+        # (location id, batch id) → [count, quantity].
+        self.totals: dict[tuple[int, int], int] = {}
+        self.changes: dict[tuple[int, int], list[int]] = {}
 
     def size(self, item_id: int) -> int | None:
         if item_id not in self.sizes:
@@ -47,11 +51,14 @@ class PackTracker:
     # ---- reading ---------------------------------------------------------------------------
 
     def sealed_total(self, location_id: int, batch_id: int) -> int:
-        row = self.store._driver(
-            "SELECT sealed_quantity FROM pack_stock WHERE location_id = ? AND batch_id = ?",
-            (location_id, batch_id),
-        ).first()
-        return row[0] if row else 0
+        key = (location_id, batch_id)
+        if key not in self.totals:
+            row = self.store._driver(
+                "SELECT sealed_quantity FROM pack_stock WHERE location_id = ? AND batch_id = ?",
+                key,
+            ).first()
+            self.totals[key] = row[0] if row else 0
+        return self.totals[key]
 
     def walk(self, location_id: int, batch_id: int, descending: bool = False) -> Iterator:
         """The sealed packs at a location by serial, read a few at a time."""
@@ -105,10 +112,28 @@ class PackTracker:
 
     def _stock(self, location_id: int, batch_id: int, packs: Sequence[SealedPack], sign: int):
         if packs:
-            quantity = sum(pack.quantity for pack in packs)
-            self.store._driver(
-                STOCK_UPSERT, (location_id, batch_id, sign * len(packs), sign * quantity)
+            self._change(
+                location_id, batch_id, sign * len(packs), sign * sum(p.quantity for p in packs)
             )
+
+    def _change(self, location_id: int, batch_id: int, count: int, quantity: int) -> None:
+        key = (location_id, batch_id)
+        self.totals[key] = self.sealed_total(location_id, batch_id) + quantity
+        change = self.changes.setdefault(key, [0, 0])
+        change[0] += count
+        change[1] += quantity
+
+    def flush(self) -> None:
+        """Write the changed sealed totals (called by the store's flush)."""
+        if self.changes:
+            self.store._driver_many(
+                STOCK_UPSERT,
+                [
+                    (*key, count, quantity)
+                    for key, (count, quantity) in sorted(self.changes.items())
+                ],
+            )
+            self.changes = {}
 
     def create(
         self,
@@ -135,7 +160,7 @@ class PackTracker:
                 for index, quantity in enumerate(quantities)
             ],
         )
-        self.store._driver(STOCK_UPSERT, (location_id, batch_id, len(quantities), sum(quantities)))
+        self._change(location_id, batch_id, len(quantities), sum(quantities))
 
     def move(
         self,
@@ -272,6 +297,7 @@ class PackTracker:
                 total,
                 after - leg.quantity,
                 -leg.quantity,
+                self.size(leg.key.item_id) or 1,
                 self.chosen(pinned or [], source),
             )
             self.open(taken.opened, batch_id, source, on)

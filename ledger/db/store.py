@@ -706,6 +706,7 @@ class LedgerStore:
         if self.idempotency_rows:
             connection.execute(insert(t.idempotency_keys), self.idempotency_rows)
             self.idempotency_rows = []
+        self.packs.flush()
 
     def _insert_postings(self) -> None:
         rows = [

@@ -188,11 +188,18 @@ def test_key_file_is_created_once_and_rotates(tmp_path):
 def test_cutting_and_taking_packs():
     assert cut(930_001, 500) == [500] * 1860 + [1]
     one, two, three = sealed = [SealedPack(10 + s, s, 500) for s in (1, 2, 3)]
-    assert take(sealed, 1500, 1700, 1200) == ([one, two], [])  # 200 come from the 200 loose
-    assert take(sealed, 1500, 1500, 1200) == ([one, two], [three])  # no loose: open #3
-    assert take(sealed, 1500, 1500, 600, [three]) == ([three], [one])  # scanned #3, open #1
-    assert take(sealed, 1500, 1500, 20) == ([], [one])
-    assert take(iter(sealed), 1500, 1600, 20) == ([], [])  # the loose 100 suffice
+    assert take(sealed, 1500, 1700, 1200, 500) == ([one, two], [])  # 200 of the 200 loose
+    assert take(sealed, 1500, 1500, 1200, 500) == ([one, two], [three])  # no loose: open #3
+    assert take(sealed, 1500, 1500, 600, 500, [three]) == ([three], [one])  # scanned #3, open #1
+    assert take(sealed, 1500, 1500, 20, 500) == ([], [one])
+    remainder = [SealedPack(20, 7, 1), one]
+    assert take(remainder, 501, 600, 50, 500) == ([], [])  # no lone remainder pack for 50
+
+    def unread():
+        raise AssertionError("no pack should be read")
+        yield
+
+    assert take(unread(), 1500, 1600, 20, 500) == ([], [])  # the loose 100 suffice
     assert settle(reversed(sealed), 1500, 1100) == [three]
     assert settle(reversed(sealed), 1500, 1500) == []
 
@@ -205,6 +212,6 @@ def test_taking_reads_only_the_packs_it_needs():
             read.append(serial)
             yield SealedPack(serial, serial, 500)
 
-    taken = take(packs(), 50_000_000, 50_000_000, 1200)
+    taken = take(packs(), 50_000_000, 50_000_000, 1200, 500)
     assert [p.serial for p in taken.moved] == [1, 2] and [p.serial for p in taken.opened] == [3]
     assert len(read) <= 4
