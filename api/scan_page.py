@@ -95,7 +95,8 @@ PAGE = """<!doctype html>
 
 <script>
 "use strict";
-var state = { token: localStorage.getItem("ledger-token") || "", doc: null, busy: false };
+var state = { token: localStorage.getItem("ledger-token") || "", doc: null, lines: [],
+              busy: false };
 var $ = function (id) { return document.getElementById(id); };
 
 function key() {
@@ -149,27 +150,37 @@ function show(doc) {
   Array.prototype.forEach.call(document.querySelectorAll("#work .for-issue"), function (e) {
     e.classList.toggle("hidden", !issue);
   });
+  state.lines = doc.lines.slice();
+  renderTotals(doc);
+  renderLines();
+  var open = doc.status === "open";
+  ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
+  if (open) { $("payload").focus(); }
+}
+
+function renderTotals(summary) {
   var totals = $("totals").querySelector("tbody");
   totals.innerHTML = "";
-  doc.totals.forEach(function (t) {
+  summary.totals.forEach(function (t) {
     var row = document.createElement("tr");
     cell(row, t.item_name); cell(row, t.batch_number);
     cell(row, t.packs, true); cell(row, t.quantity + " " + t.base_unit, true);
     totals.appendChild(row);
   });
-  $("total-packs").textContent = doc.packs;
-  $("total-quantity").textContent = doc.quantity;
+  $("total-packs").textContent = summary.packs;
+  $("total-quantity").textContent = summary.quantity;
+}
+
+function renderLines() {
   var lines = $("lines").querySelector("tbody");
   lines.innerHTML = "";
-  doc.lines.slice().reverse().forEach(function (l, i) {
+  var count = state.lines.length;
+  state.lines.slice().reverse().forEach(function (l, i) {
     var row = document.createElement("tr");
-    cell(row, doc.lines.length - i, true); cell(row, l.item_name); cell(row, l.batch_number);
+    cell(row, count - i, true); cell(row, l.item_name); cell(row, l.batch_number);
     cell(row, l.serial, true); cell(row, l.quantity + " " + l.base_unit, true);
     lines.appendChild(row);
   });
-  var open = doc.status === "open";
-  ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
-  if (open) { $("payload").focus(); }
 }
 
 function loadDocuments() {
@@ -250,7 +261,8 @@ $("payload").addEventListener("keydown", function (event) {
   api("POST", "/scans", body).then(function (result) {
     feedback(result.status === "scanned" ? "ok" : "again", result.message);
     if (reason) { $("reason").value = ""; }
-    show(result.document);
+    renderTotals(result.document);
+    if (result.status === "scanned") { state.lines.push(result.line); renderLines(); }
   }).catch(function (p) {
     feedback("error", problemText(p));
     if (p && p.code === "fefo_override_reason_required") { $("reason").focus(); return; }

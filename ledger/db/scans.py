@@ -196,3 +196,23 @@ def request_of_shipment(store: LedgerStore, shipment_id: int) -> str | None:
         .join(t.allocation_request_shipments, s.request_id == r.id)
         .where(s.transaction_id == shipment_id)
     ).scalar_one_or_none()
+
+
+def live_line_for_pack(store: LedgerStore, document_id: int, pack_id: int) -> LineRow | None:
+    row = store.connection.execute(
+        select(_L.id, _L.scanned_at, _L.override_reason, *_PACK_COLUMNS)
+        .join(t.packs, _P.id == _L.pack_id)
+        .where(_L.document_id == document_id, _L.pack_id == pack_id, _L.undone_at.is_(None))
+    ).first()
+    return LineRow(row[0], _pack(row[3:]), row[1], row[2]) if row else None
+
+
+def scanned_by_batch(store: LedgerStore, document_id: int) -> dict[int, tuple[int, int]]:
+    """Live scans of a document per batch id: (packs, base units)."""
+    rows = store.connection.execute(
+        select(_P.batch_id, func.count(), func.sum(_P.quantity))
+        .join(t.packs, _P.id == _L.pack_id)
+        .where(_L.document_id == document_id, _L.undone_at.is_(None))
+        .group_by(_P.batch_id)
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}

@@ -141,13 +141,25 @@ class ScanDocument(msgspec.Struct, frozen=True):
     quantity: int
 
 
+class ScanSummary(msgspec.Struct, frozen=True):
+    """A document's totals without its lines (what a scan answers with)."""
+
+    id: int
+    purpose: str
+    status: str
+    totals: tuple[ScanTotal, ...]
+    packs: int
+    quantity: int
+
+
 class ScanResult(msgspec.Struct, frozen=True):
-    """status: scanned, or already_scanned (the pack is in the document already)."""
+    """status: scanned, or already_scanned (the pack is in the document already).
+    line: the pack scanned; document: the document's totals after this scan."""
 
     status: str
     message: str
     line: ScanLine
-    document: ScanDocument
+    document: ScanSummary
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -464,13 +476,7 @@ def _line(store: LedgerStore, line: db.LineRow) -> ScanLine:
 def load_document(store: LedgerStore, document_id: int) -> ScanDocument:
     row = _document_row(store, document_id)
     lines = [_line(store, line) for line in db.live_lines(store, row.id)]
-    totals: dict[tuple[str, str], list] = {}
-    for line in lines:
-        total = totals.setdefault(
-            (line.item_code, line.batch_number), [line.item_name, 0, 0, line.base_unit]
-        )
-        total[1] += 1
-        total[2] += line.quantity
+    summary = load_summary(store, row)
     location = store.location_by_id(row.location_id).location
     destination = store.location_by_id(row.destination_id).location if row.destination_id else None
     shipment = store.transaction(row.shipment_id) if row.shipment_id else None
@@ -490,12 +496,32 @@ def load_document(store: LedgerStore, document_id: int) -> ScanDocument:
         rq.as_utc(row.closed_at) if row.closed_at else None,
         posted.number if posted else None,
         tuple(lines),
-        tuple(
-            ScanTotal(item_code, name, batch_number, packs, quantity, unit)
-            for (item_code, batch_number), (name, packs, quantity, unit) in sorted(totals.items())
-        ),
-        len(lines),
-        sum(line.quantity for line in lines),
+        summary.totals,
+        summary.packs,
+        summary.quantity,
+    )
+
+
+def _totals(store: LedgerStore, scanned: dict[int, tuple[int, int]]) -> tuple[ScanTotal, ...]:
+    totals = []
+    for batch_id, (packs, quantity) in scanned.items():
+        batch = store.batch_by_id(batch_id)
+        item = store.item_by_id(batch.item_id).item
+        totals.append(
+            ScanTotal(item.code, item.name, batch.batch.number, packs, quantity, item.base_unit)
+        )
+    return tuple(sorted(totals, key=lambda total: (total.item_code, total.batch_number)))
+
+
+def load_summary(store: LedgerStore, row: db.DocumentRow) -> ScanSummary:
+    scanned = db.scanned_by_batch(store, row.id)
+    return ScanSummary(
+        row.id,
+        row.purpose,
+        row.status,
+        _totals(store, scanned),
+        sum(packs for packs, _ in scanned.values()),
+        sum(quantity for _, quantity in scanned.values()),
     )
 
 
@@ -512,17 +538,17 @@ def scan(
     check_document(row)
     _require_open(row)
     item, batch, pack = _resolve_label(store, keys, command.payload)
-    lines = db.live_lines(store, row.id)
-    existing = next((line for line in lines if line.pack.id == pack.id), None)
+    existing = db.live_line_for_pack(store, row.id, pack.id)
     name = f"{item.item.name} 批次 {batch.batch.number} 第 {pack.serial} 包"
     if existing is not None:
         return ScanResult(
             "already_scanned",
             f"{name} 已扫描过，不重复计数 (already scanned)",
             _line(store, existing),
-            load_document(store, row.id),
+            load_summary(store, row),
         )
-    if len(lines) >= scans_per_document_max:
+    scanned = db.scanned_by_batch(store, row.id)
+    if sum(packs for packs, _ in scanned.values()) >= scans_per_document_max:
         raise LedgerError(
             Code.too_many_lines,
             f"一张扫描单最多 {scans_per_document_max} 包 (at most {scans_per_document_max})",
@@ -546,18 +572,19 @@ def scan(
                 f"不能出库 (batch expired)",
                 "payload",
             )
-        scanned = [line.pack for line in lines]
+        taken = {batch_id: quantity for batch_id, (_, quantity) in scanned.items()}
         if row.request_number is not None:
-            _check_request_room(store, row.request_number, item, pack, scanned)
+            _check_request_room(store, row.request_number, item, pack, taken)
         if reason is None:
-            _check_fefo(store, row, location, item, batch, pack, scanned, today)
-    line_id = db.add_line(store, row.id, pack.id, actor, reason)
-    added = next(line for line in db.live_lines(store, row.id) if line.id == line_id)
+            _check_fefo(store, row, location, item, batch, taken, today)
+    db.add_line(store, row.id, pack.id, actor, reason)
+    added = db.live_line_for_pack(store, row.id, pack.id)
+    assert added is not None
     return ScanResult(
         "scanned",
         f"{name}：{pack.quantity} {item.item.base_unit}",
         _line(store, added),
-        load_document(store, row.id),
+        load_summary(store, row),
     )
 
 
@@ -566,8 +593,9 @@ def _check_request_room(
     number: str,
     item: ItemEntry,
     pack: db.PackRecord,
-    scanned: list[db.PackRecord],
+    taken: dict[int, int],
 ) -> None:
+    """taken: base units already scanned per batch id."""
     request = rq.load_request(store, number)
     line = next((line for line in request.lines if line.item_code == item.item.code), None)
     if line is None:
@@ -576,8 +604,11 @@ def _check_request_room(
             f"申领单 {number} 中没有 {item.item.name} (item not requested)",
             "payload",
         )
-    same_item = {p.batch_id for p in scanned if store.batch_by_id(p.batch_id).item_id == item.id}
-    already = sum(p.quantity for p in scanned if p.batch_id in same_item)
+    already = sum(
+        quantity
+        for batch_id, quantity in taken.items()
+        if store.batch_by_id(batch_id).item_id == item.id
+    )
     if already + pack.quantity > line.outstanding:
         raise LedgerError(
             Code.exceeds_approved,
@@ -593,20 +624,17 @@ def _check_fefo(
     location: LocationEntry,
     item: ItemEntry,
     batch: BatchEntry,
-    pack: db.PackRecord,
-    scanned: list[db.PackRecord],
+    taken: dict[int, int],
     today: dt.date,
 ) -> None:
-    """A later batch while an earlier usable one is still on the shelf needs a reason."""
+    """A later batch while an earlier usable one is still on the shelf (beyond what this
+    document already takes of it, `taken` per batch id) needs a reason."""
     reserved_here: dict[int, int] = {}
     if row.request_number is not None:
         for reservation in store.open_reservations(row.request_number, location.id):
             if reservation["item_id"] == item.id:
                 batch_id = reservation["batch_id"]
                 reserved_here[batch_id] = reserved_here.get(batch_id, 0) + reservation["remaining"]
-    taken: dict[int, int] = {}
-    for p in scanned:
-        taken[p.batch_id] = taken.get(p.batch_id, 0) + p.quantity
     mine = Candidate(batch.batch.number, 1, batch.batch.expires_on, batch.batch.produced_on)
     for batch_id, on_hand, held in store.stocked_batches(location.id, item.id):
         other = store.batch_by_id(batch_id).batch
