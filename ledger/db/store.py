@@ -52,6 +52,12 @@ BALANCES_UPDATE = (
     "UPDATE balances SET on_hand = ?, reserved = ?, last_occurred_on = ? "
     "WHERE location_id = ? AND item_id = ? AND batch_id = ?"
 )
+ACTIVE_CONFIRMATION = (
+    "SELECT confirmation.number FROM transactions AS confirmation "
+    "LEFT OUTER JOIN transactions AS reversal ON reversal.reverses_id = confirmation.id "
+    "WHERE confirmation.shipment_id = ? AND confirmation.kind = 'confirmation' "
+    "AND reversal.id IS NULL"
+)
 _TRANSLATED: dict[str, str] = {}  # statement with ? → with %s
 
 
@@ -591,17 +597,7 @@ class LedgerStore:
     def active_confirmation(self, shipment_sequence: int) -> str | None:
         """The number of the confirmation of a shipment that has not been reversed, if any."""
         self.flush()
-        confirmation = t.transactions.alias("confirmation")
-        reversal = t.transactions.alias("reversal")
-        return self.connection.execute(
-            select(confirmation.c.number)
-            .outerjoin(reversal, reversal.c.reverses_id == confirmation.c.id)
-            .where(
-                confirmation.c.shipment_id == shipment_sequence,
-                confirmation.c.kind == TransactionKind.confirmation.value,
-                reversal.c.id.is_(None),
-            )
-        ).scalar_one_or_none()
+        return self._driver(ACTIVE_CONFIRMATION, (shipment_sequence,)).scalar_one_or_none()
 
     # ---- reservations ---------------------------------------------------------------------
 
