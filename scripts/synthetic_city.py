@@ -129,7 +129,7 @@ def generate(postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> Iterato
     """Commands, one list per business day of 2025, about `postings` postings in all."""
     rng = random.Random(seed)
     world = _World(shape)
-    per_day = max(1, round(postings / 2.04 / DAYS))
+    per_day = max(1, round(postings / 2.9 / DAYS))  # ~2.9 postings per operation, arrivals included
     for offset in range(DAYS):
         day = START + dt.timedelta(days=offset)
         commands: list = []

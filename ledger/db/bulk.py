@@ -53,7 +53,8 @@ class BulkLoader:
         self.shipments: dict[str, tuple[int, str, str, list[tuple[str, str, int]]]] = {}
         self.transaction_rows: list[tuple] = []
         self.posting_rows: list[tuple] = []
-        self.recorded_at = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.UTC)
+        self.recorded_at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.as_text else now
         self.written = 0
         self.virtual = {v: v.value for v in VirtualLocation}
 
@@ -277,9 +278,7 @@ class BulkLoader:
                 number,
                 kind.value,
                 day,
-                self.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-                if self.as_text
-                else self.recorded_at,
+                self.recorded_at,
                 self.locations[location][0],
                 self.locations[counterparty][0] if counterparty else None,
                 None,

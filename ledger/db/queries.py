@@ -502,3 +502,42 @@ def pack_totals(connection: Connection) -> list[PackTotals]:
         )
         for location_id, batch_id in sorted(keys)
     ]
+
+
+def _account_codes(connection: Connection) -> tuple[dict, dict]:
+    """Location codes by id, and (item code, batch number) by batch id."""
+    codes = dict(connection.execute(select(t.locations.c.id, t.locations.c.code)).all())
+    batches = {
+        row[0]: (row[1], row[2])
+        for row in connection.execute(
+            select(t.batches.c.id, t.items.c.code, t.batches.c.number).join(
+                t.items, t.items.c.id == t.batches.c.item_id
+            )
+        )
+    }
+    return codes, batches
+
+
+def balances_from_postings(connection: Connection) -> list[tuple[str, str, str, int]]:
+    """Every account's balance recomputed from all its postings (not the stored balances):
+    (location code, item code, batch number, sum of quantities), one grouped pass."""
+    p = t.postings.c
+    rows = connection.execute(
+        select(p.location_id, p.batch_id, func.sum(p.quantity)).group_by(p.location_id, p.batch_id)
+    ).all()
+    codes, batches = _account_codes(connection)
+    return [(codes[location], *batches[batch], total) for location, batch, total in rows]
+
+
+def balances_from_running(connection: Connection) -> list[tuple[str, str, str, int]]:
+    """Every account's balance read from the postings themselves: the running balance of its
+    latest posting, one index lookup per account (`verify` proves the running balances equal
+    the sums). Accounts are enumerated from the balances table; their stored values are not
+    used."""
+    rows = connection.exec_driver_sql(
+        "SELECT b.location_id, b.batch_id, (SELECT p.balance_after FROM postings p "
+        "WHERE p.location_id = b.location_id AND p.item_id = b.item_id "
+        "AND p.batch_id = b.batch_id ORDER BY p.id DESC LIMIT 1) FROM balances b"
+    ).all()
+    codes, batches = _account_codes(connection)
+    return [(codes[location], *batches[batch], balance or 0) for location, batch, balance in rows]
