@@ -504,6 +504,24 @@ def pack_totals(connection: Connection) -> list[PackTotals]:
     ]
 
 
+def _driver_rows(connection: Connection, statement: str) -> list[tuple]:
+    """Plain tuples straight from the driver's cursor: for whole-ledger reads, where wrapping
+    every row costs more than the database's work."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def stored_balance_totals(connection: Connection) -> list[tuple[str, str, str, int]]:
+    """Every account's stored on-hand balance (what a balance report reads), by codes."""
+    rows = _driver_rows(connection, "SELECT location_id, batch_id, on_hand FROM balances")
+    codes, batches = _account_codes(connection)
+    return [(codes[location], *batches[batch], on_hand) for location, batch, on_hand in rows]
+
+
 def _account_codes(connection: Connection) -> tuple[dict, dict]:
     """Location codes by id, and (item code, batch number) by batch id."""
     codes = dict(connection.execute(select(t.locations.c.id, t.locations.c.code)).all())
@@ -521,10 +539,11 @@ def _account_codes(connection: Connection) -> tuple[dict, dict]:
 def balances_from_postings(connection: Connection) -> list[tuple[str, str, str, int]]:
     """Every account's balance recomputed from all its postings (not the stored balances):
     (location code, item code, batch number, sum of quantities), one grouped pass."""
-    p = t.postings.c
-    rows = connection.execute(
-        select(p.location_id, p.batch_id, func.sum(p.quantity)).group_by(p.location_id, p.batch_id)
-    ).all()
+    rows = _driver_rows(
+        connection,
+        "SELECT location_id, batch_id, SUM(quantity) FROM postings "
+        "GROUP BY location_id, item_id, batch_id",
+    )
     codes, batches = _account_codes(connection)
     return [(codes[location], *batches[batch], total) for location, batch, total in rows]
 
@@ -534,10 +553,11 @@ def balances_from_running(connection: Connection) -> list[tuple[str, str, str, i
     latest posting, one index lookup per account (`verify` proves the running balances equal
     the sums). Accounts are enumerated from the balances table; their stored values are not
     used."""
-    rows = connection.exec_driver_sql(
+    rows = _driver_rows(
+        connection,
         "SELECT b.location_id, b.batch_id, (SELECT p.balance_after FROM postings p "
         "WHERE p.location_id = b.location_id AND p.item_id = b.item_id "
-        "AND p.batch_id = b.batch_id ORDER BY p.id DESC LIMIT 1) FROM balances b"
-    ).all()
+        "AND p.batch_id = b.batch_id ORDER BY p.id DESC LIMIT 1) FROM balances b",
+    )
     codes, batches = _account_codes(connection)
     return [(codes[location], *batches[batch], balance or 0) for location, batch, balance in rows]

@@ -137,7 +137,18 @@ class PostingRow(Base):
     balance_after: Mapped[int] = mapped_column(BigInteger)
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     __table_args__ = (
-        Index("ix_postings_account_id", "location_id", "item_id", "batch_id", "id"),
+        # Covering: an account's postings in order with what balance reads need, so that
+        # running and as-of balances and per-account sums never touch the table rows.
+        Index(
+            "ix_postings_account_covering",
+            "location_id",
+            "item_id",
+            "batch_id",
+            "id",
+            "quantity",
+            "balance_after",
+            "occurred_on",
+        ),
         CheckConstraint("quantity <> 0", name="quantity_nonzero"),
     )
 
