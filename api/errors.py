@@ -40,6 +40,8 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.scan_document_state: 409,
     Code.nothing_to_undo: 409,
     Code.nothing_scanned: 409,
+    Code.unknown_stocktake: 404,
+    Code.stocktake_state: 409,
 }
 
 

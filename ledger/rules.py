@@ -63,6 +63,9 @@ class Code(StrEnum):
     nothing_to_undo = "nothing_to_undo"
     nothing_scanned = "nothing_scanned"
     too_many_packs = "too_many_packs"
+    unknown_stocktake = "unknown_stocktake"
+    stocktake_state = "stocktake_state"
+    outside_stocktake = "outside_stocktake"
 
 
 class LedgerError(Exception):

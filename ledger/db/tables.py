@@ -427,10 +427,81 @@ class ScanLineRow(Base):
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class StocktakeRow(Base):
+    """盘点: a count of a location's subtree (optionally some items) against the books as of the
+    end of `cut_off`. counting → closed (the book side frozen, the reconciliation stands) →
+    approved (the differences posted as stocktake adjustments); a recount sends it back."""
+
+    __tablename__ = "stocktakes"
+    __table_args__ = (
+        CheckConstraint("status IN ('counting', 'closed', 'approved', 'cancelled')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    item_codes: Mapped[str] = mapped_column(Text)  # space-separated; empty for every item
+    cut_off: Mapped[dt.date] = mapped_column(Date)
+    blind: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10))
+    memo: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approval_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StocktakeLineRow(Base):
+    """A counted quantity of one account. Several counters' lines of an account add up; a
+    recount supersedes the account's lines (kept, marked) and asks for new ones."""
+
+    __tablename__ = "stocktake_lines"
+    __table_args__ = (
+        Index("ix_stocktake_lines_live", "stocktake_id", "superseded_at"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(40))  # hand, or scan:<document id>
+    counted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StocktakeBookRow(Base):
+    """The book side frozen when a stocktake closes: each account's balance as of the cut-off,
+    and what moved after it (shown beside the count, never mixed into it)."""
+
+    __tablename__ = "stocktake_book"
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    book: Mapped[int] = mapped_column(BigInteger)
+    after_cut_off: Mapped[int] = mapped_column(BigInteger)
+
+
+class StocktakeAdjustmentRow(Base):
+    """The adjustment transactions an approved stocktake posted."""
+
+    __tablename__ = "stocktake_adjustments"
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), primary_key=True)
+
+
 allocation_request_shipments = AllocationRequestShipmentRow.__table__
 allocation_request_events = AllocationRequestEventRow.__table__
 http_idempotency = HttpIdempotencyRow.__table__
 packs = PackRow.__table__
 pack_stock = PackStockRow.__table__
+stocktakes = StocktakeRow.__table__
+stocktake_lines = StocktakeLineRow.__table__
+stocktake_book = StocktakeBookRow.__table__
+stocktake_adjustments = StocktakeAdjustmentRow.__table__
 scan_documents = ScanDocumentRow.__table__
 scan_lines = ScanLineRow.__table__

@@ -1,0 +1,544 @@
+"""Stocktakes (盘点): open a count with a cut-off, enter counts by hand or from scan documents,
+close it against the books as of the cut-off, send lines back for recount, approve it (the
+盘盈/盘亏 post as stocktake adjustments that name the count).
+
+Movements posted while a count is open do not distort it: the book side is each account's
+balance at the end of the cut-off day, and what moved after the cut-off is shown beside it.
+Closing makes the count final: a book line nobody counted is a loss to zero unless it is sent
+back for recount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from ledger import commands as c
+from ledger.db import scans as scan_db
+from ledger.db import stocktakes as db
+from ledger.db.store import LedgerStore, LocationEntry
+from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile
+from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
+from ledger.services.ledger import base_units, business_date, check_memo, physical, run_command
+from ledger.services.requests import as_utc
+
+
+class OpenStocktake(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """location_code: the top of the counted subtree. cut_off: the day whose closing balances
+    are the book side (today if omitted). item_codes: only these items (all if empty).
+    blind: counters do not see the book quantities until the count is closed."""
+
+    location_code: str
+    cut_off: dt.date | None = None
+    item_codes: tuple[str, ...] = ()
+    blind: bool = False
+    memo: str = ""
+
+
+class CountLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What was found of one batch at one location; 0 when none was found. unit: a pack name
+    to count in packs."""
+
+    location_code: str
+    item_code: str
+    batch_number: str
+    quantity: int
+    unit: str | None = None
+
+
+class EnterCounts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    lines: tuple[CountLine, ...]
+
+
+class AccountRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    location_code: str
+    item_code: str
+    batch_number: str
+
+
+class Recount(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    lines: tuple[AccountRef, ...]
+    reason: str
+
+
+class ApproveStocktake(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """reason: why the differences are accepted (written on each adjustment)."""
+
+    reason: str
+
+
+class CountedLine(msgspec.Struct, frozen=True):
+    location_code: str
+    item_code: str
+    batch_number: str
+    quantity: int
+    source: str
+    counted_by: int | None
+    counted_at: dt.datetime
+
+
+class ExpectedLine(msgspec.Struct, frozen=True):
+    location_code: str
+    item_code: str
+    batch_number: str
+    book: int
+
+
+class Stocktake(msgspec.Struct, frozen=True):
+    number: str
+    status: str
+    location_code: str
+    location_name: str
+    item_codes: tuple[str, ...]
+    cut_off: dt.date
+    blind: bool
+    memo: str
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    approved_at: dt.datetime | None
+    approval_reason: str | None
+    counted: tuple[CountedLine, ...]
+    adjustments: tuple[str, ...]
+    expected: tuple[ExpectedLine, ...] = ()  # the book at the cut-off; never for a blind count
+
+
+class ReconciliationLine(msgspec.Struct, frozen=True):
+    location_code: str
+    location_name: str
+    item_code: str
+    item_name: str
+    batch_number: str
+    unit: str
+    book: int  # at the end of the cut-off day
+    after_cut_off: int  # net movements since, shown beside the count
+    counted: int
+    difference: int  # counted − book: 盘盈 > 0, 盘亏 < 0
+    outcome: str
+    outcome_name: str
+
+
+class LocationRate(msgspec.Struct, frozen=True):
+    location_code: str
+    location_name: str
+    lines: int
+    matched: int
+    gains: int
+    losses: int
+    not_counted: int
+    not_on_books: int
+    rate: float
+    passed: bool
+
+
+class StocktakeReconciliation(msgspec.Struct, frozen=True):
+    number: str
+    status: str
+    cut_off: dt.date
+    threshold: float
+    lines: tuple[ReconciliationLine, ...]
+    by_location: tuple[LocationRate, ...]
+    judged: int
+    matched: int
+    rate: float
+    passed: bool
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _row(store: LedgerStore, number: str, lock: bool = False) -> db.StocktakeRow:
+    row = db.stocktake(store, number, lock)
+    if row is None:
+        raise LedgerError(
+            Code.unknown_stocktake, f"没有盘点单 {number!r} (unknown stocktake)", "number"
+        )
+    return row
+
+
+def _require(row: db.StocktakeRow, status: str, action: str) -> None:
+    if row.status != status:
+        names = {
+            "counting": "盘点中",
+            "closed": "已结束",
+            "approved": "已审核",
+            "cancelled": "已作废",
+        }
+        raise LedgerError(
+            Code.stocktake_state,
+            f"盘点单 {row.number} {names.get(row.status, row.status)}，不能{action} "
+            f"(stocktake is {row.status})",
+            "number",
+        )
+
+
+def _scope(store: LedgerStore, row: db.StocktakeRow) -> tuple[LocationEntry, list[int] | None]:
+    top = store.location_by_id(row.location_id)
+    codes = row.item_codes.split()
+    return top, ([store.item(code).id for code in codes] if codes else None)
+
+
+def _in_scope(
+    store: LedgerStore, row: db.StocktakeRow, location_code: str, item_code: str, field: str
+):
+    top, item_ids = _scope(store, row)
+    location = store.location(location_code, f"{field}.location_code")
+    if not location.physical or not location.path.startswith(top.path):
+        raise LedgerError(
+            Code.outside_stocktake,
+            f"{location.location.name} 不在盘点单 {row.number} 的范围内 (outside the count)",
+            f"{field}.location_code",
+        )
+    item = store.item(item_code, f"{field}.item_code")
+    if item_ids is not None and item.id not in item_ids:
+        raise LedgerError(
+            Code.outside_stocktake,
+            f"{item.item.name} 不在盘点单 {row.number} 的品种内 (item outside the count)",
+            f"{field}.item_code",
+        )
+    return location, item
+
+
+# ---- use cases -------------------------------------------------------------------------------
+
+
+def open_stocktake(
+    store: LedgerStore, command: OpenStocktake, actor: int | None, today: dt.date
+) -> str:
+    check_memo(command.memo)
+    location = physical(store.location(command.location_code), "location_code")
+    cut_off = business_date(command.cut_off, today)
+    for index, code in enumerate(command.item_codes):
+        store.item(code, f"item_codes[{index}]")
+    number = store.next_number_for("ST", cut_off.year)
+    db.insert_stocktake(
+        store,
+        number=number,
+        location_id=location.id,
+        item_codes=" ".join(dict.fromkeys(command.item_codes)),
+        cut_off=cut_off,
+        blind=command.blind,
+        memo=command.memo,
+        created_by=actor,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    return number
+
+
+def enter_counts(
+    store: LedgerStore, number: str, command: EnterCounts, actor: int | None, source: str = "hand"
+) -> None:
+    row = _row(store, number, lock=True)
+    _require(row, "counting", "录入盘点数")
+    if not command.lines or len(command.lines) > lines_per_transaction_max:
+        raise LedgerError(
+            Code.too_many_lines if command.lines else Code.invalid_field,
+            f"每次录入 1 到 {lines_per_transaction_max} 行 (1 to {lines_per_transaction_max} lines)",
+            "lines",
+        )
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for index, line in enumerate(command.lines):
+        field = f"lines[{index}]"
+        location, item = _in_scope(store, row, line.location_code, line.item_code, field)
+        batch = store.batch(item, line.batch_number, f"{field}.batch_number")
+        if (
+            isinstance(line.quantity, bool)
+            or not isinstance(line.quantity, int)
+            or line.quantity < 0
+        ):
+            raise LedgerError(
+                Code.invalid_field,
+                "盘点数必须是非负整数 (count must be 0 or more)",
+                f"{field}.quantity",
+            )
+        quantity = (
+            0
+            if line.quantity == 0
+            else base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
+        )
+        rows.append(
+            {
+                "stocktake_id": row.id,
+                "location_id": location.id,
+                "item_id": item.id,
+                "batch_id": batch.id,
+                "quantity": quantity,
+                "source": source,
+                "counted_by": actor,
+                "counted_at": now,
+                "superseded_at": None,
+            }
+        )
+    db.add_counts(store, rows)
+
+
+def add_scan_document(store: LedgerStore, number: str, document_id: int, actor: int | None) -> None:
+    """The totals of a finished count scan document become counted lines (once)."""
+    row = _row(store, number, lock=True)
+    _require(row, "counting", "导入扫描单")
+    document = scan_db.document(store, document_id)
+    if document is None or document.purpose != "count" or document.status != "posted":
+        raise LedgerError(
+            Code.invalid_field,
+            f"扫描单 {document_id} 不是已完成的盘点扫描单 (not a finished count document)",
+            "document",
+        )
+    source = f"scan:{document_id}"
+    if source in db.sources(store, row.id):
+        raise LedgerError(
+            Code.duplicate_line, f"扫描单 {document_id} 已导入 (already imported)", "document"
+        )
+    location = store.location_by_id(document.location_id).location.code
+    lines = []
+    for batch_id, (_, quantity) in scan_db.scanned_by_batch(store, document_id).items():
+        batch = store.batch_by_id(batch_id)
+        item = store.item_by_id(batch.item_id).item
+        lines.append(CountLine(location, item.code, batch.batch.number, quantity))
+    enter_counts(store, number, EnterCounts(tuple(lines)), actor, source)
+
+
+def close_stocktake(store: LedgerStore, number: str) -> None:
+    """Freeze the book side (as of the cut-off) and make the count final."""
+    row = _row(store, number, lock=True)
+    _require(row, "counting", "结束")
+    store.flush()
+    top, item_ids = _scope(store, row)
+    db.replace_book(store, row.id, db.scope_balances(store, top.path, item_ids, row.cut_off))
+    db.set_status(store, row.id, "closed", closed_at=dt.datetime.now(dt.UTC))
+
+
+def recount(store: LedgerStore, number: str, command: Recount, actor: int | None) -> int:
+    """Send lines back: their counts are superseded (kept, marked) and the count reopens."""
+    row = _row(store, number, lock=True)
+    _require(row, "closed", "退回复盘")
+    check_text(command.reason, "reason", 500)
+    if not command.lines:
+        raise LedgerError(Code.invalid_field, "请指明复盘的行 (no lines to recount)", "lines")
+    keys = []
+    for index, line in enumerate(command.lines):
+        field = f"lines[{index}]"
+        location, item = _in_scope(store, row, line.location_code, line.item_code, field)
+        batch = store.batch(item, line.batch_number, f"{field}.batch_number")
+        keys.append((location.id, item.id, batch.id))
+    superseded = db.supersede(store, row.id, keys, dt.datetime.now(dt.UTC))
+    db.set_status(store, row.id, "counting", closed_at=None)
+    return superseded
+
+
+def reconciliation(
+    store: LedgerStore, number: str, threshold: float = DEFAULT_THRESHOLD
+) -> StocktakeReconciliation:
+    row = _row(store, number)
+    if row.status not in ("closed", "approved"):
+        _require(row, "closed", "出具盘点报告")
+    book_rows = db.book(store, row.id)
+    after = {(loc, item, batch): moved for loc, item, batch, _, moved in book_rows}
+    counted = db.live_counts(store, row.id)
+    result = reconcile(
+        Lines.of((loc, item, batch, quantity) for loc, item, batch, quantity, _ in book_rows),
+        Lines.of((c.location_id, c.item_id, c.batch_id, c.quantity) for c in counted),
+        threshold,
+        missing_counts_are_zero=True,
+    )
+    lines = []
+    for loc, item_id, batch_id, book, count, difference, outcome in zip(
+        result.location.tolist(),
+        result.item.tolist(),
+        result.batch.tolist(),
+        result.book.tolist(),
+        result.counted.tolist(),
+        result.difference.tolist(),
+        result.outcome.tolist(),
+        strict=True,
+    ):
+        location = store.location_by_id(loc).location
+        item = store.item_by_id(item_id).item
+        lines.append(
+            ReconciliationLine(
+                location.code,
+                location.name,
+                item.code,
+                item.name,
+                store.batch_by_id(batch_id).batch.number,
+                item.base_unit,
+                book,
+                after.get((loc, item_id, batch_id), 0),
+                count,
+                difference,
+                OUTCOMES[outcome],
+                OUTCOME_NAMES[outcome],
+            )
+        )
+    rates = []
+    for summary in result.by_location:
+        location = store.location_by_id(summary.location).location
+        rates.append(
+            LocationRate(
+                location.code,
+                location.name,
+                summary.lines,
+                summary.matched,
+                summary.gains,
+                summary.losses,
+                summary.not_counted,
+                summary.not_on_books,
+                summary.rate,
+                summary.passed,
+            )
+        )
+    return StocktakeReconciliation(
+        row.number,
+        row.status,
+        row.cut_off,
+        threshold,
+        tuple(lines),
+        tuple(rates),
+        result.lines,
+        result.matched,
+        result.rate,
+        result.passed,
+    )
+
+
+def approve(
+    store: LedgerStore, number: str, command: ApproveStocktake, actor: int | None, today: dt.date
+) -> list[str]:
+    """Post the differences as stocktake adjustments (one or more per location)."""
+    row = _row(store, number, lock=True)
+    _require(row, "closed", "审核")
+    check_text(command.reason, "reason", 300)
+    report = reconciliation(store, number)
+    by_location: dict[str, list[c.AdjustLine]] = {}
+    for line in report.lines:
+        if line.difference:
+            by_location.setdefault(line.location_code, []).append(
+                c.AdjustLine(line.item_code, line.batch_number, line.difference)
+            )
+    posted = []
+    for location_code, lines in by_location.items():
+        for start in range(0, len(lines), lines_per_transaction_max):
+            adjust = c.Adjust(
+                location_code,
+                tuple(lines[start : start + lines_per_transaction_max]),
+                "stocktake",
+                today,
+                f"盘点 {number}：{command.reason}"[:500],
+            )
+            transaction = run_command(store, adjust, today)
+            store.flush()
+            db.add_adjustment(store, row.id, transaction.sequence)
+            posted.append(transaction.number)
+    db.set_status(
+        store,
+        row.id,
+        "approved",
+        approved_by=actor,
+        approved_at=dt.datetime.now(dt.UTC),
+        approval_reason=command.reason,
+    )
+    return posted
+
+
+def load_stocktake(store: LedgerStore, number: str) -> Stocktake:
+    row = _row(store, number)
+    top = store.location_by_id(row.location_id).location
+    counted = tuple(
+        CountedLine(
+            store.location_by_id(line.location_id).location.code,
+            store.item_by_id(line.item_id).item.code,
+            store.batch_by_id(line.batch_id).batch.number,
+            line.quantity,
+            line.source,
+            line.counted_by,
+            as_utc(line.counted_at),
+        )
+        for line in db.live_counts(store, row.id)
+    )
+    return Stocktake(
+        row.number,
+        row.status,
+        top.code,
+        top.name,
+        tuple(row.item_codes.split()),
+        row.cut_off,
+        row.blind,
+        row.memo,
+        as_utc(row.created_at),
+        as_utc(row.closed_at) if row.closed_at else None,
+        as_utc(row.approved_at) if row.approved_at else None,
+        row.approval_reason,
+        counted,
+        tuple(db.adjustments(store, row.id)),
+        () if row.blind else _expected(store, row),
+    )
+
+
+def _expected(store: LedgerStore, row: db.StocktakeRow) -> tuple[ExpectedLine, ...]:
+    if row.status == "counting":
+        top, item_ids = _scope(store, row)
+        book_rows = db.scope_balances(store, top.path, item_ids, row.cut_off)
+    else:
+        book_rows = db.book(store, row.id)
+    return tuple(
+        ExpectedLine(
+            store.location_by_id(loc).location.code,
+            store.item_by_id(item).item.code,
+            store.batch_by_id(batch).batch.number,
+            book,
+        )
+        for loc, item, batch, book, _ in book_rows
+        if book
+    )
+
+
+class Stocktakes:
+    """The stocktake use cases over one ledger, each in its own database transaction."""
+
+    def __init__(self, ledger) -> None:
+        self.ledger = ledger
+
+    def _write(self, work):
+        today = self.ledger.clock()
+        return self.ledger.database.write(lambda store: work(store, today))
+
+    def open(self, command: OpenStocktake, actor: int | None = None) -> Stocktake:
+        return self._write(lambda s, d: load_stocktake(s, open_stocktake(s, command, actor, d)))
+
+    def count(self, number: str, command: EnterCounts, actor: int | None = None) -> Stocktake:
+        return self._write(
+            lambda s, d: (enter_counts(s, number, command, actor), load_stocktake(s, number))[1]
+        )
+
+    def add_scan_document(
+        self, number: str, document_id: int, actor: int | None = None
+    ) -> Stocktake:
+        return self._write(
+            lambda s, d: (
+                add_scan_document(s, number, document_id, actor),
+                load_stocktake(s, number),
+            )[1]
+        )
+
+    def close(self, number: str) -> StocktakeReconciliation:
+        return self._write(lambda s, d: (close_stocktake(s, number), reconciliation(s, number))[1])
+
+    def recount(self, number: str, command: Recount, actor: int | None = None) -> Stocktake:
+        return self._write(
+            lambda s, d: (recount(s, number, command, actor), load_stocktake(s, number))[1]
+        )
+
+    def approve(
+        self, number: str, command: ApproveStocktake, actor: int | None = None
+    ) -> Stocktake:
+        return self._write(
+            lambda s, d: (approve(s, number, command, actor, d), load_stocktake(s, number))[1]
+        )
+
+    def get(self, number: str) -> Stocktake:
+        return self.ledger.database.lookup(lambda s: load_stocktake(s, number))
+
+    def reconciliation(
+        self, number: str, threshold: float = DEFAULT_THRESHOLD
+    ) -> StocktakeReconciliation:
+        return self.ledger.database.lookup(lambda s: reconciliation(s, number, threshold))
