@@ -20,6 +20,7 @@ from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.routes import ROUTES, Services
 from api.scan_page import scan_page
 from api.scan_routes import ROUTES as SCAN_ROUTES
+from api.stocktake_routes import ROUTES as STOCKTAKE_ROUTES
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
 from ledger.labels import LabelKeys
@@ -46,7 +47,7 @@ def create_app(
     settings = Settings.from_environment()
     database = database or Database.from_url(settings.database_url)
     ledger = Ledger(database, clock or dt.date.today)
-    document_problems(ROUTES + SCAN_ROUTES)
+    document_problems(ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:
@@ -64,7 +65,11 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
-            Router(API_PREFIX, route_handlers=ROUTES + SCAN_ROUTES, security=[{"bearer": []}]),
+            Router(
+                API_PREFIX,
+                route_handlers=ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES,
+                security=[{"bearer": []}],
+            ),
             scan_page,
         ],
         state=State(

@@ -62,6 +62,7 @@ from ledger.services.requests import (
     request_numbers,
 )
 from ledger.services.scanning import Scanning
+from ledger.services.stocktakes import Stocktakes
 from ledger.services.users import User
 
 page_size_max = 200
@@ -85,6 +86,7 @@ class Services:
         self.database = ledger.database
         self.requests = Requests(ledger)
         self.scanning = Scanning(ledger, label_keys)
+        self.stocktakes = Stocktakes(ledger)
 
     def location(self, code: str, field: str = "location_code") -> LocationEntry:
         cached = self.database.catalog.locations.get(code)  # committed rows only, never change

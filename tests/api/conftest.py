@@ -22,6 +22,7 @@ from ledger.services import label_keys
 from ledger.services.ledger import Ledger
 from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
 from ledger.services.scanning import OpenDocument, Scan, Scanning, pack_info
+from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake, Stocktakes
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.builder import ledger_from_text
@@ -86,6 +87,9 @@ class Template:
         self.pack_payload: dict[str, str] = {}
         self.document: dict[str, int] = {}
         self.scan_payload: dict[str, str] = {}  # a label that scans into `document` there
+        self.posted_count: dict[str, int] = {}  # a finished count scan document, by county
+        self.stocktake_counting: dict[str, str] = {}  # of the county's 年画, one line counted
+        self.stocktake_closed: dict[str, str] = {}  # of the county's 年画, counted as booked
 
 
 def build_template(path: Path) -> Template:
@@ -153,6 +157,27 @@ def build_template(path: Path) -> Template:
         scanning.scan(Scan(arrival.id, travelling.payload))
         template.scan_payload[township] = travelling.payload
         template.scan_payload[county] = template.pack_payload[county]
+        counted = scanning.open_document(OpenDocument("count", county))
+        scanning.scan(Scan(counted.id, scanning.packs("NH2014", "2014-01", county)[1].payload))
+        template.posted_count[county] = scanning.post(counted.id).id
+        stocktakes = Stocktakes(ledger)
+        counting = stocktakes.open(OpenStocktake(county, item_codes=("NH2014",)))
+        stocktakes.count(
+            counting.number, EnterCounts((CountLine(county, "NH2014", "2014-01", 10),))
+        )
+        template.stocktake_counting[side] = counting.number
+        closed = stocktakes.open(OpenStocktake(county, item_codes=("NH2014",)))
+        stocktakes.count(
+            closed.number,
+            EnterCounts(
+                tuple(
+                    CountLine(e.location_code, e.item_code, e.batch_number, e.book)
+                    for e in closed.expected
+                )
+            ),
+        )
+        stocktakes.close(closed.number)
+        template.stocktake_closed[side] = closed.number
         template.document[township] = arrival.id
     engine.dispose()
     with make_engine(f"sqlite:///{path}").connect() as connection:

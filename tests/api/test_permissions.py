@@ -21,6 +21,7 @@ from tests.conftest import TODAY
 
 ALL = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
+OFFICE = frozenset({"admin", "clerk", "approver", "auditor"})
 OWN_TOWNSHIP = {"in": "510121-ZJ", "out": "510181-QCS"}
 OWN_COUNTY = {"in": "510121", "out": "510181"}
 
@@ -302,6 +303,63 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", f"{V1}/scan-documents/{{document_id:int}}/post"): Case(
         lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}/post", {}),
         frozenset({"admin", "clerk", "requester"}),
+    ),
+    ("POST", f"{V1}/stocktakes"): Case(
+        lambda r, s, t: Call(f"{V1}/stocktakes", {"location_code": where(r, s)}), OFFICE
+    ),
+    ("GET", f"{V1}/stocktakes/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/stocktakes/{t.stocktake_counting[s]}"), OFFICE
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/counts"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/stocktakes/{t.stocktake_counting[s]}/counts",
+            {
+                "lines": [
+                    {
+                        "location_code": OWN_COUNTY[s],
+                        "item_code": "NH2014",
+                        "batch_number": "2014-01",
+                        "quantity": 5,
+                    }
+                ]
+            },
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/scan-documents"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/stocktakes/{t.stocktake_counting[s]}/scan-documents",
+            {"document": t.posted_count[OWN_COUNTY[s]]},
+        ),
+        frozenset({"admin", "clerk"}),
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/close"): Case(
+        lambda r, s, t: Call(f"{V1}/stocktakes/{t.stocktake_counting[s]}/close"), OFFICE
+    ),
+    ("GET", f"{V1}/stocktakes/{{number:str}}/reconciliation"): Case(
+        lambda r, s, t: Call(f"{V1}/stocktakes/{t.stocktake_closed[s]}/reconciliation"), OFFICE
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/recount"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/stocktakes/{t.stocktake_closed[s]}/recount",
+            {
+                "lines": [
+                    {
+                        "location_code": OWN_COUNTY[s],
+                        "item_code": "NH2014",
+                        "batch_number": "2014-01",
+                    }
+                ],
+                "reason": "复盘",
+            },
+        ),
+        frozenset({"admin", "approver", "auditor"}),
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/approve"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/stocktakes/{t.stocktake_closed[s]}/approve", {"reason": "帐物相符"}
+        ),
+        frozenset({"admin", "approver", "auditor"}),
     ),
     ("POST", f"{V1}/allocation-plans/apply"): Case(
         lambda r, s, t: Call(

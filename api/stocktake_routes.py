@@ -1,0 +1,221 @@
+"""Stocktakes over HTTP. A clerk opens a count of its own location's subtree and enters counts
+within its subtree; an approver or auditor may open one anywhere in theirs, closes it, sends
+lines back for recount and approves it. Everyone reads the stocktakes in their subtree (a blind
+count shows no book quantities until it is closed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from api.auth import require_at, require_visible, roles
+from api.routes import IdempotencyKey, idempotent, services_of
+from ledger.services.stocktakes import (
+    ApproveStocktake,
+    EnterCounts,
+    OpenStocktake,
+    Recount,
+    Stocktake,
+    StocktakeReconciliation,
+)
+from ledger.services.users import User
+
+OFFICE = ("clerk", "approver", "auditor")
+REVIEWERS = ("approver", "auditor")
+Threshold = Annotated[float, QueryParameter(ge=0, le=1, description="match rate required")]
+
+
+class ScanDocumentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    document: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+
+
+def _visible(state: State, user: User, location_code: str) -> None:
+    location = services_of(state).location(location_code)
+    require_visible(user, location.path, location.physical, location.location.name)
+
+
+def _stocktake(state: State, user: User, number: str) -> Stocktake:
+    stocktake = services_of(state).stocktakes.get(number)
+    _visible(state, user, stocktake.location_code)
+    return stocktake
+
+
+class StocktakeController(Controller):
+    path = "/stocktakes"
+    tags: ClassVar[list[str]] = ["stocktakes"]
+
+    @post("/", sync_to_thread=True, guards=[roles(*OFFICE)], summary="盘点: open a count")
+    def open(
+        self,
+        request: Request,
+        state: State,
+        data: JSONBody[OpenStocktake],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        if user.role == "clerk":
+            require_at(user, data.location_code, "clerk", "开始盘点")
+        else:
+            _visible(state, user, data.location_code)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request, state, idempotency_key, data, lambda k: stocktakes.open(data, user.id)
+        )
+
+    @get("/{number:str}", sync_to_thread=True, summary="One stocktake with its counted lines")
+    def one(self, request: Request, state: State, number: FromPath[str]) -> Stocktake:
+        return _stocktake(state, request.user, number)
+
+    @post(
+        "/{number:str}/counts",
+        sync_to_thread=True,
+        guards=[roles("clerk")],
+        status_code=200,
+        summary="Enter counted quantities (0 for none found)",
+    )
+    def counts(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        data: JSONBody[EnterCounts],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        _stocktake(state, user, number)
+        for line in data.lines:
+            _visible(state, user, line.location_code)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.count(number, data, user.id),
+            200,
+        )
+
+    @post(
+        "/{number:str}/scan-documents",
+        sync_to_thread=True,
+        guards=[roles("clerk")],
+        status_code=200,
+        summary="Count from a finished count scan document",
+    )
+    def scanned(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        data: JSONBody[ScanDocumentRef],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        _stocktake(state, user, number)
+        document = services_of(state).scanning.document(data.document)
+        _visible(state, user, document.location_code)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.add_scan_document(number, data.document, user.id),
+            200,
+        )
+
+    @post(
+        "/{number:str}/close",
+        sync_to_thread=True,
+        guards=[roles(*OFFICE)],
+        status_code=200,
+        summary="Close the count: the book side as of the cut-off, the reconciliation",
+    )
+    def close(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[StocktakeReconciliation]:
+        _stocktake(state, request.user, number)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request, state, idempotency_key, None, lambda k: stocktakes.close(number), 200
+        )
+
+    @get(
+        "/{number:str}/reconciliation",
+        sync_to_thread=True,
+        summary="盘点报告: book, counted, 盘盈/盘亏 per line; 帐物相符率 per location",
+    )
+    def reconciliation(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        threshold: Threshold = 0.98,
+    ) -> StocktakeReconciliation:
+        _stocktake(state, request.user, number)
+        return services_of(state).stocktakes.reconciliation(number, threshold)
+
+    @post(
+        "/{number:str}/recount",
+        sync_to_thread=True,
+        guards=[roles(*REVIEWERS)],
+        status_code=200,
+        summary="Send lines back for recount (their counts are superseded)",
+    )
+    def recount(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        data: JSONBody[Recount],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        _stocktake(state, user, number)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.recount(number, data, user.id),
+            200,
+        )
+
+    @post(
+        "/{number:str}/approve",
+        sync_to_thread=True,
+        guards=[roles(*REVIEWERS)],
+        status_code=200,
+        summary="Approve: post the 盘盈/盘亏 as stocktake adjustments",
+    )
+    def approve(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        data: JSONBody[ApproveStocktake],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        _stocktake(state, user, number)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.approve(number, data, user.id),
+            200,
+        )
+
+
+ROUTES = [StocktakeController]
