@@ -46,7 +46,13 @@ from ledger.labels import LabelKeys
 from ledger.model import Batch, Item, Location, Transaction, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.allocation import apply_plan, plan_allocation
-from ledger.services.audit import VerificationReport, verify_ledger
+from ledger.services.audit import (
+    PeriodClose,
+    VerificationReport,
+    close_period,
+    period_closes,
+    verify_ledger,
+)
 from ledger.services.ledger import Ledger
 from ledger.services.requests import (
     AllocationRequest,
@@ -676,13 +682,58 @@ def chain_digest(state: State) -> Digest:
     tags=["audit"],
     summary="Verify all six invariants over the whole ledger (auditors at the top of the tree)",
 )
-def verification(request: Request, state: State) -> VerificationReport:
-    user: User = request.user
+def verification(
+    request: Request, state: State, since_close: FromQuery[bool] = False
+) -> VerificationReport:
+    _top_auditor(request.user)
+    return verify_ledger(services_of(state).database, since_close=since_close)
+
+
+def _top_auditor(user: User) -> None:
     if user.role != "admin" and not user.is_root:
         raise Forbidden(
-            "全账核验覆盖全市，仅限市级审计 (whole-ledger verification is for auditors at the top)"
+            "全账核验与月结覆盖全市，仅限市级审计 (whole-ledger audit is for auditors at the top)"
         )
-    return verify_ledger(services_of(state).database)
+
+
+@get(
+    "/audit/period-closes",
+    sync_to_thread=True,
+    tags=["audit"],
+    summary="月结: the period closes, oldest first",
+)
+def list_period_closes(state: State) -> list[PeriodClose]:
+    return period_closes(services_of(state).database)
+
+
+class PeriodCloseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    period_end: dt.date
+
+
+@post(
+    "/audit/period-closes",
+    sync_to_thread=True,
+    guards=[roles("auditor")],
+    tags=["audit"],
+    summary="月结: close the books through a day (auditors at the top)",
+)
+def create_period_close(
+    request: Request,
+    state: State,
+    data: JSONBody[PeriodCloseCreate],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[PeriodClose]:
+    user: User = request.user
+    _top_auditor(user)
+    ledger = services_of(state).ledger
+    today = ledger.clock()
+
+    def work(_: str | None) -> PeriodClose:
+        return ledger.database.write(
+            lambda store: close_period(store, data.period_end, user.id, today)
+        )
+
+    return idempotent(request, state, idempotency_key, data, work)
 
 
 # ---- allocation requests ---------------------------------------------------------------------------
@@ -1077,6 +1128,8 @@ ROUTES = [
     balances,
     chain_digest,
     verification,
+    list_period_closes,
+    create_period_close,
     RequestController,
     compute_plan,
     apply_allocation_plan,

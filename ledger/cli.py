@@ -144,17 +144,25 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 @main.command()
-def verify() -> None:
+@click.option(
+    "--since-close",
+    is_flag=True,
+    help="Only what was posted after the last period close (月结), from its balances.",
+)
+def verify(since_close: bool) -> None:
     """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
-    from ledger.db import queries
+    from ledger.db import closes, queries
     from ledger.services.audit import verify_ledger
 
     database = _database()
     _ensure_schema(database)
     with database.read() as connection:
         total, _ = queries.counts(connection)
+        last = closes.last_close(connection) if since_close else None
+        if last is not None:
+            total = closes.transactions_after(connection, last.sequence)
     with click.progressbar(length=max(total, 1), label="verifying", file=sys.stderr) as bar:
-        report = verify_ledger(database, progress=bar.update)
+        report = verify_ledger(database, progress=bar.update, since_close=since_close)
     for finding in report.findings:
         detail = (
             f" (expected {finding.expected}, found {finding.found})" if finding.expected else ""
@@ -162,6 +170,8 @@ def verify() -> None:
         click.echo(
             f"[invariant {finding.invariant}] {finding.code}: {finding.subject}: {finding.message}{detail}"
         )
+    if report.since_period_end is not None:
+        click.echo(f"since the close of {report.since_period_end} (#{report.from_sequence})")
     click.echo(
         f"{'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
         f"{report.postings_checked} postings, {len(report.findings)} findings; "
@@ -169,6 +179,25 @@ def verify() -> None:
     )
     if not report.ok:
         sys.exit(1)
+
+
+@main.command("close-period")
+@click.argument("period_end", type=click.DateTime(formats=["%Y-%m-%d"]))
+def close_period_command(period_end) -> None:
+    """月结: close the books through PERIOD_END (YYYY-MM-DD); nothing may be posted on or
+    before it afterwards, and `verify --since-close` starts there."""
+    import datetime as dt
+
+    from ledger.services.audit import close_period
+
+    database = _database()
+    _ensure_schema(database)
+    today = dt.date.today()
+    close = database.write(lambda store: close_period(store, period_end.date(), None, today))
+    click.echo(
+        f"closed through {close.period_end}: digest #{close.sequence} {close.hash}, "
+        f"{close.accounts} account balances kept"
+    )
 
 
 @main.group()

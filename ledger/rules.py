@@ -66,6 +66,7 @@ class Code(StrEnum):
     unknown_stocktake = "unknown_stocktake"
     stocktake_state = "stocktake_state"
     outside_stocktake = "outside_stocktake"
+    period_closed = "period_closed"
 
 
 class LedgerError(Exception):

@@ -273,6 +273,36 @@ class Verifier:
             )
         self.reversed[tx.reverses_sequence] = tx.number
 
+    def check_close(
+        self, period_end: str, sequence: int, digest: str, balances: dict[AccountCodes, int]
+    ) -> None:
+        """At a period close's sequence: the chain and every account must be as it recorded."""
+        subject = f"period close {period_end} (#{sequence})"
+        if self.last_sequence != sequence or self.last_hash != digest:
+            self.findings.append(
+                Finding(
+                    5,
+                    "close_digest_mismatch",
+                    subject,
+                    "the chain at the close's sequence differs from the digest it recorded",
+                    f"#{sequence} {digest}",
+                    f"#{self.last_sequence} {self.last_hash}",
+                )
+            )
+        for account in sorted(set(balances) | set(self.running)):
+            expected, recorded = self.running.get(account, 0), balances.get(account, 0)
+            if expected != recorded:
+                self.findings.append(
+                    Finding(
+                        4,
+                        "closing_balance_mismatch",
+                        f"{subject}: {_account_subject(account)}",
+                        "the closing balance differs from the sum of the postings before it",
+                        str(expected),
+                        str(recorded),
+                    )
+                )
+
     def finish(
         self,
         stored: Iterable[StoredBalance],

@@ -122,3 +122,18 @@ def test_label_sheet_from_the_command_line_is_the_one_the_api_returns(run_ledger
     assert response.status_code == 200 and response.content == out.read_bytes()
     bad = run_ledger("labels", "--batch", "LS2014", "--out", str(out))
     assert bad.returncode != 0 and "ITEM/BATCH" in bad.stderr
+
+
+def test_close_a_period_and_verify_since_it(run_ledger):
+    run_ledger("db", "upgrade")
+    run_ledger("demo", "load")
+    import datetime as dt
+
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    closed = run_ledger("close-period", yesterday)
+    assert closed.returncode == 0 and f"closed through {yesterday}" in closed.stdout
+    again = run_ledger("close-period", yesterday)
+    assert again.returncode == 2 and "period_closed" in again.stderr
+    since = run_ledger("verify", "--since-close")
+    assert since.returncode == 0 and f"since the close of {yesterday}" in since.stdout
+    assert since.stdout.strip().splitlines()[-1].startswith("OK:")

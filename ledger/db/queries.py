@@ -205,9 +205,10 @@ def counts(connection: Connection) -> tuple[int, int]:
 
 
 def stored_transactions(
-    connection: Connection, batch_rows: int = 20_000
+    connection: Connection, batch_rows: int = 20_000, after: int = 0
 ) -> Iterator[StoredTransaction]:
-    """Every stored transaction with its postings, in chain order, streamed."""
+    """Every stored transaction (after sequence `after`) with its postings, in chain order,
+    streamed."""
     locations = {
         row.id: (row.code, row.physical)
         for row in connection.execute(
@@ -243,6 +244,7 @@ def stored_transactions(
             p.balance_after,
         )
         .select_from(t.transactions.outerjoin(t.postings, p.transaction_id == tx.id))
+        .where(tx.id > after)
         .order_by(tx.id, p.id)
     )
     result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(query)

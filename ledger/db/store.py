@@ -126,6 +126,7 @@ class LedgerStore:
         self.head_dirty = False
         self.recorded_at = dt.datetime.now(dt.UTC)
         self.packs = PackTracker(self)
+        self.closed: list | None = None  # [end of the last closed period], once read
 
     # ---- reference data -------------------------------------------------------------------
 
@@ -411,6 +412,13 @@ class LedgerStore:
         self.counters_dirty.add((prefix, year))
         return f"{prefix}-{year}-{counter[0]:06d}"
 
+    def closed_through(self) -> dt.date | None:
+        """The end of the last closed period (月结), read once per database transaction."""
+        if self.closed is None:
+            row = self._driver("SELECT MAX(period_end) FROM period_closes").first()
+            self.closed = [self._read_date(row[0]) if row else None]
+        return self.closed[0]
+
     def chain_head(self) -> list:
         if self.head is None:
             row = self._driver(
@@ -437,6 +445,14 @@ class LedgerStore:
         balances_after = self.apply(legs, occurred_on)
         number = self.next_number(kind, occurred_on.year)
         head = self.chain_head()
+        # After the chain head is held (locked on PostgreSQL, as a period close holds it too).
+        closed = self.closed_through()
+        if closed is not None and occurred_on <= closed:
+            raise LedgerError(
+                Code.period_closed,
+                f"{closed} 及以前的账期已月结，不能登记 {occurred_on} 的业务 (period closed)",
+                "occurred_on",
+            )
         sequence = head[0] + 1
         postings = tuple(
             Posting(

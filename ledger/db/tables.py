@@ -494,12 +494,40 @@ class StocktakeAdjustmentRow(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), primary_key=True)
 
 
+class PeriodCloseRow(Base):
+    """月结: the ledger closed up to the end of `period_end`. Nothing may be posted on or before
+    that day afterwards. sequence / hash: the chain head at the close, where verification since
+    the close starts; the account balances at that point are in closing_balances."""
+
+    __tablename__ = "period_closes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_end: Mapped[dt.date] = mapped_column(Date, unique=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    accounts: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ClosingBalanceRow(Base):
+    """Every account's on-hand balance at a period close (the chain head it names)."""
+
+    __tablename__ = "closing_balances"
+    close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger)
+
+
 allocation_request_shipments = AllocationRequestShipmentRow.__table__
 allocation_request_events = AllocationRequestEventRow.__table__
 http_idempotency = HttpIdempotencyRow.__table__
 packs = PackRow.__table__
 pack_stock = PackStockRow.__table__
 stocktakes = StocktakeRow.__table__
+period_closes = PeriodCloseRow.__table__
+closing_balances = ClosingBalanceRow.__table__
 stocktake_lines = StocktakeLineRow.__table__
 stocktake_book = StocktakeBookRow.__table__
 stocktake_adjustments = StocktakeAdjustmentRow.__table__

@@ -304,6 +304,14 @@ CASES: dict[tuple[str, str], Case] = {
         lambda r, s, t: Call(f"{V1}/scan-documents/{t.document[where(r, s)]}/post", {}),
         frozenset({"admin", "clerk", "requester"}),
     ),
+    ("GET", f"{V1}/audit/period-closes"): Case(
+        lambda r, s, t: Call(f"{V1}/audit/period-closes"), ALL, ALL
+    ),
+    ("POST", f"{V1}/audit/period-closes"): Case(
+        lambda r, s, t: Call(f"{V1}/audit/period-closes", {"period_end": "2026-06-29"}),
+        ADMIN,
+        ADMIN,
+    ),
     ("POST", f"{V1}/stocktakes"): Case(
         lambda r, s, t: Call(f"{V1}/stocktakes", {"location_code": where(r, s)}), OFFICE
     ),

@@ -1,0 +1,96 @@
+"""Storage of period closes (月结) and their closing balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import Connection, func, insert, select
+
+from ledger.db import tables as t
+from ledger.db.store import LedgerStore
+
+_C, _B = t.period_closes.c, t.closing_balances.c
+
+
+class CloseRow(NamedTuple):
+    id: int
+    period_end: dt.date
+    sequence: int
+    hash: str
+    accounts: int
+    closed_at: dt.datetime
+    closed_by: int | None
+
+
+def _close(row) -> CloseRow:
+    values = list(row)
+    values[1] = LedgerStore._read_date(values[1])
+    return CloseRow(*values)
+
+
+def closes(connection: Connection) -> list[CloseRow]:
+    return [
+        _close(row)
+        for row in connection.execute(select(*t.period_closes.c).order_by(_C.period_end))
+    ]
+
+
+def last_close(connection: Connection) -> CloseRow | None:
+    row = connection.execute(
+        select(*t.period_closes.c).order_by(_C.period_end.desc()).limit(1)
+    ).first()
+    return _close(row) if row else None
+
+
+def record_close(
+    store: LedgerStore,
+    period_end: dt.date,
+    sequence: int,
+    digest: str,
+    actor: int | None,
+) -> CloseRow:
+    """Insert the close and copy every account's current balance into closing_balances."""
+    close_id = store.connection.execute(
+        insert(t.period_closes).returning(_C.id),
+        {
+            "period_end": period_end,
+            "sequence": sequence,
+            "hash": digest,
+            "accounts": 0,
+            "closed_at": dt.datetime.now(dt.UTC),
+            "closed_by": actor,
+        },
+    ).scalar_one()
+    copied = store.connection.exec_driver_sql(
+        store._statement(
+            "INSERT INTO closing_balances (close_id, location_id, item_id, batch_id, on_hand) "
+            "SELECT ?, location_id, item_id, batch_id, on_hand FROM balances"
+        ),
+        (close_id,),
+    ).rowcount
+    store.connection.execute(
+        t.period_closes.update().where(_C.id == close_id).values(accounts=copied)
+    )
+    return _close(
+        store.connection.execute(select(*t.period_closes.c).where(_C.id == close_id)).one()
+    )
+
+
+def closing_balances(connection: Connection, close_id: int) -> dict[tuple[str, str, str], int]:
+    """A close's balances by (location code, item code, batch number)."""
+    loc, item, batch = t.locations.c, t.items.c, t.batches.c
+    rows = connection.execute(
+        select(loc.code, item.code, batch.number, _B.on_hand)
+        .join(t.locations, loc.id == _B.location_id)
+        .join(t.items, item.id == _B.item_id)
+        .join(t.batches, batch.id == _B.batch_id)
+        .where(_B.close_id == close_id)
+    )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
+
+
+def transactions_after(connection: Connection, sequence: int) -> int:
+    return connection.execute(
+        select(func.count()).select_from(t.transactions).where(t.transactions.c.id > sequence)
+    ).scalar_one()

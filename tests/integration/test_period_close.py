@@ -1,0 +1,100 @@
+"""Period close (月结): verification since the close agrees with verification from genesis,
+postings into a closed period are refused, and tampering before or after a close is found."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from ledger import commands as c
+from ledger.db.guards import drop_guards
+from ledger.rules import Code
+from ledger.services.audit import close_period, period_closes, verify_ledger
+from tests.builder import CITY_TEXT, ledger_from_text
+from tests.conftest import TODAY
+from tests.support import refused
+
+MAY_END = dt.date(2026, 5, 31)
+
+
+@pytest.fixture
+def closed(ledger):
+    """May's movements, May closed, then June's."""
+    ledger_from_text(ledger, CITY_TEXT + "receipt 510100 NH2014 2014-01 10000 on 2026-05-02")
+    may = ledger.issue(
+        c.Issue("510100", "510121", (c.LineSpec("NH2014", 1000),), dt.date(2026, 5, 10))
+    )
+    ledger.confirm(c.Confirm(may.number, occurred_on=dt.date(2026, 5, 12)))
+    close(ledger, MAY_END)
+    june = ledger.issue(
+        c.Issue("510100", "510181", (c.LineSpec("NH2014", 500),), dt.date(2026, 6, 3))
+    )
+    ledger.confirm(c.Confirm(june.number, occurred_on=dt.date(2026, 6, 5)))
+    ledger.distribute(c.Distribute("510121", (c.LineSpec("NH2014", 30),), dt.date(2026, 6, 6)))
+    return ledger
+
+
+def close(ledger, period_end):
+    return ledger.database.write(lambda store: close_period(store, period_end, None, TODAY))
+
+
+def sql(ledger, statement):
+    with ledger.database.engine.begin() as connection:
+        drop_guards(connection)
+        connection.execute(text(statement))
+
+
+def test_since_the_close_and_from_genesis_agree(closed):
+    (may,) = period_closes(closed.database)
+    assert may.period_end == MAY_END and may.sequence == 3 and may.accounts > 0
+    full = verify_ledger(closed.database)
+    since = verify_ledger(closed.database, since_close=True)
+    assert full.ok and since.ok
+    assert (full.from_sequence, full.transactions_checked) == (0, 6)
+    assert (since.from_sequence, since.transactions_checked) == (3, 3)
+    assert since.since_period_end == MAY_END
+    assert (since.digest_sequence, since.digest_hash) == (full.digest_sequence, full.digest_hash)
+
+
+def test_nothing_is_posted_into_a_closed_period(closed):
+    late_receipt = c.Receive(
+        "510121-ZJ", (c.ReceiptLine("NH2014", "2014-02", 100),), MAY_END, "补登五月到货"
+    )
+    refused(Code.period_closed, closed.receive, late_receipt)
+    refused(Code.period_closed, close, closed, MAY_END)
+    refused(Code.invalid_field, close, closed, TODAY)
+    june = close(closed, dt.date(2026, 6, 10))
+    assert june.sequence == 6
+    closed.distribute(c.Distribute("510181", (c.LineSpec("NH2014", 1),), dt.date(2026, 6, 11)))
+    assert verify_ledger(closed.database, since_close=True).transactions_checked == 1
+    assert verify_ledger(closed.database).ok
+
+
+def test_tampering_after_the_close_is_found_both_ways(closed):
+    sql(closed, "UPDATE postings SET quantity = 40 WHERE quantity = 30")
+    for report in (verify_ledger(closed.database), verify_ledger(closed.database, True)):
+        codes = {f.code for f in report.findings if "FF-2026-000001" in f.subject}
+        assert "hash_mismatch" in codes
+
+
+def test_tampering_before_the_close_is_found_from_genesis(closed):
+    sql(closed, "UPDATE postings SET quantity = 900 WHERE quantity = 1000 AND transaction_id = 2")
+    full = verify_ledger(closed.database)
+    codes = {f.code for f in full.findings}
+    assert {"hash_mismatch", "closing_balance_mismatch"} <= codes
+    # Since the close, only what came after it is read: that is the point of closing.
+    assert verify_ledger(closed.database, since_close=True).ok
+
+
+def test_an_altered_closing_balance_is_found_both_ways(closed):
+    sql(
+        closed,
+        "UPDATE closing_balances SET on_hand = on_hand + 7 WHERE location_id = "
+        "(SELECT id FROM locations WHERE code = '510121')",
+    )
+    full = {f.code for f in verify_ledger(closed.database).findings}
+    since = {f.code for f in verify_ledger(closed.database, since_close=True).findings}
+    assert "closing_balance_mismatch" in full
+    assert "balance_mismatch" in since
