@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import msgspec
 from litestar import Litestar, Router, get
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -17,6 +18,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from api.auth import PUBLIC_PATHS, BearerAuthentication
 from api.errors import EXCEPTION_HANDLERS, document_problems
+from api.report_routes import ROUTES as REPORT_ROUTES
 from api.routes import ROUTES, Services
 from api.scan_page import scan_page
 from api.scan_routes import ROUTES as SCAN_ROUTES
@@ -47,7 +49,8 @@ def create_app(
     settings = Settings.from_environment()
     database = database or Database.from_url(settings.database_url)
     ledger = Ledger(database, clock or dt.date.today)
-    document_problems(ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES)
+    handlers = ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES + REPORT_ROUTES
+    document_problems(handlers)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:
@@ -62,12 +65,12 @@ def create_app(
             )
         return Response(Health("ok", database.engine.dialect.name))
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             Router(
                 API_PREFIX,
-                route_handlers=ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES,
+                route_handlers=handlers,
                 security=[{"bearer": []}],
             ),
             scan_page,
@@ -99,3 +102,50 @@ def create_app(
         # to the "ledger.api" logger and uvicorn logs requests.
         logging_config=None,
     )
+    # The OpenAPI document is built on first request, as Litestar does; ours adds the media types.
+    plugin = app.plugins.get(OpenAPIPlugin)
+    plugin.__class__ = _DocumentingOpenAPIPlugin
+    return app
+
+
+class _DocumentingOpenAPIPlugin(OpenAPIPlugin):
+    __slots__ = ()
+
+    def _build_openapi(self):
+        openapi = super()._build_openapi()
+        document_formats(openapi)
+        return openapi
+
+
+def document_formats(openapi) -> None:
+    """Operations with a `format` parameter answer in more than one media type: say so in the
+    OpenAPI document (Litestar declares one per handler)."""
+    from litestar.openapi.spec import OpenAPIMediaType as MediaType
+    from litestar.openapi.spec import Schema
+    from litestar.openapi.spec.enums import OpenAPIType
+
+    text = MediaType(schema=Schema(type=OpenAPIType.STRING))
+    binary = MediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))
+    exports = {
+        "application/json": None,
+        "text/csv": text,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary,
+        "text/html": text,
+    }
+    for path, item in (openapi.paths or {}).items():
+        operation = item.get
+        if operation is None or not operation.parameters or not operation.responses:
+            continue
+        if "format" not in {getattr(parameter, "name", None) for parameter in operation.parameters}:
+            continue
+        ok = operation.responses.get("200")
+        content = getattr(ok, "content", None)
+        if content is None:
+            continue
+        if path.endswith("/label"):
+            content["image/svg+xml"] = text
+            continue
+        report = content.get("application/json") or next(iter(content.values()))
+        content.clear()
+        for media_type, media in exports.items():
+            content[media_type] = media or report

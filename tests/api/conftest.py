@@ -210,3 +210,16 @@ def numbers(template) -> Template:
 def client(api_database):
     with TestClient(app=create_app(api_database, clock=lambda: TODAY)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared_client(template, tmp_path_factory):
+    """One app over one copy of the template for a module's read-only requests (GETs change
+    nothing, so they need no copy of their own)."""
+    source, _ = template
+    copy = tmp_path_factory.mktemp("shared") / "api.db"
+    shutil.copyfile(source, copy)
+    database = Database(make_engine(f"sqlite:///{copy}"))
+    with TestClient(app=create_app(database, clock=lambda: TODAY)) as test_client:
+        yield test_client, database
+    database.dispose()

@@ -1,0 +1,218 @@
+"""Reports over HTTP: each as JSON (`format=json`, the default), CSV, XLSX or a print-friendly
+HTML page, with Chinese headers. Everyone reads reports of their own subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, ClassVar
+
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from api.auth import require_visible
+from api.errors import Forbidden
+from api.routes import services_of
+from ledger.services import reports
+from ledger.services.report_formats import MEDIA_TYPES, Report, render
+from ledger.services.users import User
+
+Format = Annotated[
+    str, QueryParameter(pattern="^(json|csv|xlsx|html)$", description="json, csv, xlsx or html")
+]
+Day = Annotated[dt.date, QueryParameter(description="YYYY-MM-DD")]
+Days = Annotated[int, QueryParameter(ge=0, le=3650)]
+Rate = Annotated[float, QueryParameter(ge=0, le=1)]
+EXPORT_FORMATS = ("csv", "xlsx", "html")
+
+
+def _visible(state: State, user: User, location_code: str) -> None:
+    location = services_of(state).location(location_code, "under")
+    require_visible(user, location.path, location.physical, location.location.name)
+
+
+def answer(report: Report, format: str) -> Response:
+    if format == "json":
+        return Response(report)
+    extension = {"csv": "csv", "xlsx": "xlsx", "html": "html"}[format]
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        render(report, format),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'{disposition}; filename="{report.name}.{extension}"'},
+    )
+
+
+def _read(state: State, work) -> Report:
+    return services_of(state).database.lookup(work)
+
+
+class ReportController(Controller):
+    path = "/reports"
+    tags: ClassVar[list[str]] = ["reports"]
+
+    @get("/period-summary", sync_to_thread=True, summary="收发存汇总表 for a period")
+    def period_summary(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        date_from: Day,
+        date_to: Day,
+        item: FromQuery[str | None] = None,
+        by_batch: FromQuery[bool] = False,
+        rollup: FromQuery[bool] = True,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        report = _read(
+            state,
+            lambda s: reports.period_summary(s, under, date_from, date_to, item, by_batch, rollup),
+        )
+        return answer(report, format)
+
+    @get("/stock-card", sync_to_thread=True, summary="明细账: one account's movements")
+    def stock_card(
+        self,
+        request: Request,
+        state: State,
+        location: FromQuery[str],
+        item: FromQuery[str],
+        batch: FromQuery[str],
+        date_from: Day,
+        date_to: Day,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, location)
+        report = _read(
+            state, lambda s: reports.stock_card(s, location, item, batch, date_from, date_to)
+        )
+        return answer(report, format)
+
+    @get("/stock-on-hand", sync_to_thread=True, summary="库存余额, now or as of a day")
+    def stock_on_hand(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        as_of: FromQuery[dt.date | None] = None,
+        item: FromQuery[str | None] = None,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        report = _read(state, lambda s: reports.stock_on_hand(s, under, as_of, item))
+        return answer(report, format)
+
+    @get("/near-expiry", sync_to_thread=True, summary="近效期 / 已过期 batches in stock")
+    def near_expiry(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        days: Days = 90,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        today = services_of(state).ledger.clock()
+        report = _read(state, lambda s: reports.near_expiry(s, under, days, today))
+        return answer(report, format)
+
+    @get("/coverage", sync_to_thread=True, summary="进村入户率: villages that received an item")
+    def coverage(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        item: FromQuery[str],
+        date_from: Day,
+        date_to: Day,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        report = _read(state, lambda s: reports.coverage(s, under, item, date_from, date_to))
+        return answer(report, format)
+
+    @get("/in-transit", sync_to_thread=True, summary="在途: unconfirmed shipments, oldest first")
+    def in_transit(
+        self, request: Request, state: State, under: FromQuery[str], format: Format = "json"
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        today = services_of(state).ledger.clock()
+        report = _read(state, lambda s: reports.in_transit(s, under, today))
+        return answer(report, format)
+
+    @get("/write-off-rate", sync_to_thread=True, summary="报损率 per location and item")
+    def write_off_rate(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        date_from: Day,
+        date_to: Day,
+        limit: Rate = reports.WRITE_OFF_RATE_LIMIT,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        report = _read(state, lambda s: reports.write_off_rate(s, under, date_from, date_to, limit))
+        return answer(report, format)
+
+    @get("/audit-sample", sync_to_thread=True, summary="抽查: a seeded, stratified count sheet")
+    def audit_sample(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str],
+        size: Annotated[int, QueryParameter(ge=1, le=1000)] = 30,
+        seed: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
+        format: Format = "json",
+    ) -> Response[Report]:
+        _visible(state, request.user, under)
+        today = services_of(state).ledger.clock()
+        report = _read(state, lambda s: reports.audit_sample(s, under, size, seed, today))
+        return answer(report, format)
+
+
+@get(
+    "/stocktakes/{number:str}/report",
+    sync_to_thread=True,
+    tags=["reports"],
+    summary="盘点报告 with 盘点人 / 监盘人 / 审核人",
+)
+def stocktake_report(
+    request: Request,
+    state: State,
+    number: FromPath[str],
+    threshold: Rate = 0.98,
+    format: Format = "json",
+) -> Response[Report]:
+    stocktake = services_of(state).stocktakes.get(number)
+    _visible(state, request.user, stocktake.location_code)
+    report = _read(state, lambda s: reports.stocktake_report(s, number, threshold))
+    return answer(report, format)
+
+
+@get(
+    "/transactions/{number:str}/voucher",
+    sync_to_thread=True,
+    tags=["reports"],
+    summary="The printable voucher (入库单, 出库单 …) with 经办人 / 审核人 / 签收人",
+)
+def voucher(
+    request: Request, state: State, number: FromPath[str], format: Format = "html"
+) -> Response[Report]:
+    user: User = request.user
+    report = _read(state, lambda s: reports.voucher(s, number))
+    transaction = _read(state, lambda s: s.transaction_by_number(number))
+    services = services_of(state)
+    places = [transaction.location_code] + (
+        [transaction.counterparty_code] if transaction.counterparty_code else []
+    )
+    if not any(
+        user.role == "admin" or services.location(code).path.startswith(user.location_path)
+        for code in places
+    ):
+        raise Forbidden(f"单据 {number} 不在您的管辖范围内 (outside your subtree)")
+    return answer(report, format)
+
+
+ROUTES = [ReportController, stocktake_report, voucher]

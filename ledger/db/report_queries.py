@@ -1,0 +1,233 @@
+"""The queries behind the auditors' reports. Every figure comes from the postings (as-of
+balances are one index lookup per account; movements are grouped sums over a date range)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from ledger.db import tables as t
+
+
+class Movement(NamedTuple):
+    location_id: int
+    item_id: int
+    batch_id: int
+    kind: str
+    incoming: bool
+    quantity: int  # absolute
+
+
+def physical_accounts_as_of(
+    connection: Connection, path: str, as_of: dt.date, item_id: int | None = None
+) -> dict[tuple[int, int, int], int]:
+    """Balance at the end of `as_of` of every physical account under `path`."""
+    p, loc = t.postings.c, t.locations.c
+    conditions = [
+        p.occurred_on <= as_of,
+        loc.physical.is_(True),
+        loc.path.startswith(path, autoescape=True),
+    ]
+    if item_id is not None:
+        conditions.append(p.item_id == item_id)
+    last = (
+        select(func.max(p.id).label("last"))
+        .join(t.locations, loc.id == p.location_id)
+        .where(*conditions)
+        .group_by(p.location_id, p.item_id, p.batch_id)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(p.location_id, p.item_id, p.batch_id, p.balance_after).join(
+            last, p.id == last.c.last
+        )
+    )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
+
+
+def movements(
+    connection: Connection,
+    path: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    item_id: int | None = None,
+) -> list[Movement]:
+    """Postings at physical accounts under `path` in [date_from, date_to], summed per account,
+    transaction kind and direction."""
+    p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
+    incoming = p.quantity > 0
+    conditions = [
+        p.occurred_on >= date_from,
+        p.occurred_on <= date_to,
+        loc.physical.is_(True),
+        loc.path.startswith(path, autoescape=True),
+    ]
+    if item_id is not None:
+        conditions.append(p.item_id == item_id)
+    rows = connection.execute(
+        select(
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            tx.kind,
+            incoming.label("incoming"),
+            func.sum(func.abs(p.quantity)),
+        )
+        .join(t.transactions, tx.id == p.transaction_id)
+        .join(t.locations, loc.id == p.location_id)
+        .where(*conditions)
+        .group_by(p.location_id, p.item_id, p.batch_id, tx.kind, incoming)
+    )
+    return [Movement(row[0], row[1], row[2], row[3], bool(row[4]), int(row[5])) for row in rows]
+
+
+class CardLine(NamedTuple):
+    occurred_on: dt.date
+    number: str
+    kind: str
+    memo: str
+    counterparty_id: int | None
+    quantity: int
+    balance_after: int
+
+
+def stock_card(
+    connection: Connection,
+    location_id: int,
+    item_id: int,
+    batch_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> tuple[int, list[CardLine]]:
+    """An account's opening balance (end of the day before `date_from`) and its postings in
+    the range, in order."""
+    p, tx = t.postings.c, t.transactions.c
+    account = [p.location_id == location_id, p.item_id == item_id, p.batch_id == batch_id]
+    opening = connection.execute(
+        select(p.balance_after)
+        .where(*account, p.occurred_on < date_from)
+        .order_by(p.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    rows = connection.execute(
+        select(
+            tx.occurred_on,
+            tx.number,
+            tx.kind,
+            tx.memo,
+            tx.counterparty_id,
+            p.quantity,
+            p.balance_after,
+        )
+        .join(t.transactions, tx.id == p.transaction_id)
+        .where(*account, p.occurred_on >= date_from, p.occurred_on <= date_to)
+        .order_by(p.id)
+    )
+    return opening or 0, [CardLine(*row) for row in rows]
+
+
+class InTransit(NamedTuple):
+    number: str
+    occurred_on: dt.date
+    source_id: int
+    destination_id: int
+    item_id: int
+    batch_id: int
+    quantity: int
+
+
+def in_transit(connection: Connection, path: str) -> list[InTransit]:
+    """Issues and transfers from or to `path`'s subtree not (or no longer) confirmed and not
+    reversed, oldest first."""
+    tx, p = t.transactions.c, t.postings.c
+    confirmation = aliased(t.transactions)
+    undo = aliased(t.transactions)
+    undo_confirmation = aliased(t.transactions)
+    source = aliased(t.locations)
+    destination = aliased(t.locations)
+    confirmed = exists().where(
+        confirmation.c.shipment_id == tx.id,
+        confirmation.c.kind == "confirmation",
+        ~exists().where(undo_confirmation.c.reverses_id == confirmation.c.id),
+    )
+    reversed_ = exists().where(undo.c.reverses_id == tx.id)
+    rows = connection.execute(
+        select(
+            tx.number,
+            tx.occurred_on,
+            tx.location_id,
+            tx.counterparty_id,
+            p.item_id,
+            p.batch_id,
+            p.quantity,
+        )
+        .join(t.postings, p.transaction_id == tx.id)
+        .join(
+            t.locations, and_(t.locations.c.id == p.location_id, t.locations.c.code == "in-transit")
+        )
+        .join(source, source.c.id == tx.location_id)
+        .join(destination, destination.c.id == tx.counterparty_id)
+        .where(
+            tx.kind.in_(("issue", "transfer")),
+            ~confirmed,
+            ~reversed_,
+            source.c.path.startswith(path, autoescape=True)
+            | destination.c.path.startswith(path, autoescape=True),
+        )
+        .order_by(tx.occurred_on, tx.id)
+    )
+    return [InTransit(*row) for row in rows]
+
+
+def villages_reached(
+    connection: Connection, path: str, item_id: int, date_from: dt.date, date_to: dt.date
+) -> tuple[list[int], set[int]]:
+    """The villages under `path`, and those that received the item in the range."""
+    loc, p = t.locations.c, t.postings.c
+    villages = list(
+        connection.execute(
+            select(loc.id)
+            .where(loc.level == "village", loc.path.startswith(path, autoescape=True))
+            .order_by(loc.path)
+        ).scalars()
+    )
+    reached = set(
+        connection.execute(
+            select(p.location_id)
+            .join(t.locations, loc.id == p.location_id)
+            .where(
+                loc.level == "village",
+                loc.path.startswith(path, autoescape=True),
+                p.item_id == item_id,
+                p.quantity > 0,
+                p.occurred_on >= date_from,
+                p.occurred_on <= date_to,
+            )
+            .distinct()
+        ).scalars()
+    )
+    return villages, reached
+
+
+def expiring(
+    connection: Connection, path: str, until: dt.date
+) -> list[tuple[int, int, int, int, dt.date]]:
+    """Stock on hand under `path` of batches expiring on or before `until`."""
+    b, batch, loc = t.balances.c, t.batches.c, t.locations.c
+    rows = connection.execute(
+        select(b.location_id, b.item_id, b.batch_id, b.on_hand, batch.expires_on)
+        .join(t.batches, batch.id == b.batch_id)
+        .join(t.locations, loc.id == b.location_id)
+        .where(
+            b.on_hand > 0,
+            loc.physical.is_(True),
+            loc.path.startswith(path, autoescape=True),
+            batch.expires_on.is_not(None),
+            batch.expires_on <= until,
+        )
+        .order_by(batch.expires_on, loc.path)
+    )
+    return [tuple(row) for row in rows]

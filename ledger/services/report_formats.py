@@ -1,0 +1,170 @@
+"""Reports as data, and the same report as CSV, XLSX and a print-friendly HTML page.
+
+A `Report` is a title, Chinese column headers, rows and optional totals and signature fields;
+the JSON answer is the struct itself. CSV is UTF-8 with a byte-order mark (Excel in a Chinese
+locale reads it right); XLSX is written with openpyxl; HTML is one self-contained page meant for
+printing (A4, the header repeated on every page, signature lines at the foot).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from html import escape
+
+import msgspec
+
+
+class Column(msgspec.Struct, frozen=True):
+    """key: stable, for machines; title: the Chinese header; kind: text, int, date or rate."""
+
+    key: str
+    title: str
+    kind: str = "text"
+
+
+class Report(msgspec.Struct, frozen=True):
+    name: str
+    title: str
+    subtitle: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple, ...]
+    totals: tuple | None = None
+    signatures: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def records(self) -> list[dict]:
+        """Rows as {key: value}, for code that reads reports."""
+        keys = [column.key for column in self.columns]
+        return [dict(zip(keys, row, strict=True)) for row in self.rows]
+
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _cell(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "rate":
+        return f"{value * 100:.2f}%"
+    if kind == "int":
+        return f"{value:,}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_csv(report: Report) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([column.title for column in report.columns])
+    for row in report.rows:
+        writer.writerow(["" if value is None else value for value in row])
+    if report.totals is not None:
+        writer.writerow(["" if value is None else value for value in report.totals])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = report.title[:31]
+    sheet.append([report.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([report.subtitle])
+    sheet.append([column.title for column in report.columns])
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in report.rows:
+        sheet.append(list(row))
+    if report.totals is not None:
+        sheet.append(list(report.totals))
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+    for index, column in enumerate(report.columns, start=1):
+        letter = get_column_letter(index)
+        if column.kind == "rate":
+            for cell in sheet[letter][3:]:
+                cell.number_format = "0.00%"
+        elif column.kind == "int":
+            for cell in sheet[letter][3:]:
+                cell.number_format = "#,##0"
+        width = max(
+            [len(column.title) * 2]
+            + [len(_cell(r[index - 1], column.kind)) for r in report.rows[:200]]
+        )
+        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 40)
+    sheet.freeze_panes = "A4"
+    for line in (*report.notes, *(f"{name}：" for name in report.signatures)):
+        sheet.append([])
+        sheet.append([line])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+PAGE_STYLE = """
+body { font-family: "Noto Serif CJK SC", "SimSun", "Songti SC", serif; margin: 16mm; color: #000; }
+h1 { font-size: 20px; text-align: center; margin: 0 0 4px; letter-spacing: 2px; }
+p.subtitle { text-align: center; margin: 0 0 10px; font-size: 13px; }
+table { border-collapse: collapse; width: 100%; font-size: 12px; }
+th, td { border: 1px solid #000; padding: 3px 5px; }
+th { background: #eee; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot td { font-weight: bold; }
+.notes { font-size: 12px; margin-top: 8px; }
+.signatures { display: flex; justify-content: space-between; margin-top: 28px; font-size: 14px; }
+.signatures span { min-width: 30%; }
+@page { size: A4; margin: 12mm; }
+@media print { body { margin: 0; } thead { display: table-header-group; } }
+"""
+
+
+def to_html(report: Report) -> bytes:
+    kinds = [column.kind for column in report.columns]
+
+    def cells(row, tag="td") -> str:
+        out = []
+        for value, kind in zip(row, kinds, strict=True):
+            css = ' class="n"' if kind in ("int", "rate") else ""
+            out.append(f"<{tag}{css}>{escape(_cell(value, kind))}</{tag}>")
+        return "".join(out)
+
+    head = "".join(f"<th>{escape(column.title)}</th>" for column in report.columns)
+    body = "".join(f"<tr>{cells(row)}</tr>" for row in report.rows)
+    foot = f"<tfoot><tr>{cells(report.totals)}</tr></tfoot>" if report.totals else ""
+    notes = "".join(f"<p>{escape(note)}</p>" for note in report.notes)
+    signatures = "".join(f"<span>{escape(name)}：</span>" for name in report.signatures)
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(report.title)}</title><style>{PAGE_STYLE}</style></head><body>"
+        f'<h1>{escape(report.title)}</h1><p class="subtitle">{escape(report.subtitle)}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
+        f'<div class="notes">{notes}</div>'
+        + (f'<div class="signatures">{signatures}</div>' if signatures else "")
+        + "</body></html>"
+    )
+    return page.encode("utf-8")
+
+
+def render(report: Report, format: str) -> bytes:
+    if format == "json":
+        return msgspec.json.encode(report)
+    if format == "csv":
+        return to_csv(report)
+    if format == "xlsx":
+        return to_xlsx(report)
+    if format == "html":
+        return to_html(report)
+    raise ValueError(f"unknown report format {format!r}")
