@@ -13,7 +13,8 @@ from ledger import commands as c
 from ledger import labels
 from ledger.db.engine import upgrade
 from ledger.db.unit_of_work import Database
-from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
+from ledger.model import Location, LocationLevel
+from ledger.services.demo import ITEMS
 from ledger.services.label_sheets import Grid
 from ledger.services.ledger import Ledger
 from ledger.services.scanning import Scanning
@@ -27,16 +28,7 @@ def test_label_sheet_for_the_2014_print_run(benchmark, tmp_path):
     upgrade(engine)
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     ledger.add_location(Location("510100", "成都市", LocationLevel.city))
-    ledger.add_item(
-        Item(
-            "NH2014",
-            "2014年慰问独生子女家庭户单张年画",
-            ItemKind.printed,
-            "年画",
-            "张",
-            (Pack("捆", 500),),
-        )
-    )
+    ledger.add_item(next(item for item in ITEMS if item.code == "NH2014"))
     ledger.receive(c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 930_000),)))
     scanning = Scanning(ledger, KEYS)
 

@@ -7,6 +7,7 @@ Run: .venv/bin/python -m pytest bench/test_scale.py --benchmark-only -s
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 
@@ -15,8 +16,9 @@ import pytest
 from ledger.db import queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
+from ledger.services import reports
 from ledger.services.audit import verify_ledger
-from scripts.synthetic_city import load_bulk
+from scripts.synthetic_city import YEAR, load_bulk
 
 SIZES = [1_000_000] + ([10_000_000] if os.environ.get("LEDGER_BENCH_10M") == "1" else [])
 
@@ -73,6 +75,26 @@ def test_balances_from_running_balances(benchmark, city):
     with database.read() as connection:
         summed = queries.balances_from_postings(connection)
     assert sorted(computed) == sorted(summed)
+
+
+def test_city_wide_period_summary_for_the_year(benchmark, city):
+    database, postings, _ = city
+    year = (dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+
+    def summary():
+        return database.lookup(
+            lambda store: reports.period_summary(store, "510100", *year, rollup=True)
+        )
+
+    report = benchmark.pedantic(summary, rounds=1, iterations=1)
+    benchmark.extra_info["postings"] = postings
+    top = [r for r in report.records() if r["location_code"] == "510100"]
+    with database.read() as connection:
+        stored = queries.balances(connection)
+    for record in top:  # the city's roll-up closes at what its whole tree holds
+        assert record["closing"] == sum(
+            b.on_hand for b in stored if b.item_code == record["item_code"]
+        )
 
 
 def test_verify_from_genesis(benchmark, city):

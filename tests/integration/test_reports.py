@@ -166,8 +166,26 @@ def test_in_transit_near_expiry_coverage_and_write_off_rate(demo):
     assert ages == sorted(ages, reverse=True)  # oldest first
 
     expiring = read(ledger, lambda s: reports.near_expiry(s, "510100", 90, TODAY))
-    assert expiring.rows and all(r["days_left"] <= 90 for r in expiring.records())
-    assert {r["status"] for r in expiring.records()} <= {"近效期", "已过期"}
+    held: dict = {}
+    for tx in transactions:
+        for p in tx.postings:
+            if p.physical and p.batch_expires_on is not None:
+                key = (p.location_code, p.batch_number)
+                held[key] = (held.get(key, (0, None))[0] + p.quantity, p.batch_expires_on)
+    soon = {
+        key: (quantity, expires_on)
+        for key, (quantity, expires_on) in held.items()
+        if quantity and expires_on <= TODAY + dt.timedelta(days=90)
+    }
+    assert soon  # the demo holds an expired and a soon-expiring contraceptive batch
+    got = {
+        (r["location_code"], r["batch_number"]): (r["on_hand"], r["expires_on"])
+        for r in expiring.records()
+    }
+    assert got == soon
+    for record in expiring.records():
+        assert record["days_left"] == (record["expires_on"] - TODAY).days
+        assert record["status"] == ("已过期" if record["days_left"] < 0 else "近效期")
 
     coverage = read(ledger, lambda s: reports.coverage(s, "510121", "NH2014", START, TODAY))
     with ledger.database.read() as connection:
