@@ -137,3 +137,18 @@ def test_close_a_period_and_verify_since_it(run_ledger):
     since = run_ledger("verify", "--since-close")
     assert since.returncode == 0 and f"since the close of {yesterday}" in since.stdout
     assert since.stdout.strip().splitlines()[-1].startswith("OK:")
+
+
+def test_a_report_from_the_command_line(run_ledger, tmp_path):
+    import openpyxl
+
+    run_ledger("db", "upgrade")
+    run_ledger("demo", "load")
+    out = tmp_path / "summary.xlsx"
+    made = run_ledger("report", "period-summary", "--under", "510121", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("收发存汇总表:")
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet["A1"].value == "收发存汇总表" and sheet["A3"].value == "库点编码"
+    unknown = run_ledger("report", "stock-card", "--item", "NOPE", "--out", str(out))
+    assert unknown.returncode == 2 and "unknown_item" in unknown.stderr
