@@ -201,7 +201,6 @@ def voucher(
     request: Request, state: State, number: FromPath[str], format: Format = "html"
 ) -> Response[Report]:
     user: User = request.user
-    report = _read(state, lambda s: reports.voucher(s, number))
     transaction = _read(state, lambda s: s.transaction_by_number(number))
     services = services_of(state)
     places = [transaction.location_code] + (
@@ -212,7 +211,7 @@ def voucher(
         for code in places
     ):
         raise Forbidden(f"单据 {number} 不在您的管辖范围内 (outside your subtree)")
-    return answer(report, format)
+    return answer(_read(state, lambda s: reports.voucher(s, number)), format)
 
 
 ROUTES = [ReportController, stocktake_report, voucher]
