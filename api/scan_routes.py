@@ -215,7 +215,11 @@ class ScanDocumentController(Controller):
             request, state, idempotency_key, data, lambda k: scanning.open_document(data, user.id)
         )
 
-    @get("/", sync_to_thread=True, summary="Scan documents in your subtree, newest first")
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Scan documents in your subtree, newest first, with totals (no scan lines)",
+    )
     def list(
         self,
         request: Request,

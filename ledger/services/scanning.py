@@ -135,7 +135,7 @@ class ScanDocument(msgspec.Struct, frozen=True):
     created_at: dt.datetime
     closed_at: dt.datetime | None
     transaction_number: str | None
-    lines: tuple[ScanLine, ...]
+    lines: tuple[ScanLine, ...]  # empty in lists: GET one document for its scans
     totals: tuple[ScanTotal, ...]
     packs: int
     quantity: int
@@ -473,9 +473,10 @@ def _line(store: LedgerStore, line: db.LineRow) -> ScanLine:
     )
 
 
-def load_document(store: LedgerStore, document_id: int) -> ScanDocument:
+def load_document(store: LedgerStore, document_id: int, with_lines: bool = True) -> ScanDocument:
+    """A document with its totals and, unless `with_lines` is false (lists), every live scan."""
     row = _document_row(store, document_id)
-    lines = [_line(store, line) for line in db.live_lines(store, row.id)]
+    lines = [_line(store, line) for line in db.live_lines(store, row.id)] if with_lines else []
     summary = load_summary(store, row)
     location = store.location_by_id(row.location_id).location
     destination = store.location_by_id(row.destination_id).location if row.destination_id else None
@@ -799,8 +800,9 @@ def _post(
 def documents(
     store: LedgerStore, location_path: str | None, status: str | None, limit: int, offset: int
 ) -> list[ScanDocument]:
+    """Documents newest first, with their totals but not their scans."""
     return [
-        load_document(store, row.id)
+        load_document(store, row.id, with_lines=False)
         for row in db.documents(store, location_path, status, limit, offset)
     ]
 

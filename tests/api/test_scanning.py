@@ -96,6 +96,12 @@ def test_each_scan_rule(client):
     assert scan(client, document, second).status_code == 200
     undone = post(client, f"/scan-documents/{document}/undo", {})
     assert undone.status_code == 200 and undone.json()["packs"] == 2
+    listed = client.get(
+        f"{V1}/scan-documents", params={"status": "open"}, headers=headers("clerk-city")
+    ).json()["items"]
+    (mine,) = [d for d in listed if d["id"] == document]
+    assert (mine["packs"], mine["lines"]) == (2, [])  # totals in lists; scans on the document
+    assert len(undone.json()["lines"]) == 2
     before = on_hand(client, "510100", "NH2014", "2014-01")
     posted = post(client, f"/scan-documents/{document}/post", {})
     assert posted.status_code == 200, posted.text
