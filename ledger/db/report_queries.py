@@ -22,30 +22,55 @@ class Movement(NamedTuple):
 
 
 def physical_accounts_as_of(
-    connection: Connection, path: str, as_of: dt.date, item_id: int | None = None
+    connection: Connection, path: str, as_of: dt.date, item_ids: list[int] | None = None
 ) -> dict[tuple[int, int, int], int]:
-    """Balance at the end of `as_of` of every physical account under `path`."""
-    p, loc = t.postings.c, t.locations.c
-    conditions = [
-        p.occurred_on <= as_of,
-        loc.physical.is_(True),
-        loc.path.startswith(path, autoescape=True),
-    ]
-    if item_id is not None:
-        conditions.append(p.item_id == item_id)
+    """Balance at the end of `as_of` of every physical account under `path` (of these items)
+    that had moved by then: its last running balance on or before the day, one index lookup per
+    account."""
+    b, p, loc = t.balances.c, t.postings.c, t.locations.c
     last = (
-        select(func.max(p.id).label("last"))
-        .join(t.locations, loc.id == p.location_id)
-        .where(*conditions)
-        .group_by(p.location_id, p.item_id, p.batch_id)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(p.location_id, p.item_id, p.batch_id, p.balance_after).join(
-            last, p.id == last.c.last
+        select(p.balance_after)
+        .where(
+            p.location_id == b.location_id,
+            p.item_id == b.item_id,
+            p.batch_id == b.batch_id,
+            p.occurred_on <= as_of,
         )
+        .order_by(p.id.desc())
+        .limit(1)
+        .correlate(t.balances)
+        .scalar_subquery()
     )
-    return {(row[0], row[1], row[2]): row[3] for row in rows}
+    query = (
+        select(b.location_id, b.item_id, b.batch_id, last)
+        .join(t.locations, loc.id == b.location_id)
+        .where(loc.physical.is_(True), loc.path.startswith(path, autoescape=True))
+    )
+    if item_ids is not None:
+        query = query.where(b.item_id.in_(item_ids))
+    return {
+        (row[0], row[1], row[2]): row[3] for row in connection.execute(query) if row[3] is not None
+    }
+
+
+def net_after(
+    connection: Connection, path: str, after: dt.date, item_ids: list[int] | None = None
+) -> dict[tuple[int, int, int], int]:
+    """The net of the postings dated after `after`, per physical account under `path`."""
+    p, loc = t.postings.c, t.locations.c
+    query = (
+        select(p.location_id, p.item_id, p.batch_id, func.sum(p.quantity))
+        .join(t.locations, loc.id == p.location_id)
+        .where(
+            p.occurred_on > after,
+            loc.physical.is_(True),
+            loc.path.startswith(path, autoescape=True),
+        )
+        .group_by(p.location_id, p.item_id, p.batch_id)
+    )
+    if item_ids is not None:
+        query = query.where(p.item_id.in_(item_ids))
+    return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
 def movements(

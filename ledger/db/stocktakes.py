@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
+from ledger.db import report_queries
 from ledger.db import tables as t
 from ledger.db.store import LedgerStore
 
@@ -151,33 +152,10 @@ def scope_balances(
     store: LedgerStore, path: str, item_ids: list[int] | None, cut_off: dt.date
 ) -> list[tuple[int, int, int, int, int]]:
     """Every physical account under `path` (of these items): its balance at the end of the
-    cut-off day (its last posting on or before it) and the net of its postings after it."""
-    p, loc = t.postings.c, t.locations.c
-    in_scope = [loc.physical.is_(True), loc.path.startswith(path, autoescape=True)]
-    if item_ids is not None:
-        in_scope.append(p.item_id.in_(item_ids))
-    last = (
-        select(p.location_id, p.item_id, p.batch_id, func.max(p.id).label("last"))
-        .join(t.locations, loc.id == p.location_id)
-        .where(p.occurred_on <= cut_off, *in_scope)
-        .group_by(p.location_id, p.item_id, p.batch_id)
-        .subquery()
-    )
-    found: dict[tuple[int, int, int], list[int]] = {}
-    for row in store.connection.execute(
-        select(p.location_id, p.item_id, p.batch_id, p.balance_after).join(
-            last, p.id == last.c.last
-        )
-    ):
-        found[(row[0], row[1], row[2])] = [row[3], 0]
-    for row in store.connection.execute(
-        select(p.location_id, p.item_id, p.batch_id, func.sum(p.quantity))
-        .join(t.locations, loc.id == p.location_id)
-        .where(p.occurred_on > cut_off, *in_scope)
-        .group_by(p.location_id, p.item_id, p.batch_id)
-    ):
-        found.setdefault((row[0], row[1], row[2]), [0, 0])[1] = row[3]
-    return [(*key, book, after) for key, (book, after) in sorted(found.items())]
+    cut-off day and the net of its postings after it."""
+    book = report_queries.physical_accounts_as_of(store.connection, path, cut_off, item_ids)
+    after = report_queries.net_after(store.connection, path, cut_off, item_ids)
+    return [(*key, book.get(key, 0), after.get(key, 0)) for key in sorted(set(book) | set(after))]
 
 
 def add_adjustment(store: LedgerStore, stocktake_id: int, transaction_id: int) -> None:

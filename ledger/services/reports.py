@@ -82,11 +82,12 @@ def period_summary_rows(
     _range(date_from, date_to)
     top = store.location(under, "under")
     item_id = _item_id(store, item_code)
+    item_ids = None if item_id is None else [item_id]
     connection = store.connection
     opening = rq.physical_accounts_as_of(
-        connection, top.path, date_from - dt.timedelta(days=1), item_id
+        connection, top.path, date_from - dt.timedelta(days=1), item_ids
     )
-    closing = rq.physical_accounts_as_of(connection, top.path, date_to, item_id)
+    closing = rq.physical_accounts_as_of(connection, top.path, date_to, item_ids)
     rows: dict[tuple, dict[str, int]] = {}
 
     def row(account: tuple[int, int, int]) -> dict[str, int]:
