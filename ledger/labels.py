@@ -64,6 +64,17 @@ def can_encode(code: str) -> bool:
     return CODE_PATTERN.fullmatch(code) is not None
 
 
+def require_encodable(item_code: str, batch_number: str) -> None:
+    """Refuse (`label_unencodable`) codes that cannot go on a label."""
+    for value, field in ((item_code, "item_code"), (batch_number, "batch_number")):
+        if not can_encode(value):
+            raise LedgerError(
+                Code.label_unencodable,
+                f"{value!r} 不能印在标签上：只能用大写字母、数字和 - (labels take A-Z, 0-9, -)",
+                field,
+            )
+
+
 def normalise(text: str) -> str:
     """Undo what a scanner or an input method may have done: full-width forms, `。`, case,
     surrounding whitespace."""
@@ -77,13 +88,7 @@ def _mac(secret: bytes, body: str) -> str:
 
 def encode(label: PackLabel, keys: LabelKeys) -> str:
     """The payload for `label`, signed with the current key."""
-    for value, field in ((label.item_code, "item_code"), (label.batch_number, "batch_number")):
-        if not can_encode(value):
-            raise LedgerError(
-                Code.label_unencodable,
-                f"{value!r} 不能印在标签上：只能用大写字母、数字和 - (labels take A-Z, 0-9, -)",
-                field,
-            )
+    require_encodable(label.item_code, label.batch_number)
     expiry = label.expires_on.strftime("%Y%m%d") if label.expires_on else ""
     body = (
         f"{VERSION}.{label.item_code}.{label.batch_number}.{label.serial}.{label.quantity}."

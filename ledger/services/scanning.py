@@ -266,13 +266,7 @@ def announce(
             f"{item.item.name} 没有包装规格，不能打印包装标签 (item has no packs to label)",
             "item_code",
         )
-    for value, field in ((item.item.code, "item_code"), (command.batch_number, "batch_number")):
-        if not labels.can_encode(value):
-            raise LedgerError(
-                Code.label_unencodable,
-                f"{value!r} 不能印在标签上：只能用大写字母、数字和 - (labels take A-Z, 0-9, -)",
-                field,
-            )
+    labels.require_encodable(item.item.code, command.batch_number)
     quantity = base_units(item.item, command.quantity, command.unit, "quantity")
     line = c.ReceiptLine(
         item.item.code,

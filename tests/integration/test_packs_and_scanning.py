@@ -172,6 +172,11 @@ def test_an_expired_batch_is_refused_on_issue(city, scanning):
 def test_receive_an_announced_delivery_by_scanning(city, scanning):
     sets = scanning.announce(sc.AnnounceDelivery("510121", "GT2014", "2014-02", 10, unit="套"))
     assert [p.quantity for p in sets] == [4] * 10 and sets[0].state == "announced"
+    refused(
+        Code.label_unencodable,
+        scanning.announce,
+        sc.AnnounceDelivery("510121", "NH2014", "第7次印刷", 1200),
+    )
     more = scanning.announce(sc.AnnounceDelivery("510121", "NH2014", "2014-07", 1200))
     assert [(p.serial, p.quantity) for p in more] == [(1, 500), (2, 500), (3, 200)]
     document = scanning.open_document(sc.OpenDocument("receive", "510121"))
