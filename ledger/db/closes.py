@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, literal, select, union_all
 
 from ledger.db import tables as t
 from ledger.db.store import LedgerStore
@@ -50,7 +50,9 @@ def record_close(
     digest: str,
     actor: int | None,
 ) -> CloseRow:
-    """Insert the close and copy every account's current balance into closing_balances."""
+    """Insert the close, copy every account's current balance into closing_balances, and keep
+    the movements per kind dated up to `period_end` (the previous close's plus those since)."""
+    previous = last_close(store.connection)
     close_id = store.connection.execute(
         insert(t.period_closes).returning(_C.id),
         {
@@ -72,8 +74,48 @@ def record_close(
     store.connection.execute(
         t.period_closes.update().where(_C.id == close_id).values(accounts=copied)
     )
+    _record_movements(store.connection, close_id, previous, period_end)
     return _close(
         store.connection.execute(select(*t.period_closes.c).where(_C.id == close_id)).one()
+    )
+
+
+def _record_movements(
+    connection: Connection, close_id: int, previous: CloseRow | None, period_end: dt.date
+) -> None:
+    m, p, tx, loc = t.close_movements.c, t.postings.c, t.transactions.c, t.locations.c
+    dated = [tx.occurred_on <= period_end, loc.physical.is_(True)]
+    if previous is not None:
+        dated.append(tx.occurred_on > previous.period_end)
+    since = (
+        select(
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            tx.kind,
+            (p.quantity > 0).label("incoming"),
+            func.abs(p.quantity).label("quantity"),
+        )
+        .select_from(t.transactions)
+        .join(t.postings, p.transaction_id == tx.id)
+        .join(t.locations, loc.id == p.location_id)
+        .where(*dated)
+    )
+    parts = [since]
+    if previous is not None:
+        parts.insert(
+            0,
+            select(m.location_id, m.item_id, m.batch_id, m.kind, m.incoming, m.quantity).where(
+                m.close_id == previous.id
+            ),
+        )
+    moved = union_all(*parts).subquery() if len(parts) > 1 else since.subquery()
+    keys = [moved.c.location_id, moved.c.item_id, moved.c.batch_id, moved.c.kind, moved.c.incoming]
+    connection.execute(
+        insert(t.close_movements).from_select(
+            ["close_id", "location_id", "item_id", "batch_id", "kind", "incoming", "quantity"],
+            select(literal(close_id), *keys, func.sum(moved.c.quantity)).group_by(*keys),
+        )
     )
 
 

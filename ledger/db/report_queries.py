@@ -13,9 +13,9 @@ from ledger.db import tables as t
 
 
 class Movement(NamedTuple):
-    location_id: int
-    item_id: int
-    batch_id: int
+    account: tuple[
+        int, ...
+    ]  # (location id, item id) or, by batch, (location id, item id, batch id)
     kind: str
     incoming: bool
     quantity: int  # absolute
@@ -73,40 +73,75 @@ def net_after(
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
-def movements(
+def _physical_under(path: str):
+    loc = t.locations.c
+    return [loc.physical.is_(True), loc.path.startswith(path, autoescape=True)]
+
+
+def dated_movements(
     connection: Connection,
     path: str,
-    date_from: dt.date,
-    date_to: dt.date,
+    after: dt.date | None,
+    through: dt.date,
     item_id: int | None = None,
+    by_batch: bool = True,
 ) -> list[Movement]:
-    """Postings at physical accounts under `path` in [date_from, date_to], summed per account,
-    transaction kind and direction."""
-    p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
-    incoming = p.quantity > 0
-    conditions = [
-        p.occurred_on >= date_from,
-        p.occurred_on <= date_to,
-        loc.physical.is_(True),
-        loc.path.startswith(path, autoescape=True),
-    ]
+    """Postings at physical accounts under `path` dated after `after` (None: from the start)
+    up to and including `through`, summed per account (or location × item), transaction kind
+    and direction. Read through the transactions' date index, so a short range is cheap."""
+    p, tx = t.postings.c, t.transactions.c
+    conditions = [tx.occurred_on <= through, *_physical_under(path)]
+    if after is not None:
+        conditions.append(tx.occurred_on > after)
     if item_id is not None:
         conditions.append(p.item_id == item_id)
+    account = [p.location_id, p.item_id] + ([p.batch_id] if by_batch else [])
+    incoming = p.quantity > 0
     rows = connection.execute(
-        select(
-            p.location_id,
-            p.item_id,
-            p.batch_id,
-            tx.kind,
-            incoming.label("incoming"),
-            func.sum(func.abs(p.quantity)),
-        )
-        .join(t.transactions, tx.id == p.transaction_id)
-        .join(t.locations, loc.id == p.location_id)
+        select(*account, tx.kind, incoming.label("incoming"), func.sum(func.abs(p.quantity)))
+        .select_from(t.transactions)
+        .join(t.postings, p.transaction_id == tx.id)
+        .join(t.locations, t.locations.c.id == p.location_id)
         .where(*conditions)
-        .group_by(p.location_id, p.item_id, p.batch_id, tx.kind, incoming)
+        .group_by(*account, tx.kind, incoming)
     )
-    return [Movement(row[0], row[1], row[2], row[3], bool(row[4]), int(row[5])) for row in rows]
+    width = len(account)
+    return [
+        Movement(tuple(row[:width]), row[width], bool(row[width + 1]), int(row[width + 2]))
+        for row in rows
+    ]
+
+
+def close_movements(
+    connection: Connection,
+    close_id: int,
+    path: str,
+    item_id: int | None = None,
+    by_batch: bool = True,
+) -> list[Movement]:
+    """What a period close keeps: everything dated up to its last day, per account (or location
+    × item), kind and direction, for physical accounts under `path`."""
+    m = t.close_movements.c
+    conditions = [m.close_id == close_id, *_physical_under(path)]
+    if item_id is not None:
+        conditions.append(m.item_id == item_id)
+    account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
+    rows = connection.execute(
+        select(*account, m.kind, m.incoming, func.sum(m.quantity))
+        .join(t.locations, t.locations.c.id == m.location_id)
+        .where(*conditions)
+        .group_by(*account, m.kind, m.incoming)
+    )
+    width = len(account)
+    return [
+        Movement(tuple(row[:width]), row[width], bool(row[width + 1]), int(row[width + 2]))
+        for row in rows
+    ]
+
+
+def first_day(connection: Connection) -> dt.date | None:
+    """The earliest day any transaction is dated."""
+    return connection.execute(select(func.min(t.transactions.c.occurred_on))).scalar()
 
 
 class CardLine(NamedTuple):

@@ -520,6 +520,22 @@ class ClosingBalanceRow(Base):
     on_hand: Mapped[int] = mapped_column(BigInteger)
 
 
+class CloseMovementRow(Base):
+    """What moved in and out of each physical account, per transaction kind, on every day up to
+    and including a close's period_end (cumulative from the beginning of the ledger). Final once
+    the close is made, since nothing may be posted on or before a closed day; reports over whole
+    closed periods subtract two of these instead of summing postings."""
+
+    __tablename__ = "close_movements"
+    close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    incoming: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # sum of |quantity|, > 0
+
+
 allocation_request_shipments = AllocationRequestShipmentRow.__table__
 allocation_request_events = AllocationRequestEventRow.__table__
 http_idempotency = HttpIdempotencyRow.__table__
@@ -528,6 +544,7 @@ pack_stock = PackStockRow.__table__
 stocktakes = StocktakeRow.__table__
 period_closes = PeriodCloseRow.__table__
 closing_balances = ClosingBalanceRow.__table__
+close_movements = CloseMovementRow.__table__
 stocktake_lines = StocktakeLineRow.__table__
 stocktake_book = StocktakeBookRow.__table__
 stocktake_adjustments = StocktakeAdjustmentRow.__table__

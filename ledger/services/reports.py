@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from ledger.db import queries
+import numpy as np
+
+from ledger.db import closes, queries
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
 from ledger.model import TransactionKind
@@ -70,6 +72,113 @@ def _item_id(store: LedgerStore, item_code: str | None) -> int | None:
     return store.item(item_code, "item").id if item_code else None
 
 
+_AT = {name: index for index, name in enumerate(SUMMARY_KEYS)}
+_COLUMN_IN = {kind: _AT[key] for key, _, kind in SUMMARY_IN}
+_COLUMN_OUT = {kind: _AT[key] for key, _, kinds in SUMMARY_OUT for kind in kinds.split()}
+_OPENING, _TOTAL_IN, _TOTAL_OUT, _CLOSING = (
+    _AT["opening"],
+    _AT["total_in"],
+    _AT["total_out"],
+    _AT["closing"],
+)
+Moved = dict[tuple[tuple[int, ...], str, bool], int]  # (account, kind, incoming) -> quantity
+
+
+def _cumulative(
+    store: LedgerStore, path: str, day: dt.date, item_id: int | None, by_batch: bool
+) -> Moved | None:
+    """Everything dated up to the end of `day`, per account, kind and direction, taken from
+    the nearest period close and the postings between it and `day`; None without closes."""
+    recorded = closes.closes(store.connection)
+    if not recorded:
+        return None
+    connection = store.connection
+    before = next((c for c in reversed(recorded) if c.period_end <= day), None)
+    after = next((c for c in recorded if c.period_end >= day), None)
+    if before is not None:
+        forward = (day - before.period_end).days
+    else:  # the beginning of the ledger acts as a close that holds nothing
+        first = rq.first_day(connection)
+        forward = (day - first).days + 1 if first is not None else 0
+    backward = (after.period_end - day).days if after is not None else None
+    totals: Moved = {}
+    if backward is None or forward <= backward:
+        base = rq.close_movements(connection, before.id, path, item_id, by_batch) if before else []
+        extra = rq.dated_movements(
+            connection, path, before.period_end if before else None, day, item_id, by_batch
+        )
+        sign = 1
+    else:
+        base = rq.close_movements(connection, after.id, path, item_id, by_batch)
+        extra = rq.dated_movements(connection, path, day, after.period_end, item_id, by_batch)
+        sign = -1
+    for move in base:
+        totals[(move.account, move.kind, move.incoming)] = move.quantity
+    for move in extra:
+        key = (move.account, move.kind, move.incoming)
+        totals[key] = totals.get(key, 0) + sign * move.quantity
+    return {key: quantity for key, quantity in totals.items() if quantity}
+
+
+def _summary_figures(
+    store: LedgerStore,
+    under: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    item_code: str | None,
+    by_batch: bool,
+) -> dict[tuple[int, ...], list[int]]:
+    """Per (location id, item id[, batch id]): the SUMMARY_KEYS figures, in that order.
+
+    Over closed periods the figures are the difference of two cumulative totals (each from the
+    nearest period close plus the days between it and the boundary); without closes they are
+    the as-of balances at both ends and the postings in the period."""
+    _range(date_from, date_to)
+    top = store.location(under, "under")
+    item_id = _item_id(store, item_code)
+    day_before = date_from - dt.timedelta(days=1)
+    rows: dict[tuple[int, ...], list[int]] = {}
+    width = len(SUMMARY_KEYS)
+
+    def row(account: tuple[int, ...]) -> list[int]:
+        found = rows.get(account)
+        if found is None:
+            found = rows[account] = [0] * width
+        return found
+
+    def add(figures: list[int], kind: str, incoming: bool, quantity: int) -> None:
+        figures[(_COLUMN_IN if incoming else _COLUMN_OUT)[kind]] += quantity
+        figures[_TOTAL_IN if incoming else _TOTAL_OUT] += quantity
+
+    start = _cumulative(store, top.path, day_before, item_id, by_batch)
+    end = _cumulative(store, top.path, date_to, item_id, by_batch) if start is not None else None
+    if start is not None and end is not None:
+        for (account, kind, incoming), quantity in end.items():
+            figures = row(account)
+            add(figures, kind, incoming, quantity)
+            figures[_CLOSING] += quantity if incoming else -quantity
+        for (account, kind, incoming), quantity in start.items():
+            figures = row(account)
+            add(figures, kind, incoming, -quantity)
+            figures[_OPENING] += quantity if incoming else -quantity
+    else:
+        connection = store.connection
+        item_ids = None if item_id is None else [item_id]
+        for index, day in ((_OPENING, day_before), (_CLOSING, date_to)):
+            for account, balance in rq.physical_accounts_as_of(
+                connection, top.path, day, item_ids
+            ).items():
+                row(account if by_batch else account[:2])[index] += balance
+        for move in rq.dated_movements(
+            connection, top.path, day_before, date_to, item_id, by_batch
+        ):
+            add(row(move.account), move.kind, move.incoming, move.quantity)
+    for key, figures in rows.items():
+        if figures[_OPENING] + figures[_TOTAL_IN] - figures[_TOTAL_OUT] != figures[_CLOSING]:
+            raise AssertionError(f"period summary does not add up for {key}: {figures}")
+    return rows
+
+
 def period_summary_rows(
     store: LedgerStore,
     under: str,
@@ -79,36 +188,8 @@ def period_summary_rows(
     by_batch: bool = False,
 ) -> dict[tuple, dict[str, int]]:
     """Per (location id, item id[, batch id]): opening, each kind in and out, closing."""
-    _range(date_from, date_to)
-    top = store.location(under, "under")
-    item_id = _item_id(store, item_code)
-    item_ids = None if item_id is None else [item_id]
-    connection = store.connection
-    opening = rq.physical_accounts_as_of(
-        connection, top.path, date_from - dt.timedelta(days=1), item_ids
-    )
-    closing = rq.physical_accounts_as_of(connection, top.path, date_to, item_ids)
-    rows: dict[tuple, dict[str, int]] = {}
-
-    def row(account: tuple[int, int, int]) -> dict[str, int]:
-        key = account if by_batch else account[:2]
-        return rows.setdefault(key, dict.fromkeys(SUMMARY_KEYS, 0))
-
-    for account, balance in opening.items():
-        row(account)["opening"] += balance
-    for account, balance in closing.items():
-        row(account)["closing"] += balance
-    columns_in = {kind: key for key, _, kind in SUMMARY_IN}
-    columns_out = {kind: key for key, _, kinds in SUMMARY_OUT for kind in kinds.split()}
-    for move in rq.movements(connection, top.path, date_from, date_to, item_id):
-        target = row((move.location_id, move.item_id, move.batch_id))
-        column = (columns_in if move.incoming else columns_out)[move.kind]
-        target[column] += move.quantity
-        target["total_in" if move.incoming else "total_out"] += move.quantity
-    for key, figures in rows.items():
-        if figures["opening"] + figures["total_in"] - figures["total_out"] != figures["closing"]:
-            raise AssertionError(f"period summary does not add up for {key}: {figures}")
-    return rows
+    figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
+    return {key: dict(zip(SUMMARY_KEYS, values, strict=True)) for key, values in figures.items()}
 
 
 def period_summary(
@@ -122,21 +203,28 @@ def period_summary(
 ) -> Report:
     """收发存汇总表: opening + in − out = closing per location × item (× batch), with each
     node's subtree rolled up (rows marked 小计) when `rollup`."""
-    rows = period_summary_rows(store, under, date_from, date_to, item_code, by_batch)
+    figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
     top_path = store.location(under).path
-    lines: dict[tuple, dict[str, int]] = {}
-    for key, figures in rows.items():
-        path = store.location_by_id(key[0]).path
-        for node in _ancestors(path, top_path) if rollup else [path]:
-            entry = lines.setdefault((node, *key[1:]), dict.fromkeys(SUMMARY_KEYS, 0))
-            for name in SUMMARY_KEYS:
-                entry[name] += figures[name]
-    parents = {
-        ancestor
-        for node, *_ in lines
-        for ancestor in _ancestors(node, top_path)
-        if ancestor != node
-    }
+    lines: dict[tuple, int] = {}  # (node path, item id[, batch id]) -> line
+    sources: list[int] = []  # for each (line, row) pair: the row
+    targets: list[int] = []  # ... and the line it adds into
+    nodes: dict[int, list[str]] = {}
+    for index, key in enumerate(figures):
+        chain = nodes.get(key[0])
+        if chain is None:
+            path = store.location_by_id(key[0]).path
+            chain = nodes[key[0]] = _ancestors(path, top_path) if rollup else [path]
+        for node in chain:
+            line = (node, *key[1:])
+            target = lines.get(line)
+            if target is None:
+                target = lines[line] = len(lines)
+            sources.append(index)
+            targets.append(target)
+    totals = np.zeros((len(lines), len(SUMMARY_KEYS)), dtype=np.int64)
+    if sources:
+        np.add.at(totals, np.array(targets), np.array(list(figures.values()))[sources])
+    parents = {chain[index] for chain in nodes.values() for index in range(len(chain) - 1)}
     columns = [
         Column("location_code", "库点编码"),
         Column("location_name", "库点"),
@@ -152,14 +240,14 @@ def period_summary(
     columns += [Column(key, f"发出·{title}", "int") for key, title, _ in SUMMARY_OUT]
     columns += [Column("total_out", "发出合计", "int"), Column("closing", "期末结存", "int")]
     out = []
-    for (node, *rest), figures in sorted(lines.items()):
+    for (node, *rest), target in sorted(lines.items()):
         location = _location_at(store, node)
         item = store.item_by_id(rest[0]).item
         scope = "含下级" if node in parents else "本级"
         row = [location.code, location.name, scope, item.code, item.name]
         if by_batch:
             row.append(store.batch_by_id(rest[1]).batch.number)
-        row += [item.base_unit, *(figures[name] for name in SUMMARY_KEYS)]
+        row += [item.base_unit, *totals[target].tolist()]
         out.append(tuple(row))
     top = store.location(under).location
     return Report(

@@ -1,0 +1,76 @@
+"""movements per kind kept at each period close
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23 02:50:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+# Every posting dated on or before a close's last day at a physical location, summed per
+# account, transaction kind and direction (the same figures record_close keeps from now on).
+BACKFILL = """
+INSERT INTO close_movements (close_id, location_id, item_id, batch_id, kind, incoming, quantity)
+SELECT :close_id, p.location_id, p.item_id, p.batch_id, t.kind, p.quantity > 0,
+       SUM(ABS(p.quantity))
+FROM transactions t
+JOIN postings p ON p.transaction_id = t.id
+JOIN locations l ON l.id = p.location_id
+WHERE t.occurred_on <= :period_end AND l.physical
+GROUP BY p.location_id, p.item_id, p.batch_id, t.kind, p.quantity > 0
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "close_movements",
+        sa.Column("close_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("incoming", sa.Boolean(), nullable=False),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["batches.id"], name=op.f("fk_close_movements_batch_id_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["close_id"],
+            ["period_closes.id"],
+            name=op.f("fk_close_movements_close_id_period_closes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_close_movements_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["locations.id"],
+            name=op.f("fk_close_movements_location_id_locations"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "close_id",
+            "location_id",
+            "item_id",
+            "batch_id",
+            "kind",
+            "incoming",
+            name=op.f("pk_close_movements"),
+        ),
+    )
+    connection = op.get_bind()
+    for close_id, period_end in connection.execute(
+        sa.text("SELECT id, period_end FROM period_closes ORDER BY period_end")
+    ).all():
+        connection.execute(sa.text(BACKFILL), {"close_id": close_id, "period_end": period_end})
+
+
+def downgrade() -> None:
+    op.drop_table("close_movements")
