@@ -84,10 +84,11 @@ def _record_movements(
     connection: Connection, close_id: int, previous: CloseRow | None, period_end: dt.date
 ) -> None:
     m, p, tx, loc = t.close_movements.c, t.postings.c, t.transactions.c, t.locations.c
-    dated = [tx.occurred_on <= period_end, loc.physical.is_(True)]
-    if previous is not None:
-        dated.append(tx.occurred_on > previous.period_end)
-    since = (
+    # Both bounds, even for the first close: with only one SQLite's planner scans every posting
+    # instead of reading the transactions' date index.
+    since = previous.period_end if previous is not None else dt.date.min
+    dated = [tx.occurred_on > since, tx.occurred_on <= period_end, loc.physical.is_(True)]
+    moved_since = (
         select(
             p.location_id,
             p.item_id,
@@ -101,7 +102,7 @@ def _record_movements(
         .join(t.locations, loc.id == p.location_id)
         .where(*dated)
     )
-    parts = [since]
+    parts = [moved_since]
     if previous is not None:
         parts.insert(
             0,
@@ -109,7 +110,7 @@ def _record_movements(
                 m.close_id == previous.id
             ),
         )
-    moved = union_all(*parts).subquery() if len(parts) > 1 else since.subquery()
+    moved = union_all(*parts).subquery() if len(parts) > 1 else moved_since.subquery()
     keys = [moved.c.location_id, moved.c.item_id, moved.c.batch_id, moved.c.kind, moved.c.incoming]
     connection.execute(
         insert(t.close_movements).from_select(

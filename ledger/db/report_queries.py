@@ -73,6 +73,22 @@ def net_after(
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
+def _tuples(connection: Connection, query) -> list[tuple]:
+    """The rows as the driver returns them: for reads of many small rows of plain numbers and
+    codes, where wrapping each row costs more than the database's work."""
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _movements(rows: list[tuple], width: int) -> list[Movement]:
+    return [
+        Movement(row[:width], row[width], bool(row[width + 1]), int(row[width + 2])) for row in rows
+    ]
+
+
 def _physical_under(path: str):
     loc = t.locations.c
     return [loc.physical.is_(True), loc.path.startswith(path, autoescape=True)]
@@ -81,35 +97,31 @@ def _physical_under(path: str):
 def dated_movements(
     connection: Connection,
     path: str,
-    after: dt.date | None,
+    after: dt.date,
     through: dt.date,
     item_id: int | None = None,
     by_batch: bool = True,
 ) -> list[Movement]:
-    """Postings at physical accounts under `path` dated after `after` (None: from the start)
-    up to and including `through`, summed per account (or location × item), transaction kind
-    and direction. Read through the transactions' date index, so a short range is cheap."""
+    """Postings at physical accounts under `path` dated after `after` up to and including
+    `through`, summed per account (or location × item), transaction kind and direction. Read
+    through the transactions' date index (both bounds let SQLite's planner choose it), so a
+    short range is cheap."""
     p, tx = t.postings.c, t.transactions.c
-    conditions = [tx.occurred_on <= through, *_physical_under(path)]
-    if after is not None:
-        conditions.append(tx.occurred_on > after)
+    conditions = [tx.occurred_on > after, tx.occurred_on <= through, *_physical_under(path)]
     if item_id is not None:
         conditions.append(p.item_id == item_id)
     account = [p.location_id, p.item_id] + ([p.batch_id] if by_batch else [])
     incoming = p.quantity > 0
-    rows = connection.execute(
+    rows = _tuples(
+        connection,
         select(*account, tx.kind, incoming.label("incoming"), func.sum(func.abs(p.quantity)))
         .select_from(t.transactions)
         .join(t.postings, p.transaction_id == tx.id)
         .join(t.locations, t.locations.c.id == p.location_id)
         .where(*conditions)
-        .group_by(*account, tx.kind, incoming)
+        .group_by(*account, tx.kind, incoming),
     )
-    width = len(account)
-    return [
-        Movement(tuple(row[:width]), row[width], bool(row[width + 1]), int(row[width + 2]))
-        for row in rows
-    ]
+    return _movements(rows, len(account))
 
 
 def close_movements(
@@ -126,17 +138,14 @@ def close_movements(
     if item_id is not None:
         conditions.append(m.item_id == item_id)
     account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
-    rows = connection.execute(
+    rows = _tuples(
+        connection,
         select(*account, m.kind, m.incoming, func.sum(m.quantity))
         .join(t.locations, t.locations.c.id == m.location_id)
         .where(*conditions)
-        .group_by(*account, m.kind, m.incoming)
+        .group_by(*account, m.kind, m.incoming),
     )
-    width = len(account)
-    return [
-        Movement(tuple(row[:width]), row[width], bool(row[width + 1]), int(row[width + 2]))
-        for row in rows
-    ]
+    return _movements(rows, len(account))
 
 
 def first_day(connection: Connection) -> dt.date | None:

@@ -530,9 +530,10 @@ class CloseMovementRow(Base):
     close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"), primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    # batch last: a summary by location × item reads the key in order, without sorting
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     incoming: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
     quantity: Mapped[int] = mapped_column(BigInteger)  # sum of |quantity|, > 0
 
 

@@ -96,17 +96,16 @@ def _cumulative(
     before = next((c for c in reversed(recorded) if c.period_end <= day), None)
     after = next((c for c in recorded if c.period_end >= day), None)
     if before is not None:
-        forward = (day - before.period_end).days
-    else:  # the beginning of the ledger acts as a close that holds nothing
+        start = before.period_end
+    else:  # the day before the ledger's first acts as a close that holds nothing
         first = rq.first_day(connection)
-        forward = (day - first).days + 1 if first is not None else 0
+        start = first - dt.timedelta(days=1) if first is not None else day
+    forward = (day - start).days
     backward = (after.period_end - day).days if after is not None else None
     totals: Moved = {}
     if backward is None or forward <= backward:
         base = rq.close_movements(connection, before.id, path, item_id, by_batch) if before else []
-        extra = rq.dated_movements(
-            connection, path, before.period_end if before else None, day, item_id, by_batch
-        )
+        extra = rq.dated_movements(connection, path, start, day, item_id, by_batch)
         sign = 1
     else:
         base = rq.close_movements(connection, after.id, path, item_id, by_batch)

@@ -24,7 +24,7 @@ SELECT :close_id, p.location_id, p.item_id, p.batch_id, t.kind, p.quantity > 0,
 FROM transactions t
 JOIN postings p ON p.transaction_id = t.id
 JOIN locations l ON l.id = p.location_id
-WHERE t.occurred_on <= :period_end AND l.physical
+WHERE t.occurred_on > '0001-01-01' AND t.occurred_on <= :period_end AND l.physical
 GROUP BY p.location_id, p.item_id, p.batch_id, t.kind, p.quantity > 0
 """
 
@@ -35,9 +35,9 @@ def upgrade() -> None:
         sa.Column("close_id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("incoming", sa.Boolean(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_close_movements_batch_id_batches")
@@ -59,9 +59,9 @@ def upgrade() -> None:
             "close_id",
             "location_id",
             "item_id",
-            "batch_id",
             "kind",
             "incoming",
+            "batch_id",
             name=op.f("pk_close_movements"),
         ),
     )
