@@ -118,6 +118,15 @@ def _record_movements(
             select(literal(close_id), *keys, func.sum(moved.c.quantity)).group_by(*keys),
         )
     )
+    by_item = [m.location_id, m.item_id, m.kind, m.incoming]
+    connection.execute(
+        insert(t.close_item_movements).from_select(
+            ["close_id", "location_id", "item_id", "kind", "incoming", "quantity"],
+            select(literal(close_id), *by_item, func.sum(m.quantity))
+            .where(m.close_id == close_id)
+            .group_by(*by_item),
+        )
+    )
 
 
 def closing_balances(connection: Connection, close_id: int) -> dict[tuple[str, str, str], int]:

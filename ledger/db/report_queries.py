@@ -11,14 +11,10 @@ from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
 
-
-class Movement(NamedTuple):
-    account: tuple[
-        int, ...
-    ]  # (location id, item id) or, by batch, (location id, item id, batch id)
-    kind: str
-    incoming: bool
-    quantity: int  # absolute
+# What moved: (account, transaction kind, incoming?, absolute quantity), where the account is
+# (location id, item id) or, by batch, (location id, item id, batch id). Plain tuples: a year's
+# summary at scale reads a hundred thousand of them.
+Movement = tuple[tuple[int, ...], str, bool, int]
 
 
 def physical_accounts_as_of(
@@ -84,9 +80,7 @@ def _tuples(connection: Connection, query) -> list[tuple]:
 
 
 def _movements(rows: list[tuple], width: int) -> list[Movement]:
-    return [
-        Movement(row[:width], row[width], bool(row[width + 1]), int(row[width + 2])) for row in rows
-    ]
+    return [(row[:width], row[width], bool(row[width + 1]), int(row[width + 2])) for row in rows]
 
 
 def _physical_under(path: str):
@@ -132,20 +126,21 @@ def close_movements(
     by_batch: bool = True,
 ) -> list[Movement]:
     """What a period close keeps: everything dated up to its last day, per account (or location
-    × item), kind and direction, for physical accounts under `path`."""
-    m = t.close_movements.c
-    conditions = [m.close_id == close_id, *_physical_under(path)]
+    × item), kind and direction, for physical accounts under `path`. Rows are read as kept and
+    then filtered by location in Python, which spares a join per row."""
+    m = (t.close_movements if by_batch else t.close_item_movements).c
+    under = set(
+        connection.execute(select(t.locations.c.id).where(*_physical_under(path))).scalars()
+    )
+    conditions = [m.close_id == close_id]
     if item_id is not None:
         conditions.append(m.item_id == item_id)
     account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
     rows = _tuples(
         connection,
-        select(*account, m.kind, m.incoming, func.sum(m.quantity))
-        .join(t.locations, t.locations.c.id == m.location_id)
-        .where(*conditions)
-        .group_by(*account, m.kind, m.incoming),
+        select(*account, m.kind, m.incoming, m.quantity).where(*conditions),
     )
-    return _movements(rows, len(account))
+    return _movements([row for row in rows if row[0] in under], len(account))
 
 
 def first_day(connection: Connection) -> dt.date | None:

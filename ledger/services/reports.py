@@ -12,7 +12,7 @@ import numpy as np
 from ledger.db import closes, queries
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
-from ledger.model import TransactionKind
+from ledger.model import Location, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.report_formats import Column, Report
 from ledger.services.stocktakes import reconciliation as stocktake_reconciliation
@@ -81,14 +81,29 @@ _OPENING, _TOTAL_IN, _TOTAL_OUT, _CLOSING = (
     _AT["total_out"],
     _AT["closing"],
 )
-Moved = dict[tuple[tuple[int, ...], str, bool], int]  # (account, kind, incoming) -> quantity
+Figures = dict[tuple[int, ...], list[int]]  # account -> SUMMARY_KEYS figures
+
+
+def _add_moves(figures: Figures, moves: list[rq.Movement], sign: int) -> None:
+    """Add (sign 1) or take away (sign -1) movements into each account's in and out columns."""
+    width = len(SUMMARY_KEYS)
+    for account, kind, incoming, quantity in moves:
+        row = figures.get(account)
+        if row is None:
+            row = figures[account] = [0] * width
+        if incoming:
+            row[_COLUMN_IN[kind]] += sign * quantity
+            row[_TOTAL_IN] += sign * quantity
+        else:
+            row[_COLUMN_OUT[kind]] += sign * quantity
+            row[_TOTAL_OUT] += sign * quantity
 
 
 def _cumulative(
     store: LedgerStore, path: str, day: dt.date, item_id: int | None, by_batch: bool
-) -> Moved | None:
-    """Everything dated up to the end of `day`, per account, kind and direction, taken from
-    the nearest period close and the postings between it and `day`; None without closes."""
+) -> Figures | None:
+    """Everything dated up to the end of `day`, per account in the in and out columns, taken
+    from the nearest period close and the postings between it and `day`; None without closes."""
     recorded = closes.closes(store.connection)
     if not recorded:
         return None
@@ -102,21 +117,20 @@ def _cumulative(
         start = first - dt.timedelta(days=1) if first is not None else day
     forward = (day - start).days
     backward = (after.period_end - day).days if after is not None else None
-    totals: Moved = {}
+    figures: Figures = {}
     if backward is None or forward <= backward:
-        base = rq.close_movements(connection, before.id, path, item_id, by_batch) if before else []
-        extra = rq.dated_movements(connection, path, start, day, item_id, by_batch)
-        sign = 1
-    else:
-        base = rq.close_movements(connection, after.id, path, item_id, by_batch)
-        extra = rq.dated_movements(connection, path, day, after.period_end, item_id, by_batch)
-        sign = -1
-    for move in base:
-        totals[(move.account, move.kind, move.incoming)] = move.quantity
-    for move in extra:
-        key = (move.account, move.kind, move.incoming)
-        totals[key] = totals.get(key, 0) + sign * move.quantity
-    return {key: quantity for key, quantity in totals.items() if quantity}
+        if before is not None:
+            _add_moves(
+                figures, rq.close_movements(connection, before.id, path, item_id, by_batch), 1
+            )
+        _add_moves(figures, rq.dated_movements(connection, path, start, day, item_id, by_batch), 1)
+        return figures
+    _add_moves(figures, rq.close_movements(connection, after.id, path, item_id, by_batch), 1)
+    _add_moves(
+        figures, rq.dated_movements(connection, path, day, after.period_end, item_id, by_batch), -1
+    )
+    # an account first moved after `day` is left all zero: it had not moved by then
+    return {account: row for account, row in figures.items() if row[_TOTAL_IN] or row[_TOTAL_OUT]}
 
 
 def _summary_figures(
@@ -126,7 +140,7 @@ def _summary_figures(
     date_to: dt.date,
     item_code: str | None,
     by_batch: bool,
-) -> dict[tuple[int, ...], list[int]]:
+) -> Figures:
     """Per (location id, item id[, batch id]): the SUMMARY_KEYS figures, in that order.
 
     Over closed periods the figures are the difference of two cumulative totals (each from the
@@ -136,42 +150,38 @@ def _summary_figures(
     top = store.location(under, "under")
     item_id = _item_id(store, item_code)
     day_before = date_from - dt.timedelta(days=1)
-    rows: dict[tuple[int, ...], list[int]] = {}
-    width = len(SUMMARY_KEYS)
-
-    def row(account: tuple[int, ...]) -> list[int]:
-        found = rows.get(account)
-        if found is None:
-            found = rows[account] = [0] * width
-        return found
-
-    def add(figures: list[int], kind: str, incoming: bool, quantity: int) -> None:
-        figures[(_COLUMN_IN if incoming else _COLUMN_OUT)[kind]] += quantity
-        figures[_TOTAL_IN if incoming else _TOTAL_OUT] += quantity
-
     start = _cumulative(store, top.path, day_before, item_id, by_batch)
     end = _cumulative(store, top.path, date_to, item_id, by_batch) if start is not None else None
     if start is not None and end is not None:
-        for (account, kind, incoming), quantity in end.items():
-            figures = row(account)
-            add(figures, kind, incoming, quantity)
-            figures[_CLOSING] += quantity if incoming else -quantity
-        for (account, kind, incoming), quantity in start.items():
-            figures = row(account)
-            add(figures, kind, incoming, -quantity)
-            figures[_OPENING] += quantity if incoming else -quantity
+        rows = end  # cumulative to the end, less cumulative to the day before the start
+        for row in rows.values():
+            row[_CLOSING] = row[_TOTAL_IN] - row[_TOTAL_OUT]
+        width = len(SUMMARY_KEYS)
+        for account, earlier in start.items():
+            row = rows.get(account)
+            if row is None:
+                row = rows[account] = [0] * width
+            for index in range(width):
+                row[index] -= earlier[index]
+            row[_OPENING] = earlier[_TOTAL_IN] - earlier[_TOTAL_OUT]
     else:
+        rows = {}
         connection = store.connection
         item_ids = None if item_id is None else [item_id]
         for index, day in ((_OPENING, day_before), (_CLOSING, date_to)):
             for account, balance in rq.physical_accounts_as_of(
                 connection, top.path, day, item_ids
             ).items():
-                row(account if by_batch else account[:2])[index] += balance
-        for move in rq.dated_movements(
-            connection, top.path, day_before, date_to, item_id, by_batch
-        ):
-            add(row(move.account), move.kind, move.incoming, move.quantity)
+                key = account if by_batch else account[:2]
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = [0] * len(SUMMARY_KEYS)
+                row[index] += balance
+        _add_moves(
+            rows,
+            rq.dated_movements(connection, top.path, day_before, date_to, item_id, by_batch),
+            1,
+        )
     for key, figures in rows.items():
         if figures[_OPENING] + figures[_TOTAL_IN] - figures[_TOTAL_OUT] != figures[_CLOSING]:
             raise AssertionError(f"period summary does not add up for {key}: {figures}")
@@ -239,8 +249,9 @@ def period_summary(
     columns += [Column(key, f"发出·{title}", "int") for key, title, _ in SUMMARY_OUT]
     columns += [Column("total_out", "发出合计", "int"), Column("closing", "期末结存", "int")]
     out = []
+    places: dict[str, Location] = {}
     for (node, *rest), target in sorted(lines.items()):
-        location = _location_at(store, node)
+        location = places.get(node) or places.setdefault(node, _location_at(store, node))
         item = store.item_by_id(rest[0]).item
         scope = "含下级" if node in parents else "本级"
         row = [location.code, location.name, scope, item.code, item.name]

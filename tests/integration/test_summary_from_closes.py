@@ -118,10 +118,8 @@ def test_a_close_keeps_each_kind_in_and_out_up_to_its_last_day(twins):
         close = next(c for c in closes.closes(connection) if c.period_end == CLOSES[1])
         kept = report_queries.close_movements(connection, close.id, "/510100/")
     net: dict = {}
-    for move in kept:
-        net[move.account] = net.get(move.account, 0) + (
-            move.quantity if move.incoming else -move.quantity
-        )
+    for account, _, incoming, quantity in kept:
+        net[account] = net.get(account, 0) + (quantity if incoming else -quantity)
     assert net == {
         key: figures["closing"]
         for key, figures in plain_summary.items()
