@@ -46,7 +46,7 @@ def canonical_encoding(
             shipment_sequence,
             reason,
             memo,
-            [list(posting) for posting in postings],
+            postings if isinstance(postings, list) else list(postings),  # tuples encode as arrays
         ]
     )
 

@@ -197,6 +197,17 @@ def chain_digest(connection: Connection) -> tuple[int, str]:
     return row.sequence, row.hash
 
 
+def reversals_through(connection: Connection, sequence: int) -> dict[int, str]:
+    """The transactions reversed by a reversal at or before `sequence`: reversed sequence ->
+    the reversal's number."""
+    tx = t.transactions.c
+    return dict(
+        connection.execute(
+            select(tx.reverses_id, tx.number).where(tx.reverses_id.is_not(None), tx.id <= sequence)
+        ).all()
+    )
+
+
 def counts(connection: Connection) -> tuple[int, int]:
     """(transactions, postings) stored."""
     transactions = connection.execute(select(func.count()).select_from(t.transactions)).scalar_one()
@@ -204,11 +215,32 @@ def counts(connection: Connection) -> tuple[int, int]:
     return transactions, postings
 
 
+def _driver_stream(connection: Connection, query, batch_rows: int, name: str) -> Iterator[tuple]:
+    """Rows as the driver returns them, fetched `batch_rows` at a time (through a server-side
+    cursor called `name` on PostgreSQL): for reads of the whole ledger, where wrapping every row
+    costs more than the database's work. The query's parameters must need no conversion."""
+    compiled = query.compile(dialect=connection.dialect)
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = raw.cursor(name=name)
+        parameters = compiled.params
+    else:
+        cursor = raw.cursor()
+        parameters = [compiled.params[key] for key in compiled.positiontup]
+    try:
+        cursor.execute(str(compiled), parameters)
+        while rows := cursor.fetchmany(batch_rows):
+            yield from rows
+    finally:
+        cursor.close()
+
+
 def stored_transactions(
     connection: Connection, batch_rows: int = 20_000, after: int = 0
 ) -> Iterator[StoredTransaction]:
     """Every stored transaction (after sequence `after`) with its postings, in chain order,
-    streamed."""
+    streamed. Transactions and postings are read as two ordered streams and merged: a join
+    would repeat each transaction's text for every posting."""
     locations = {
         row.id: (row.code, row.physical)
         for row in connection.execute(
@@ -223,7 +255,8 @@ def stored_transactions(
         )
     }
     tx, p = t.transactions.c, t.postings.c
-    query = (
+    transactions = _driver_stream(
+        connection,
         select(
             tx.id,
             tx.number,
@@ -237,59 +270,62 @@ def stored_transactions(
             tx.memo,
             tx.previous_hash,
             tx.hash,
-            p.location_id,
-            p.item_id,
-            p.batch_id,
-            p.quantity,
-            p.balance_after,
         )
-        .select_from(t.transactions.outerjoin(t.postings, p.transaction_id == tx.id))
         .where(tx.id > after)
-        .order_by(tx.id, p.id)
+        .order_by(tx.id),
+        batch_rows,
+        "verify_transactions",
     )
-    result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
-    current: list | None = None
-    postings: list[StoredPosting] = []
-
-    def finish() -> StoredTransaction:
-        return StoredTransaction(
-            sequence=current[0],
-            number=current[1],
-            kind=current[2],
-            occurred_on=current[3],
-            location_code=locations[current[4]][0],
-            counterparty_code=locations[current[5]][0] if current[5] is not None else None,
-            reverses_sequence=current[6],
-            shipment_sequence=current[7],
-            reason=current[8],
-            memo=current[9],
-            previous_hash=current[10],
-            hash=current[11],
-            postings=tuple(postings),
-        )
-
-    for row in result:
-        if current is None or row[0] != current[0]:
-            if current is not None:
-                yield finish()
-            current = row
-            postings = []
-        if row[12] is not None:
-            location_code, physical = locations[row[12]]
-            batch_number, expires_on = batches[row[14]]
-            postings.append(
+    postings = _driver_stream(
+        connection,
+        select(p.transaction_id, p.location_id, p.item_id, p.batch_id, p.quantity, p.balance_after)
+        .where(p.transaction_id > after)
+        .order_by(p.transaction_id, p.id),
+        batch_rows,
+        "verify_postings",
+    )
+    days: dict = {}  # SQLite returns dates as text: each day is parsed once
+    pending = next(postings, None)
+    for row in transactions:
+        sequence = row[0]
+        while pending is not None and pending[0] < sequence:  # no such transaction: skipped
+            pending = next(postings, None)
+        found = []
+        while pending is not None and pending[0] == sequence:
+            code, physical = locations[pending[1]]
+            number, expires_on = batches[pending[3]]
+            found.append(
                 StoredPosting(
-                    location_code,
+                    code,
                     physical,
-                    items[row[13]],
-                    batch_number,
+                    items[pending[2]],
+                    number,
                     expires_on,
-                    row[15],
-                    row[16],
+                    pending[4],
+                    pending[5],
                 )
             )
-    if current is not None:
-        yield finish()
+            pending = next(postings, None)
+        occurred_on = row[3]
+        if isinstance(occurred_on, str):
+            occurred_on = days.get(occurred_on) or days.setdefault(
+                occurred_on, dt.date.fromisoformat(occurred_on)
+            )
+        yield StoredTransaction(
+            sequence=sequence,
+            number=row[1],
+            kind=row[2],
+            occurred_on=occurred_on,
+            location_code=locations[row[4]][0],
+            counterparty_code=locations[row[5]][0] if row[5] is not None else None,
+            reverses_sequence=row[6],
+            shipment_sequence=row[7],
+            reason=row[8],
+            memo=row[9],
+            previous_hash=row[10],
+            hash=row[11],
+            postings=tuple(found),
+        )
 
 
 def stored_balances(connection: Connection) -> Iterator[StoredBalance]:

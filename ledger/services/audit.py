@@ -75,6 +75,7 @@ def period_closes(database: Database) -> list[PeriodClose]:
 def verify_ledger(
     database: Database,
     progress: Callable[[int], None] | None = None,
+    *,
     since_close: bool = False,
 ) -> VerificationReport:
     """Re-check all six invariants over the whole stored ledger, from genesis — checking every
@@ -89,7 +90,8 @@ def verify_ledger(
             pending = list(recorded)
         else:
             balances = closes.closing_balances(connection, start.id)
-            verifier = Verifier(start.sequence, start.hash, balances)
+            reversed_before = queries.reversals_through(connection, start.sequence)
+            verifier = Verifier(start.sequence, start.hash, balances, reversed_before)
             pending = []
         after = start.sequence if start else 0
 

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
+from ledger.db.engine import upgrade
 from ledger.db.guards import drop_guards
+from ledger.db.unit_of_work import Database
 from ledger.rules import Code
 from ledger.services.audit import close_period, period_closes, verify_ledger
+from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
-from tests.conftest import TODAY
+from tests.conftest import TODAY, PostgresSchema
 from tests.support import refused
 
 MAY_END = dt.date(2026, 5, 31)
@@ -74,7 +77,10 @@ def test_nothing_is_posted_into_a_closed_period(closed):
 
 def test_tampering_after_the_close_is_found_both_ways(closed):
     sql(closed, "UPDATE postings SET quantity = 40 WHERE quantity = 30")
-    for report in (verify_ledger(closed.database), verify_ledger(closed.database, True)):
+    full = verify_ledger(closed.database)
+    since = verify_ledger(closed.database, since_close=True)
+    assert since.from_sequence == 3
+    for report in (full, since):
         codes = {f.code for f in report.findings if "FF-2026-000001" in f.subject}
         assert "hash_mismatch" in codes
 
@@ -98,3 +104,43 @@ def test_an_altered_closing_balance_is_found_both_ways(closed):
     since = {f.code for f in verify_ledger(closed.database, since_close=True).findings}
     assert "closing_balance_mismatch" in full
     assert "balance_mismatch" in since
+
+
+@pytest.fixture
+def pg_ledger():
+    """A ledger on PostgreSQL, where a DBA could drop the one-reversal-per-transaction
+    constraint (SQLite cannot drop it, so there a second reversal cannot even be stored)."""
+    schema = PostgresSchema()
+    engine = schema.engine()
+    try:
+        upgrade(engine)
+        yield Ledger(Database(engine), clock=lambda: TODAY)
+    finally:
+        engine.dispose()
+        schema.drop()
+
+
+@pytest.mark.postgres
+def test_a_second_reversal_after_the_close_of_one_before_it_is_found(pg_ledger):
+    ledger = pg_ledger
+    ledger_from_text(ledger, CITY_TEXT + "receipt 510100 NH2014 2014-01 10000 on 2026-05-02")
+    may = ledger.distribute(c.Distribute("510100", (c.LineSpec("NH2014", 30),), MAY_END))
+    ledger.reverse(c.Reverse(may.number, MAY_END))
+    close(ledger, MAY_END)
+    june = ledger.distribute(
+        c.Distribute("510100", (c.LineSpec("NH2014", 20),), dt.date(2026, 6, 3))
+    )
+    june_reversal = ledger.reverse(c.Reverse(june.number, dt.date(2026, 6, 3)))
+    assert verify_ledger(ledger.database, since_close=True).ok
+    sql(ledger, "ALTER TABLE transactions DROP CONSTRAINT uq_transactions_reverses_id")
+    sql(
+        ledger,
+        f"UPDATE transactions SET reverses_id = (SELECT id FROM transactions "
+        f"WHERE number = '{may.number}') WHERE number = '{june_reversal.number}'",
+    )
+    full = verify_ledger(ledger.database)
+    since = verify_ledger(ledger.database, since_close=True)
+    assert (full.from_sequence, since.from_sequence) == (0, 3)
+    for report in (full, since):
+        twice = [f for f in report.findings if f.code == "reversed_twice"]
+        assert [f.subject for f in twice] == [f"transaction {june_reversal.number} (#5)"]
