@@ -251,9 +251,16 @@ def report(
         "write-off-rate": lambda s: reports.write_off_rate(s, under, first, last),
         "audit-sample": lambda s: reports.audit_sample(s, under, size, seed, today),
     }
-    made = database.lookup(builders[name])
+    # Reading is one query per figure set, so its bar moves once; writing moves per row.
+    with click.progressbar(length=1, label="reading the ledger", file=sys.stderr) as bar:
+        made = database.lookup(builders[name])
+        bar.update(1)
+    with click.progressbar(
+        length=max(len(made.rows), 1), label=f"writing {format_}", file=sys.stderr
+    ) as bar:
+        data = render(made, format_, progress=bar.update)
     with open(out, "wb") as handle:
-        handle.write(render(made, format_))
+        handle.write(data)
     click.echo(f"{made.title}: {len(made.rows)} rows → {out}")
 
 

@@ -148,6 +148,7 @@ def test_a_report_from_the_command_line(run_ledger, tmp_path):
     made = run_ledger("report", "period-summary", "--under", "510121", "--out", str(out))
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("收发存汇总表:")
+    assert "reading the ledger" in made.stderr and "writing xlsx" in made.stderr  # the bars
     sheet = openpyxl.load_workbook(out).active
     assert sheet["A1"].value == "收发存汇总表" and sheet["A3"].value == "库点编码"
     unknown = run_ledger("report", "stock-card", "--item", "NOPE", "--out", str(out))

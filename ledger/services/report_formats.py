@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Iterator
 from html import escape
 
 import msgspec
@@ -60,18 +61,33 @@ def _cell(value, kind: str) -> str:
     return str(value)
 
 
-def to_csv(report: Report) -> bytes:
+Progress = Callable[[int], None] | None  # told how many more rows were written
+
+
+def _counted(rows: tuple[tuple, ...], progress: Progress, step: int = 1000) -> Iterator[tuple]:
+    """The rows, telling `progress` every `step` rows and once at the end."""
+    done = 0
+    for index, row in enumerate(rows, start=1):
+        yield row
+        if progress is not None and index % step == 0:
+            progress(index - done)
+            done = index
+    if progress is not None and len(rows) > done:
+        progress(len(rows) - done)
+
+
+def to_csv(report: Report, progress: Progress = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([column.title for column in report.columns])
-    for row in report.rows:
+    for row in _counted(report.rows, progress):
         writer.writerow(["" if value is None else value for value in row])
     if report.totals is not None:
         writer.writerow(["" if value is None else value for value in report.totals])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -86,7 +102,7 @@ def to_xlsx(report: Report) -> bytes:
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
-    for row in report.rows:
+    for row in _counted(report.rows, progress):
         sheet.append(list(row))
     if report.totals is not None:
         sheet.append(list(report.totals))
@@ -131,7 +147,7 @@ tfoot td { font-weight: bold; }
 """
 
 
-def to_html(report: Report) -> bytes:
+def to_html(report: Report, progress: Progress = None) -> bytes:
     kinds = [column.kind for column in report.columns]
 
     def cells(row, tag="td") -> str:
@@ -142,7 +158,7 @@ def to_html(report: Report) -> bytes:
         return "".join(out)
 
     head = "".join(f"<th>{escape(column.title)}</th>" for column in report.columns)
-    body = "".join(f"<tr>{cells(row)}</tr>" for row in report.rows)
+    body = "".join(f"<tr>{cells(row)}</tr>" for row in _counted(report.rows, progress))
     foot = f"<tfoot><tr>{cells(report.totals)}</tr></tfoot>" if report.totals else ""
     notes = "".join(f"<p>{escape(note)}</p>" for note in report.notes)
     signatures = "".join(f"<span>{escape(name)}：</span>" for name in report.signatures)
@@ -158,13 +174,17 @@ def to_html(report: Report) -> bytes:
     return page.encode("utf-8")
 
 
-def render(report: Report, format: str) -> bytes:
+def render(report: Report, format: str, progress: Progress = None) -> bytes:
+    """The report as a file; `progress`, if given, hears how many rows are written as it goes."""
     if format == "json":
-        return msgspec.json.encode(report)
+        encoded = msgspec.json.encode(report)
+        if progress is not None and report.rows:
+            progress(len(report.rows))
+        return encoded
     if format == "csv":
-        return to_csv(report)
+        return to_csv(report, progress)
     if format == "xlsx":
-        return to_xlsx(report)
+        return to_xlsx(report, progress)
     if format == "html":
-        return to_html(report)
+        return to_html(report, progress)
     raise ValueError(f"unknown report format {format!r}")
