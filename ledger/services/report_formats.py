@@ -130,8 +130,10 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     return buffer.getvalue()
 
 
+WIDEST_PORTRAIT = 8  # columns
+
 PAGE_STYLE = """
-body { font-family: "Noto Serif CJK SC", "SimSun", "Songti SC", serif; margin: 16mm; color: #000; }
+body { font-family: "Noto Serif CJK SC", "SimSun", "Songti SC", "WenQuanYi Micro Hei", serif; margin: 16mm; color: #000; }
 h1 { font-size: 20px; text-align: center; margin: 0 0 4px; letter-spacing: 2px; }
 p.subtitle { text-align: center; margin: 0 0 10px; font-size: 13px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
@@ -142,7 +144,7 @@ tfoot td { font-weight: bold; }
 .notes { font-size: 12px; margin-top: 8px; }
 .signatures { display: flex; justify-content: space-between; margin-top: 28px; font-size: 14px; }
 .signatures span { min-width: 30%; }
-@page { size: A4; margin: 12mm; }
+@page { size: A4 ORIENTATION; margin: 12mm; }
 @media print { body { margin: 0; } thead { display: table-header-group; } }
 """
 
@@ -157,6 +159,8 @@ def to_html(report: Report, progress: Progress = None) -> bytes:
             out.append(f"<{tag}{css}>{escape(_cell(value, kind))}</{tag}>")
         return "".join(out)
 
+    # A table wider than a portrait A4 page holds (the 收发存汇总表 has 20 columns) prints across.
+    orientation = "landscape" if len(report.columns) > WIDEST_PORTRAIT else "portrait"
     head = "".join(f"<th>{escape(column.title)}</th>" for column in report.columns)
     body = "".join(f"<tr>{cells(row)}</tr>" for row in _counted(report.rows, progress))
     foot = f"<tfoot><tr>{cells(report.totals)}</tr></tfoot>" if report.totals else ""
@@ -164,7 +168,8 @@ def to_html(report: Report, progress: Progress = None) -> bytes:
     signatures = "".join(f"<span>{escape(name)}：</span>" for name in report.signatures)
     page = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(report.title)}</title><style>{PAGE_STYLE}</style></head><body>"
+        f"<title>{escape(report.title)}</title><style>{PAGE_STYLE.replace('ORIENTATION', orientation)}</style>"
+        "</head><body>"
         f'<h1>{escape(report.title)}</h1><p class="subtitle">{escape(report.subtitle)}</p>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
         f'<div class="notes">{notes}</div>'

@@ -1,21 +1,17 @@
 """The scan page end to end: a real server, headless Chromium typing labels as a scanner does.
 
-Chromium and ChromeDriver come from Debian's packages; the fixture installs them when they are
-missing (the machine's CI runs as root), and fails — never skips — when it cannot.
+Chromium and ChromeDriver come from Debian's packages (see conftest.py for how they are
+installed).
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -30,43 +26,6 @@ from ledger.services.scanning import Scanning
 from ledger.settings import Settings
 from tests.api.conftest import build_template, token
 from tests.conftest import TODAY
-
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1000,1400",
-)
-
-
-def ensure_chromium() -> tuple[str, str]:
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser and driver:
-        return browser, driver
-    install = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"],
-        capture_output=True,
-        text=True,
-        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        timeout=900,
-    )
-    if install.returncode != 0:  # the package lists may be stale on a fresh machine
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600)
-        install = subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"],
-            capture_output=True,
-            text=True,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-            timeout=900,
-        )
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (browser and driver):
-        pytest.fail(f"could not install chromium and chromium-driver: {install.stderr[-2000:]}")
-    return browser, driver
 
 
 def free_port() -> int:
@@ -95,18 +54,6 @@ def server(tmp_path):
     running.should_exit = True
     thread.join(10)
     database.dispose()
-
-
-@pytest.fixture
-def browser():
-    chromium, chromedriver = ensure_chromium()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    yield driver
-    driver.quit()
 
 
 def text_of(driver, element_id: str) -> str:
