@@ -1,41 +1,61 @@
-"""The ledger at scale: the synthetic city bulk-loaded to 1 million postings (and 10 million with
-LEDGER_BENCH_10M=1, as `python -m bench.run_all` sets), then the full balance computation from the
-postings and `verify` from genesis, each checked.
+"""The ledger at scale: the synthetic city bulk-loaded to 1 million postings on SQLite and on
+PostgreSQL (and 10 million on SQLite with LEDGER_BENCH_10M=1, as `python -m bench.run_all` sets).
+On each: balances computed from the postings; the year's city-wide 收发存汇总表 before any close;
+month ends closed January to November; verification since the November close; the summary from
+that close and, December closed too, from the closes alone (both must equal the first); and
+`verify` from genesis, checking the twelve closes on the way. Each result is checked.
 
 Run: .venv/bin/python -m pytest bench/test_scale.py --benchmark-only -s
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 import time
 
 import pytest
 
-from ledger.db import queries
+from ledger import commands as c
+from ledger.db import closes, queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
-from ledger.services.audit import verify_ledger
-from scripts.synthetic_city import YEAR, load_bulk
+from ledger.services.audit import close_period, period_closes, verify_ledger
+from ledger.services.ledger import Ledger
+from scripts.synthetic_city import CLOCK, YEAR, load_bulk
+from tests.conftest import PostgresSchema
 
-SIZES = [1_000_000] + ([10_000_000] if os.environ.get("LEDGER_BENCH_10M") == "1" else [])
+CITIES = [("sqlite", 1_000_000), ("postgresql", 1_000_000)]
+if os.environ.get("LEDGER_BENCH_10M") == "1":
+    CITIES.append(("sqlite", 10_000_000))
 
 
-@pytest.fixture(scope="module", params=SIZES, ids=lambda size: f"{size:,}")
+@pytest.fixture(scope="module", params=CITIES, ids=lambda city: f"{city[0]}-{city[1]:,}")
 def city(request, tmp_path_factory):
-    path = tmp_path_factory.mktemp("scale") / "city.db"
-    database = Database(make_engine(f"sqlite:///{path}"))
-    database.upgrade()
-    started = time.perf_counter()
-    load_bulk(database, request.param)
-    seconds = time.perf_counter() - started
-    with database.read() as connection:
-        _, postings = queries.counts(connection)
-    print(f"\nbulk-loaded {postings:,} postings in {seconds:.1f} s ({postings / seconds:,.0f}/s)")
-    yield database, postings, seconds
-    database.dispose()
+    kind, size = request.param
+    schema = None
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("scale") / "city.db"
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        schema = PostgresSchema()
+        engine = schema.engine()
+    database = Database(engine)
+    try:
+        database.upgrade()
+        started = time.perf_counter()
+        load_bulk(database, size)
+        seconds = time.perf_counter() - started
+        with database.read() as connection:
+            _, postings = queries.counts(connection)
+        print(f"\n{kind}: bulk-loaded {postings:,} postings in {seconds:.1f} s")
+        yield database, postings, seconds
+    finally:
+        database.dispose()
+        if schema is not None:
+            schema.drop()
 
 
 def test_bulk_load(benchmark, city):
@@ -77,28 +97,118 @@ def test_balances_from_running_balances(benchmark, city):
     assert sorted(computed) == sorted(summed)
 
 
-def test_city_wide_period_summary_for_the_year(benchmark, city):
-    database, postings, _ = city
-    year = (dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+SUMMARIES: dict = {}  # the year's summary from the November close, per database
+YEAR_RANGE = (dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
 
-    def summary():
-        return database.lookup(
-            lambda store: reports.period_summary(store, "510100", *year, rollup=True)
-        )
 
-    report = benchmark.pedantic(summary, rounds=1, iterations=1)
-    benchmark.extra_info["postings"] = postings
+def _summary(database):
+    return database.lookup(
+        lambda store: reports.period_summary(store, "510100", *YEAR_RANGE, rollup=True)
+    )
+
+
+def _closes_at_what_the_city_holds(database, report) -> None:
+    """The city's roll-up of each item closes the year at what its whole tree holds now."""
     top = [r for r in report.records() if r["location_code"] == "510100"]
     with database.read() as connection:
         stored = queries.balances(connection)
-    for record in top:  # the city's roll-up closes at what its whole tree holds
+    assert top
+    for record in top:
         assert record["closing"] == sum(
             b.on_hand for b in stored if b.item_code == record["item_code"]
         )
 
 
+def test_city_wide_period_summary_for_the_year(benchmark, city):
+    """Before any close: as-of balances at both ends and every posting of the year."""
+    database, postings, _ = city
+    report = benchmark.pedantic(lambda: _summary(database), rounds=1, iterations=1)
+    benchmark.extra_info["postings"] = postings
+    _closes_at_what_the_city_holds(database, report)
+
+
+def _close(database, month: int):
+    end = dt.date(YEAR, month, calendar.monthrange(YEAR, month)[1])
+    return database.write(lambda store: close_period(store, end, None, CLOCK))
+
+
+def test_close_january_to_november(benchmark, city):
+    """月结 eleven times, a month at a time (the mean is per close)."""
+    database, postings, _ = city
+    months = iter(range(1, 12))
+    benchmark.pedantic(lambda: _close(database, next(months)), rounds=11, iterations=1)
+    benchmark.extra_info["postings"] = postings
+    assert [c.period_end.month for c in period_closes(database)] == list(range(1, 12))
+
+
+def _late_december(database, share: float = 0.01) -> int:
+    """Distributions dated 31 December recorded after the November close (a close keeps the
+    chain head when it is made, and the bulk load wrote the whole year before): one unit from
+    each of about `share` of the ledger's accounts holding printed matter. Returns how many."""
+    with database.read() as connection:
+        held = [
+            b
+            for b in queries.balances(connection)
+            if b.expires_on is None and b.available > 0 and b.location_code.isdigit()
+        ]
+    with database.read() as connection:
+        _, postings = queries.counts(connection)
+    chosen = held[: max(1, int(postings * share / 2))]
+    ledger = Ledger(database, clock=lambda: CLOCK)
+    for start in range(0, len(chosen), 5_000):
+        ledger.execute_many(
+            [
+                c.Distribute(
+                    b.location_code,
+                    (c.LineSpec(b.item_code, 1, b.batch_number),),
+                    dt.date(YEAR, 12, 31),
+                    "年末补登",
+                )
+                for b in chosen[start : start + 5_000]
+            ]
+        )
+    return len(chosen)
+
+
+def test_verify_since_the_november_close(benchmark, city):
+    """Only what was recorded after November's close is read, from its closing balances."""
+    database, _, _ = city
+    late = _late_december(database)
+    report = benchmark.pedantic(
+        lambda: verify_ledger(database, since_close=True), rounds=1, iterations=1
+    )
+    with database.read() as connection:
+        december = closes.transactions_after(connection, report.from_sequence)
+    benchmark.extra_info["postings"] = report.postings_checked
+    assert report.ok and report.since_period_end == dt.date(YEAR, 11, 30)
+    assert report.transactions_checked == december == late
+
+
+def test_city_wide_period_summary_from_the_november_close(benchmark, city):
+    """The year to 31 December from November's close plus December's postings."""
+    database, postings, _ = city
+    report = benchmark.pedantic(lambda: _summary(database), rounds=3, iterations=1)
+    benchmark.extra_info["postings"] = postings
+    _closes_at_what_the_city_holds(database, report)
+    SUMMARIES[database] = report.rows
+
+
+def test_city_wide_period_summary_for_a_closed_year(benchmark, city):
+    """December closed too: the year is two sets of kept totals subtracted (the first empty),
+    and must equal the summary from November's close."""
+    database, postings, _ = city
+    _close(database, 12)
+    report = benchmark.pedantic(lambda: _summary(database), rounds=3, iterations=1)
+    benchmark.extra_info["postings"] = postings
+    assert report.rows == SUMMARIES[database]
+
+
 def test_verify_from_genesis(benchmark, city):
+    """Every invariant over every posting, and each of the twelve closes checked on the way."""
     database, postings, _ = city
     report = benchmark.pedantic(lambda: verify_ledger(database), rounds=1, iterations=1)
-    benchmark.extra_info["postings"] = postings
-    assert report.ok and report.postings_checked == postings
+    with database.read() as connection:
+        _, stored = queries.counts(connection)  # the bulk load's and the late December's
+    benchmark.extra_info["postings"] = stored
+    assert report.ok and report.postings_checked == stored > postings
+    assert report.from_sequence == 0

@@ -318,6 +318,8 @@ class BulkLoader:
                 [(prefix, year, last) for (prefix, year), last in sorted(self.counters.items())],
             )
             self._run("UPDATE chain_head SET sequence = ?, hash = ? WHERE id = 1", tuple(self.head))
+            if not self.as_text:  # PostgreSQL: plan the next queries on what was just loaded
+                self._run("ANALYZE", ())
             self.connection.commit()
         finally:
             self.connection.close()

@@ -542,6 +542,17 @@ def pack_totals(connection: Connection) -> list[PackTotals]:
     ]
 
 
+def driver_tuples(connection: Connection, query) -> list[tuple]:
+    """A query's rows as the driver returns them (its parameters converted as usual): for reads
+    of many small rows of plain numbers and codes, where wrapping each row costs more than the
+    database's work."""
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def _driver_rows(connection: Connection, statement: str) -> list[tuple]:
     """Plain tuples straight from the driver's cursor: for whole-ledger reads, where wrapping
     every row costs more than the database's work."""

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
+from ledger.db.queries import driver_tuples
 
 # What moved: (account, transaction kind, incoming?, absolute quantity), where the account is
 # (location id, item id) or, by batch, (location id, item id, batch id). Plain tuples: a year's
@@ -69,16 +70,6 @@ def net_after(
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
-def _tuples(connection: Connection, query) -> list[tuple]:
-    """The rows as the driver returns them: for reads of many small rows of plain numbers and
-    codes, where wrapping each row costs more than the database's work."""
-    result = connection.execute(query)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
 def _movements(rows: list[tuple], width: int) -> list[Movement]:
     return [(row[:width], row[width], bool(row[width + 1]), int(row[width + 2])) for row in rows]
 
@@ -106,7 +97,7 @@ def dated_movements(
         conditions.append(p.item_id == item_id)
     account = [p.location_id, p.item_id] + ([p.batch_id] if by_batch else [])
     incoming = p.quantity > 0
-    rows = _tuples(
+    rows = driver_tuples(
         connection,
         select(*account, tx.kind, incoming.label("incoming"), func.sum(func.abs(p.quantity)))
         .select_from(t.transactions)
@@ -136,7 +127,7 @@ def close_movements(
     if item_id is not None:
         conditions.append(m.item_id == item_id)
     account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
-    rows = _tuples(
+    rows = driver_tuples(
         connection,
         select(*account, m.kind, m.incoming, m.quantity).where(*conditions),
     )

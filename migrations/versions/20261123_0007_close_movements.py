@@ -35,6 +35,8 @@ WHERE close_id = :close_id GROUP BY close_id, location_id, item_id, kind, incomi
 
 
 def upgrade() -> None:
+    # Only the close is a foreign key: the rows are sums of postings, whose keys are checked;
+    # checking each again made a close several times slower on PostgreSQL.
     op.create_table(
         "close_movements",
         sa.Column("close_id", sa.Integer(), nullable=False),
@@ -45,20 +47,9 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_close_movements_batch_id_batches")
-        ),
-        sa.ForeignKeyConstraint(
             ["close_id"],
             ["period_closes.id"],
             name=op.f("fk_close_movements_close_id_period_closes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name=op.f("fk_close_movements_item_id_items")
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["locations.id"],
-            name=op.f("fk_close_movements_location_id_locations"),
         ),
         sa.PrimaryKeyConstraint(
             "close_id",
@@ -83,14 +74,6 @@ def upgrade() -> None:
             ["close_id"],
             ["period_closes.id"],
             name=op.f("fk_close_item_movements_close_id_period_closes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name=op.f("fk_close_item_movements_item_id_items")
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["locations.id"],
-            name=op.f("fk_close_item_movements_location_id_locations"),
         ),
         sa.PrimaryKeyConstraint(
             "close_id",
