@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -70,6 +71,19 @@ class PostgresSchema:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
         self.admin.dispose()
+
+
+@contextmanager
+def postgres_ledger(**engine_options) -> Iterator[Ledger]:
+    """A migrated ledger in a throwaway PostgreSQL schema, dropped afterwards."""
+    schema = PostgresSchema()
+    engine = schema.engine(**engine_options)
+    try:
+        upgrade(engine)
+        yield Ledger(Database(engine), clock=lambda: TODAY)
+    finally:
+        engine.dispose()
+        schema.drop()
 
 
 def sqlite_engine(tmp_path):

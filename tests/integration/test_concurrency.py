@@ -14,7 +14,7 @@ from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
 from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
-from tests.conftest import TODAY, PostgresSchema, sqlite_engine
+from tests.conftest import TODAY, postgres_ledger, sqlite_engine
 
 THREADS = 8
 
@@ -29,16 +29,8 @@ def racing_ledger(request, tmp_path):
         yield Ledger(Database(engine), clock=lambda: TODAY)
         engine.dispose()
         return
-    schema = PostgresSchema()
-    engine = schema.engine(pool_size=THREADS + 2, max_overflow=0)
-    try:
-        from ledger.db.engine import upgrade
-
-        upgrade(engine)
-        yield Ledger(Database(engine), clock=lambda: TODAY)
-    finally:
-        engine.dispose()
-        schema.drop()
+    with postgres_ledger(pool_size=THREADS + 2, max_overflow=0) as ledger:
+        yield ledger
 
 
 def race(calls):

@@ -9,14 +9,11 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
-from ledger.db.engine import upgrade
 from ledger.db.guards import drop_guards
-from ledger.db.unit_of_work import Database
 from ledger.rules import Code
 from ledger.services.audit import close_period, period_closes, verify_ledger
-from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
-from tests.conftest import TODAY, PostgresSchema
+from tests.conftest import TODAY, postgres_ledger
 from tests.support import refused
 
 MAY_END = dt.date(2026, 5, 31)
@@ -110,14 +107,8 @@ def test_an_altered_closing_balance_is_found_both_ways(closed):
 def pg_ledger():
     """A ledger on PostgreSQL, where a DBA could drop the one-reversal-per-transaction
     constraint (SQLite cannot drop it, so there a second reversal cannot even be stored)."""
-    schema = PostgresSchema()
-    engine = schema.engine()
-    try:
-        upgrade(engine)
-        yield Ledger(Database(engine), clock=lambda: TODAY)
-    finally:
-        engine.dispose()
-        schema.drop()
+    with postgres_ledger() as ledger:
+        yield ledger
 
 
 @pytest.mark.postgres
