@@ -46,11 +46,14 @@ def install_peers() -> None:
             ["apt-get", "install", "-y", "-q", *missing],
             check=True,
             env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            stdout=sys.stderr,  # stdout is the table bench.run_all writes up
         )
     try:
         import beancount  # noqa: F401
     except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "beancount>=3"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "beancount>=3"], check=True, stdout=sys.stderr
+        )
 
 
 def best_of(runs: int, work) -> tuple[float, object]:

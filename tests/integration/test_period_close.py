@@ -103,6 +103,72 @@ def test_an_altered_closing_balance_is_found_both_ways(closed):
     assert "balance_mismatch" in since
 
 
+def untouched_since_the_close(ledger) -> tuple[str, str]:
+    """An account held at the close that nothing posted after it touched: (SQL condition on
+    balances, subject as findings name it)."""
+    (may,) = period_closes(ledger.database)
+    with ledger.database.engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT cb.location_id, cb.item_id, cb.batch_id, l.code, i.code, b.number "
+                "FROM closing_balances cb JOIN locations l ON l.id = cb.location_id "
+                "JOIN items i ON i.id = cb.item_id JOIN batches b ON b.id = cb.batch_id "
+                "WHERE cb.on_hand <> 0 AND NOT EXISTS (SELECT 1 FROM postings p "
+                "WHERE p.transaction_id > :after AND p.location_id = cb.location_id "
+                "AND p.item_id = cb.item_id AND p.batch_id = cb.batch_id)"
+            ),
+            {"after": may.sequence},
+        ).first()
+    location, item, batch, *codes = row
+    where = f"location_id = {location} AND item_id = {item} AND batch_id = {batch}"
+    return where, "account " + "/".join(codes)
+
+
+def test_an_altered_balance_untouched_since_the_close_is_found_both_ways(closed):
+    where, subject = untouched_since_the_close(closed)
+    sql(closed, f"UPDATE balances SET on_hand = on_hand + 5, reserved = 2 WHERE {where}")
+    for report in (
+        verify_ledger(closed.database),
+        verify_ledger(closed.database, since_close=True),
+    ):
+        assert {f.code for f in report.findings if f.subject == subject} == {
+            "balance_mismatch",
+            "reserved_mismatch",
+        }
+
+
+def test_a_removed_balance_untouched_since_the_close_is_found_both_ways(closed):
+    where, subject = untouched_since_the_close(closed)
+    sql(closed, f"DELETE FROM balances WHERE {where}")
+    for report in (
+        verify_ledger(closed.database),
+        verify_ledger(closed.database, since_close=True),
+    ):
+        (missing,) = report.findings
+        assert (missing.code, missing.subject, missing.found) == (
+            "balance_missing",
+            subject,
+            "none",
+        )
+
+
+def test_a_stored_balance_put_back_to_the_close_is_found_since_the_close(closed):
+    """510121 distributed 30 after the close; its stored balance reset to the close's figure
+    agrees with the close but not with the postings since."""
+    sql(
+        closed,
+        "UPDATE balances SET on_hand = on_hand + 30 "
+        "WHERE location_id = (SELECT id FROM locations WHERE code = '510121')",
+    )
+    since = verify_ledger(closed.database, since_close=True)
+    (mismatch,) = since.findings
+    assert (mismatch.code, mismatch.subject) == (
+        "balance_mismatch",
+        "account 510121/NH2014/2014-01",
+    )
+    assert (mismatch.expected, mismatch.found) == ("970", "1000")
+
+
 @pytest.fixture
 def pg_ledger():
     """A ledger on PostgreSQL, where a DBA could drop the one-reversal-per-transaction
