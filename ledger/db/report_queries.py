@@ -6,16 +6,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import BigInteger, Connection, and_, case, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
 from ledger.db.queries import driver_tuples
 
-# What moved: (account, transaction kind, incoming?, absolute quantity), where the account is
-# (location id, item id) or, by batch, (location id, item id, batch id). Plain tuples: a year's
-# summary at scale reads a hundred thousand of them.
-Movement = tuple[tuple[int, ...], str, bool, int]
+# Which figure column a movement adds into, by direction and transaction kind: for incoming
+# (True) and outgoing (False), transaction kind -> column number.
+Columns = dict[bool, dict[str, int]]
+UNMAPPED = -1  # the column of a kind a direction has no column for
+
+# What moved, as plain tuples of integers: (*account, column, quantity), the account being
+# (location id, item id) or, by batch, (location id, item id, batch id), the quantity absolute.
+# A year's summary at scale reads hundreds of thousands of them.
+Movement = tuple[int, ...]
+
+
+def _column(kind, incoming, columns: Columns):
+    """The column number of a movement, worked out in the database (one CASE per row)."""
+    return case(
+        (incoming, case(columns[True], value=kind, else_=UNMAPPED)),
+        else_=case(columns[False], value=kind, else_=UNMAPPED),
+    )
 
 
 def physical_accounts_as_of(
@@ -70,10 +83,6 @@ def net_after(
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
-def _movements(rows: list[tuple], width: int) -> list[Movement]:
-    return [(row[:width], row[width], bool(row[width + 1]), int(row[width + 2])) for row in rows]
-
-
 def _physical_under(path: str):
     loc = t.locations.c
     return [loc.physical.is_(True), loc.path.startswith(path, autoescape=True)]
@@ -84,41 +93,49 @@ def dated_movements(
     path: str,
     after: dt.date,
     through: dt.date,
+    columns: Columns,
     item_id: int | None = None,
     by_batch: bool = True,
 ) -> list[Movement]:
     """Postings at physical accounts under `path` dated after `after` up to and including
-    `through`, summed per account (or location × item), transaction kind and direction. Read
-    through the transactions' date index (both bounds let SQLite's planner choose it), so a
-    short range is cheap."""
+    `through`, summed per account (or location × item) and column. Read through the
+    transactions' date index (both bounds let SQLite's planner choose it), so a short range is
+    cheap."""
     p, tx = t.postings.c, t.transactions.c
     conditions = [tx.occurred_on > after, tx.occurred_on <= through, *_physical_under(path)]
     if item_id is not None:
         conditions.append(p.item_id == item_id)
     account = [p.location_id, p.item_id] + ([p.batch_id] if by_batch else [])
-    incoming = p.quantity > 0
-    rows = driver_tuples(
-        connection,
-        select(*account, tx.kind, incoming.label("incoming"), func.sum(func.abs(p.quantity)))
+    moved = (
+        select(
+            *account,
+            _column(tx.kind, p.quantity > 0, columns).label("figure"),
+            func.abs(p.quantity).label("quantity"),
+        )
         .select_from(t.transactions)
         .join(t.postings, p.transaction_id == tx.id)
         .join(t.locations, t.locations.c.id == p.location_id)
         .where(*conditions)
-        .group_by(*account, tx.kind, incoming),
+        .subquery()
     )
-    return _movements(rows, len(account))
+    keys = [moved.c[column.name] for column in account] + [moved.c.figure]
+    return driver_tuples(
+        connection,
+        select(*keys, cast(func.sum(moved.c.quantity), BigInteger)).group_by(*keys),
+    )
 
 
 def close_movements(
     connection: Connection,
     close_id: int,
     path: str,
+    columns: Columns,
     item_id: int | None = None,
     by_batch: bool = True,
 ) -> list[Movement]:
     """What a period close keeps: everything dated up to its last day, per account (or location
-    × item), kind and direction, for physical accounts under `path`. Rows are read as kept and
-    then filtered by location in Python, which spares a join per row."""
+    × item), kind and direction, for physical accounts under `path`, each row with its column.
+    Rows are read as kept and then filtered by location in Python, which spares a join per row."""
     m = (t.close_movements if by_batch else t.close_item_movements).c
     under = set(
         connection.execute(select(t.locations.c.id).where(*_physical_under(path))).scalars()
@@ -129,9 +146,9 @@ def close_movements(
     account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
     rows = driver_tuples(
         connection,
-        select(*account, m.kind, m.incoming, m.quantity).where(*conditions),
+        select(*account, _column(m.kind, m.incoming, columns), m.quantity).where(*conditions),
     )
-    return _movements([row for row in rows if row[0] in under], len(account))
+    return [row for row in rows if row[0] in under]
 
 
 def first_day(connection: Connection) -> dt.date | None:

@@ -12,7 +12,7 @@ import numpy as np
 from ledger.db import closes, queries
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
-from ledger.model import Location, TransactionKind
+from ledger.model import Item, Location, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.report_formats import Column, Report
 from ledger.services.stocktakes import reconciliation as stocktake_reconciliation
@@ -73,41 +73,111 @@ def _item_id(store: LedgerStore, item_code: str | None) -> int | None:
 
 
 _AT = {name: index for index, name in enumerate(SUMMARY_KEYS)}
-_COLUMN_IN = {kind: _AT[key] for key, _, kind in SUMMARY_IN}
-_COLUMN_OUT = {kind: _AT[key] for key, _, kinds in SUMMARY_OUT for kind in kinds.split()}
 _OPENING, _TOTAL_IN, _TOTAL_OUT, _CLOSING = (
     _AT["opening"],
     _AT["total_in"],
     _AT["total_out"],
     _AT["closing"],
 )
-Figures = dict[tuple[int, ...], list[int]]  # account -> SUMMARY_KEYS figures
+_WIDTH = len(SUMMARY_KEYS)
+# The column each movement adds into, worked out by the database: by direction, kind -> column.
+_COLUMNS: rq.Columns = {
+    True: {kind: _AT[key] for key, _, kind in SUMMARY_IN},
+    False: {kind: _AT[key] for key, _, kinds in SUMMARY_OUT for kind in kinds.split()},
+}
+# Two scratch columns after the figures: how much had moved by the day before the period and
+# by its last day (an account with neither had not moved by the end of the period).
+_MOVED_BEFORE, _MOVED_BY_END = _WIDTH, _WIDTH + 1
 
 
-def _add_moves(figures: Figures, moves: list[rq.Movement], sign: int) -> None:
-    """Add (sign 1) or take away (sign -1) movements into each account's in and out columns."""
-    width = len(SUMMARY_KEYS)
-    for account, kind, incoming, quantity in moves:
-        row = figures.get(account)
-        if row is None:
-            row = figures[account] = [0] * width
-        if incoming:
-            row[_COLUMN_IN[kind]] += sign * quantity
-            row[_TOTAL_IN] += sign * quantity
-        else:
-            row[_COLUMN_OUT[kind]] += sign * quantity
-            row[_TOTAL_OUT] += sign * quantity
+_RANKS_LIMIT = 2**62  # combinations of ranks one int64 holds (a billion accounts are fewer)
+
+
+def _distinct(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of an integer matrix, in order, and for each row its distinct row's
+    index. (np.unique over rows sorts them as opaque bytes, several times slower than this:
+    each column becomes ranks, and the ranks one number.)"""
+    combined = np.zeros(len(rows), np.int64)
+    span = 1
+    for column in rows.T:
+        values, rank = np.unique(column, return_inverse=True)
+        span *= len(values)
+        if span >= _RANKS_LIMIT:
+            distinct, index = np.unique(rows, axis=0, return_inverse=True)
+            return distinct, index.ravel()
+        combined = combined * len(values) + rank.ravel()
+    _, first, index = np.unique(combined, return_index=True, return_inverse=True)
+    return rows[first], index.ravel()
+
+
+class _Cells:
+    """Figures per account, gathered as (account, column, amount) additions and summed in one
+    go with numpy at the end: no Python runs per movement or per account."""
+
+    def __init__(self, key_width: int) -> None:
+        self.key_width = key_width  # 2: location × item; 3: by batch
+        self.parts: list[tuple[np.ndarray, np.ndarray | int, np.ndarray]] = []
+
+    def balances(self, balances: dict[tuple[int, int, int], int], column: int) -> None:
+        """Balances of accounts (location, item, batch) put in `column`."""
+        if balances:
+            keys = np.array(list(balances), dtype=np.int64)[:, : self.key_width]
+            self.parts.append((keys, column, np.fromiter(balances.values(), np.int64)))
+
+    def moves(self, rows: list[rq.Movement], sign: int = 1, side: str | None = None) -> None:
+        """Movements (*account, column, quantity) added (sign 1) or taken away (sign -1) in
+        their column and their direction's total. With a `side` they count towards the
+        cumulative totals up to the day before the period ('start') or to its last day ('end'):
+        the period's figures are the end's less the start's, and each side nets into the
+        opening or the closing balance."""
+        if not rows:
+            return
+        moved = np.array(rows, dtype=np.int64)
+        keys, column = moved[:, : self.key_width], moved[:, self.key_width]
+        quantity = moved[:, self.key_width + 1] * sign
+        if (column == rq.UNMAPPED).any():
+            raise AssertionError("a movement's kind has no column in the period summary")
+        incoming = column < _TOTAL_IN
+        within = -quantity if side == "start" else quantity
+        self.parts.append((keys, column, within))
+        self.parts.append((keys, np.where(incoming, _TOTAL_IN, _TOTAL_OUT), within))
+        if side is not None:
+            balance, moved_by = (
+                (_OPENING, _MOVED_BEFORE) if side == "start" else (_CLOSING, _MOVED_BY_END)
+            )
+            self.parts.append((keys, balance, np.where(incoming, quantity, -quantity)))
+            self.parts.append((keys, moved_by, quantity))
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(accounts, figures): one row per account, in account order; the figures are the
+        SUMMARY_KEYS columns and the two scratch columns."""
+        width = _WIDTH + 2
+        if not self.parts:
+            return np.zeros((0, self.key_width), np.int64), np.zeros((0, width), np.int64)
+        keys = np.concatenate([keys for keys, _, _ in self.parts])
+        columns = np.concatenate(
+            [np.broadcast_to(column, len(keys)) for keys, column, _ in self.parts]
+        )
+        amounts = np.concatenate([amounts for _, _, amounts in self.parts])
+        accounts, account_of = _distinct(keys)
+        figures = np.zeros(len(accounts) * width, np.int64)
+        np.add.at(figures, account_of * width + columns, amounts)
+        return accounts, figures.reshape(len(accounts), width)
 
 
 def _cumulative(
-    store: LedgerStore, path: str, day: dt.date, item_id: int | None, by_batch: bool
-) -> Figures | None:
-    """Everything dated up to the end of `day`, per account in the in and out columns, taken
-    from the nearest period close and the postings between it and `day`; None without closes."""
-    recorded = closes.closes(store.connection)
-    if not recorded:
-        return None
+    store: LedgerStore,
+    cells: _Cells,
+    side: str,
+    path: str,
+    day: dt.date,
+    item_id: int | None,
+    by_batch: bool,
+) -> None:
+    """Everything dated up to the end of `day` into `cells` as `side`, taken from the nearest
+    period close and the postings between it and `day` (there must be closes)."""
     connection = store.connection
+    recorded = closes.closes(connection)
     before = next((c for c in reversed(recorded) if c.period_end <= day), None)
     after = next((c for c in recorded if c.period_end >= day), None)
     if before is not None:
@@ -117,20 +187,20 @@ def _cumulative(
         start = first - dt.timedelta(days=1) if first is not None else day
     forward = (day - start).days
     backward = (after.period_end - day).days if after is not None else None
-    figures: Figures = {}
+
+    def kept(close) -> list[rq.Movement]:
+        return rq.close_movements(connection, close.id, path, _COLUMNS, item_id, by_batch)
+
+    def dated(since: dt.date, through: dt.date) -> list[rq.Movement]:
+        return rq.dated_movements(connection, path, since, through, _COLUMNS, item_id, by_batch)
+
     if backward is None or forward <= backward:
         if before is not None:
-            _add_moves(
-                figures, rq.close_movements(connection, before.id, path, item_id, by_batch), 1
-            )
-        _add_moves(figures, rq.dated_movements(connection, path, start, day, item_id, by_batch), 1)
-        return figures
-    _add_moves(figures, rq.close_movements(connection, after.id, path, item_id, by_batch), 1)
-    _add_moves(
-        figures, rq.dated_movements(connection, path, day, after.period_end, item_id, by_batch), -1
-    )
-    # an account first moved after `day` is left all zero: it had not moved by then
-    return {account: row for account, row in figures.items() if row[_TOTAL_IN] or row[_TOTAL_OUT]}
+            cells.moves(kept(before), 1, side)
+        cells.moves(dated(start, day), 1, side)
+    else:  # nearer the next close: what it keeps less what was dated after `day`
+        cells.moves(kept(after), 1, side)
+        cells.moves(dated(day, after.period_end), -1, side)
 
 
 def _summary_figures(
@@ -140,8 +210,9 @@ def _summary_figures(
     date_to: dt.date,
     item_code: str | None,
     by_batch: bool,
-) -> Figures:
-    """Per (location id, item id[, batch id]): the SUMMARY_KEYS figures, in that order.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(accounts, figures): the (location id, item id[, batch id]) of each account, in that
+    order, and its SUMMARY_KEYS figures.
 
     Over closed periods the figures are the difference of two cumulative totals (each from the
     nearest period close plus the days between it and the boundary); without closes they are
@@ -150,42 +221,34 @@ def _summary_figures(
     top = store.location(under, "under")
     item_id = _item_id(store, item_code)
     day_before = date_from - dt.timedelta(days=1)
-    start = _cumulative(store, top.path, day_before, item_id, by_batch)
-    end = _cumulative(store, top.path, date_to, item_id, by_batch) if start is not None else None
-    if start is not None and end is not None:
-        rows = end  # cumulative to the end, less cumulative to the day before the start
-        for row in rows.values():
-            row[_CLOSING] = row[_TOTAL_IN] - row[_TOTAL_OUT]
-        width = len(SUMMARY_KEYS)
-        for account, earlier in start.items():
-            row = rows.get(account)
-            if row is None:
-                row = rows[account] = [0] * width
-            for index in range(width):
-                row[index] -= earlier[index]
-            row[_OPENING] = earlier[_TOTAL_IN] - earlier[_TOTAL_OUT]
+    cells = _Cells(3 if by_batch else 2)
+    if closes.closes(store.connection):
+        _cumulative(store, cells, "start", top.path, day_before, item_id, by_batch)
+        _cumulative(store, cells, "end", top.path, date_to, item_id, by_batch)
+        accounts, figures = cells.table()
+        # an account that had not moved by the end of the period has no line
+        moved = (figures[:, _MOVED_BEFORE] != 0) | (figures[:, _MOVED_BY_END] != 0)
+        accounts, figures = accounts[moved], figures[moved]
     else:
-        rows = {}
         connection = store.connection
         item_ids = None if item_id is None else [item_id]
-        for index, day in ((_OPENING, day_before), (_CLOSING, date_to)):
-            for account, balance in rq.physical_accounts_as_of(
-                connection, top.path, day, item_ids
-            ).items():
-                key = account if by_batch else account[:2]
-                row = rows.get(key)
-                if row is None:
-                    row = rows[key] = [0] * len(SUMMARY_KEYS)
-                row[index] += balance
-        _add_moves(
-            rows,
-            rq.dated_movements(connection, top.path, day_before, date_to, item_id, by_batch),
-            1,
+        for column, day in ((_OPENING, day_before), (_CLOSING, date_to)):
+            cells.balances(rq.physical_accounts_as_of(connection, top.path, day, item_ids), column)
+        cells.moves(
+            rq.dated_movements(
+                connection, top.path, day_before, date_to, _COLUMNS, item_id, by_batch
+            )
         )
-    for key, figures in rows.items():
-        if figures[_OPENING] + figures[_TOTAL_IN] - figures[_TOTAL_OUT] != figures[_CLOSING]:
-            raise AssertionError(f"period summary does not add up for {key}: {figures}")
-    return rows
+        accounts, figures = cells.table()
+    figures = figures[:, :_WIDTH]
+    sums = figures[:, _OPENING] + figures[:, _TOTAL_IN] - figures[:, _TOTAL_OUT]
+    wrong = np.flatnonzero(sums != figures[:, _CLOSING])
+    if len(wrong):
+        account = tuple(accounts[wrong[0]].tolist())
+        raise AssertionError(
+            f"period summary does not add up for {account}: {figures[wrong[0]].tolist()}"
+        )
+    return accounts, figures
 
 
 def period_summary_rows(
@@ -197,8 +260,52 @@ def period_summary_rows(
     by_batch: bool = False,
 ) -> dict[tuple, dict[str, int]]:
     """Per (location id, item id[, batch id]): opening, each kind in and out, closing."""
-    figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
-    return {key: dict(zip(SUMMARY_KEYS, values, strict=True)) for key, values in figures.items()}
+    accounts, figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
+    return {
+        tuple(account): dict(zip(SUMMARY_KEYS, values, strict=True))
+        for account, values in zip(accounts.tolist(), figures.tolist(), strict=True)
+    }
+
+
+def _roll_up(
+    store: LedgerStore, accounts: np.ndarray, figures: np.ndarray, top_path: str, rollup: bool
+) -> tuple[list[tuple[str, tuple[int, ...]]], np.ndarray, set[str]]:
+    """The summary's lines, in (node path, item id[, batch id]) order: each account's figures
+    added into its own place's line and, when `rollup`, into every ancestor's under `top_path`.
+    Returns (each line's node path and item id[, batch id], their figures, the nodes with
+    something below them)."""
+    if not len(accounts):
+        return [], np.zeros((0, _WIDTH), np.int64), set()
+    places = np.unique(accounts[:, 0])
+    store.cache_locations(ids=places.tolist())
+    chains = []
+    for place in places.tolist():
+        path = store.location_by_id(place).path
+        chains.append(_ancestors(path, top_path) if rollup else [path])
+    nodes = sorted({node for chain in chains for node in chain})
+    store.cache_locations(codes=[_code_at(node) for node in nodes])
+    rank = {node: index for index, node in enumerate(nodes)}
+    ancestry = np.full((len(places), max(map(len, chains))), -1, np.int64)
+    for row, chain in enumerate(chains):
+        ancestry[row, : len(chain)] = [rank[node] for node in chain]
+    place_of = np.searchsorted(places, accounts[:, 0])
+    rests, rest_of = _distinct(accounts[:, 1:])
+    width = len(rests)
+    sources, keys = [], []  # for each (account, line it adds into): the account, the line
+    for depth in range(ancestry.shape[1]):
+        node = ancestry[place_of, depth]
+        has = np.flatnonzero(node >= 0)
+        sources.append(has)
+        keys.append(node[has] * width + rest_of[has])
+    source, key = np.concatenate(sources), np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    totals = np.add.reduceat(figures[source[order]], starts, axis=0)
+    rest_tuples = [tuple(rest) for rest in rests.tolist()]
+    lines = [(nodes[line // width], rest_tuples[line % width]) for line in key[starts].tolist()]
+    parents = {chain[index] for chain in chains for index in range(len(chain) - 1)}
+    return lines, totals, parents
 
 
 def period_summary(
@@ -212,28 +319,8 @@ def period_summary(
 ) -> Report:
     """收发存汇总表: opening + in − out = closing per location × item (× batch), with each
     node's subtree rolled up (rows marked 小计) when `rollup`."""
-    figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
-    top_path = store.location(under).path
-    lines: dict[tuple, int] = {}  # (node path, item id[, batch id]) -> line
-    sources: list[int] = []  # for each (line, row) pair: the row
-    targets: list[int] = []  # ... and the line it adds into
-    nodes: dict[int, list[str]] = {}
-    for index, key in enumerate(figures):
-        chain = nodes.get(key[0])
-        if chain is None:
-            path = store.location_by_id(key[0]).path
-            chain = nodes[key[0]] = _ancestors(path, top_path) if rollup else [path]
-        for node in chain:
-            line = (node, *key[1:])
-            target = lines.get(line)
-            if target is None:
-                target = lines[line] = len(lines)
-            sources.append(index)
-            targets.append(target)
-    totals = np.zeros((len(lines), len(SUMMARY_KEYS)), dtype=np.int64)
-    if sources:
-        np.add.at(totals, np.array(targets), np.array(list(figures.values()))[sources])
-    parents = {chain[index] for chain in nodes.values() for index in range(len(chain) - 1)}
+    accounts, figures = _summary_figures(store, under, date_from, date_to, item_code, by_batch)
+    lines, totals, parents = _roll_up(store, accounts, figures, store.location(under).path, rollup)
     columns = [
         Column("location_code", "库点编码"),
         Column("location_name", "库点"),
@@ -250,14 +337,15 @@ def period_summary(
     columns += [Column("total_out", "发出合计", "int"), Column("closing", "期末结存", "int")]
     out = []
     places: dict[str, Location] = {}
-    for (node, *rest), target in sorted(lines.items()):
+    items: dict[int, Item] = {}
+    for (node, rest), values in zip(lines, totals.tolist(), strict=True):
         location = places.get(node) or places.setdefault(node, _location_at(store, node))
-        item = store.item_by_id(rest[0]).item
+        item = items.get(rest[0]) or items.setdefault(rest[0], store.item_by_id(rest[0]).item)
         scope = "含下级" if node in parents else "本级"
         row = [location.code, location.name, scope, item.code, item.name]
         if by_batch:
             row.append(store.batch_by_id(rest[1]).batch.number)
-        row += [item.base_unit, *totals[target].tolist()]
+        row += [item.base_unit, *values]
         out.append(tuple(row))
     top = store.location(under).location
     return Report(
@@ -278,9 +366,12 @@ def _ancestors(path: str, top_path: str) -> list[str]:
     return [prefix for prefix in prefixes if prefix.startswith(top_path)]
 
 
+def _code_at(path: str) -> str:
+    return path.strip("/").split("/")[-1]
+
+
 def _location_at(store: LedgerStore, path: str):
-    code = path.strip("/").split("/")[-1]
-    return store.location(code).location
+    return store.location(_code_at(path)).location
 
 
 def stock_card(

@@ -256,3 +256,23 @@ def test_the_audit_sample_is_reproducible_and_stratified(demo):
     assert set(sampled) == set(share)  # every level that holds stock is in the sample
     for level, count in sampled.items():
         assert abs(count - 20 * share[level] / len(accounts)) <= 1.5
+
+
+def test_places_cached_in_bulk_are_those_read_one_by_one(demo):
+    ledger, _, paths = demo
+    engine = ledger.database.engine
+    codes = sorted(paths)
+    with engine.connect() as connection:
+        ids = dict(connection.exec_driver_sql("SELECT code, id FROM locations").all())
+    one_by_one = Database(engine).lookup(
+        lambda store: [store.location_by_id(ids[code]) for code in codes]
+    )
+
+    def in_bulk(store):
+        store.cache_locations(ids=[ids[code] for code in codes[::2]], codes=codes[1::2])
+        cached = dict(store.catalog.locations)
+        return [cached[code] for code in codes], [store.location(code) for code in codes]
+
+    cached, looked_up = Database(engine).lookup(in_bulk)
+    assert cached == looked_up == one_by_one
+    assert len(codes) > 20 and {entry.location.code for entry in cached} == set(codes)

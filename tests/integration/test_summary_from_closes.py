@@ -20,6 +20,15 @@ from ledger.services.ledger import Ledger
 from tests.conftest import TODAY, PostgresSchema, sqlite_engine
 
 DAY = dt.timedelta(days=1)
+OUT = 100
+COLUMNS = {  # incoming and outgoing, transaction kind -> a number (its column)
+    True: {kind: index for index, (_, _, kind) in enumerate(reports.SUMMARY_IN)},
+    False: {
+        kind: OUT + index
+        for index, (_, _, kinds) in enumerate(reports.SUMMARY_OUT)
+        for kind in kinds.split()
+    },
+}
 CLOSES = [dt.date(2026, 3, 31), dt.date(2026, 4, 30), dt.date(2026, 5, 31)]
 FIRST = TODAY - 120 * DAY  # the demo's first day
 RANGES = [
@@ -116,10 +125,12 @@ def test_a_close_keeps_each_kind_in_and_out_up_to_its_last_day(twins):
     )
     with closed.database.read() as connection:
         close = next(c for c in closes.closes(connection) if c.period_end == CLOSES[1])
-        kept = report_queries.close_movements(connection, close.id, "/510100/")
+        kept = report_queries.close_movements(connection, close.id, "/510100/", COLUMNS)
     net: dict = {}
-    for account, _, incoming, quantity in kept:
-        net[account] = net.get(account, 0) + (quantity if incoming else -quantity)
+    for *account, column, quantity in kept:
+        assert column != report_queries.UNMAPPED
+        incoming = column < OUT
+        net[tuple(account)] = net.get(tuple(account), 0) + (quantity if incoming else -quantity)
     assert net == {
         key: figures["closing"]
         for key, figures in plain_summary.items()
