@@ -4,8 +4,11 @@ missing (the machine's CI runs as root) and fails — never skips — when it ca
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -45,10 +48,16 @@ def ensure_chromium() -> tuple[str, str]:
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if browser and driver and _chinese_font():
         return browser, driver
-    install = _apt_install()
-    if install.returncode != 0:  # the package lists may be stale on a fresh machine
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600)
+    # Test workers run side by side (pytest-xdist): one installs while the others wait.
+    with open(Path(tempfile.gettempdir()) / "ledger-tests-chromium.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+        if browser and driver and _chinese_font():
+            return browser, driver
         install = _apt_install()
+        if install.returncode != 0:  # the package lists may be stale on a fresh machine
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600)
+            install = _apt_install()
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (browser and driver and _chinese_font()):
         pytest.fail(f"could not install {', '.join(PACKAGES)}: {install.stderr[-2000:]}")
