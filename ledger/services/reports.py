@@ -90,7 +90,8 @@ _COLUMNS: rq.Columns = {
 _MOVED_BEFORE, _MOVED_BY_END = _WIDTH, _WIDTH + 1
 
 
-_RANKS_LIMIT = 2**62  # combinations of ranks one int64 holds (a billion accounts are fewer)
+# Combinations of ranks below this fit one int64: three columns of up to 1.6 million values each.
+_RANKS_LIMIT = 2**62
 
 
 def _distinct(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
