@@ -143,8 +143,9 @@ def test_close_january_to_november(benchmark, city):
 
 def _late_december(database, share: float = 0.01) -> int:
     """Distributions dated 31 December recorded after the November close (a close keeps the
-    chain head when it is made, and the bulk load wrote the whole year before): one unit from
-    each of about `share` of the ledger's accounts holding printed matter. Returns how many."""
+    chain head when it is made, and the bulk load wrote the whole year before): one unit each
+    from accounts holding printed matter, as many postings as `share` of the ledger's. Returns
+    how many."""
     with database.read() as connection:
         held = [
             b

@@ -52,7 +52,9 @@ def install_peers() -> None:
         import beancount  # noqa: F401
     except ImportError:
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "beancount>=3"], check=True, stdout=sys.stderr
+            [sys.executable, "-m", "pip", "install", "-q", "beancount>=3"],
+            check=True,
+            stdout=sys.stderr,
         )
 
 
