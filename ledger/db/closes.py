@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, and_, func, insert, literal, or_, select, union_all
 
 from ledger.db import tables as t
-from ledger.db.queries import driver_tuples, open_reservations
+from ledger.db.queries import account_codes, driver_tuples, open_reservations
 from ledger.db.store import LedgerStore
 from ledger.verify import AccountCodes, StoredBalance
 
@@ -133,15 +133,6 @@ def _record_movements(
     )
 
 
-def _names(connection: Connection):
-    """Code maps for locations, items and batches by id."""
-    return (
-        dict(connection.execute(select(t.locations.c.id, t.locations.c.code)).all()),
-        dict(connection.execute(select(t.items.c.id, t.items.c.code)).all()),
-        dict(connection.execute(select(t.batches.c.id, t.batches.c.number)).all()),
-    )
-
-
 def _touched_after(after: int):
     """The accounts with postings after sequence `after`."""
     p = t.postings.c
@@ -166,16 +157,14 @@ def closing_balances(
     """A close's balances by (location code, item code, batch number) — with `touched_after`,
     only those of accounts with postings after that sequence. Read by ids and named in Python:
     a close of a city holds hundreds of thousands of accounts."""
-    locations, items, batches = _names(connection)
-    query = select(_B.location_id, _B.item_id, _B.batch_id, _B.on_hand).where(
-        _B.close_id == close_id
-    )
+    locations, batches = account_codes(connection)
+    query = select(_B.location_id, _B.batch_id, _B.on_hand).where(_B.close_id == close_id)
     if touched_after is not None:
         touched = _touched_after(touched_after)
         query = query.select_from(touched.join(t.closing_balances, _same_account(_B, touched.c)))
     return {
-        (locations[location], items[item], batches[batch]): on_hand
-        for location, item, batch, on_hand in driver_tuples(connection, query)
+        (locations[location], *batches[batch]): on_hand
+        for location, batch, on_hand in driver_tuples(connection, query)
     }
 
 
@@ -226,17 +215,17 @@ def balances_to_check(
         .outerjoin(t.balances, _same_account(b, c))
         .where(c.close_id == close_id, c.on_hand != 0, b.location_id.is_(None)),
     )
-    locations, items, batches = _names(connection)
+    locations, batches = account_codes(connection)
     stored, kept = [], {}
-    for location_id, item, batch, physical, on_hand, reserved, open_, closed, at_close in rows:
-        code, item_code, number = account = (locations[location_id], items[item], batches[batch])
+    for location_id, _, batch, physical, on_hand, reserved, open_, closed, at_close in rows:
+        code, item_code, number = account = (locations[location_id], *batches[batch])
         stored.append(
             StoredBalance(code, bool(physical), item_code, number, on_hand, reserved, int(open_))
         )
         if closed is not None:
             kept[account] = at_close
-    for location_id, item, batch, at_close in gone:
-        kept[(locations[location_id], items[item], batches[batch])] = at_close
+    for location_id, _, batch, at_close in gone:
+        kept[(locations[location_id], *batches[batch])] = at_close
     return stored, kept
 
 

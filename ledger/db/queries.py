@@ -344,18 +344,15 @@ def stored_balances(connection: Connection) -> Iterator[StoredBalance]:
     and named in Python (a city holds hundreds of thousands of accounts)."""
     b = t.balances.c
     open_reserved = open_reservations()
-    locations = {
-        row.id: (row.code, bool(row.physical))
-        for row in connection.execute(
-            select(t.locations.c.id, t.locations.c.code, t.locations.c.physical)
-        )
-    }
-    items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).all())
-    batches = dict(connection.execute(select(t.batches.c.id, t.batches.c.number)).all())
+    codes, batches = account_codes(connection)
+    physical = set(
+        connection.execute(select(t.locations.c.id).where(t.locations.c.physical.is_(True)))
+        .scalars()
+        .all()
+    )
     query = (
         select(
             b.location_id,
-            b.item_id,
             b.batch_id,
             b.on_hand,
             b.reserved,
@@ -371,12 +368,12 @@ def stored_balances(connection: Connection) -> Iterator[StoredBalance]:
             ),
         )
     )
-    for location, item, batch, on_hand, reserved, open_ in _driver_stream(
+    for location, batch, on_hand, reserved, open_ in _driver_stream(
         connection, query, 20_000, "verify_balances"
     ):
-        code, physical = locations[location]
+        item_code, number = batches[batch]
         yield StoredBalance(
-            code, physical, items[item], batches[batch], on_hand, reserved, int(open_)
+            codes[location], location in physical, item_code, number, on_hand, reserved, int(open_)
         )
 
 
@@ -584,11 +581,11 @@ def _driver_rows(connection: Connection, statement: str) -> list[tuple]:
 def stored_balance_totals(connection: Connection) -> list[tuple[str, str, str, int]]:
     """Every account's stored on-hand balance (what a balance report reads), by codes."""
     rows = _driver_rows(connection, "SELECT location_id, batch_id, on_hand FROM balances")
-    codes, batches = _account_codes(connection)
+    codes, batches = account_codes(connection)
     return [(codes[location], *batches[batch], on_hand) for location, batch, on_hand in rows]
 
 
-def _account_codes(connection: Connection) -> tuple[dict, dict]:
+def account_codes(connection: Connection) -> tuple[dict, dict]:
     """Location codes by id, and (item code, batch number) by batch id."""
     codes = dict(connection.execute(select(t.locations.c.id, t.locations.c.code)).all())
     batches = {
@@ -610,7 +607,7 @@ def balances_from_postings(connection: Connection) -> list[tuple[str, str, str, 
         "SELECT location_id, batch_id, SUM(quantity) FROM postings "
         "GROUP BY location_id, item_id, batch_id",
     )
-    codes, batches = _account_codes(connection)
+    codes, batches = account_codes(connection)
     return [(codes[location], *batches[batch], total) for location, batch, total in rows]
 
 
@@ -625,5 +622,5 @@ def balances_from_running(connection: Connection) -> list[tuple[str, str, str, i
         "WHERE p.location_id = b.location_id AND p.item_id = b.item_id "
         "AND p.batch_id = b.batch_id ORDER BY p.id DESC LIMIT 1) FROM balances b",
     )
-    codes, batches = _account_codes(connection)
+    codes, batches = account_codes(connection)
     return [(codes[location], *batches[batch], balance or 0) for location, batch, balance in rows]
