@@ -168,6 +168,7 @@ class _Cells:
 
 def _cumulative(
     store: LedgerStore,
+    recorded: list[closes.CloseRow],
     cells: _Cells,
     side: str,
     path: str,
@@ -176,9 +177,8 @@ def _cumulative(
     by_batch: bool,
 ) -> None:
     """Everything dated up to the end of `day` into `cells` as `side`, taken from the nearest
-    period close and the postings between it and `day` (there must be closes)."""
+    of the `recorded` period closes (there must be some) and the postings between it and `day`."""
     connection = store.connection
-    recorded = closes.closes(connection)
     before = next((c for c in reversed(recorded) if c.period_end <= day), None)
     after = next((c for c in recorded if c.period_end >= day), None)
     if before is not None:
@@ -223,9 +223,10 @@ def _summary_figures(
     item_id = _item_id(store, item_code)
     day_before = date_from - dt.timedelta(days=1)
     cells = _Cells(3 if by_batch else 2)
-    if closes.closes(store.connection):
-        _cumulative(store, cells, "start", top.path, day_before, item_id, by_batch)
-        _cumulative(store, cells, "end", top.path, date_to, item_id, by_batch)
+    recorded = closes.closes(store.connection)
+    if recorded:
+        _cumulative(store, recorded, cells, "start", top.path, day_before, item_id, by_batch)
+        _cumulative(store, recorded, cells, "end", top.path, date_to, item_id, by_batch)
         accounts, figures = cells.table()
         # an account that had not moved by the end of the period has no line
         moved = (figures[:, _MOVED_BEFORE] != 0) | (figures[:, _MOVED_BY_END] != 0)

@@ -124,13 +124,15 @@ def untouched_since_the_close(ledger) -> tuple[str, str]:
     return where, "account " + "/".join(codes)
 
 
+def both_ways(ledger):
+    """verify from genesis and since the last close."""
+    return verify_ledger(ledger.database), verify_ledger(ledger.database, since_close=True)
+
+
 def test_an_altered_balance_untouched_since_the_close_is_found_both_ways(closed):
     where, subject = untouched_since_the_close(closed)
     sql(closed, f"UPDATE balances SET on_hand = on_hand + 5, reserved = 2 WHERE {where}")
-    for report in (
-        verify_ledger(closed.database),
-        verify_ledger(closed.database, since_close=True),
-    ):
+    for report in both_ways(closed):
         assert {f.code for f in report.findings if f.subject == subject} == {
             "balance_mismatch",
             "reserved_mismatch",
@@ -140,10 +142,7 @@ def test_an_altered_balance_untouched_since_the_close_is_found_both_ways(closed)
 def test_a_removed_balance_untouched_since_the_close_is_found_both_ways(closed):
     where, subject = untouched_since_the_close(closed)
     sql(closed, f"DELETE FROM balances WHERE {where}")
-    for report in (
-        verify_ledger(closed.database),
-        verify_ledger(closed.database, since_close=True),
-    ):
+    for report in both_ways(closed):
         (missing,) = report.findings
         assert (missing.code, missing.subject, missing.found) == (
             "balance_missing",
