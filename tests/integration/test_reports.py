@@ -276,3 +276,14 @@ def test_places_cached_in_bulk_are_those_read_one_by_one(demo):
     cached, looked_up = Database(engine).lookup(in_bulk)
     assert cached == looked_up == one_by_one
     assert len(codes) > 20 and {entry.location.code for entry in cached} == set(codes)
+
+
+def test_a_kind_without_a_column_stops_the_summary(demo, monkeypatch):
+    """Every movement must land in a column: one that would not is refused, not dropped."""
+    ledger, _, _ = demo
+    columns = {direction: dict(kinds) for direction, kinds in reports._COLUMNS.items()}
+    del columns[True]["receipt"]
+    monkeypatch.setattr(reports, "_COLUMNS", columns)
+    everything = (TODAY - dt.timedelta(days=365), TODAY)  # the demo's receipts included
+    with pytest.raises(AssertionError, match="no column"):
+        read(ledger, lambda s: reports.period_summary(s, "510100", *everything))
