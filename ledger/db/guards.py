@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-GUARDED_TABLES = ("transactions", "postings")
+CORE_TABLES = ("transactions", "postings")  # guarded by the first migration
+# Guarded by migration 0008: the operations log and the versions of reference data.
+HISTORY_TABLES = ("operations_log", "reference_versions")
+GUARDED_TABLES = CORE_TABLES + HISTORY_TABLES
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
@@ -21,10 +24,10 @@ $$ LANGUAGE plpgsql
 """
 
 
-def guard_statements(dialect: str) -> list[str]:
+def guard_statements(dialect: str, tables: tuple[str, ...] = CORE_TABLES) -> list[str]:
     if dialect == "postgresql":
         statements = [_PG_FUNCTION]
-        for table in GUARDED_TABLES:
+        for table in tables:
             statements.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
@@ -36,7 +39,7 @@ def guard_statements(dialect: str) -> list[str]:
         return statements
     if dialect == "sqlite":
         statements = []
-        for table in GUARDED_TABLES:
+        for table in tables:
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
@@ -47,26 +50,30 @@ def guard_statements(dialect: str) -> list[str]:
     raise ValueError(f"unsupported database dialect {dialect!r}")
 
 
-def drop_guard_statements(dialect: str) -> list[str]:
+def drop_guard_statements(
+    dialect: str, tables: tuple[str, ...] = CORE_TABLES, drop_function: bool = True
+) -> list[str]:
     if dialect == "postgresql":
         statements = []
-        for table in GUARDED_TABLES:
+        for table in tables:
             statements.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
             statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-        statements.append("DROP FUNCTION IF EXISTS ledger_refuse_change()")
+        if drop_function:
+            statements.append("DROP FUNCTION IF EXISTS ledger_refuse_change()")
         return statements
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_{operation}"
-        for table in GUARDED_TABLES
+        for table in tables
         for operation in ("update", "delete")
     ]
 
 
 def install_guards(connection: Connection) -> None:
-    for statement in guard_statements(connection.dialect.name):
+    for statement in guard_statements(connection.dialect.name, GUARDED_TABLES):
         connection.exec_driver_sql(statement)
 
 
 def drop_guards(connection: Connection) -> None:
-    for statement in drop_guard_statements(connection.dialect.name):
+    """Every guard (tests simulate someone with direct database access)."""
+    for statement in drop_guard_statements(connection.dialect.name, GUARDED_TABLES):
         connection.exec_driver_sql(statement)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -118,6 +119,12 @@ class TransactionRow(Base):
     memo: Mapped[str] = mapped_column(Text)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Who (制单人 / 审核人 / 签收人), hashed from chain version 2 on. Plain integers, not foreign
+    # keys: added to the append-only table without rebuilding it; `verify` checks they name users.
+    chain_version: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    maker_id: Mapped[int | None] = mapped_column(Integer)
+    approver_id: Mapped[int | None] = mapped_column(Integer)
+    receiver_id: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         Index("ix_transactions_occurred_on_id", "occurred_on", "id"),
         Index("ix_transactions_kind_occurred_on", "kind", "occurred_on"),
@@ -442,6 +449,10 @@ class StocktakeRow(Base):
     item_codes: Mapped[str] = mapped_column(Text)  # space-separated; empty for every item
     cut_off: Mapped[dt.date] = mapped_column(Date)
     blind: Mapped[bool] = mapped_column(Boolean)
+    # Scope: the location itself, plus its whole subtree when `subtree`, plus the locations
+    # named in `location_codes` (space-separated). Counts made before 0008 were subtree-wide.
+    subtree: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    location_codes: Mapped[str] = mapped_column(Text, server_default=text("''"))
     status: Mapped[str] = mapped_column(String(10))
     memo: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -497,11 +508,17 @@ class StocktakeAdjustmentRow(Base):
 class PeriodCloseRow(Base):
     """月结: the ledger closed up to the end of `period_end`. Nothing may be posted on or before
     that day afterwards. sequence / hash: the chain head at the close, where verification since
-    the close starts; the account balances at that point are in closing_balances."""
+    the close starts; the account balances at that point are in closing_balances.
+
+    root_id: the root location (a city) whose subtree the close applies to; NULL for a close
+    made before roots were separate (migration 0008), which applies to every root.
+    """
 
     __tablename__ = "period_closes"
+    __table_args__ = (UniqueConstraint("root_id", "period_end"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    period_end: Mapped[dt.date] = mapped_column(Date, unique=True)
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    period_end: Mapped[dt.date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
     accounts: Mapped[int] = mapped_column(Integer)
@@ -572,3 +589,60 @@ stocktake_book = StocktakeBookRow.__table__
 stocktake_adjustments = StocktakeAdjustmentRow.__table__
 scan_documents = ScanDocumentRow.__table__
 scan_lines = ScanLineRow.__table__
+
+
+class OperationLogRow(Base):
+    """操作日志: every action that is not a ledger movement — users added, revoked or changed,
+    failed sign-ins, period closes, label-key rotations, reference data added or changed,
+    stocktakes opened/closed/approved, scan documents posted/cancelled, request state changes.
+    Append-only: triggers refuse UPDATE and DELETE, as for the ledger.
+
+    actor: who, as a label kept with the entry (the user's label, or 命令行 for the CLI).
+    action: what, a stable dotted code such as `user.add`, `period.close`, `batch.change`.
+    object_type / object_key: on which object (e.g. `stocktake` / `PD-2026-000001`).
+    root_id: the root location (city) whose auditors may read the entry; NULL: global admins only.
+    before / after: JSON of the object's relevant fields before and after (NULL when none).
+    """
+
+    __tablename__ = "operations_log"
+    __table_args__ = (
+        Index("ix_operations_log_root_id_id", "root_id", "id"),
+        Index("ix_operations_log_object", "object_type", "object_key"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_key: Mapped[str] = mapped_column(String(200))
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferenceVersionRow(Base):
+    """A dated version of reference data that gives history its meaning: an item (name, unit,
+    packs …), a location (name, level, parent) or a batch (dates). Version 1 is written when the
+    object is created; a change writes the next version in the same database transaction as the
+    row it changes, and logs it. Append-only; `verify` checks every current row equals its last
+    version.
+
+    object_type: item, location or batch. content: the canonical JSON of `ledger.reference`.
+    valid_from: the business day from which the version is in force.
+    """
+
+    __tablename__ = "reference_versions"
+    __table_args__ = (UniqueConstraint("object_type", "object_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[str] = mapped_column(Text)
+
+
+operations_log = OperationLogRow.__table__
+reference_versions = ReferenceVersionRow.__table__

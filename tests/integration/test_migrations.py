@@ -46,3 +46,76 @@ def test_downgrade_to_base_and_upgrade_again(engine):
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection=connection), "head")
     assert "postings" in inspect(engine).get_table_names()
+
+
+def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
+    """A ledger made before 0008 (one root, a close with its balances) upgrades in place: old
+    transactions keep chain version 1, the close belongs to the root, every item, location and
+    batch gets version 1, and the closes' balances still point at their close."""
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0007")
+    now = "2026-06-01 00:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO locations (code, name, level, physical, parent_id, path) "
+                "VALUES ('510100', '成都市', 'city', true, NULL, '/510100/')"
+            )
+        )
+        root = connection.execute(text("SELECT id FROM locations WHERE code = '510100'")).scalar()
+        connection.execute(
+            text(
+                "INSERT INTO items (code, name, kind, category, base_unit, expiry_tracked) "
+                "VALUES ('BYT', '避孕套', 'contraceptive', '避孕套', '只', true)"
+            )
+        )
+        item = connection.execute(text("SELECT id FROM items")).scalar()
+        connection.execute(
+            text(
+                "INSERT INTO item_packs (item_id, position, name, base_units) "
+                "VALUES (:item, 0, '盒', 3)"
+            ),
+            {"item": item},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO batches (item_id, number, produced_on, expires_on) "
+                "VALUES (:item, 'B1', NULL, '2028-01-31')"
+            ),
+            {"item": item},
+        )
+        batch = connection.execute(text("SELECT id FROM batches")).scalar()
+        connection.execute(
+            text(
+                "INSERT INTO period_closes (period_end, sequence, hash, accounts, closed_at) "
+                "VALUES ('2026-05-31', 0, :hash, 1, :now)"
+            ),
+            {"hash": "0" * 64, "now": now},
+        )
+        close = connection.execute(text("SELECT id FROM period_closes")).scalar()
+        connection.execute(
+            text(
+                "INSERT INTO closing_balances (close_id, location_id, item_id, batch_id, on_hand) "
+                "VALUES (:close, :root, :item, :batch, 0)"
+            ),
+            {"close": close, "root": root, "item": item, "batch": batch},
+        )
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "head")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT root_id FROM period_closes")).scalar() == root
+        assert connection.execute(text("SELECT close_id FROM closing_balances")).scalar() == close
+        versions = connection.execute(
+            text(
+                "SELECT object_type, version, content FROM reference_versions "
+                "ORDER BY object_type, object_id"
+            )
+        ).all()
+    kinds = [row.object_type for row in versions]
+    assert kinds.count("location") == 6  # the root and the five virtual locations
+    assert kinds.count("item") == 1 and kinds.count("batch") == 1
+    assert {row.version for row in versions} == {1}
+    batch_version = next(row for row in versions if row.object_type == "batch")
+    assert batch_version.content == '{"expires_on":"2028-01-31","produced_on":null}'
+    item_version = next(row for row in versions if row.object_type == "item")
+    assert '"packs":[["盒",3]]' in item_version.content
