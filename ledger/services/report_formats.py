@@ -1,9 +1,15 @@
 """Reports as data, and the same report as CSV, XLSX and a print-friendly HTML page.
 
-A `Report` is a title, Chinese column headers, rows and optional totals and signature fields;
-the JSON answer is the struct itself. CSV is UTF-8 with a byte-order mark (Excel in a Chinese
-locale reads it right); XLSX is written with openpyxl; HTML is one self-contained page meant for
-printing (A4, the header repeated on every page, signature lines at the foot).
+A `Report` is a title, Chinese column headers, rows, total rows (one per unit: figures in
+different units are never added together) and signature fields; the JSON answer is the struct
+itself. CSV is UTF-8 with a byte-order mark (Excel in a Chinese locale reads it right); XLSX is
+written with openpyxl; HTML is one self-contained page meant for printing (A4, the header
+repeated on every page, signature lines at the foot).
+
+Text that a spreadsheet would take for a formula (a memo `=HYPERLINK(...)`, anything starting
+with `=`, `+`, `-`, `@`, a tab or a carriage return) is written as text: in CSV behind a leading
+apostrophe (as OWASP advises for CSV injection), in XLSX as a string cell with the quote prefix
+set, so no cell ever holds a live formula. Numbers, negative ones included, stay numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ class Report(msgspec.Struct, frozen=True):
     subtitle: str
     columns: tuple[Column, ...]
     rows: tuple[tuple, ...]
-    totals: tuple | None = None
+    totals: tuple[tuple, ...] = ()  # total rows, one per unit (or per item)
     signatures: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -47,6 +53,20 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
 }
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value) -> bool:
+    """Text a spreadsheet would read as a formula (numbers are never that)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    return "'" + value if formula_like(value) else value
 
 
 def _cell(value, kind: str) -> str:
@@ -79,11 +99,11 @@ def _counted(rows: tuple[tuple, ...], progress: Progress, step: int = 1000) -> I
 def to_csv(report: Report, progress: Progress = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([column.title for column in report.columns])
+    writer.writerow([_csv_value(column.title) for column in report.columns])
     for row in _counted(report.rows, progress):
-        writer.writerow(["" if value is None else value for value in row])
-    if report.totals is not None:
-        writer.writerow(["" if value is None else value for value in report.totals])
+        writer.writerow([_csv_value(value) for value in row])
+    for total in report.totals:
+        writer.writerow([_csv_value(value) for value in total])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -95,17 +115,26 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = report.title[:31]
-    sheet.append([report.title])
+
+    def append(values) -> None:
+        """A row; text that looks like a formula becomes a string cell shown as typed."""
+        sheet.append(list(values))
+        for cell in sheet[sheet.max_row]:
+            if formula_like(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+    append([report.title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([report.subtitle])
-    sheet.append([column.title for column in report.columns])
+    append([report.subtitle])
+    append([column.title for column in report.columns])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in _counted(report.rows, progress):
-        sheet.append(list(row))
-    if report.totals is not None:
-        sheet.append(list(report.totals))
+        append(row)
+    for total in report.totals:
+        append(total)
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
     for index, column in enumerate(report.columns, start=1):
@@ -124,7 +153,7 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     sheet.freeze_panes = "A4"
     for line in (*report.notes, *(f"{name}：" for name in report.signatures)):
         sheet.append([])
-        sheet.append([line])
+        append([line])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -163,7 +192,11 @@ def to_html(report: Report, progress: Progress = None) -> bytes:
     orientation = "landscape" if len(report.columns) > WIDEST_PORTRAIT else "portrait"
     head = "".join(f"<th>{escape(column.title)}</th>" for column in report.columns)
     body = "".join(f"<tr>{cells(row)}</tr>" for row in _counted(report.rows, progress))
-    foot = f"<tfoot><tr>{cells(report.totals)}</tr></tfoot>" if report.totals else ""
+    foot = (
+        "<tfoot>" + "".join(f"<tr>{cells(total)}</tr>" for total in report.totals) + "</tfoot>"
+        if report.totals
+        else ""
+    )
     notes = "".join(f"<p>{escape(note)}</p>" for note in report.notes)
     signatures = "".join(f"<span>{escape(name)}：</span>" for name in report.signatures)
     page = (

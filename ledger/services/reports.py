@@ -68,6 +68,27 @@ def _names(store: LedgerStore, key: tuple[int, int, int]):
     return location, item, batch
 
 
+def totals_per_unit(
+    rows: tuple[tuple, ...], unit_at: int, sums_at: tuple[int, ...], label: str = "合计"
+) -> tuple[tuple, ...]:
+    """One total row per unit, in the order the units first appear: `label` in the first
+    column, the unit in its column, each of the `sums_at` columns summed over that unit's rows
+    (figures in different units are never added together)."""
+    sums: dict[str, list[int]] = {}
+    for row in rows:
+        unit_sums = sums.setdefault(row[unit_at], [0] * len(sums_at))
+        for index, at in enumerate(sums_at):
+            unit_sums[index] += row[at] or 0
+    totals = []
+    for unit, figures in sums.items():
+        total: list = [None] * (len(rows[0]) if rows else 0)
+        total[0], total[unit_at] = label, unit
+        for at, figure in zip(sums_at, figures, strict=True):
+            total[at] = figure
+        totals.append(tuple(total))
+    return tuple(totals)
+
+
 def _item_id(store: LedgerStore, item_code: str | None) -> int | None:
     return store.item(item_code, "item").id if item_code else None
 
@@ -426,7 +447,7 @@ def stock_card(
             Column("balance", "结存", "int"),
         ),
         tuple(rows),
-        totals=(None, "", "本期合计", received, issued, closing),
+        totals=((None, "", "本期合计", received, issued, closing),),  # one account: one unit
     )
 
 
@@ -468,7 +489,7 @@ def stock_on_hand(
             Column("on_hand", "结存", "int"),
         ),
         rows,
-        totals=("合计", "", "", "", "", None, "", sum(row[-1] for row in rows)),
+        totals=totals_per_unit(rows, 6, (7,)),
     )
 
 
@@ -512,6 +533,7 @@ def near_expiry(store: LedgerStore, under: str, days: int, today: dt.date) -> Re
             Column("status", "状态"),
         ),
         tuple(rows),
+        totals=totals_per_unit(tuple(rows), 7, (6,)),
     )
 
 
@@ -547,7 +569,9 @@ def coverage(
             Column("reached", "本期已送达"),
         ),
         tuple(rows),
-        totals=("合计", f"{len(villages)} 个村", f"送达 {len(reached)} 个", f"{rate * 100:.2f}%"),
+        totals=(
+            ("合计", f"{len(villages)} 个村", f"送达 {len(reached)} 个", f"{rate * 100:.2f}%"),
+        ),
         notes=(
             f"进村入户率 = 送达村数 ÷ 村总数 = {len(reached)} ÷ {len(villages)} = {rate * 100:.2f}%",
         ),
@@ -589,6 +613,7 @@ def in_transit(store: LedgerStore, under: str, today: dt.date) -> Report:
             Column("days", "在途天数", "int"),
         ),
         tuple(rows),
+        totals=totals_per_unit(tuple(rows), 7, (6,)),
     )
 
 
@@ -615,12 +640,17 @@ def write_off_rate(
                 location.code,
                 location.name,
                 item.name,
+                item.base_unit,
                 handled,
                 figures["written_off"],
                 rate,
                 "超标" if rate >= limit else "正常",
             )
         )
+    totals = []
+    for total in totals_per_unit(tuple(rows), 3, (4, 5)):
+        rate = total[5] / total[4]
+        totals.append((*total[:6], rate, "超标" if rate >= limit else "正常"))
     top = store.location(under).location
     return Report(
         "write-off-rate",
@@ -630,12 +660,14 @@ def write_off_rate(
             Column("location_code", "库点编码"),
             Column("location_name", "库点"),
             Column("item_name", "物资名称"),
+            Column("unit", "单位"),
             Column("handled", "期初+收入", "int"),
             Column("written_off", "报损", "int"),
             Column("rate", "报损率", "rate"),
             Column("status", "判定"),
         ),
         tuple(rows),
+        totals=tuple(totals),
     )
 
 
