@@ -28,7 +28,7 @@ from ledger.db.unit_of_work import Database
 from ledger.labels import LabelKeys
 from ledger.services import label_keys as label_key_store
 from ledger.services.ledger import Ledger
-from ledger.settings import Settings
+from ledger.settings import Settings, office_today, office_zone
 
 API_PREFIX = "/api/v1"
 
@@ -48,7 +48,8 @@ def create_app(
 ) -> Litestar:
     settings = Settings.from_environment()
     database = database or Database.from_url(settings.database_url)
-    ledger = Ledger(database, clock or dt.date.today)
+    office_zone(settings.time_zone)  # an unknown LEDGER_TIME_ZONE stops the start, not a request
+    ledger = Ledger(database, clock or office_today)
     handlers = ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES + REPORT_ROUTES
     document_problems(handlers)
 

@@ -67,6 +67,16 @@ class Code(StrEnum):
     stocktake_state = "stocktake_state"
     outside_stocktake = "outside_stocktake"
     period_closed = "period_closed"
+    # Settings and the command line.
+    invalid_setting = "invalid_setting"
+    invalid_usage = "invalid_usage"
+    no_ledger = "no_ledger"
+    database_url_unsupported = "database_url_unsupported"
+    database_error = "database_error"
+    output_unwritable = "output_unwritable"
+    ledger_not_empty = "ledger_not_empty"
+    label_keys_invalid = "label_keys_invalid"
+    internal_error = "internal_error"
 
 
 class LedgerError(Exception):

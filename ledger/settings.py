@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from ledger.rules import Code, LedgerError
+
 DEFAULT_DATABASE_URL = "sqlite:///./data/ledger.db"
 DEFAULT_LABEL_KEY_FILE = "./data/label-keys"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -15,11 +20,14 @@ class Settings(msgspec.Struct, frozen=True):
     label_keys: LEDGER_LABEL_KEYS, `ID:secret,ID:secret` — the first signs new labels, all of
     them verify. When unset, keys are kept in label_key_file (LEDGER_LABEL_KEY_FILE,
     ./data/label-keys), created with one random key on first use.
+    time_zone: LEDGER_TIME_ZONE, the office's time zone (an IANA name, Asia/Shanghai by
+    default): "today" is the date there, whatever the server's own clock and zone.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     label_keys: str | None = None
     label_key_file: str = DEFAULT_LABEL_KEY_FILE
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -28,4 +36,31 @@ class Settings(msgspec.Struct, frozen=True):
             database_url=env.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
             label_keys=env.get("LEDGER_LABEL_KEYS") or None,
             label_key_file=env.get("LEDGER_LABEL_KEY_FILE") or DEFAULT_LABEL_KEY_FILE,
+            time_zone=env.get("LEDGER_TIME_ZONE") or DEFAULT_TIME_ZONE,
         )
+
+
+def office_zone(name: str | None = None) -> ZoneInfo:
+    """The office's time zone: `name`, or LEDGER_TIME_ZONE, or Asia/Shanghai."""
+    name = name or os.environ.get("LEDGER_TIME_ZONE") or DEFAULT_TIME_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise LedgerError(
+            Code.invalid_setting,
+            f"LEDGER_TIME_ZONE 不是已知的时区：{name!r}，例如 Asia/Shanghai (unknown time zone)",
+            "LEDGER_TIME_ZONE",
+        ) from None
+
+
+def utc_now() -> dt.datetime:
+    """The current instant (tests replace it to stand at a chosen moment)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def office_today(now: dt.datetime | None = None, zone: str | None = None) -> dt.date:
+    """Today's date in the office's time zone: the ledger's "today" everywhere (business dates
+    default to it, nothing may be dated after it, reports count days from it), never the date
+    of the server process's own zone. `now` is an aware instant (default: this moment)."""
+    instant = utc_now() if now is None else now
+    return instant.astimezone(office_zone(zone)).date()

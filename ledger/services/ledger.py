@@ -42,6 +42,7 @@ from ledger.rules import (
     name_length_max,
     transactions_per_batch_max,
 )
+from ledger.settings import office_today
 
 SHIPMENT_KINDS = frozenset({TransactionKind.issue, TransactionKind.transfer})
 CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -738,9 +739,10 @@ def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
 
 
 class Ledger:
-    """The use cases over one database. `clock` gives today's date (tests fix it)."""
+    """The use cases over one database. `clock` gives today's date: the office's (see
+    `ledger.settings.office_today`); tests fix it."""
 
-    def __init__(self, database: Database, clock: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, database: Database, clock: Callable[[], dt.date] = office_today) -> None:
         self.database = database
         self.clock = clock
 
