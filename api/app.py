@@ -16,8 +16,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
+from api.audit_log_routes import ROUTES as AUDIT_LOG_ROUTES
 from api.auth import PUBLIC_PATHS, BearerAuthentication
 from api.errors import EXCEPTION_HANDLERS, document_problems
+from api.guard import BodyGuard, HeaderGuard
+from api.reference_routes import ROUTES as REFERENCE_ROUTES
 from api.report_routes import ROUTES as REPORT_ROUTES
 from api.routes import ROUTES, Services
 from api.scan_page import scan_page
@@ -26,6 +29,7 @@ from api.stocktake_routes import ROUTES as STOCKTAKE_ROUTES
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
 from ledger.labels import LabelKeys
+from ledger.rules import request_body_bytes_max
 from ledger.services import label_keys as label_key_store
 from ledger.services.ledger import Ledger
 from ledger.settings import Settings, office_today, office_zone
@@ -50,7 +54,14 @@ def create_app(
     database = database or Database.from_url(settings.database_url)
     office_zone(settings.time_zone)  # an unknown LEDGER_TIME_ZONE stops the start, not a request
     ledger = Ledger(database, clock or office_today)
-    handlers = ROUTES + SCAN_ROUTES + STOCKTAKE_ROUTES + REPORT_ROUTES
+    handlers = (
+        ROUTES
+        + SCAN_ROUTES
+        + STOCKTAKE_ROUTES
+        + REPORT_ROUTES
+        + AUDIT_LOG_ROUTES
+        + REFERENCE_ROUTES
+    )
     document_problems(handlers)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
@@ -82,7 +93,14 @@ def create_app(
                 "services": Services(ledger, label_keys or label_key_store.load(settings)),
             }
         ),
-        middleware=[DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],
+        # Headers, path and query first (a NUL in a token must not reach the database), then
+        # who is asking, then the body (api/guard.py).
+        middleware=[
+            HeaderGuard,
+            DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS),
+            BodyGuard,
+        ],
+        request_max_body_size=request_body_bytes_max,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="宣传品与计生药具 stock ledger",

@@ -103,6 +103,15 @@ def services_of(state: State) -> Services:
     return state.services
 
 
+SHORTAGE_STEP = (
+    "A confirmation with less than was shipped is refused with 409 `shortage_unconfirmed`; its "
+    "problem details list `missing` (item_code, item_name, batch_number, shipped, received, "
+    "missing, unit). Post again with `shortage`: {reason: lost_in_transit | damaged | "
+    "short_shipped | other, lines: [{item_code, batch_number, quantity}] equal to the missing "
+    "lines, note (required for other)} to record the shortage."
+)
+
+
 # ---- idempotent POSTs ---------------------------------------------------------------------------
 
 
@@ -114,35 +123,42 @@ def idempotent(
     work: Callable[[str | None], Any],
     status_code: int = 201,
 ) -> Response:
-    """Run `work` once per key; replay its answer (success or refusal) for a retry."""
+    """Run `work` once per key; replay its answer (success or refusal) for a retry.
+
+    The answer is stored in the database transaction that commits the work (every write the
+    work makes joins it), so a crash between the two cannot happen: a retry finds the answer,
+    or finds nothing done and does the work."""
     if key is None:
         return Response(work(None), status_code=status_code)
     user: User = request.user
-    services = services_of(state)
+    database = services_of(state).database
     content = msgspec.json.encode(body) if body is not None else b""
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + content).hexdigest()
-    stored = http_idempotency.claim(services.database, user.id, key, digest)
-    if stored is not None:
-        media_type = PROBLEM_JSON if stored.status_code >= 400 else "application/json"
-        return Response(stored.body.encode(), status_code=stored.status_code, media_type=media_type)
-    try:
-        result = work(f"http:{user.id}:{key}")
-    except LedgerError as error:
-        response = problem_for(error)
-        http_idempotency.answer(
-            services.database,
-            user.id,
-            key,
-            response.status_code,
-            msgspec.json.encode(response.content).decode(),
-        )
-        return response
-    except BaseException:
-        http_idempotency.release(services.database, user.id, key)
-        raise
-    encoded = msgspec.json.encode(result)
-    http_idempotency.answer(services.database, user.id, key, status_code, encoded.decode())
-    return Response(encoded, status_code=status_code, media_type="application/json")
+    while True:
+        claim = http_idempotency.claim(database, user.id, key, digest)
+        if isinstance(claim, http_idempotency.StoredAnswer):
+            media_type = PROBLEM_JSON if claim.status_code >= 400 else "application/json"
+            return Response(
+                claim.body.encode(), status_code=claim.status_code, media_type=media_type
+            )
+        try:
+            encoded = http_idempotency.run_once(
+                database, claim, lambda: work(f"http:{user.id}:{key}"), status_code
+            )
+        except http_idempotency.ClaimLost:
+            continue  # taken over while we worked (ours rolled back): answer with theirs
+        except LedgerError as error:
+            response = problem_for(error)
+            refusal = msgspec.json.encode(response.content).decode()
+            try:
+                http_idempotency.answer(database, claim, response.status_code, refusal)
+            except http_idempotency.ClaimLost:
+                continue
+            return response
+        except BaseException:
+            http_idempotency.release(database, claim)
+            raise
+        return Response(encoded, status_code=status_code, media_type="application/json")
 
 
 def problem_for(error: LedgerError) -> Response:
@@ -190,7 +206,7 @@ class ItemController(Controller):
             state,
             idempotency_key,
             data,
-            lambda key: services.ledger.execute(c.AddItem(data, key)),
+            lambda key: services.ledger.execute(c.AddItem(data, key), request.user.id),
         )
 
 
@@ -255,7 +271,7 @@ class LocationController(Controller):
             state,
             idempotency_key,
             data,
-            lambda key: services.ledger.execute(c.AddLocation(data, key)),
+            lambda key: services.ledger.execute(c.AddLocation(data, key), request.user.id),
         )
 
 
@@ -355,7 +371,10 @@ class TransactionController(Controller):
         command: Callable[[str | None], Any],
     ) -> Response:
         services = services_of(state)
-        return idempotent(request, state, key, body, lambda k: services.ledger.execute(command(k)))
+        user: User = request.user
+        return idempotent(
+            request, state, key, body, lambda k: services.ledger.execute(command(k), user.id)
+        )
 
     @post(
         "/receipts",
@@ -414,6 +433,7 @@ class TransactionController(Controller):
         sync_to_thread=True,
         guards=[roles("clerk", "requester")],
         summary="签收: confirm a shipment",
+        description=SHORTAGE_STEP,
     )
     def confirmation(
         self,
@@ -436,7 +456,12 @@ class TransactionController(Controller):
             idempotency_key,
             data,
             lambda k: c.Confirm(
-                data.shipment_number, data.received, data.occurred_on, data.memo, k
+                data.shipment_number,
+                data.received,
+                data.occurred_on,
+                data.memo,
+                k,
+                shortage=data.shortage,
             ),
         )
 
@@ -987,6 +1012,7 @@ class RequestController(Controller):
         sync_to_thread=True,
         guards=[roles("requester", "clerk")],
         summary="The requester confirms a shipment's arrival",
+        description=SHORTAGE_STEP,
     )
     def confirm(
         self,
@@ -1113,6 +1139,7 @@ def apply_allocation_plan(
             data.occurred_on,
             data.memo,
             key,
+            user.id,
         )
         return AppliedPlan(_plan_out(data.item_code, plan), tuple(shipments))
 

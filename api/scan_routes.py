@@ -18,6 +18,7 @@ from api.auth import require_at, require_visible, roles
 from api.errors import Forbidden
 from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.schemas import Page, page
+from ledger.commands import Shortage
 from ledger.db.scans import DocumentRow
 from ledger.services.label_sheets import Grid, label_png, label_svg
 from ledger.services.scanning import (
@@ -40,9 +41,13 @@ Margin = Annotated[float, QueryParameter(ge=0, le=30, description="page margin i
 
 
 class PostDocumentBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """occurred_on: the business date of the movement (today if omitted)."""
+    """occurred_on: the business date of the movement (today if omitted). shortage: on an
+    arrival (confirm) with packs not scanned, the explicit acknowledgement of what is missing
+    and why; without it such a post is refused with `shortage_unconfirmed`, whose problem
+    details list the missing lines (`missing`) and packs (`missing_packs`)."""
 
     occurred_on: dt.date | None = None
+    shortage: Shortage | None = None
 
 
 SCAN_ROLES = {
@@ -248,8 +253,8 @@ class ScanDocumentController(Controller):
             if action == "undo":
                 return scanning.undo(document_id, check)
             if action == "cancel":
-                return scanning.cancel(document_id, check)
-            return scanning.post(document_id, user.id, data.occurred_on, check)
+                return scanning.cancel(document_id, check, user.id)
+            return scanning.post(document_id, user.id, data.occurred_on, check, data.shortage)
 
         return idempotent(request, state, key, data, work, 200)
 
@@ -291,6 +296,11 @@ class ScanDocumentController(Controller):
         guards=[roles("clerk", "requester")],
         status_code=200,
         summary="Post what was scanned as one transaction (a count closes with its totals)",
+        description=(
+            "An arrival with packs not scanned is refused with 409 `shortage_unconfirmed` "
+            "listing `missing` lines and `missing_packs`; post again with `shortage` "
+            "(reason, the missing lines, note) to record the shortage."
+        ),
     )
     def post_document(
         self,

@@ -145,7 +145,12 @@ class StocktakeController(Controller):
         _stocktake(state, request.user, number)
         stocktakes = services_of(state).stocktakes
         return idempotent(
-            request, state, idempotency_key, None, lambda k: stocktakes.close(number), 200
+            request,
+            state,
+            idempotency_key,
+            None,
+            lambda k: stocktakes.close(number, request.user.id),
+            200,
         )
 
     @get(

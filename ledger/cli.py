@@ -1,28 +1,110 @@
-"""The `ledger` command: database set-up, demo data, balances, verification and the server."""
+"""The `ledger` command: database set-up, demo data, balances, verification and the server.
+
+Every failure is one line on stderr, `error: <code>: <message>`, with a non-zero exit status: 2
+for input the ledger refuses (a rejection, a wrong option, a missing ledger or output folder),
+1 for anything unexpected (LEDGER_DEBUG=1 shows its traceback instead). `verify` exits 1 when it
+finds something.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
-from ledger.rules import LedgerError
-from ledger.settings import Settings
+from ledger.rules import Code, LedgerError
+from ledger.settings import Settings, office_today
+
+NO_LEDGER_HINT = "先运行 `ledger db upgrade` 建立账本 (run `ledger db upgrade` first)"
 
 
-def _database():
+def _database(must_exist: bool = True):
+    """The ledger's database from LEDGER_DATABASE_URL. With `must_exist` (every command but
+    those that create a ledger) a SQLite file that is not there is refused before anything is
+    created, and so is a database without the ledger's schema."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     from ledger.db.unit_of_work import Database
 
-    return Database.from_url(Settings.from_environment().database_url)
+    url = Settings.from_environment().database_url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise LedgerError(
+            Code.database_url_unsupported,
+            f"LEDGER_DATABASE_URL 不是数据库地址：{url!r}，例如 sqlite:///./data/ledger.db 或 "
+            "postgresql+psycopg://user@host/db (not a database URL)",
+            "LEDGER_DATABASE_URL",
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise LedgerError(
+            Code.database_url_unsupported,
+            f"不支持的数据库 {backend!r}：只能用 sqlite 或 postgresql "
+            f"(unsupported database {backend!r})",
+            "LEDGER_DATABASE_URL",
+        )
+    if must_exist and backend == "sqlite":
+        where = parsed.database or ""
+        if where in ("", ":memory:") or not Path(where).is_file():
+            raise LedgerError(
+                Code.no_ledger,
+                f"这里没有账本 {where or url}；{NO_LEDGER_HINT}",
+                "LEDGER_DATABASE_URL",
+            )
+    try:
+        database = Database.from_url(url)
+    except (ArgumentError, ImportError, ValueError) as error:  # a driver that is not there …
+        raise LedgerError(
+            Code.database_url_unsupported,
+            f"无法使用 LEDGER_DATABASE_URL (cannot use the database URL): {error}",
+            "LEDGER_DATABASE_URL",
+        ) from None
+    if must_exist:
+        _ensure_schema(database)
+    return database
 
 
 def _ensure_schema(database) -> None:
     from ledger.db.engine import current_revision
 
     if current_revision(database.engine) is None:
-        raise click.ClickException(
-            "数据库尚未初始化 (database not initialised): run `ledger db upgrade`"
+        raise LedgerError(Code.no_ledger, f"数据库里还没有账本；{NO_LEDGER_HINT}")
+
+
+def _output(out: str, allowed: tuple[str, ...]) -> Path:
+    """Where a file will be written: its folder must exist (checked before any work is done)."""
+    path = Path(out)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix and suffix not in allowed:
+        raise LedgerError(
+            Code.invalid_usage,
+            f"--out {out} 的扩展名 .{suffix} 与输出格式不符，可用 "
+            f"{'、'.join('.' + a for a in allowed)} (--out does not match the format)",
+            "out",
         )
+    folder = path.parent
+    if not folder.is_dir():
+        raise LedgerError(
+            Code.output_unwritable,
+            f"无法写入 {out}：文件夹 {folder} 不存在 (no such folder)",
+            "out",
+        )
+    return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise LedgerError(
+            Code.output_unwritable,
+            f"无法写入 {path}：{error.strerror or error} (cannot write the file)",
+            "out",
+        ) from None
 
 
 @click.group()
@@ -40,7 +122,7 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision."""
     from ledger.db.engine import current_revision
 
-    database = _database()
+    database = _database(must_exist=False)
     database.upgrade()
     click.echo(f"schema at revision {current_revision(database.engine)}")
 
@@ -60,7 +142,7 @@ def demo_load(if_empty: bool) -> None:
     from ledger.services.demo import load_demo
     from ledger.services.ledger import Ledger
 
-    database = _database()
+    database = _database(must_exist=False)
     database.upgrade()
     with database.read() as connection:
         transactions, _ = queries.counts(connection)
@@ -68,9 +150,10 @@ def demo_load(if_empty: bool) -> None:
         if if_empty:
             click.echo(f"ledger already holds {transactions} transactions; demo not loaded")
             return
-        raise click.ClickException(
+        raise LedgerError(
+            Code.ledger_not_empty,
             f"账本已有 {transactions} 张单据，演示数据只能载入空账本 (ledger not empty); "
-            "use --if-empty, or point LEDGER_DATABASE_URL at a new database"
+            "use --if-empty, or point LEDGER_DATABASE_URL at a new database",
         )
     summary = load_demo(Ledger(database))
     click.echo(
@@ -95,7 +178,6 @@ def balance(location_code, item_code, batch_number, as_of, virtual) -> None:
     from ledger.db import queries
 
     database = _database()
-    _ensure_schema(database)
     day = as_of.date() if as_of else None
 
     def check_codes(store) -> None:
@@ -155,7 +237,6 @@ def verify(since_close: bool) -> None:
     from ledger.services.audit import verify_ledger
 
     database = _database()
-    _ensure_schema(database)
     with database.read() as connection:
         total, _ = queries.counts(connection)
         last = closes.last_close(connection) if since_close else None
@@ -181,6 +262,14 @@ def verify(since_close: bool) -> None:
         sys.exit(1)
 
 
+REPORT_FORMATS = ("xlsx", "csv", "html", "json")
+# The options a report cannot do without (besides --out).
+REPORT_NEEDS = {
+    "stock-card": (("item_code", "--item"), ("batch_number", "--batch")),
+    "coverage": (("item_code", "--item"),),
+}
+
+
 @main.command()
 @click.argument(
     "name",
@@ -204,11 +293,26 @@ def verify(since_close: bool) -> None:
 @click.option("--item", "item_code")
 @click.option("--location", "location_code", help="stock-card: the location.")
 @click.option("--batch", "batch_number", help="stock-card: the batch.")
-@click.option("--days", default=90, show_default=True, help="near-expiry: days ahead.")
-@click.option("--size", default=30, show_default=True, help="audit-sample: accounts.")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(0, 3650),
+    help="near-expiry: days ahead.",
+)
+@click.option(
+    "--size",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="audit-sample: accounts.",
+)
 @click.option("--seed", default=0, show_default=True, help="audit-sample: random seed.")
 @click.option(
-    "--format", "format_", type=click.Choice(["csv", "xlsx", "html", "json"]), default="xlsx"
+    "--format",
+    "format_",
+    type=click.Choice(REPORT_FORMATS),
+    help="xlsx, csv, html or json; by default the --out file's extension says, else xlsx.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 def report(
@@ -227,26 +331,49 @@ def report(
     out,
 ) -> None:
     """Write a report (收发存汇总表, 明细账, 库存余额 …) as XLSX, CSV, HTML or JSON."""
-    import datetime as dt
-
     from ledger.services import reports
     from ledger.services.report_formats import render
 
-    database = _database()
-    _ensure_schema(database)
-    today = dt.date.today()
+    given = {"item_code": item_code, "batch_number": batch_number}
+    for key, option in REPORT_NEEDS.get(name, ()):
+        if not given[key]:
+            raise LedgerError(
+                Code.invalid_usage, f"{name} 需要选项 {option} (missing option {option})", key
+            )
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if format_ is None:
+        format_ = suffix if suffix in REPORT_FORMATS else "xlsx"
+    path = _output(out, (format_,))
+    today = office_today()
     first = date_from.date() if date_from else today.replace(day=1)
     last = date_to.date() if date_to else today
+    if first > last:
+        raise LedgerError(
+            Code.invalid_usage, f"--from {first} 晚于 --to {last} (from after to)", "date_from"
+        )
+    database = _database()
+
+    def check_codes(store) -> None:
+        """Every code the report names, looked up before it is read (and any bar shown)."""
+        store.location(under, "under")
+        if location_code:
+            store.location(location_code, "location")
+        if item_code:
+            item = store.item(item_code, "item")
+            if batch_number:
+                store.batch(item, batch_number, "batch")
+
+    database.lookup(check_codes)
     builders = {
         "period-summary": lambda s: reports.period_summary(s, under, first, last, item_code),
         "stock-card": lambda s: reports.stock_card(
-            s, location_code or under, item_code or "", batch_number or "", first, last
+            s, location_code or under, item_code, batch_number, first, last
         ),
         "stock-on-hand": lambda s: reports.stock_on_hand(
             s, under, as_of.date() if as_of else None, item_code
         ),
         "near-expiry": lambda s: reports.near_expiry(s, under, days, today),
-        "coverage": lambda s: reports.coverage(s, under, item_code or "", first, last),
+        "coverage": lambda s: reports.coverage(s, under, item_code, first, last),
         "in-transit": lambda s: reports.in_transit(s, under, today),
         "write-off-rate": lambda s: reports.write_off_rate(s, under, first, last),
         "audit-sample": lambda s: reports.audit_sample(s, under, size, seed, today),
@@ -259,8 +386,7 @@ def report(
         length=max(len(made.rows), 1), label=f"writing {format_}", file=sys.stderr
     ) as bar:
         data = render(made, format_, progress=bar.update)
-    with open(out, "wb") as handle:
-        handle.write(data)
+    _write(path, data)
     click.echo(f"{made.title}: {len(made.rows)} rows → {out}")
 
 
@@ -269,13 +395,10 @@ def report(
 def close_period_command(period_end) -> None:
     """月结: close the books through PERIOD_END (YYYY-MM-DD); nothing may be posted on or
     before it afterwards, and `verify --since-close` starts there."""
-    import datetime as dt
-
     from ledger.services.audit import close_period
 
     database = _database()
-    _ensure_schema(database)
-    today = dt.date.today()
+    today = office_today()
     close = database.write(lambda store: close_period(store, period_end.date(), None, today))
     click.echo(
         f"closed through {close.period_end}: digest #{close.sequence} {close.hash}, "
@@ -301,7 +424,6 @@ def users_add(role: str, location_code: str, label: str) -> None:
     from ledger.services.users import add_user
 
     database = _database()
-    _ensure_schema(database)
     user, token = add_user(database, label, role, location_code)
     click.echo(f"user {user.id}: {user.role}@{user.location_code} {user.label}")
     click.echo(f"token (shown once): {token}")
@@ -313,7 +435,6 @@ def users_list() -> None:
     from ledger.services.users import list_users
 
     database = _database()
-    _ensure_schema(database)
     rows = [
         (
             str(u.id),
@@ -334,7 +455,6 @@ def users_revoke(user_id: int) -> None:
     from ledger.services.users import revoke_user
 
     database = _database()
-    _ensure_schema(database)
     user = revoke_user(database, user_id)
     click.echo(f"user {user.id} ({user.role}@{user.location_code}) revoked")
 
@@ -350,8 +470,13 @@ def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
     """Print a batch's pack labels as an A4 PDF sheet (the same sheet the API returns)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not batch or not out:
-        raise click.UsageError("give --batch ITEM/BATCH and --out FILE.pdf")
+    for value, option, form in ((batch, "--batch", "ITEM/BATCH"), (out, "--out", "FILE.pdf")):
+        if not value:
+            raise LedgerError(
+                Code.invalid_usage,
+                f"需要选项 {option} {form} (missing option {option})",
+                option.lstrip("-"),
+            )
     import time
 
     from ledger.services import label_keys
@@ -362,21 +487,26 @@ def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
     item_code, separator, batch_number = batch.partition("/")
     columns, _, rows = grid.lower().partition("x")
     if not separator or not columns.isdigit() or not rows.isdigit():
-        raise click.UsageError("--batch is ITEM/BATCH and --grid is COLUMNSxROWS, e.g. 3x8")
+        raise LedgerError(
+            Code.invalid_usage,
+            "--batch 写作 物资编码/批次，--grid 写作 列x行，例如 NH2014/2014-01 与 3x8 "
+            "(--batch is ITEM/BATCH and --grid is COLUMNSxROWS, e.g. 3x8)",
+        )
     sheet_grid = Grid(int(columns), int(rows), margin_mm)
     try:
         sheet_grid.check()
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise LedgerError(
+            Code.invalid_usage, f"标签排版不对 (label grid): {error}", "grid"
+        ) from None
+    path = _output(out, ("pdf",))
     database = _database()
-    _ensure_schema(database)
     keys = label_keys.load(Settings.from_environment())
     scanning = Scanning(Ledger(database), keys)
     started = time.perf_counter()
     packs = scanning.packs(item_code, batch_number, location_code)
     sheet = scanning.sheet(item_code, batch_number, location_code, sheet_grid)
-    with open(out, "wb") as handle:
-        handle.write(sheet)
+    _write(path, sheet)
     pages = -(-len(packs) // (sheet_grid.columns * sheet_grid.rows)) or 1
     click.echo(
         f"{len(packs)} labels on {pages} pages → {out} "
@@ -389,11 +519,82 @@ def labels_rotate_key() -> None:
     """Sign new labels with a fresh key; labels printed under older keys still verify."""
     from ledger.services import label_keys
 
-    try:
-        key_id = label_keys.rotate(Settings.from_environment())
-    except label_keys.LabelKeyError as error:
-        raise click.ClickException(str(error)) from None
+    key_id = label_keys.rotate(Settings.from_environment())
     click.echo(f"new labels are signed with key {key_id}")
+    try:
+        database = _database()
+    except LedgerError as error:
+        if error.code != Code.no_ledger:
+            raise
+        return  # no ledger here to log it in (nothing is created for that)
+    if _has_schema(database):
+        from ledger.db import oplog
+
+        def work(store) -> None:
+            oplog.record(
+                store,
+                "label_key.rotate",
+                "label_key",
+                key_id,
+                user_id=None,
+                after={"signing_key": key_id},
+            )
+
+        database.write(work)
+    database.dispose()
+
+
+def _has_schema(database) -> bool:
+    from ledger.db.engine import current_revision
+
+    return current_revision(database.engine) is not None
+
+
+@main.command("log")
+@click.option("--action", help="An action or its prefix, e.g. user, stocktake.approve.")
+@click.option("--object-type", help="e.g. user, stocktake, request, scan_document, batch.")
+@click.option("--object", "object_key", help="The object's key, e.g. PD-2026-000001.")
+@click.option("--user", "user_id", type=int, help="Only what this user id did.")
+@click.option("--root", "root_code", help="Only the entries of this city (default: every entry).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 200))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10_000_000))
+def log_command(action, object_type, object_key, user_id, root_code, limit, offset) -> None:
+    """操作日志: every action that is not a movement, newest first."""
+    from ledger.services.audit_log import read_log
+
+    database = _database()
+    entries = read_log(
+        database,
+        root_code,
+        action=action,
+        object_type=object_type,
+        object_key=object_key,
+        user_id=user_id,
+        limit=limit,
+        offset=offset,
+    )
+    rows = [
+        (
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.actor,
+            entry.action,
+            f"{entry.object_type} {entry.object_key}",
+            _compact(entry.before),
+            _compact(entry.after),
+        )
+        for entry in entries
+    ]
+    click.echo(_table(("时间 (UTC)", "操作人", "操作", "对象", "变更前", "变更后"), rows))
+    if not rows:
+        click.echo("(没有记录 no entries)")
+
+
+def _compact(value) -> str:
+    if value is None:
+        return ""
+    import msgspec
+
+    return msgspec.json.encode(value).decode()
 
 
 @main.command()
@@ -406,7 +607,10 @@ def serve(host: str, port: int, access_log: bool) -> None:
     """Start the HTTP service (Litestar on uvicorn)."""
     import uvicorn
 
-    database = _database()
+    from ledger.settings import office_zone
+
+    office_zone(Settings.from_environment().time_zone)
+    database = _database(must_exist=False)
     database.upgrade()
     database.dispose()
     uvicorn.run(
@@ -419,27 +623,67 @@ def serve(host: str, port: int, access_log: bool) -> None:
     )
 
 
-def run() -> None:
-    """Entry point: ledger rejections and database errors are one clear line, exit 2."""
+def _usage_message(error: click.ClickException) -> str:
+    """A wrong command line in Chinese, naming the option, with click's own words beside it."""
+    param = getattr(error, "param", None)
+    name = None
+    if param is not None:
+        name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    english = error.format_message()
+    if isinstance(error, click.MissingParameter) and name:
+        return f"缺少选项 {name} (missing option {name})"
+    if isinstance(error, click.BadParameter) and name:
+        return f"{name} 的值不对 (invalid value): {english}"
+    if isinstance(error, click.NoSuchOption):
+        return f"没有选项 {error.option_name} (no such option); 见 ledger --help"
+    return f"命令用法不对 (usage): {english}; 见 ledger --help"
+
+
+def _fail(code: Code | str, message: str, status: int) -> None:
+    """One line on stderr, the whole of it (a message never spans lines), and exit."""
+    text = " ".join(str(message).split())
+    click.echo(f"error: {code}: {text}", err=True)
+    sys.exit(status)
+
+
+def run(args: list[str] | None = None) -> None:
+    """Entry point: every error is one line, `error: <code>: <message>`; exit 2 for refused
+    input, 1 for the unexpected (LEDGER_DEBUG=1 lets its traceback through)."""
     from ledger.db import DatabaseError
+    from ledger.services.label_keys import LabelKeyError
 
     try:
-        main(standalone_mode=False)
+        status = main(args, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as error:
-        click.echo(f"error: {error.format_message()}", err=True)
-        sys.exit(error.exit_code)
+        if type(error).__name__ == "NoArgsIsHelpError":  # `ledger` (or a group) alone
+            click.echo(error.format_message())
+            sys.exit(0)
+        _fail(Code.invalid_usage, _usage_message(error), 2)
     except LedgerError as error:
-        click.echo(f"error: {error.code}: {error.message}", err=True)
-        sys.exit(2)
+        _fail(error.code, error.message, 2)
+    except LabelKeyError as error:
+        _fail(Code.label_keys_invalid, f"标签密钥不可用 (label keys): {error}", 2)
     except DatabaseError as error:
-        first_line = str(
-            error.orig if hasattr(error, "orig") and error.orig else error
-        ).splitlines()[0]
-        click.echo(f"error: database: {first_line}", err=True)
-        sys.exit(2)
+        if os.environ.get("LEDGER_DEBUG") == "1":
+            raise
+        orig = getattr(error, "orig", None)
+        first_line = (str(orig or error).strip().splitlines() or [type(error).__name__])[0]
+        _fail(Code.database_error, f"数据库出错 (database): {first_line}", 2)
+    except Exception as error:
+        if os.environ.get("LEDGER_DEBUG") == "1":
+            raise
+        detail = (str(error).strip().splitlines() or [""])[0]
+        _fail(
+            Code.internal_error,
+            f"内部错误，请把这一行告诉维护人员；LEDGER_DEBUG=1 显示详情 "
+            f"(unexpected {type(error).__name__}: {detail})",
+            1,
+        )
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

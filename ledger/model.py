@@ -197,6 +197,11 @@ class Transaction(msgspec.Struct, frozen=True):
     memo: 摘要, free text.
     postings: at least two, summing to zero per (item, batch).
     previous_hash / hash: the chain; hash = sha256(previous_hash ‖ canonical encoding).
+    chain_version: the encoding the hash was made with (1: before the people were hashed).
+    maker_id / approver_id / receiver_id: the users who made the voucher (制单人/经办人), approved
+    what it carries out (审核人: a request's approver, a stocktake's approver) and signed for the
+    arrival (签收人, on confirmations); None where the flow has none or, on version 1, unknown.
+    maker / approver / receiver: their labels, for people reading the voucher (not hashed).
     """
 
     sequence: int
@@ -212,3 +217,10 @@ class Transaction(msgspec.Struct, frozen=True):
     memo: str = ""
     previous_hash: str = ""
     hash: str = ""
+    chain_version: int = 2
+    maker_id: int | None = None
+    approver_id: int | None = None
+    receiver_id: int | None = None
+    maker: str | None = None
+    approver: str | None = None
+    receiver: str | None = None

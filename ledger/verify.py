@@ -16,11 +16,17 @@ Invariants (DESIGN §3):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 import msgspec
 
-from ledger.chain import GENESIS_HASH, canonical_encoding, chain_hash
+from ledger.chain import (
+    CHAIN_VERSION_CURRENT,
+    CHAIN_VERSIONS,
+    GENESIS_HASH,
+    canonical_encoding,
+    chain_hash,
+)
 from ledger.model import KINDS_REFUSING_EXPIRED, TransactionKind
 
 
@@ -52,6 +58,9 @@ class StoredPosting(msgspec.Struct, frozen=True, array_like=True):
     batch_expires_on: dt.date | None
     quantity: int
     balance_after: int
+    # The date stored on the posting (postings.occurred_on): always its transaction's (as
+    # read, even when not a date). None: not read (a caller that only checks the chain).
+    occurred_on: dt.date | str | None = None
 
 
 class StoredTransaction(msgspec.Struct, frozen=True):
@@ -68,6 +77,10 @@ class StoredTransaction(msgspec.Struct, frozen=True):
     previous_hash: str
     hash: str
     postings: tuple[StoredPosting, ...]
+    chain_version: int = CHAIN_VERSION_CURRENT
+    maker_id: int | None = None
+    approver_id: int | None = None
+    receiver_id: int | None = None
 
 
 class StoredBalance(msgspec.Struct, frozen=True, array_like=True):
@@ -98,6 +111,13 @@ class Verifier:
     start_sequence / start_hash: where to begin — genesis, or a period close's digest — and
     start_balances: the account balances at that point (empty at genesis), and start_reversed:
     the transactions already reversed by then (so a second reversal after a close is found).
+    scope: the codes of the physical locations of one root, for a verification of that root
+    alone (None: the whole ledger). The hash chain is one for every root, so every transaction
+    is fed; a transaction of another root (its location outside the scope) only carries the
+    chain on: what is found on it is counted in `elsewhere`, not named, and the other checks
+    (and the counts of transactions and postings checked) cover the root's own transactions
+    and the accounts at its own locations — not the virtual ones, whose balances every root
+    shares.
     """
 
     def __init__(
@@ -106,8 +126,11 @@ class Verifier:
         start_hash: str = GENESIS_HASH,
         start_balances: dict[AccountCodes, int] | None = None,
         start_reversed: dict[int, str] | None = None,
+        scope: frozenset[str] | None = None,
     ) -> None:
         self.findings: list[Finding] = []
+        self.scope = scope
+        self.elsewhere = 0  # findings on other roots' transactions (with a scope), not named
         self.last_sequence = start_sequence
         self.last_hash = start_hash
         self.last_number = "genesis" if start_sequence == 0 else f"#{start_sequence}"
@@ -116,8 +139,14 @@ class Verifier:
         self.reversed: dict[int, str] = dict(start_reversed or {})
         self.transactions_checked = 0
         self.postings_checked = 0
+        self.last_version = 1  # chain versions seen so far never go down
+        # version → the first sequence hashed with it (from storage; empty: not checked)
+        self.version_starts: dict[int, int] = {}
 
     def feed(self, tx: StoredTransaction) -> None:
+        if self.scope is not None and tx.location_code not in self.scope:
+            self._feed_elsewhere(tx)
+            return
         self.transactions_checked += 1
         self.postings_checked += len(tx.postings)
         self._check_chain(tx)
@@ -127,6 +156,15 @@ class Verifier:
         self._check_running_balances(tx)
         if tx.reverses_sequence is not None:
             self._check_single_reversal(tx)
+
+    def _feed_elsewhere(self, tx: StoredTransaction) -> None:
+        """Another root's transaction: the shared chain goes through it; what is wrong with it
+        is counted, not named."""
+        before = len(self.findings)
+        self._check_chain(tx)
+        self.elsewhere += len(self.findings) - before
+        del self.findings[before:]
+        self.last_number = f"#{tx.sequence}"
 
     def _check_chain(self, tx: StoredTransaction) -> None:
         if tx.sequence != self.last_sequence + 1:
@@ -158,6 +196,11 @@ class Verifier:
                     self.last_hash,
                 )
             )
+        if not self._check_version(tx):
+            self.last_sequence = tx.sequence
+            self.last_hash = tx.hash
+            self.last_number = tx.number
+            return
         encoding = canonical_encoding(
             tx.sequence,
             tx.number,
@@ -170,6 +213,8 @@ class Verifier:
             tx.reason,
             tx.memo,
             [(p.location_code, p.item_code, p.batch_number, p.quantity) for p in tx.postings],
+            tx.chain_version,
+            (tx.maker_id, tx.approver_id, tx.receiver_id),
         )
         recomputed = chain_hash(tx.previous_hash, encoding)
         if recomputed != tx.hash:
@@ -186,6 +231,62 @@ class Verifier:
         self.last_sequence = tx.sequence
         self.last_hash = tx.hash
         self.last_number = tx.number
+
+    def _check_version(self, tx: StoredTransaction) -> bool:
+        """The chain version is known and never goes down (an old encoding leaves the people
+        out of the hash: a transaction rewritten to it would hide who made it)."""
+        if tx.chain_version not in CHAIN_VERSIONS:
+            self.findings.append(
+                Finding(
+                    5,
+                    "chain_version_unknown",
+                    _transaction_subject(tx),
+                    f"recorded with chain version {tx.chain_version}, which no release wrote",
+                    "/".join(str(v) for v in sorted(CHAIN_VERSIONS)),
+                    str(tx.chain_version),
+                )
+            )
+            return False
+        expected = max(
+            (v for v, first in self.version_starts.items() if first <= tx.sequence), default=None
+        )
+        if expected is not None and tx.chain_version != expected:
+            self.findings.append(
+                Finding(
+                    5,
+                    "chain_version_mismatch",
+                    _transaction_subject(tx),
+                    f"recorded with chain version {tx.chain_version}, but every transaction from "
+                    f"#{self.version_starts[expected]} on is hashed with version {expected}",
+                    str(expected),
+                    str(tx.chain_version),
+                )
+            )
+        elif tx.chain_version < self.last_version:
+            self.findings.append(
+                Finding(
+                    5,
+                    "chain_version_downgraded",
+                    _transaction_subject(tx),
+                    f"recorded with chain version {tx.chain_version} after a transaction of "
+                    f"version {self.last_version}: its people were left out of its hash",
+                    str(self.last_version),
+                    str(tx.chain_version),
+                )
+            )
+        if tx.chain_version < 2 and (tx.maker_id or tx.approver_id or tx.receiver_id):
+            self.findings.append(
+                Finding(
+                    5,
+                    "people_not_hashed",
+                    _transaction_subject(tx),
+                    "names a maker, approver or receiver but its chain version does not hash them",
+                    None,
+                    f"{tx.maker_id}/{tx.approver_id}/{tx.receiver_id}",
+                )
+            )
+        self.last_version = max(self.last_version, tx.chain_version)
+        return True
 
     def _check_balanced(self, tx: StoredTransaction) -> None:
         postings = tx.postings
@@ -244,8 +345,13 @@ class Verifier:
                 )
 
     def _check_running_balances(self, tx: StoredTransaction) -> None:
+        day, scope = tx.occurred_on, self.scope
         for posting in tx.postings:
             account = (posting.location_code, posting.item_code, posting.batch_number)
+            if posting.occurred_on != day and posting.occurred_on is not None:
+                self._misdated(tx, account, posting.occurred_on)
+            if scope is not None and posting.location_code not in scope:
+                continue  # a shared virtual account: its balance holds every root's postings
             balance = self.running.get(account, 0) + posting.quantity
             self.running[account] = balance
             if posting.balance_after != balance:
@@ -271,6 +377,19 @@ class Verifier:
                     )
                 )
 
+    def _misdated(self, tx: StoredTransaction, account: AccountCodes, day: dt.date | str) -> None:
+        self.findings.append(
+            Finding(
+                5,
+                "posting_date_mismatch",
+                f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                "the posting's stored date differs from its transaction's: reports by date "
+                "and period closes read the posting's",
+                str(tx.occurred_on),
+                str(day),
+            )
+        )
+
     def _check_single_reversal(self, tx: StoredTransaction) -> None:
         if tx.kind != TransactionKind.reversal or tx.reverses_sequence is None:
             return
@@ -287,10 +406,21 @@ class Verifier:
         self.reversed[tx.reverses_sequence] = tx.number
 
     def check_close(
-        self, period_end: str, sequence: int, digest: str, balances: dict[AccountCodes, int]
+        self,
+        period_end: str,
+        sequence: int,
+        digest: str,
+        balances: dict[AccountCodes, int],
+        accounts: int | None = None,
+        locations: Container[str] | None = None,
     ) -> None:
-        """At a period close's sequence: the chain and every account must be as it recorded."""
+        """At a period close's sequence: the chain and every account must be as it recorded.
+        accounts: the number of balances the close row says it kept (None: not checked).
+        locations: compare only the accounts at these location codes (a close of one root, or
+        a verification of one root); None: every account."""
         subject = f"period close {period_end} (#{sequence})"
+        if accounts is not None and accounts != len(balances):
+            self.findings.append(close_accounts_finding(subject, accounts, len(balances)))
         if self.last_sequence != sequence or self.last_hash != digest:
             self.findings.append(
                 Finding(
@@ -304,6 +434,9 @@ class Verifier:
             )
         computed = {account: balance for account, balance in self.running.items() if balance}
         kept = {account: balance for account, balance in balances.items() if balance}
+        if locations is not None:
+            computed = {a: balance for a, balance in computed.items() if a[0] in locations}
+            kept = {a: balance for a, balance in kept.items() if a[0] in locations}
         if computed == kept:  # (the usual case, compared at C speed; an absent account is 0)
             return
         for account in sorted(set(kept) | set(computed)):
@@ -438,6 +571,242 @@ def check_packs(totals: Iterable) -> list[Finding]:
                     "sealed packs hold more than the balance on hand",
                     f"<= {row.on_hand or 0}",
                     str(row.counted_quantity),
+                )
+            )
+    return findings
+
+
+# ---- what a period close kept ------------------------------------------------------------------
+
+
+def close_subject(period_end: dt.date | str, sequence: int) -> str:
+    return f"period close {period_end} (#{sequence})"
+
+
+def close_accounts_finding(subject: str, recorded: int, kept: int) -> Finding:
+    return Finding(
+        5,
+        "close_accounts_mismatch",
+        subject,
+        "the close row's count of kept balances differs from the balance rows it has",
+        str(recorded),
+        str(kept),
+    )
+
+
+def check_close_rows(
+    subject: str,
+    table: str,
+    differences: Iterable[tuple[str, int | None, int | None]],
+) -> list[Finding]:
+    """What a close kept against what the postings say: `differences` are (row, expected,
+    found) for every row of `table` that differs (None: no such row)."""
+    return [
+        Finding(
+            5,
+            f"{table.removesuffix('s')}_mismatch",
+            f"{subject}: {row}",
+            f"{table} differs from what the postings say",
+            "none" if expected is None else str(expected),
+            "none" if found is None else str(found),
+        )
+        for row, expected, found in differences
+    ]
+
+
+# ---- checkpoints ---------------------------------------------------------------------------------
+
+CHECKPOINT_HEX_SHOWN = 16  # hex characters printed: 64 bits of the hash
+CHECKPOINT_HEX_MIN = 16  # the shortest prefix `verify --checkpoint` accepts
+_HEX = frozenset("0123456789abcdef")
+
+
+class Checkpoint(msgspec.Struct, frozen=True):
+    """A chain position kept outside the database: transaction `sequence` has a hash starting
+    with `hash` (16 to 64 lowercase hex characters; the whole hash when all 64 are given)."""
+
+    sequence: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.sequence}:{self.hash}"
+
+
+def format_checkpoint(sequence: int, digest: str, length: int = CHECKPOINT_HEX_SHOWN) -> str:
+    """`N:HASH`, the hash cut to `length` hex characters (the whole hash with 64)."""
+    return f"{sequence}:{digest[:length]}"
+
+
+def parse_checkpoint(text: str, field: str = "checkpoint") -> Checkpoint:
+    """`N:HASH` (as `ledger digest` and a period close print it) or refuse with a clear error."""
+    from ledger.rules import Code, LedgerError
+
+    raw = text.strip()
+    number, separator, digest = raw.partition(":")
+    digest = digest.strip().lower()
+    if (
+        not separator
+        or not number.strip().isascii()
+        or not number.strip().isdigit()
+        or not CHECKPOINT_HEX_MIN <= len(digest) <= 64
+        or not set(digest) <= _HEX
+    ):
+        raise LedgerError(
+            Code.invalid_checkpoint,
+            f"核验点 {raw[:80]!r} 格式不对：应为 序号:哈希，哈希取前 {CHECKPOINT_HEX_MIN} 到 64 位"
+            f"十六进制字符，例如 1024:3f2a9c0e1b7d6a54 (a checkpoint is N:HASH with "
+            f"{CHECKPOINT_HEX_MIN} to 64 hex characters)",
+            field,
+        )
+    sequence = int(number)
+    if sequence > 2**63 - 1:
+        raise LedgerError(
+            Code.invalid_checkpoint, f"核验点序号 {number[:30]} 过大 (sequence too large)", field
+        )
+    return Checkpoint(sequence, digest)
+
+
+def check_checkpoints(
+    checkpoints: Iterable[Checkpoint],
+    stored: dict[int, str],
+    head_sequence: int,
+    genesis: str = GENESIS_HASH,
+) -> list[Finding]:
+    """Each checkpoint against the stored hash of its transaction (`stored`, by sequence; the
+    chain itself is checked by the pass that reads it): the transaction must exist and its hash
+    start with the checkpoint's."""
+    findings = []
+    for checkpoint in checkpoints:
+        subject = f"checkpoint {checkpoint}"
+        found = genesis if checkpoint.sequence == 0 else stored.get(checkpoint.sequence)
+        if found is None:
+            findings.append(
+                Finding(
+                    5,
+                    "checkpoint_missing",
+                    subject,
+                    f"the ledger no longer holds transaction #{checkpoint.sequence} (it ends at "
+                    f"#{head_sequence}): the end of the chain was cut off",
+                    f"#{checkpoint.sequence} {checkpoint.hash}",
+                    f"#{head_sequence} (head)" if checkpoint.sequence > head_sequence else "none",
+                )
+            )
+        elif not found.startswith(checkpoint.hash):
+            findings.append(
+                Finding(
+                    5,
+                    "checkpoint_mismatch",
+                    subject,
+                    f"transaction #{checkpoint.sequence} has another hash: the chain was "
+                    f"rewritten from there or before",
+                    checkpoint.hash,
+                    found[: len(checkpoint.hash)],
+                )
+            )
+    return findings
+
+
+# ---- reference data ------------------------------------------------------------------------------
+
+
+class ReferenceRow(msgspec.Struct, frozen=True, array_like=True):
+    """A current item, location or batch: its storage id, its key (code, or ITEM/BATCH) and
+    the canonical content of its versioned fields (`ledger.reference`)."""
+
+    object_type: str
+    object_id: int
+    key: str
+    content: str
+
+
+class ReferenceVersion(msgspec.Struct, frozen=True, array_like=True):
+    object_type: str
+    object_id: int
+    version: int
+    content: str
+
+
+def check_reference(
+    current: Iterable[ReferenceRow], versions: Iterable[ReferenceVersion]
+) -> list[Finding]:
+    """Every current row equals its last version; versions run 1, 2, … without a gap; every
+    versioned object still exists. (Reference data changes only by a new version.)"""
+    history: dict[tuple[str, int], list[ReferenceVersion]] = {}
+    for version in versions:
+        history.setdefault((version.object_type, version.object_id), []).append(version)
+    findings = []
+    for row in current:
+        subject = f"{row.object_type} {row.key}"
+        kept = history.pop((row.object_type, row.object_id), None)
+        if not kept:
+            findings.append(
+                Finding(
+                    5,
+                    "reference_unversioned",
+                    subject,
+                    "has no version: it was inserted outside the ledger",
+                    "version 1",
+                    row.content,
+                )
+            )
+            continue
+        kept.sort(key=lambda version: version.version)
+        numbers = [version.version for version in kept]
+        if numbers != list(range(1, len(kept) + 1)):
+            findings.append(
+                Finding(
+                    5,
+                    "reference_version_gap",
+                    subject,
+                    "its versions do not run 1, 2, 3 …: a version was removed",
+                    ", ".join(str(n) for n in range(1, numbers[-1] + 1)),
+                    ", ".join(str(n) for n in numbers),
+                )
+            )
+        last = kept[-1]
+        if last.content != row.content:
+            findings.append(
+                Finding(
+                    5,
+                    "reference_changed_in_place",
+                    subject,
+                    f"differs from its last version ({last.version}): changed without a new "
+                    f"version",
+                    last.content,
+                    row.content,
+                )
+            )
+    for (object_type, object_id), kept in sorted(history.items()):
+        findings.append(
+            Finding(
+                5,
+                "reference_object_missing",
+                f"{object_type} id {object_id}",
+                "has versions but no longer exists",
+                max(kept, key=lambda version: version.version).content,
+                "none",
+            )
+        )
+    return findings
+
+
+def check_location_paths(locations: Iterable[tuple[str, str | None, str]]) -> list[Finding]:
+    """Each location's path is its parent's path and its code: (code, parent code, path)."""
+    rows = list(locations)
+    paths = {code: path for code, _, path in rows}
+    findings = []
+    for code, parent, path in rows:
+        expected = f"/{code}/" if parent is None else f"{paths.get(parent, '?')}{code}/"
+        if path != expected:
+            findings.append(
+                Finding(
+                    5,
+                    "location_path_mismatch",
+                    f"location {code}",
+                    "its stored path does not follow its parents: subtree reads would put it "
+                    "elsewhere",
+                    expected,
+                    path,
                 )
             )
     return findings

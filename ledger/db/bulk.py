@@ -15,12 +15,14 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ledger import commands as c
-from ledger.chain import GENESIS_HASH, canonical_encoding, chain_hash
+from ledger.chain import CHAIN_VERSION_CURRENT, GENESIS_HASH, canonical_encoding, chain_hash
 from ledger.db.store import BALANCES_INSERT, POSTINGS_INSERT, TRANSACTIONS_INSERT
 from ledger.db.unit_of_work import Database
-from ledger.model import VOUCHER_PREFIX, AccountKey, TransactionKind, VirtualLocation
+from ledger.model import VOUCHER_PREFIX, AccountKey, Batch, TransactionKind, VirtualLocation
 from ledger.posting import AccountState, Leg, apply_legs
+from ledger.reference import batch_content
 from ledger.rules import Code, LedgerError
+from ledger.settings import office_today
 
 ROWS_PER_WRITE = 100_000
 
@@ -55,6 +57,7 @@ class BulkLoader:
         self.posting_rows: list[tuple] = []
         now = dt.datetime.now(dt.UTC)
         self.recorded_at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.as_text else now
+        self.today = self._date(office_today())
         self.written = 0
         self.virtual = {v: v.value for v in VirtualLocation}
 
@@ -100,6 +103,12 @@ class BulkLoader:
                         self._date(line.produced_on),
                         self._date(line.expires_on),
                     ),
+                )
+                batch = Batch(line.item_code, line.batch_number, line.produced_on, line.expires_on)
+                self._run(  # its version 1, as the store writes for a batch it creates
+                    "INSERT INTO reference_versions (object_type, object_id, version, valid_from, "
+                    "recorded_at, user_id, content) VALUES ('batch', ?, 1, ?, ?, NULL, ?)",
+                    (self.next_batch, self.today, self.recorded_at, batch_content(batch)),
                 )
                 self.next_batch += 1
             legs += self._move(
@@ -162,8 +171,8 @@ class BulkLoader:
             arrived + short,
             counterparty=issuer,
             shipment=sequence,
-            reason="short_delivery" if short else None,
-            memo=command.memo,
+            reason=command.shortage.reason if short and command.shortage else None,
+            memo=c.confirmation_memo(command.memo, command.shortage if short else None),
         )
 
     def _out(self, kind: TransactionKind, sink: str, command, reason: str | None = None) -> None:
@@ -269,6 +278,7 @@ class BulkLoader:
             reason,
             memo,
             ((code, item, batch, leg.quantity) for leg, code, item, batch in legs),
+            CHAIN_VERSION_CURRENT,
         )
         digest = chain_hash(self.head[1], encoding)
         day = self._date(occurred_on)
@@ -287,6 +297,10 @@ class BulkLoader:
                 memo,
                 self.head[1],
                 digest,
+                CHAIN_VERSION_CURRENT,
+                None,  # the bulk loader posts as no user (the command line)
+                None,
+                None,
             )
         )
         for (leg, *_), balance in zip(legs, balances, strict=True):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 CORE_TABLES = ("transactions", "postings")  # guarded by the first migration
 # Guarded by migration 0008: the operations log and the versions of reference data.
-HISTORY_TABLES = ("operations_log", "reference_versions")
+HISTORY_TABLES = ("operations_log", "reference_versions", "chain_versions")
 GUARDED_TABLES = CORE_TABLES + HISTORY_TABLES
 
 _PG_FUNCTION = """

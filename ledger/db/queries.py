@@ -160,7 +160,9 @@ def _as_of_source(as_of):
             p.location_id,
             p.item_id,
             p.batch_id,
-            func.sum(p.quantity).label("on_hand"),
+            # SUM of a BIGINT is a NUMERIC on PostgreSQL: cast back, so on_hand is an integer
+            # on every engine (a Decimal would be encoded as a string).
+            func.cast(func.sum(p.quantity), p.quantity.type).label("on_hand"),
             func.cast(0, p.quantity.type).label("reserved"),
         )
         .join(
@@ -269,6 +271,10 @@ def stored_transactions(
             tx.memo,
             tx.previous_hash,
             tx.hash,
+            tx.chain_version,
+            tx.maker_id,
+            tx.approver_id,
+            tx.receiver_id,
         )
         .where(tx.id > after)
         .order_by(tx.id),
@@ -277,7 +283,15 @@ def stored_transactions(
     )
     postings = _driver_stream(
         connection,
-        select(p.transaction_id, p.location_id, p.item_id, p.batch_id, p.quantity, p.balance_after)
+        select(
+            p.transaction_id,
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            p.quantity,
+            p.balance_after,
+            p.occurred_on,
+        )
         .where(p.transaction_id > after)
         .order_by(p.transaction_id, p.id),
         batch_rows,
@@ -287,6 +301,11 @@ def stored_transactions(
     pending = next(postings, None)
     for row in transactions:
         sequence = row[0]
+        stored_day = occurred_on = row[3]
+        if isinstance(occurred_on, str):
+            occurred_on = days.get(occurred_on) or days.setdefault(
+                occurred_on, dt.date.fromisoformat(occurred_on)
+            )
         while pending is not None and pending[0] < sequence:  # no such transaction: skipped
             pending = next(postings, None)
         found = []
@@ -302,14 +321,11 @@ def stored_transactions(
                     expires_on,
                     pending[4],
                     pending[5],
+                    # the transaction's date unless the posting's own differs (then read as is)
+                    occurred_on if pending[6] == stored_day else _as_day(pending[6]),
                 )
             )
             pending = next(postings, None)
-        occurred_on = row[3]
-        if isinstance(occurred_on, str):
-            occurred_on = days.get(occurred_on) or days.setdefault(
-                occurred_on, dt.date.fromisoformat(occurred_on)
-            )
         yield StoredTransaction(
             sequence=sequence,
             number=row[1],
@@ -324,7 +340,22 @@ def stored_transactions(
             previous_hash=row[10],
             hash=row[11],
             postings=tuple(found),
+            chain_version=row[12],
+            maker_id=row[13],
+            approver_id=row[14],
+            receiver_id=row[15],
         )
+
+
+def _as_day(value) -> dt.date | str:
+    """A posting's stored date that differs from its transaction's; text that is not a date
+    (SQLite stores whatever it is given) is passed on as it is, still unlike the date."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def open_reservations():
@@ -624,3 +655,9 @@ def balances_from_running(connection: Connection) -> list[tuple[str, str, str, i
     )
     codes, batches = account_codes(connection)
     return [(codes[location], *batches[batch], balance or 0) for location, batch, balance in rows]
+
+
+def chain_version_starts(connection: Connection) -> dict[int, int]:
+    """Each chain version and the first sequence hashed with it."""
+    c = t.chain_versions.c
+    return dict(connection.execute(select(c.version, c.first_sequence)).tuples().all())

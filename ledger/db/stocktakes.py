@@ -21,6 +21,8 @@ class StocktakeRow(NamedTuple):
     item_codes: str
     cut_off: dt.date
     blind: bool
+    subtree: bool  # the scope: the whole subtree, or the location (and location_codes) alone
+    location_codes: str
     status: str
     memo: str
     created_by: int | None

@@ -10,13 +10,16 @@ the unit of work does. Reference data (items, locations, batches) is cached per 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
-from ledger.chain import canonical_encoding, chain_hash
+from ledger.chain import CHAIN_VERSION_CURRENT, canonical_encoding, chain_hash
 from ledger.db import tables as t
+from ledger.db import versions
 from ledger.db.packs import PackTracker
 from ledger.model import (
     VOUCHER_PREFIX,
@@ -32,7 +35,9 @@ from ledger.model import (
     TransactionKind,
 )
 from ledger.posting import AccountState, Leg, apply_legs
+from ledger.reference import ReferenceKind, batch_content, item_content, location_content
 from ledger.rules import Code, LedgerError, require
+from ledger.settings import office_today
 
 LOCK_CHUNK = 300  # accounts per locking SELECT (3 parameters each)
 POSTINGS_INSERT = (
@@ -41,9 +46,12 @@ POSTINGS_INSERT = (
 )
 TRANSACTIONS_INSERT = (
     "INSERT INTO transactions (id, number, kind, occurred_on, recorded_at, location_id, "
-    "counterparty_id, reverses_id, shipment_id, reason, memo, previous_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "counterparty_id, reverses_id, shipment_id, reason, memo, previous_hash, hash, "
+    "chain_version, maker_id, approver_id, receiver_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+UNKNOWN_PERSON = "未知"  # the people on a voucher recorded before they were kept (version 1)
+NO_USER = "命令行"  # a voucher made from the command line or a loader, by no signed-in user
 BALANCES_INSERT = (
     "INSERT INTO balances (on_hand, reserved, last_occurred_on, location_id, item_id, batch_id) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -79,8 +87,16 @@ class BatchEntry(NamedTuple):
     batch: Batch
 
 
+catalog_check_seconds = 2.0  # another process's change of reference data is seen within this
+
+
 class Catalog:
-    """Committed reference data of one database, cached. Rows are never deleted or changed."""
+    """Committed reference data of one database, cached. Rows are never deleted; they change
+    only by a new version (ledger/services/reference.py), whose transaction replaces their
+    entries here after it commits. Another process's change is noticed within
+    `catalog_check_seconds`: a store opened after that long reads the newest version's id and,
+    when it moved, the cache is dropped (`generation` then stops a read begun before from
+    putting an older row back)."""
 
     def __init__(self) -> None:
         self.items: dict[str, ItemEntry] = {}
@@ -89,6 +105,28 @@ class Catalog:
         self.locations_by_id: dict[int, LocationEntry] = {}
         self.batches: dict[tuple[int, str], BatchEntry] = {}
         self.batches_by_id: dict[int, BatchEntry] = {}
+        self.generation = 0  # moves on when cached rows may have changed
+        self.changed = False  # (a store's pending catalog) it changed existing rows
+        self.newest_version: int | None = None
+        self.next_check = 0.0
+
+    def check(self, connection: Connection) -> None:
+        """Drop everything cached if reference data changed since the last look (at most one
+        query per `catalog_check_seconds`)."""
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + catalog_check_seconds
+        newest = connection.execute(select(func.max(t.reference_versions.c.id))).scalar()
+        if self.newest_version is not None and newest != self.newest_version:
+            self.clear()
+        self.newest_version = newest
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.items, self.items_by_id = {}, {}
+        self.locations, self.locations_by_id = {}, {}
+        self.batches, self.batches_by_id = {}, {}
 
     def add_item(self, entry: ItemEntry) -> None:
         self.items[entry.item.code] = entry
@@ -112,9 +150,18 @@ _LOCATION_ROWS = select(t.locations, _PARENT.c.code.label("parent_code")).outerj
 class LedgerStore:
     """Reads and buffered writes inside one database transaction."""
 
-    def __init__(self, connection: Connection, catalog: Catalog) -> None:
+    def __init__(
+        self, connection: Connection, catalog: Catalog, maker_id: int | None = None
+    ) -> None:
         self.connection = connection
         self.catalog = catalog
+        catalog.check(connection)
+        self.generation = catalog.generation  # entries read here are cached only if unchanged
+        # Who: the user making every voucher of this transaction (None: the command line), and
+        # the approver a flow names for the vouchers it posts (see `approved_by`).
+        self.maker_id = maker_id
+        self.approver_id: int | None = None
+        self.user_labels: dict[int, str] = {}
         self.for_update = connection.dialect.name == "postgresql"
         self.as_text = connection.dialect.name == "sqlite"
         self.qmark = connection.dialect.paramstyle == "qmark"
@@ -132,7 +179,7 @@ class LedgerStore:
         self.head_dirty = False
         self.recorded_at = dt.datetime.now(dt.UTC)
         self.packs = PackTracker(self)
-        self.closed: list | None = None  # [end of the last closed period], once read
+        self.closed: dict[str, dt.date | None] = {}  # root code → last closed day, once read
 
     # ---- reference data -------------------------------------------------------------------
 
@@ -172,10 +219,11 @@ class LedgerStore:
             expiry_tracked=row.expiry_tracked,
         )
         entry = ItemEntry(row.id, item)
-        self.catalog.add_item(entry)
+        if self.catalog.generation == self.generation:
+            self.catalog.add_item(entry)
         return entry
 
-    def add_item(self, item: Item) -> ItemEntry:
+    def add_item(self, item: Item, valid_from: dt.date | None = None) -> ItemEntry:
         if self.pending.items.get(item.code) or self._exists(t.items, t.items.c.code == item.code):
             raise LedgerError(
                 Code.item_exists, f"物资编码 {item.code} 已存在 (item exists)", "code"
@@ -199,6 +247,7 @@ class LedgerStore:
                     for i, p in enumerate(item.packs)
                 ],
             )
+        self._first_version(ReferenceKind.item, item_id, item_content(item), valid_from)
         entry = ItemEntry(item_id, item)
         self.pending.add_item(entry)
         return entry
@@ -231,7 +280,8 @@ class LedgerStore:
         for row in self.connection.execute(_LOCATION_ROWS.where(condition)):
             location = Location(row.code, row.name, LocationLevel(row.level), row.parent_code)
             entry = LocationEntry(row.id, location, row.physical, row.path)
-            self.catalog.add_location(entry)
+            if self.catalog.generation == self.generation:
+                self.catalog.add_location(entry)
             found.append(entry)
         return found
 
@@ -252,7 +302,7 @@ class LedgerStore:
             for start in range(0, len(missing), 5_000):
                 self._load_locations(column.in_(missing[start : start + 5_000]))
 
-    def add_location(self, location: Location) -> LocationEntry:
+    def add_location(self, location: Location, valid_from: dt.date | None = None) -> LocationEntry:
         if self.pending.locations.get(location.code) or self._exists(
             t.locations, t.locations.c.code == location.code
         ):
@@ -281,6 +331,9 @@ class LedgerStore:
                 "path": path,
             },
         ).scalar_one()
+        self._first_version(
+            ReferenceKind.location, location_id, location_content(location), valid_from
+        )
         entry = LocationEntry(location_id, location, physical, path)
         self.pending.add_location(entry)
         return entry
@@ -324,10 +377,13 @@ class LedgerStore:
         entry = BatchEntry(
             row.id, row.item_id, Batch(row.item_code, row.number, row.produced_on, row.expires_on)
         )
-        self.catalog.add_batch(entry)
+        if self.catalog.generation == self.generation:
+            self.catalog.add_batch(entry)
         return entry
 
-    def add_batch(self, item: ItemEntry, batch: Batch) -> BatchEntry:
+    def add_batch(
+        self, item: ItemEntry, batch: Batch, valid_from: dt.date | None = None
+    ) -> BatchEntry:
         batch_id = self.connection.execute(
             insert(t.batches).returning(t.batches.c.id),
             {
@@ -337,9 +393,19 @@ class LedgerStore:
                 "expires_on": batch.expires_on,
             },
         ).scalar_one()
+        self._first_version(ReferenceKind.batch, batch_id, batch_content(batch), valid_from)
         entry = BatchEntry(batch_id, item.id, batch)
         self.pending.add_batch(entry)
         return entry
+
+    def _first_version(
+        self, kind: ReferenceKind, object_id: int, content: str, valid_from: dt.date | None
+    ) -> None:
+        """Version 1 of a new item, location or batch, made by this transaction's user, in force
+        from `valid_from` (default: the office's today). Changes write later versions
+        (ledger/services/reference.py)."""
+        day = valid_from or office_today()
+        versions.write(self, kind, object_id, 1, content, day, self.maker_id)
 
     def _exists(self, table, condition) -> bool:
         return (
@@ -347,8 +413,26 @@ class LedgerStore:
             is not None
         )
 
+    def reload_changed(self, kind: ReferenceKind, condition) -> None:
+        """This transaction changed these reference rows (a new version): read them again for
+        its own later reads, and for the catalog to take once it commits."""
+        committed, self.catalog = self.catalog, self.pending
+        generation, self.generation = self.generation, self.pending.generation
+        try:
+            if kind is ReferenceKind.item:
+                self._load_item(condition)
+            elif kind is ReferenceKind.location:
+                self._load_locations(condition)
+            else:
+                self._load_batch(condition)
+        finally:
+            self.catalog, self.generation = committed, generation
+        self.pending.changed = True
+
     def commit_catalog(self) -> None:
         """After commit: what this transaction created is committed reference data."""
+        if self.pending.changed:  # rows others may be reading from an older snapshot
+            self.catalog.generation += 1
         for entry in self.pending.items.values():
             self.catalog.add_item(entry)
         for entry in self.pending.locations.values():
@@ -361,6 +445,34 @@ class LedgerStore:
         item = self.item_by_id(key.item_id).item
         batch = self.batch_by_id(key.batch_id).batch
         return f"{location.name}·{item.name}·批次{batch.number}"
+
+    # ---- people ---------------------------------------------------------------------------
+
+    def acting(self, user_id: int | None) -> LedgerStore:
+        """This store, making its vouchers as `user_id` (None: the command line)."""
+        self.maker_id = user_id
+        return self
+
+    @contextmanager
+    def approved_by(self, approver_id: int | None) -> Iterator[None]:
+        """Vouchers posted inside the block name `approver_id` as their approver (审核人)."""
+        previous, self.approver_id = self.approver_id, approver_id
+        try:
+            yield
+        finally:
+            self.approver_id = previous
+
+    def user_label(self, user_id: int | None, chain_version: int = CHAIN_VERSION_CURRENT) -> str:
+        """How a voucher names a user: the user's label; 未知 on version 1 vouchers."""
+        if user_id is None:
+            return UNKNOWN_PERSON if chain_version < 2 else NO_USER
+        label = self.user_labels.get(user_id)
+        if label is None:
+            label = self.connection.execute(
+                select(t.users.c.label).where(t.users.c.id == user_id)
+            ).scalar_one_or_none()
+            label = self.user_labels[user_id] = label if label is not None else f"#{user_id}"
+        return label
 
     # ---- account states -------------------------------------------------------------------
 
@@ -434,12 +546,19 @@ class LedgerStore:
         self.counters_dirty.add((prefix, year))
         return f"{prefix}-{year}-{counter[0]:06d}"
 
-    def closed_through(self) -> dt.date | None:
-        """The end of the last closed period (月结), read once per database transaction."""
-        if self.closed is None:
-            row = self._driver("SELECT MAX(period_end) FROM period_closes").first()
-            self.closed = [self._read_date(row[0]) if row else None]
-        return self.closed[0]
+    def closed_through(self, location: LocationEntry) -> dt.date | None:
+        """The end of the last period closed (月结) for the root (city) `location` belongs to:
+        its root's closes and those made for every root before roots were separate (root_id
+        NULL). Read once per root per database transaction."""
+        root = location.path.split("/")[1]
+        if root not in self.closed:
+            row = self._driver(
+                "SELECT MAX(period_end) FROM period_closes WHERE root_id IS NULL "
+                "OR root_id = (SELECT id FROM locations WHERE code = ?)",
+                (root,),
+            ).first()
+            self.closed[root] = self._read_date(row[0]) if row else None
+        return self.closed[root]
 
     def chain_head(self) -> list:
         if self.head is None:
@@ -468,7 +587,7 @@ class LedgerStore:
         number = self.next_number(kind, occurred_on.year)
         head = self.chain_head()
         # After the chain head is held (locked on PostgreSQL, as a period close holds it too).
-        closed = self.closed_through()
+        closed = self.closed_through(location)
         if closed is not None and occurred_on <= closed:
             raise LedgerError(
                 Code.period_closed,
@@ -489,6 +608,9 @@ class LedgerStore:
         counterparty_code = counterparty.location.code if counterparty else None
         reverses_sequence = reverses.sequence if reverses else None
         shipment_sequence = shipment.sequence if shipment else None
+        maker_id, approver_id = self.maker_id, self.approver_id
+        receiver_id = maker_id if kind is TransactionKind.confirmation else None
+        people = (maker_id, approver_id, receiver_id)
         encoding = canonical_encoding(
             sequence,
             number,
@@ -501,6 +623,8 @@ class LedgerStore:
             reason,
             memo,
             ((p.location_code, p.item_code, p.batch_number, p.quantity) for p in postings),
+            CHAIN_VERSION_CURRENT,
+            people,
         )
         digest = chain_hash(head[1], encoding)
         self.transaction_rows.append(
@@ -518,6 +642,10 @@ class LedgerStore:
                 "memo": memo,
                 "previous_hash": head[1],
                 "hash": digest,
+                "chain_version": CHAIN_VERSION_CURRENT,
+                "maker_id": maker_id,
+                "approver_id": approver_id,
+                "receiver_id": receiver_id,
             }
         )
         for leg, balance in zip(legs, balances_after, strict=True):
@@ -546,6 +674,13 @@ class LedgerStore:
             memo=memo,
             previous_hash=head[1],
             hash=digest,
+            chain_version=CHAIN_VERSION_CURRENT,
+            maker_id=maker_id,
+            approver_id=approver_id,
+            receiver_id=receiver_id,
+            maker=self.user_label(maker_id),
+            approver=self.user_label(approver_id) if approver_id is not None else None,
+            receiver=self.user_label(receiver_id) if receiver_id is not None else None,
         )
         head[0], head[1] = sequence, digest
         self.head_dirty = True
@@ -623,6 +758,13 @@ class LedgerStore:
             memo=row.memo,
             previous_hash=row.previous_hash,
             hash=row.hash,
+            chain_version=row.chain_version,
+            maker_id=row.maker_id,
+            approver_id=row.approver_id,
+            receiver_id=row.receiver_id,
+            maker=self.user_label(row.maker_id, row.chain_version),
+            approver=self.user_label(row.approver_id) if row.approver_id is not None else None,
+            receiver=self.user_label(row.receiver_id) if row.receiver_id is not None else None,
         )
 
     def reversal_of(self, sequence: int) -> str | None:
@@ -775,6 +917,10 @@ class LedgerStore:
                 row["memo"],
                 row["previous_hash"],
                 row["hash"],
+                row["chain_version"],
+                row["maker_id"],
+                row["approver_id"],
+                row["receiver_id"],
             )
             for row in self.transaction_rows
         ]

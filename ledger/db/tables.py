@@ -644,5 +644,16 @@ class ReferenceVersionRow(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
+class ChainVersionRow(Base):
+    """Where each chain version starts: transactions from `first_sequence` on (up to the next
+    version's start) are hashed with `version`. Written by the migration that introduced the
+    version (0008: version 2 starts after the chain head it found); append-only."""
+
+    __tablename__ = "chain_versions"
+    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    first_sequence: Mapped[int] = mapped_column(BigInteger)
+
+
 operations_log = OperationLogRow.__table__
+chain_versions = ChainVersionRow.__table__
 reference_versions = ReferenceVersionRow.__table__

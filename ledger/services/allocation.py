@@ -9,7 +9,7 @@ from ledger import commands as c
 from ledger.allocation import Plan, Share, allocate
 from ledger.db import queries
 from ledger.model import Transaction
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code, LedgerError, shares_per_plan_max
 from ledger.services.ledger import Ledger
 
 
@@ -24,6 +24,12 @@ def plan_allocation(
     """Split `quantity` base units of an item over `shares` in whole `unit` packs (the item's
     first pack when omitted), never more than the source has available (unexpired)."""
     today = ledger.clock()
+    if len(shares) > shares_per_plan_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"一个分配计划最多 {shares_per_plan_max} 个分配对象 (at most {shares_per_plan_max} shares)",
+            "shares",
+        )
 
     def compute(store):
         item = store.item(item_code)
@@ -57,6 +63,7 @@ def apply_plan(
     occurred_on: dt.date | None = None,
     memo: str = "",
     idempotency_key: str | None = None,
+    actor: int | None = None,
 ) -> list[Transaction]:
     """Issue each line of the plan from the source (FEFO), all in one database transaction."""
     issues = [
@@ -71,4 +78,4 @@ def apply_plan(
         for line in plan.lines
         if line.quantity > 0
     ]
-    return ledger.execute_many(issues)
+    return ledger.execute_many(issues, actor)

@@ -1,4 +1,11 @@
-"""Audit use cases: full verification of the stored ledger and the chain digest."""
+"""Audit use cases: full verification of the stored ledger, the chain digest, period closes.
+
+Roots are separate ledgers in one database. A period close (月结) is made for one root (a city:
+a location without parent) and closes its subtree only. Verification covers the whole ledger,
+or — for a root's auditor — one root: the hash chain is one for the whole database, so every
+transaction is read, but only the root's own transactions and accounts are checked and named
+(see `Verifier`'s scope), and what is wrong with other roots' transactions is only counted.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import msgspec
+from sqlalchemy import Connection
 
 from ledger.db import closes, queries
 from ledger.db.store import LedgerStore
@@ -30,46 +38,103 @@ class VerificationReport(msgspec.Struct, frozen=True):
     findings: tuple[Finding, ...]
     from_sequence: int = 0  # 0: from genesis; else the period close it started from
     since_period_end: dt.date | None = None
+    # The root (city) verified: its own transactions and the accounts at its locations, the
+    # chain through every root's; None: the whole ledger.
+    root_code: str | None = None
 
 
 class PeriodClose(msgspec.Struct, frozen=True):
-    """月结: the ledger closed through `period_end`, at chain position sequence / hash."""
+    """月结: the root's books closed through `period_end`, at chain position sequence / hash.
+
+    accounts: the balances the close kept (the root's accounts and the shared virtual ones).
+    root_code: the root (city) whose subtree it closed; None for a close made before roots
+    were separate, which applies to every root.
+    """
 
     period_end: dt.date
     sequence: int
     hash: str
     accounts: int
     closed_at: dt.datetime
+    root_code: str | None = None
 
 
-def _period_close(row: closes.CloseRow) -> PeriodClose:
-    return PeriodClose(row.period_end, row.sequence, row.hash, row.accounts, as_utc(row.closed_at))
+def _period_close(row: closes.CloseRow, root_codes: dict[int, str]) -> PeriodClose:
+    return PeriodClose(
+        row.period_end,
+        row.sequence,
+        row.hash,
+        row.accounts,
+        as_utc(row.closed_at),
+        root_codes[row.root_id] if row.root_id is not None else None,
+    )
+
+
+def root_to_close(connection: Connection, root_code: str | None, what: str) -> closes.Root:
+    """The root named by `root_code`, or — when none is named — the only root of the ledger.
+    Refused (`root_required`) when several roots leave it open or the code is not a root."""
+    roots = closes.roots(connection)
+    if root_code is None:
+        if len(roots) == 1:
+            return roots[0]
+        names = "、".join(root.code for root in roots) or "无"
+        raise LedgerError(
+            Code.root_required,
+            f"账中有多个市级库点（{names}），请指定{what}的市 (name the root)"
+            if roots
+            else f"账中还没有市级库点，无从{what} (the ledger has no root location)",
+            "root_code",
+        )
+    found = next((root for root in roots if root.code == root_code), None)
+    if found is None:
+        raise LedgerError(
+            Code.root_required,
+            f"{root_code!r} 不是市级库点（没有上级的库点），{what}须指定市 (not a root location)",
+            "root_code",
+        )
+    return found
 
 
 def close_period(
-    store: LedgerStore, period_end: dt.date, actor: int | None, today: dt.date
+    store: LedgerStore,
+    period_end: dt.date,
+    actor: int | None,
+    today: dt.date,
+    root_code: str | None = None,
 ) -> PeriodClose:
-    """Close the books through `period_end`: record the chain head and every account's balance;
-    from then on nothing may be posted on or before that day."""
+    """Close a root's books through `period_end`: record the chain head and the balances of its
+    subtree; from then on nothing at its locations may be posted on or before that day. Other
+    roots are not touched. root_code: the root (None: the ledger's only root)."""
     if period_end >= today:
         raise LedgerError(
             Code.invalid_field,
             f"只能对已结束的账期月结：{period_end} 尚未过去 (the period has not ended)",
             "period_end",
         )
+    root = root_to_close(store.connection, root_code, "月结")
     head = store.chain_head()  # held until commit: postings wait, then see the close
-    last = store.closed_through()
+    last = store.closed_through(store.location(root.code))
     if last is not None and period_end <= last:
         raise LedgerError(
-            Code.period_closed, f"已月结至 {last} (already closed through {last})", "period_end"
+            Code.period_closed,
+            f"{root.code} 已月结至 {last} (already closed through {last})",
+            "period_end",
         )
     store.flush()
-    return _period_close(closes.record_close(store, period_end, head[0], head[1], actor))
+    row = closes.record_close(store, period_end, head[0], head[1], actor, root)
+    return _period_close(row, {root.id: root.code})
 
 
-def period_closes(database: Database) -> list[PeriodClose]:
+def period_closes(database: Database, root_code: str | None = None) -> list[PeriodClose]:
+    """The closes that apply to the root `root_code` (its own and those of every root), oldest
+    first; None: every close."""
     with database.read() as connection:
-        return [_period_close(row) for row in closes.closes(connection)]
+        roots = closes.roots(connection)
+        root_codes = {root.id: root.code for root in roots}
+        root_id = None
+        if root_code is not None:
+            root_id = root_to_close(connection, root_code, "查看月结").id
+        return [_period_close(row, root_codes) for row in closes.closes(connection, root_id)]
 
 
 def verify_ledger(
@@ -77,23 +142,35 @@ def verify_ledger(
     *,
     progress: Callable[[int], None] | None = None,
     since_close: bool = False,
+    root_code: str | None = None,
 ) -> VerificationReport:
     """Re-check all six invariants over the whole stored ledger, from genesis — checking every
     period close on the way — or, with `since_close`, only what was posted after the last close,
-    starting from its recorded chain head and balances."""
+    starting from its recorded chain head and balances.
+
+    root_code: verify one root (what its auditor may see): the chain through every transaction,
+    the root's own transactions, the accounts at its locations and the closes that apply to it;
+    findings on other roots' transactions are counted in one `other_roots` finding, never
+    named. Since a close, a verification of the whole ledger needs a close of the whole ledger:
+    with several roots, name one (`root_required`)."""
     with database.read(snapshot=True) as connection, connection.begin():
         head = queries.chain_digest(connection)
-        recorded = closes.closes(connection)
+        root, scope = _verification_scope(connection, root_code, since_close)
+        recorded = closes.closes(connection, root.id if root else None)
         start = recorded[-1] if since_close and recorded else None
         if start is None:
-            verifier = Verifier()
+            verifier = Verifier(scope=scope)
             pending = list(recorded)
         else:
             balances = closes.closing_balances(connection, start.id, touched_after=start.sequence)
+            if scope is not None:
+                balances = {a: value for a, value in balances.items() if a[0] in scope}
             reversed_before = queries.reversals_through(connection, start.sequence)
-            verifier = Verifier(start.sequence, start.hash, balances, reversed_before)
+            verifier = Verifier(start.sequence, start.hash, balances, reversed_before, scope)
             pending = []
+        close_locations = _close_locations(connection, scope)
         after = start.sequence if start else 0
+        verifier.version_starts = queries.chain_version_starts(connection)
 
         def check_due() -> None:
             while pending and pending[0].sequence <= verifier.last_sequence:
@@ -103,6 +180,7 @@ def verify_ledger(
                     close.sequence,
                     close.hash,
                     closes.closing_balances(connection, close.id),
+                    locations=close_locations(close),
                 )
 
         check_due()
@@ -114,11 +192,18 @@ def verify_ledger(
                 progress(10_000)
         if start is None:
             stored = queries.stored_balances(connection)
+            if scope is not None:
+                stored = [row for row in stored if row.location_code in scope]
         else:  # accounts untouched since the close: only rows unlike the close need reading
-            stored, unchanged = closes.balances_to_check(connection, start.id, start.sequence)
+            stored, unchanged = closes.balances_to_check(
+                connection, start.id, start.sequence, root.path if root else None
+            )
             verifier.assume_unchanged(unchanged)
         findings = verifier.finish(stored, head)
-        findings += check_packs(queries.pack_totals(connection))
+        packs = queries.pack_totals(connection)
+        if scope is not None:
+            packs = [row for row in packs if row.location_code in scope]
+        findings += check_packs(packs)
         findings += [
             Finding(
                 5,
@@ -130,6 +215,8 @@ def verify_ledger(
             )
             for close in pending
         ]
+        if verifier.elsewhere:
+            findings.append(_other_roots_finding(verifier.elsewhere))
     return VerificationReport(
         ok=not findings,
         transactions_checked=verifier.transactions_checked,
@@ -139,4 +226,57 @@ def verify_ledger(
         findings=tuple(findings),
         from_sequence=after,
         since_period_end=start.period_end if start else None,
+        root_code=root.code if root else None,
+    )
+
+
+def _verification_scope(
+    connection: Connection, root_code: str | None, since_close: bool
+) -> tuple[closes.Root | None, frozenset[str] | None]:
+    """(the root verified, the codes of its physical locations), or (None, None) for the whole
+    ledger."""
+    if root_code is not None:
+        root = root_to_close(connection, root_code, "核验")
+        return root, closes.physical_codes_under(connection, root.path)
+    if since_close and len(closes.roots(connection)) > 1:
+        # A close keeps one root's balances: no close starts the whole ledger.
+        root_to_close(connection, None, "自上次月结以来核验")
+    return None, None
+
+
+def _close_locations(
+    connection: Connection, scope: frozenset[str] | None
+) -> Callable[[closes.CloseRow], frozenset[str] | None]:
+    """For each close checked, the locations whose accounts to compare: in a verification of
+    one root, the root's; of the whole ledger, those the close kept — its root's and the shared
+    virtual ones (None: every account, for a close of every root or in a ledger of one root)."""
+    if scope is not None:
+        return lambda close: scope
+    roots = closes.roots(connection)
+    if len(roots) <= 1:
+        return lambda close: None
+    kept: dict[int, frozenset[str]] = {}
+    shared = closes.virtual_codes(connection)
+    paths = {root.id: root.path for root in roots}
+
+    def locations(close: closes.CloseRow) -> frozenset[str] | None:
+        if close.root_id is None:
+            return None
+        if close.root_id not in kept:
+            under = closes.physical_codes_under(connection, paths[close.root_id])
+            kept[close.root_id] = under | shared
+        return kept[close.root_id]
+
+    return locations
+
+
+def _other_roots_finding(count: int) -> Finding:
+    return Finding(
+        5,
+        "other_roots",
+        "其他市的单据 (other roots' transactions)",
+        f"the hash chain, shared by every root, has {count} finding(s) on transactions of "
+        "other roots; they are not shown here: a global admin's verification names them",
+        "0",
+        str(count),
     )

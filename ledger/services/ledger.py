@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from ledger import commands as c
+from ledger.db import oplog
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.model import (
@@ -33,13 +34,17 @@ from ledger.posting import Leg, Move, legs_of_moves, mirror_legs
 from ledger.rules import (
     Code,
     LedgerError,
+    check_date,
     check_quantity,
     check_text,
     code_length_max,
+    idempotency_key_derived_length_max,
     idempotency_key_length_max,
     lines_per_transaction_max,
+    location_path_length_max,
     memo_length_max,
     name_length_max,
+    quantity_per_line_max,
     transactions_per_batch_max,
 )
 from ledger.settings import office_today
@@ -68,6 +73,7 @@ class Released(msgspec.Struct, frozen=True):
 def business_date(occurred_on: dt.date | None, today: dt.date) -> dt.date:
     if occurred_on is None:
         return today
+    check_date(occurred_on, "occurred_on")
     if occurred_on > today:
         raise LedgerError(
             Code.date_in_future,
@@ -90,7 +96,15 @@ def base_units(item: Item, quantity: int, unit: str | None, field: str) -> int:
             f"{item.name} 没有计量单位 {unit!r}，可用: {known} (unknown unit)",
             field,
         )
-    return quantity * pack.base_units
+    total = quantity * pack.base_units
+    if total > quantity_per_line_max:
+        raise LedgerError(
+            Code.quantity_too_large,
+            f"{quantity} {unit} 合 {total} {item.base_unit}，每行最多 {quantity_per_line_max} "
+            f"{item.base_unit} (quantity above {quantity_per_line_max} base units)",
+            field,
+        )
+    return total
 
 
 def check_lines(lines: Sequence[Any]) -> None:
@@ -106,6 +120,19 @@ def check_lines(lines: Sequence[Any]) -> None:
 
 def check_memo(memo: str) -> None:
     check_text(memo, "memo", memo_length_max, required=False)
+
+
+def check_composed_memo(memo: str, what: str, field: str = "memo") -> str:
+    """A memo the ledger writes from the user's memo and other text (reasons, notes): refused
+    when over the limit, never cut."""
+    if len(memo) > memo_length_max:
+        raise LedgerError(
+            Code.text_too_long,
+            f"摘要加{what}共 {len(memo)} 个字符，最多 {memo_length_max} 个，请缩短 "
+            f"(memo with {field}: at most {memo_length_max} characters)",
+            field,
+        )
+    return memo
 
 
 def check_code(code: str, field: str) -> None:
@@ -301,6 +328,14 @@ def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
         check_text(pack.name, "packs.name", 10)
         check_quantity(pack.base_units, "packs.base_units")
     store.add_item(item)
+    oplog.record(
+        store,
+        "item.add",
+        "item",
+        item.code,
+        user_id=store.maker_id,
+        after=msgspec.to_builtins(item),
+    )
     return item
 
 
@@ -308,6 +343,7 @@ def add_location(store: LedgerStore, command: c.AddLocation, today: dt.date) -> 
     location = command.location
     check_code(location.code, "code")
     check_text(location.name, "name", name_length_max)
+    check_location_level(store, location)
     if location.level is LocationLevel.virtual:
         raise LedgerError(
             Code.invalid_field, "虚拟库点是固定的，不能新增 (virtual locations are fixed)", "level"
@@ -316,8 +352,70 @@ def add_location(store: LedgerStore, command: c.AddLocation, today: dt.date) -> 
         raise LedgerError(
             Code.invalid_field, "区县、乡镇和村需要上级库点 (parent required)", "parent_code"
         )
-    store.add_location(location)
+    entry = store.add_location(location)
+    oplog.record(
+        store,
+        "location.add",
+        "location",
+        location.code,
+        user_id=store.maker_id,
+        after=msgspec.to_builtins(location),
+        location_path=entry.path,
+    )
     return location
+
+
+# The level a location's parent must have; a city (市) is a root and has none.
+PARENT_LEVEL: dict[LocationLevel, LocationLevel | None] = {
+    LocationLevel.city: None,
+    LocationLevel.county: LocationLevel.city,
+    LocationLevel.township: LocationLevel.county,
+    LocationLevel.village: LocationLevel.township,
+}
+LEVEL_NAMES = {
+    LocationLevel.city: "市",
+    LocationLevel.county: "区(市)县",
+    LocationLevel.township: "乡镇/街道",
+    LocationLevel.village: "村/社区",
+    LocationLevel.virtual: "虚拟库点",
+}
+
+
+def check_location_level(store: LedgerStore, location: Location) -> None:
+    """村 under a 乡镇, 乡镇 under a 区县, 区县 under a 市, a 市 at the root; and the code path from
+    the root down fits what storage holds. (A virtual location or a missing parent is refused
+    by the caller.)"""
+    if location.level not in PARENT_LEVEL:
+        return
+    expected = PARENT_LEVEL[location.level]
+    name = LEVEL_NAMES[location.level]
+    if expected is None:
+        if location.parent_code is not None:
+            raise LedgerError(
+                Code.location_level,
+                f"{name}是最上级库点，不能有上级 (a city is a root and has no parent)",
+                "parent_code",
+            )
+        return
+    if location.parent_code is None:
+        return
+    parent = store.location(location.parent_code, "parent_code")
+    if parent.location.level is not expected:
+        raise LedgerError(
+            Code.location_level,
+            f"{name}的上级必须是{LEVEL_NAMES[expected]}，{parent.location.name} 是"
+            f"{LEVEL_NAMES[parent.location.level]} (a {location.level.value} must be under a "
+            f"{expected.value}, not a {parent.location.level.value})",
+            "parent_code",
+        )
+    path_length = len(parent.path) + len(location.code) + 1
+    if path_length > location_path_length_max:
+        raise LedgerError(
+            Code.location_path_too_long,
+            f"库点编码路径过长：{path_length} 个字符，最多 {location_path_length_max} "
+            f"(location path above {location_path_length_max} characters)",
+            "code",
+        )
 
 
 def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transaction:
@@ -342,6 +440,9 @@ def _receipt_batch(
     store: LedgerStore, item: ItemEntry, line: c.ReceiptLine, field: str
 ) -> BatchEntry:
     check_code(line.batch_number, f"{field}.batch_number")
+    for name in ("produced_on", "expires_on"):
+        if getattr(line, name) is not None:
+            check_date(getattr(line, name), f"{field}.{name}")
     batch = store.find_batch(item, line.batch_number)
     if batch is None:
         if item.item.expiry_tracked and line.expires_on is None:
@@ -489,14 +590,17 @@ def confirm(store: LedgerStore, command: c.Confirm, today: dt.date) -> Transacti
     issuer = store.location(shipment.location_code)
     in_transit = store.location(VirtualLocation.in_transit.value)
     adjustment = store.location(VirtualLocation.adjustment.value)
-    arrived, short = [], []
+    arrived, short, missing = [], [], []
     for (item_code, batch_number), quantity in shipped.items():
         item = store.item(item_code)
         batch = store.batch(item, batch_number)
-        if received[(item_code, batch_number)]:
-            arrived.append((item, batch, received[(item_code, batch_number)]))
-        if quantity - received[(item_code, batch_number)]:
-            short.append((item, batch, quantity - received[(item_code, batch_number)]))
+        got = received[(item_code, batch_number)]
+        if got:
+            arrived.append((item, batch, got))
+        if quantity - got:
+            short.append((item, batch, quantity - got))
+            missing.append(MissingLine(item, batch_number, quantity, got))
+    memo = check_shortage(store, shipment, missing, command.shortage, command.memo)
     legs = moves_between(in_transit, receiver, arrived) + moves_between(
         in_transit, adjustment, short
     )
@@ -507,9 +611,119 @@ def confirm(store: LedgerStore, command: c.Confirm, today: dt.date) -> Transacti
         legs,
         counterparty=issuer,
         shipment=shipment,
-        reason="short_delivery" if short else None,
-        memo=command.memo,
+        reason=command.shortage.reason if command.shortage else None,
+        memo=memo,
     )
+
+
+shortage_note_length_max = 200
+missing_lines_in_message_max = 5
+
+
+class MissingLine(NamedTuple):
+    """One (item, batch) of a shipment that did not arrive in full."""
+
+    item: ItemEntry
+    batch_number: str
+    shipped: int
+    received: int
+
+    @property
+    def missing(self) -> int:
+        return self.shipped - self.received
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "item_code": self.item.item.code,
+            "item_name": self.item.item.name,
+            "batch_number": self.batch_number,
+            "shipped": self.shipped,
+            "received": self.received,
+            "missing": self.missing,
+            "unit": self.item.item.base_unit,
+        }
+
+    def words(self) -> str:
+        unit = self.item.item.base_unit
+        return (
+            f"{self.item.item.name} 批次 {self.batch_number} 发出 {self.shipped} {unit}、"
+            f"实收 {self.received} {unit}、短少 {self.missing} {unit}"
+        )
+
+
+def missing_words(missing: Sequence[MissingLine]) -> str:
+    shown = "；".join(line.words() for line in missing[:missing_lines_in_message_max])
+    more = len(missing) - missing_lines_in_message_max
+    return shown + (f"；另有 {more} 行" if more > 0 else "")
+
+
+def shortage_refused(shipment_number: str, missing: Sequence[MissingLine], why: str) -> LedgerError:
+    """`shortage_unconfirmed`, with the missing lines for a client to show (`details.missing`)."""
+    return LedgerError(
+        Code.shortage_unconfirmed,
+        f"{shipment_number} {why}：{missing_words(missing)}。"
+        f"确认短少须再提交一次，写明短少原因和以上短少明细 (shortage not confirmed)",
+        "shortage",
+        {"missing": [line.as_json() for line in missing]},
+    )
+
+
+def check_shortage(
+    store: LedgerStore,
+    shipment: Transaction,
+    missing: Sequence[MissingLine],
+    shortage: c.Shortage | None,
+    memo: str,
+) -> str:
+    """A short confirmation posts only with an explicit acknowledgement naming exactly what is
+    missing and why; returns the confirmation's memo (the receiver's, then the reason)."""
+    if not missing:
+        if shortage is not None:
+            raise LedgerError(
+                Code.invalid_field,
+                f"{shipment.number} 全部到货，没有短少，不要填写短少确认 (nothing is missing)",
+                "shortage",
+            )
+        return memo
+    if shortage is None:
+        raise shortage_refused(shipment.number, missing, "到货不足，尚未确认短少")
+    reasons = {reason.value: name for reason, name in c.SHORTAGE_REASON_NAMES.items()}
+    if shortage.reason not in reasons:
+        known = "、".join(f"{name} ({code})" for code, name in reasons.items())
+        raise LedgerError(
+            Code.invalid_field,
+            f"短少原因必须是 {known} 之一 (unknown shortage reason {shortage.reason!r})",
+            "shortage.reason",
+        )
+    check_text(shortage.note, "shortage.note", shortage_note_length_max, required=False)
+    if shortage.reason == c.ShortageReason.other and not shortage.note.strip():
+        raise LedgerError(
+            Code.reason_required,
+            "短少原因为“其他”时须填写说明 (a note is required for reason other)",
+            "shortage.note",
+        )
+    if len(shortage.lines) > lines_per_transaction_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"短少明细最多 {lines_per_transaction_max} 行 (at most {lines_per_transaction_max})",
+            "shortage.lines",
+        )
+    declared: dict[tuple[str, str], int] = {}
+    for index, line in enumerate(shortage.lines):
+        field = f"shortage.lines[{index}]"
+        item = store.item(line.item_code, f"{field}.item_code")
+        pair = (line.item_code, line.batch_number)
+        if pair in declared:
+            raise LedgerError(
+                Code.duplicate_line,
+                f"{item.item.name} 批次 {line.batch_number} 在短少明细中出现两次 (duplicate line)",
+                field,
+            )
+        declared[pair] = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
+    expected = {(m.item.item.code, m.batch_number): m.missing for m in missing}
+    if declared != expected:
+        raise shortage_refused(shipment.number, missing, "短少确认与实际短少不一致，实际短少为")
+    return check_composed_memo(c.confirmation_memo(memo, shortage), "短少原因和说明", "memo")
 
 
 def distribute(store: LedgerStore, command: c.Distribute, today: dt.date) -> Transaction:
@@ -710,6 +924,15 @@ def request_digest(command: Any) -> str:
     return hashlib.sha256(type(command).__name__.encode() + b"\0" + content).hexdigest()
 
 
+def storable_key(key: str) -> str:
+    """The key as stored (a column of `idempotency_key_length_max` characters). A key derived
+    from a client's (the API prefixes the user, a plan suffixes each location) can be longer
+    than the client's maximum: it is stored as its SHA-256 digest."""
+    if len(key) <= idempotency_key_length_max:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
     """Carry out one command on `store`, honouring its idempotency key."""
     handler = HANDLERS.get(type(command))
@@ -718,7 +941,8 @@ def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
     key = command.idempotency_key
     if key is None:
         return handler(store, command, today)
-    check_text(key, "idempotency_key", idempotency_key_length_max)
+    check_text(key, "idempotency_key", idempotency_key_derived_length_max)
+    key = storable_key(key)
     operation = type(command).__name__
     digest = request_digest(command)
     stored = store.idempotent(key, operation, digest)
@@ -746,11 +970,12 @@ class Ledger:
         self.database = database
         self.clock = clock
 
-    def execute(self, command: Any) -> Any:
+    def execute(self, command: Any, actor: int | None = None) -> Any:
+        """Carry out one command as user `actor` (the vouchers' maker; None: the command line)."""
         today = self.clock()
-        return self.database.write(lambda store: run_command(store, command, today))
+        return self.database.write(lambda store: run_command(store.acting(actor), command, today))
 
-    def execute_many(self, commands: Sequence[Any]) -> list[Any]:
+    def execute_many(self, commands: Sequence[Any], actor: int | None = None) -> list[Any]:
         """Carry out many commands in one database transaction: all of them, or none."""
         if len(commands) > transactions_per_batch_max:
             raise LedgerError(
@@ -760,7 +985,7 @@ class Ledger:
             )
         today = self.clock()
         return self.database.write(
-            lambda store: [run_command(store, cmd, today) for cmd in commands]
+            lambda store: [run_command(store.acting(actor), cmd, today) for cmd in commands]
         )
 
     # Named entry points, for readers of the call sites.

@@ -17,6 +17,7 @@ import msgspec
 from sqlalchemy import func, insert, select, update
 
 from ledger import commands as c
+from ledger.db import oplog
 from ledger.db import tables as t
 from ledger.db.store import ItemEntry, LedgerStore, LocationEntry
 from ledger.model import AccountKey, Transaction
@@ -25,6 +26,7 @@ from ledger.rules import Code, LedgerError, check_text
 from ledger.services.ledger import (
     Ledger,
     base_units,
+    check_composed_memo,
     check_lines,
     check_memo,
     physical,
@@ -83,10 +85,14 @@ class Ship(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ConfirmShipment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """received: what arrived, as in a confirmation; shortage: the acknowledgement of what did
+    not (required when anything is short; see `ledger.commands.Shortage`)."""
+
     shipment_number: str
     received: tuple[c.ReceivedLine, ...] = ()
     occurred_on: dt.date | None = None
     memo: str = ""
+    shortage: c.Shortage | None = None
 
 
 class RequestLine(msgspec.Struct, frozen=True):
@@ -276,6 +282,16 @@ def _event(
             "action": action,
             "detail": msgspec.json.encode(detail).decode(),
         },
+    )
+    r, loc = t.allocation_requests.c, t.locations.c
+    number, path = store.connection.execute(
+        select(r.number, loc.path)
+        .join(t.locations, loc.id == r.requester_location_id)
+        .where(r.id == request_id)
+    ).one()
+    oplog.record(
+        store, f"request.{action}", "request", number, user_id=actor, after=detail,
+        location_path=path,
     )
 
 
@@ -584,6 +600,7 @@ def ship_request(
                         f"(a later batch than the FEFO suggestion needs a reason)",
                         f"{field}.override_reason",
                     )
+                check_text(line.override_reason or "", f"{field}.override_reason", 200)
                 overrides.append(f"{item.item.code}/{line.batch_number}: {line.override_reason}")
         issue_lines.append(c.LineSpec(item.item.code, quantity, line.batch_number))
     memo = command.memo or f"申领单 {number}"
@@ -594,10 +611,20 @@ def ship_request(
         requester.location.code,
         tuple(issue_lines),
         command.occurred_on,
-        memo[:500],
+        check_composed_memo(memo, "改发原因"),
         reservation=number if reserved else None,
     )
-    shipment = run_command(store, issue, today)
+    approver = store.connection.execute(
+        select(t.allocation_request_events.c.user_id)
+        .where(
+            t.allocation_request_events.c.request_id == row.id,
+            t.allocation_request_events.c.action == "approved",
+        )
+        .order_by(t.allocation_request_events.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    with store.approved_by(approver):  # the shipment carries out the approver's decision
+        shipment = run_command(store, issue, today)
     store.flush()
     for item_id, quantity in shipped.items():
         store.connection.execute(
@@ -657,7 +684,13 @@ def confirm_shipment(
         )
     confirmation = run_command(
         store,
-        c.Confirm(command.shipment_number, command.received, command.occurred_on, command.memo),
+        c.Confirm(
+            command.shipment_number,
+            command.received,
+            command.occurred_on,
+            command.memo,
+            shortage=command.shortage,
+        ),
         today,
     )
     store.flush()
@@ -734,50 +767,56 @@ class Requests:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
-    def _write(self, work):
+    def _write(self, actor: int | None, work):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store, today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
 
     def create(self, command: CreateRequest, actor: int | None = None) -> AllocationRequest:
-        return self._write(lambda s, d: load_request(s, create_request(s, command, actor, d)))
+        return self._write(actor, lambda s, d: load_request(s, create_request(s, command, actor, d)))
 
     def edit(
         self, number: str, command: EditRequest, actor: int | None = None
     ) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (edit_request(s, number, command, actor), load_request(s, number))[1]
         )
 
     def submit(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (submit_request(s, number, actor), load_request(s, number))[1]
         )
 
     def cancel(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (cancel_request(s, number, actor, d), load_request(s, number))[1]
         )
 
     def reject(self, number: str, command: Reject, actor: int | None = None) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (reject_request(s, number, command, actor), load_request(s, number))[1]
         )
 
     def approve(self, number: str, command: Approve, actor: int | None = None) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (approve_request(s, number, command, actor, d), load_request(s, number))[1]
         )
 
     def ship(self, number: str, command: Ship, actor: int | None = None) -> Transaction:
-        return self._write(lambda s, d: ship_request(s, number, command, actor, d))
+        return self._write(actor, lambda s, d: ship_request(s, number, command, actor, d))
 
     def confirm(
         self, number: str, command: ConfirmShipment, actor: int | None = None
     ) -> Transaction:
-        return self._write(lambda s, d: confirm_shipment(s, number, command, actor, d))
+        return self._write(actor, lambda s, d: confirm_shipment(s, number, command, actor, d))
 
     def close(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
+            actor,
             lambda s, d: (close_request(s, number, actor, d), load_request(s, number))[1]
         )
 

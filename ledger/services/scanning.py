@@ -19,10 +19,11 @@ import msgspec
 
 from ledger import commands as c
 from ledger import labels
+from ledger.db import oplog
 from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation
-from ledger.packs import SealedPack, cut, label_pack_size
+from ledger.packs import SealedPack, label_pack_size
 from ledger.picking import Candidate, pick_order_key
 from ledger.rules import Code, LedgerError, check_text, scans_per_document_max
 from ledger.services import requests as rq
@@ -32,6 +33,7 @@ from ledger.services.ledger import (
     _receipt_batch,
     base_units,
     business_date,
+    check_composed_memo,
     check_memo,
     physical,
     run_command,
@@ -284,7 +286,7 @@ def announce(
         )
     supplier = store.location(VirtualLocation.supplier.value)
     first = store.packs.last_serial(batch.id) + 1
-    store.packs.create(batch.id, cut(quantity, size), supplier.id, location.id)
+    store.packs.create_cut(batch.id, quantity, size, supplier.id, location.id)
     return [pack_info(store, keys, p) for p in db.packs(store, batch.id) if p.serial >= first]
 
 
@@ -666,12 +668,35 @@ def cancel(
     store: LedgerStore,
     document_id: int,
     check_document: Callable[[db.DocumentRow], None] = lambda row: None,
+    actor: int | None = None,
 ) -> ScanDocument:
     row = _document_row(store, document_id, lock=True)
     check_document(row)
     _require_open(row)
     db.close_document(store, row.id, "cancelled", None)
-    return load_document(store, row.id)
+    document = load_document(store, row.id)
+    _log_document(store, "scan_document.cancel", document, actor)
+    return document
+
+
+def _log_document(
+    store: LedgerStore, action: str, document: ScanDocument, actor: int | None
+) -> None:
+    oplog.record(
+        store,
+        action,
+        "scan_document",
+        str(document.id),
+        user_id=actor,
+        before={"status": "open"},
+        after={
+            "status": document.status,
+            "purpose": document.purpose,
+            "location": document.location_code,
+            "transaction": document.transaction_number,
+        },
+        location_path=store.location(document.location_code).path,
+    )
 
 
 def post(
@@ -681,11 +706,21 @@ def post(
     today: dt.date,
     occurred_on: dt.date | None = None,
     check_document: Callable[[db.DocumentRow], None] = lambda row: None,
+    shortage: c.Shortage | None = None,
 ) -> ScanDocument:
-    """Post the document's packs as one transaction (a count just closes with its totals)."""
+    """Post the document's packs as one transaction (a count just closes with its totals).
+
+    shortage: on a confirmation with packs not scanned, the receiver's acknowledgement of what
+    is missing (see `ledger.commands.Shortage`); only confirmations take one."""
     row = _document_row(store, document_id, lock=True)
     check_document(row)
     _require_open(row)
+    if shortage is not None and row.purpose != "confirm":
+        raise LedgerError(
+            Code.invalid_field,
+            "只有到货签收单可以填写短少确认 (only a confirmation takes a shortage)",
+            "shortage",
+        )
     lines = db.live_lines(store, row.id)
     if not lines:
         raise LedgerError(Code.nothing_scanned, "还没有扫描任何包 (nothing scanned)", "document")
@@ -700,12 +735,14 @@ def post(
     for batch_id, batch_lines in by_batch.items():
         store.packs.pinned[batch_id] = [line.pack.id for line in batch_lines]
     try:
-        transaction = _post(store, row, location, by_batch, actor, today, on)
+        transaction = _post(store, row, location, by_batch, actor, today, on, shortage)
     finally:
         store.packs.pinned.clear()
     store.flush()
     db.close_document(store, row.id, "posted", transaction.sequence if transaction else None)
-    return load_document(store, row.id)
+    document = load_document(store, row.id)
+    _log_document(store, "scan_document.post", document, actor)
+    return document
 
 
 def _post(
@@ -716,6 +753,7 @@ def _post(
     actor: int | None,
     today: dt.date,
     on: dt.date,
+    shortage: c.Shortage | None = None,
 ) -> Transaction | None:
     def quantity(batch_id: int) -> int:
         return sum(line.pack.quantity for line in by_batch[batch_id])
@@ -759,20 +797,30 @@ def _post(
             destination.location.code,
             tuple(c.LineSpec(names(b)[0], quantity(b), names(b)[1]) for b in by_batch),
             on,
-            memo[:500],
+            check_composed_memo(memo, "改发原因"),
         )
         return run_command(store, issue, today)
     # confirm: what arrived is what was scanned plus the loose units that travelled unpacked;
-    # packs of the shipment that were not scanned are short.
+    # packs of the shipment that were not scanned are short — written off only with the
+    # receiver's explicit `shortage` (else shortage_unconfirmed names the missing packs).
     shipment = _open_shipment(store, store.transaction(row.shipment_id or 0).number)
     packed = db.shipment_packs(store, shipment.sequence)
     unscanned: dict[tuple[str, str], int] = {}
+    missing_packs = []
     scanned_ids = {line.pack.id for ls in by_batch.values() for line in ls}
     in_transit = store.location(VirtualLocation.in_transit.value).id
     for pack in packed:
         if pack.id not in scanned_ids and pack.location_id == in_transit and not pack.opened_on:
             key = names(pack.batch_id)
             unscanned[key] = unscanned.get(key, 0) + pack.quantity
+            missing_packs.append(
+                {
+                    "item_code": key[0],
+                    "batch_number": key[1],
+                    "serial": pack.serial,
+                    "quantity": pack.quantity,
+                }
+            )
     received = tuple(
         c.ReceivedLine(p.item_code, p.batch_number, p.quantity - unscanned[key])
         for p in shipment.postings
@@ -780,15 +828,22 @@ def _post(
         and unscanned.get(key := (p.item_code, p.batch_number))
     )
     request_number = db.request_of_shipment(store, shipment.sequence)
-    if request_number is not None:
-        return rq.confirm_shipment(
-            store,
-            request_number,
-            rq.ConfirmShipment(shipment.number, received, on, row.memo),
-            actor,
-            today,
-        )
-    return run_command(store, c.Confirm(shipment.number, received, on, memo), today)
+    try:
+        if request_number is not None:
+            return rq.confirm_shipment(
+                store,
+                request_number,
+                rq.ConfirmShipment(shipment.number, received, on, row.memo, shortage),
+                actor,
+                today,
+            )
+        confirm = c.Confirm(shipment.number, received, on, memo, shortage=shortage)
+        return run_command(store, confirm, today)
+    except LedgerError as error:
+        if error.code is Code.shortage_unconfirmed and error.details is not None:
+            missing_packs.sort(key=lambda p: (p["item_code"], p["batch_number"], p["serial"]))
+            error.details["missing_packs"] = missing_packs
+        raise
 
 
 def documents(
@@ -844,9 +899,9 @@ class Scanning:
         self.ledger = ledger
         self.keys = keys
 
-    def _write(self, work):
+    def _write(self, work, actor: int | None = None):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store, today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
 
     def _read(self, work):
         return self.ledger.database.lookup(work)
@@ -908,8 +963,10 @@ class Scanning:
     def undo(self, document_id: int, check=lambda row: None) -> ScanDocument:
         return self._write(lambda s, d: undo(s, document_id, check))
 
-    def cancel(self, document_id: int, check=lambda row: None) -> ScanDocument:
-        return self._write(lambda s, d: cancel(s, document_id, check))
+    def cancel(
+        self, document_id: int, check=lambda row: None, actor: int | None = None
+    ) -> ScanDocument:
+        return self._write(lambda s, d: cancel(s, document_id, check, actor), actor)
 
     def post(
         self,
@@ -917,5 +974,8 @@ class Scanning:
         actor: int | None = None,
         occurred_on: dt.date | None = None,
         check=lambda row: None,
+        shortage: c.Shortage | None = None,
     ) -> ScanDocument:
-        return self._write(lambda s, d: post(s, document_id, actor, d, occurred_on, check))
+        return self._write(
+            lambda s, d: post(s, document_id, actor, d, occurred_on, check, shortage), actor
+        )

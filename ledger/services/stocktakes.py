@@ -15,6 +15,7 @@ import datetime as dt
 import msgspec
 
 from ledger import commands as c
+from ledger.db import oplog
 from ledger.db import scans as scan_db
 from ledger.db import stocktakes as db
 from ledger.db.store import LedgerStore, LocationEntry
@@ -425,7 +426,8 @@ def approve(
                 today,
                 f"盘点 {number}：{command.reason}"[:500],
             )
-            transaction = run_command(store, adjust, today)
+            with store.approved_by(actor):  # the approver of the count is the vouchers' 审核人
+                transaction = run_command(store, adjust, today)
             store.flush()
             db.add_adjustment(store, row.id, transaction.sequence)
             posted.append(transaction.number)
@@ -498,12 +500,36 @@ class Stocktakes:
     def __init__(self, ledger) -> None:
         self.ledger = ledger
 
-    def _write(self, work):
+    def _write(self, work, actor: int | None = None):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store, today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
+
+    @staticmethod
+    def _logged(store: LedgerStore, action: str, stocktake: Stocktake, actor: int | None):
+        """Write the operations-log entry of a state change; returns the stocktake."""
+        oplog.record(
+            store,
+            action,
+            "stocktake",
+            stocktake.number,
+            user_id=actor,
+            after={
+                "status": stocktake.status,
+                "location": stocktake.location_code,
+                "cut_off": stocktake.cut_off.isoformat(),
+                "adjustments": list(stocktake.adjustments),
+            },
+            location_path=store.location(stocktake.location_code).path,
+        )
+        return stocktake
 
     def open(self, command: OpenStocktake, actor: int | None = None) -> Stocktake:
-        return self._write(lambda s, d: load_stocktake(s, open_stocktake(s, command, actor, d)))
+        return self._write(
+            lambda s, d: self._logged(
+                s, "stocktake.open", load_stocktake(s, open_stocktake(s, command, actor, d)), actor
+            ),
+            actor,
+        )
 
     def count(self, number: str, command: EnterCounts, actor: int | None = None) -> Stocktake:
         return self._write(
@@ -520,19 +546,34 @@ class Stocktakes:
             )[1]
         )
 
-    def close(self, number: str) -> StocktakeReconciliation:
-        return self._write(lambda s, d: (close_stocktake(s, number), reconciliation(s, number))[1])
+    def close(self, number: str, actor: int | None = None) -> StocktakeReconciliation:
+        return self._write(
+            lambda s, d: (
+                close_stocktake(s, number),
+                self._logged(s, "stocktake.close", load_stocktake(s, number), actor),
+                reconciliation(s, number),
+            )[2],
+            actor,
+        )
 
     def recount(self, number: str, command: Recount, actor: int | None = None) -> Stocktake:
         return self._write(
-            lambda s, d: (recount(s, number, command, actor), load_stocktake(s, number))[1]
+            lambda s, d: (
+                recount(s, number, command, actor),
+                self._logged(s, "stocktake.recount", load_stocktake(s, number), actor),
+            )[1],
+            actor,
         )
 
     def approve(
         self, number: str, command: ApproveStocktake, actor: int | None = None
     ) -> Stocktake:
         return self._write(
-            lambda s, d: (approve(s, number, command, actor, d), load_stocktake(s, number))[1]
+            lambda s, d: (
+                approve(s, number, command, actor, d),
+                self._logged(s, "stocktake.approve", load_stocktake(s, number), actor),
+            )[1],
+            actor,
         )
 
     def get(self, number: str) -> Stocktake:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from ledger.db import oplog
 from ledger.db import users as stored
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
@@ -28,7 +29,12 @@ def token_digest(token: str) -> str:
 
 
 def add_user(
-    database: Database, label: str, role: str, location_code: str, token: str | None = None
+    database: Database,
+    label: str,
+    role: str,
+    location_code: str,
+    token: str | None = None,
+    actor: int | None = None,
 ) -> tuple[User, str]:
     """Create a user and return it with its bearer token (shown once, never stored).
 
@@ -56,7 +62,19 @@ def add_user(
                 f"{role} 不能设在{location.location.name}这一级 (role not allowed at this level)",
                 "role",
             )
-        return stored.insert_user(store.connection, label, role, location.id, token_digest(token))
+        user_id = stored.insert_user(
+            store.connection, label, role, location.id, token_digest(token)
+        )
+        oplog.record(
+            store,
+            "user.add",
+            "user",
+            str(user_id),
+            user_id=actor,
+            after={"label": label, "role": role, "location": location_code},
+            location_path=location.path,
+        )
+        return user_id
 
     user_id = database.write(work)
     user = get_user(database, user_id)
@@ -74,12 +92,24 @@ def list_users(database: Database) -> list[User]:
         return stored.all_users(connection)
 
 
-def revoke_user(database: Database, user_id: int) -> User:
+def revoke_user(database: Database, user_id: int, actor: int | None = None) -> User:
     def work(store) -> None:
         if not stored.revoke(store.connection, user_id):
             raise LedgerError(
                 Code.invalid_field, f"没有可吊销的用户 {user_id} (no such active user)", "id"
             )
+        user = stored.user_by_id(store.connection, user_id)
+        assert user is not None
+        oplog.record(
+            store,
+            "user.revoke",
+            "user",
+            str(user_id),
+            user_id=actor,
+            before={"label": user.label, "role": user.role, "location": user.location_code},
+            after={"revoked": True},
+            location_path=user.location_path,
+        )
 
     database.write(work)
     user = get_user(database, user_id)

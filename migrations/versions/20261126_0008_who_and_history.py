@@ -98,6 +98,19 @@ def upgrade() -> None:
             "object_type", "object_id", "version", name=op.f("uq_reference_versions_object_type")
         ),
     )
+    op.create_table(
+        "chain_versions",
+        sa.Column("version", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("first_sequence", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("version", name=op.f("pk_chain_versions")),
+    )
+    head = bind.execute(sa.text("SELECT sequence FROM chain_head WHERE id = 1")).scalar() or 0
+    bind.execute(
+        sa.text(
+            "INSERT INTO chain_versions (version, first_sequence) VALUES (1, 1), (2, :first)"
+        ),
+        {"first": head + 1},
+    )
     _first_versions(bind)
     for statement in guard_statements(dialect, HISTORY_TABLES):
         op.execute(statement)
@@ -238,6 +251,7 @@ def downgrade() -> None:
     for statement in drop_guard_statements(dialect, HISTORY_TABLES, drop_function=False):
         op.execute(statement)
     op.drop_table("reference_versions")
+    op.drop_table("chain_versions")
     op.drop_index("ix_operations_log_object", table_name="operations_log")
     op.drop_index("ix_operations_log_root_id_id", table_name="operations_log")
     op.drop_table("operations_log")

@@ -176,6 +176,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", f"{V1}/audit/verification"): Case(
         lambda r, s, t: Call(f"{V1}/audit/verification"), ADMIN, ADMIN
     ),
+    ("GET", f"{V1}/audit/log"): Case(lambda r, s, t: Call(f"{V1}/audit/log"), ADMIN, ADMIN),
     ("POST", f"{V1}/requests"): Case(
         lambda r, s, t: Call(
             f"{V1}/requests", {"requester_code": OWN_TOWNSHIP[s], "lines": lines(10)}

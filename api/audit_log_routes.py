@@ -1,0 +1,67 @@
+"""GET /audit/log: the operations log, for the auditors of a root and for admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from api.errors import Forbidden
+from api.routes import Limit, Offset, services_of
+from api.schemas import Page, page
+from ledger.db.oplog import LogEntry, root_code_of
+from ledger.services.audit_log import read_log
+from ledger.services.users import User
+
+
+def log_root(user: User) -> str | None:
+    """Whose entries the user reads: an admin reads every entry; an auditor at a root that
+    root's; nobody else reads the log."""
+    if user.role == "admin":
+        return None
+    if user.role == "auditor" and user.is_root:
+        return root_code_of(user.location_path)
+    raise Forbidden("操作日志仅限市级审计和管理员查看 (the log is for auditors at the top)")
+
+
+@get(
+    "/audit/log",
+    sync_to_thread=True,
+    tags=["audit"],
+    summary="操作日志: every action that is not a movement, newest first",
+)
+def audit_log(
+    request: Request,
+    state: State,
+    action: Annotated[
+        str | None,
+        Parameter(max_length=40, description="an action or its prefix: user, stocktake.approve"),
+    ] = None,
+    object_type: Annotated[str | None, Parameter(max_length=40)] = None,
+    object_key: Annotated[str | None, Parameter(max_length=200)] = None,
+    user_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
+    since: Annotated[dt.datetime | None, Parameter(description="from this instant")] = None,
+    until: Annotated[dt.datetime | None, Parameter(description="before this instant")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[LogEntry]:
+    root = log_root(request.user)
+    entries = read_log(
+        services_of(state).database,
+        root,
+        action=action,
+        object_type=object_type,
+        object_key=object_key,
+        user_id=user_id,
+        since=since,
+        until=until,
+        limit=limit + 1,
+        offset=offset,
+    )
+    return page(entries, limit, offset)
+
+
+ROUTES = [audit_log]

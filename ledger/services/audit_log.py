@@ -1,0 +1,51 @@
+"""Reading the operations log (操作日志): for the auditors of a root and for global admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ledger.db import oplog
+from ledger.db.oplog import LogEntry
+from ledger.db.unit_of_work import Database
+from ledger.rules import Code, LedgerError
+
+log_page_size_max = 200
+
+
+def read_log(
+    database: Database,
+    root_code: str | None,
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_key: str | None = None,
+    user_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[LogEntry]:
+    """Entries newest first. root_code: the root whose entries to read; None reads every entry
+    (global admins and the command line on the server)."""
+    if not 1 <= limit <= log_page_size_max + 1:
+        raise LedgerError(
+            Code.invalid_field, f"每页最多 {log_page_size_max} 条 (limit out of range)", "limit"
+        )
+
+    def work(store):
+        root_id = store.location(root_code, "root").id if root_code is not None else None
+        return oplog.read(
+            store.connection,
+            root_id=root_id,
+            everything=root_code is None,
+            action=action,
+            object_type=object_type,
+            object_key=object_key,
+            user_id=user_id,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+
+    return database.lookup(work)
