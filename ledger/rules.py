@@ -67,6 +67,7 @@ class Code(StrEnum):
     stocktake_state = "stocktake_state"
     outside_stocktake = "outside_stocktake"
     period_closed = "period_closed"
+    root_required = "root_required"
     # Settings and the command line.
     invalid_setting = "invalid_setting"
     invalid_usage = "invalid_usage"

@@ -244,7 +244,8 @@ def _summary_figures(
     item_id = _item_id(store, item_code)
     day_before = date_from - dt.timedelta(days=1)
     cells = _Cells(3 if by_batch else 2)
-    recorded = closes.closes(store.connection)
+    # the closes of the root `under` belongs to (its own and those of every root)
+    recorded = closes.closes(store.connection, store.location(top.path.split("/")[1]).id)
     if recorded:
         _cumulative(store, recorded, cells, "start", top.path, day_before, item_id, by_batch)
         _cumulative(store, recorded, cells, "end", top.path, date_to, item_id, by_batch)
