@@ -18,7 +18,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code, LedgerError, request_body_bytes_max
 
 log = logging.getLogger("ledger.api")
 
@@ -42,6 +42,17 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.nothing_scanned: 409,
     Code.unknown_stocktake: 404,
     Code.stocktake_state: 409,
+    Code.shortage_unconfirmed: 409,
+    Code.approval_preview_stale: 409,
+    Code.invalid_request: 400,
+    Code.invalid_checkpoint: 400,
+    Code.malformed_json: 400,
+    Code.invalid_encoding: 400,
+    Code.invalid_character: 400,
+    Code.body_too_deep: 400,
+    Code.integer_required: 400,
+    Code.body_too_large: 413,
+    Code.unsupported_media_type: 415,
 }
 
 
@@ -67,7 +78,10 @@ class Forbidden(PermissionDeniedException):
 
 
 def on_ledger_error(_: Request, error: LedgerError) -> Response[Problem]:
-    return problem(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, error.field)
+    answer = problem(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, error.field)
+    if error.details:  # RFC 9457 extension members, e.g. `missing` of shortage_unconfirmed
+        answer.content = {**msgspec.to_builtins(answer.content), **error.details}
+    return answer
 
 
 def on_validation_error(_: Request, error: ValidationException) -> Response[Problem]:
@@ -78,6 +92,22 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
         message = extra[0].get("message") or error.detail
     else:
         message = error.detail
+    message = str(message)
+    if message.startswith(("Expected `int`, got", "Expected `int | null`, got")):
+        return problem(
+            400, Code.integer_required, f"{field or '参数'} 必须是整数 (an integer is required)", field
+        )
+    if message.startswith(("Expected `int` <=", "Expected `int` >=")):
+        return problem(
+            422,
+            Code.integer_out_of_range,
+            f"{field or '参数'} 超出范围 (integer out of range): {message}",
+            field,
+        )
+    if message.startswith("Expected `str` of length <="):
+        return problem(
+            422, Code.text_too_long, f"{field or '参数'} 过长 (text too long): {message}", field
+        )
     return problem(400, "invalid_request", f"请求格式有误 (invalid request): {message}", field)
 
 
@@ -90,6 +120,13 @@ def on_http_error(_: Request, error: HTTPException) -> Response[Problem]:
         return problem(403, "forbidden", error.detail or "无权操作 (not allowed)")
     if isinstance(error, NotFoundException):
         return problem(404, "not_found", error.detail or "没有这个资源 (not found)")
+    if error.status_code == 413:
+        return problem(
+            413,
+            Code.body_too_large,
+            f"请求体过大，最多 {request_body_bytes_max} 字节 "
+            f"(the body is above {request_body_bytes_max} bytes)",
+        )
     code = "method_not_allowed" if error.status_code == 405 else "http_error"
     return problem(error.status_code, code, error.detail or "request refused")
 
@@ -115,13 +152,18 @@ def document_problems(handlers: list) -> None:
             if not isinstance(handler, HTTPRouteHandler):
                 continue
             responses = {
-                400: spec("malformed request (invalid_request)"),
+                400: spec(
+                    "malformed request: invalid_request, malformed_json, integer_required, "
+                    "invalid_character …"
+                ),
                 401: spec("missing or unknown bearer token (unauthenticated)"),
                 403: spec("outside your role or subtree (forbidden)"),
                 404: spec("no such resource"),
                 409: spec(
                     "conflicts: idempotency_key_reused, reversal_already_exists, request_state …"
                 ),
+                413: spec("the body is too large (body_too_large)"),
+                415: spec("the body is not application/json (unsupported_media_type)"),
                 422: spec("refused by a ledger rule: exceeds_on_hand, batch_expired …"),
             }
             responses.update(handler.responses or {})

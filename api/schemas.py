@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from ledger.commands import AdjustLine, LineSpec, ReceiptLine, ReceivedLine
+from ledger.commands import AdjustLine, LineSpec, ReceiptLine, ReceivedLine, Shortage
 from ledger.db.queries import BalanceLine
 from ledger.model import Batch, Item, Location, Transaction
 from ledger.services.requests import AllocationRequest, RequestEvent, Suggestion
@@ -36,10 +36,15 @@ class IssueCreate(msgspec.Struct, **Strict):
 
 
 class ConfirmationCreate(msgspec.Struct, **Strict):
+    """received: what arrived of each (item, batch) not received in full. shortage: required
+    when anything is short — the reason and exactly the missing lines, as the
+    `shortage_unconfirmed` refusal lists them."""
+
     shipment_number: str
     received: tuple[ReceivedLine, ...] = ()
     occurred_on: dt.date | None = None
     memo: str = ""
+    shortage: Shortage | None = None
 
 
 class DistributionCreate(msgspec.Struct, **Strict):

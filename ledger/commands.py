@@ -9,6 +9,7 @@ packs, or is omitted (or the base unit) to count in base units.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 import msgspec
 
@@ -51,6 +52,53 @@ class ReceivedLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unit: str | None = None
 
 
+class ShortageReason(StrEnum):
+    """Why what was shipped did not all arrive (短少原因)."""
+
+    lost_in_transit = "lost_in_transit"  # 运输丢失
+    damaged = "damaged"  # 破损
+    short_shipped = "short_shipped"  # 发货短少 (the sender packed less than the voucher says)
+    other = "other"  # 其他 (a note is required)
+
+
+SHORTAGE_REASON_NAMES = {
+    ShortageReason.lost_in_transit: "运输丢失",
+    ShortageReason.damaged: "破损",
+    ShortageReason.short_shipped: "发货短少",
+    ShortageReason.other: "其他",
+}
+
+
+class ShortageLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One (item, batch) that did not arrive in full: `quantity` missing (base units, or packs
+    of `unit`)."""
+
+    item_code: str
+    batch_number: str
+    quantity: int
+    unit: str | None = None
+
+
+class Shortage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """短少确认: the receiver's explicit second step before a shortage is written off. `lines`
+    must name exactly what is missing (shipped − received, per item and batch); `reason` is a
+    `ShortageReason`; `note` says what happened (required when the reason is `other`)."""
+
+    reason: str
+    lines: tuple[ShortageLine, ...]
+    note: str = ""
+
+
+def confirmation_memo(memo: str, shortage: Shortage | None) -> str:
+    """A confirmation's memo: the receiver's memo, then the shortage's reason and note in words
+    (the reason's code is the transaction's `reason`)."""
+    if shortage is None:
+        return memo
+    name = SHORTAGE_REASON_NAMES.get(shortage.reason, shortage.reason)  # type: ignore[call-overload]
+    said = f"短少原因：{name}" + (f"，{shortage.note.strip()}" if shortage.note.strip() else "")
+    return f"{memo}；{said}" if memo.strip() else said
+
+
 class AddItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Item
     idempotency_key: str | None = None
@@ -87,13 +135,18 @@ class Issue(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Confirm(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """签收: the receiver confirms a shipment. Lines not listed arrived in full."""
+    """签收: the receiver confirms a shipment. Lines not listed arrived in full.
+
+    Anything short is written off only with `shortage`, which must name exactly what is
+    missing; without it a short confirmation is refused (`shortage_unconfirmed`, listing the
+    missing lines)."""
 
     shipment_number: str
     received: tuple[ReceivedLine, ...] = ()
     occurred_on: dt.date | None = None
     memo: str = ""
     idempotency_key: str | None = None
+    shortage: Shortage | None = None
 
 
 class Distribute(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -8,7 +8,9 @@ the offending field where there is one. A broken *invariant* is different: it is
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 
 class Code(StrEnum):
@@ -68,6 +70,32 @@ class Code(StrEnum):
     outside_stocktake = "outside_stocktake"
     period_closed = "period_closed"
     root_required = "root_required"
+    shortage_unconfirmed = "shortage_unconfirmed"
+    approval_preview_stale = "approval_preview_stale"
+    # What a request itself may carry (checked at the edge, before any work is done).
+    invalid_request = "invalid_request"
+    malformed_json = "malformed_json"
+    invalid_encoding = "invalid_encoding"
+    invalid_character = "invalid_character"
+    unsupported_media_type = "unsupported_media_type"
+    body_too_large = "body_too_large"
+    body_too_deep = "body_too_deep"
+    array_too_long = "array_too_long"
+    text_too_long = "text_too_long"
+    integer_required = "integer_required"
+    integer_out_of_range = "integer_out_of_range"
+    date_out_of_range = "date_out_of_range"
+    quantity_too_large = "quantity_too_large"
+    location_level = "location_level"
+    location_path_too_long = "location_path_too_long"
+    # Verification and versions of reference data.
+    invalid_checkpoint = "invalid_checkpoint"
+    reference_unchanged = "reference_unchanged"
+    reference_not_as_versioned = "reference_not_as_versioned"
+    version_before_last = "version_before_last"
+    base_unit_in_use = "base_unit_in_use"
+    expiry_before_movements = "expiry_before_movements"
+    location_move_across_roots = "location_move_across_roots"
     # Settings and the command line.
     invalid_setting = "invalid_setting"
     invalid_usage = "invalid_usage"
@@ -83,11 +111,20 @@ class Code(StrEnum):
 class LedgerError(Exception):
     """A refused command: a stable code, a clerk-readable message, and the offending field."""
 
-    def __init__(self, code: Code, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.field = field
+        # What a client needs to act on the refusal (e.g. the missing lines of a shortage):
+        # plain JSON values, answered as extension members of the problem details.
+        self.details = details
 
 
 class InvariantBroken(Exception):
@@ -108,10 +145,23 @@ quantity_per_line_max = 2_000_000_000  # fits a 32-bit signed integer with room 
 memo_length_max = 500
 code_length_max = 40
 name_length_max = 200
-idempotency_key_length_max = 200
+idempotency_key_length_max = 200  # what a client sends (the Idempotency-Key header)
+# A key the API derives from a client's (the user before it, a plan's location after it).
+idempotency_key_derived_length_max = 2 * idempotency_key_length_max
 packs_per_batch_max = 100_000  # labels one receipt may cut
 scans_per_document_max = 10_000
 retries_max = 8
+shares_per_plan_max = 1_000  # locations one allocation plan splits over
+location_path_length_max = 400  # codes from the root down, as stored (locations.path)
+# The ledger's dates: business dates, as-of and report dates, print, manufacture and expiry dates.
+date_min = dt.date(2000, 1, 1)
+date_max = dt.date(2099, 12, 31)
+# What one HTTP request may carry; each field also has its own, smaller limit.
+request_body_bytes_max = 1_048_576
+request_depth_max = 8  # nesting of objects and arrays in a body
+request_array_length_max = 1_000
+request_text_length_max = 2_000  # characters in any one string (a body's, a query's, a path's)
+integer_magnitude_max = 2_147_483_647  # any integer in a request fits a 32-bit signed integer
 
 
 def check_quantity(quantity: int, field: str = "quantity") -> None:
@@ -127,8 +177,19 @@ def check_quantity(quantity: int, field: str = "quantity") -> None:
         )
     if quantity > quantity_per_line_max:
         raise LedgerError(
-            Code.invalid_field,
-            f"数量过大 (quantity above {quantity_per_line_max}): {quantity}",
+            Code.quantity_too_large,
+            f"数量过大，最多 {quantity_per_line_max} (quantity above {quantity_per_line_max}): "
+            f"{quantity}",
+            field,
+        )
+
+
+def check_date(value: dt.date, field: str) -> None:
+    """A date the ledger can hold: between `date_min` and `date_max`."""
+    if not date_min <= value <= date_max:
+        raise LedgerError(
+            Code.date_out_of_range,
+            f"日期 {value} 超出范围 {date_min} 至 {date_max} (date outside {date_min}..{date_max})",
             field,
         )
 
@@ -138,5 +199,8 @@ def check_text(value: str, field: str, length_max: int, required: bool = True) -
         raise LedgerError(Code.invalid_field, f"{field} 不能为空 (required)", field)
     if len(value) > length_max:
         raise LedgerError(
-            Code.invalid_field, f"{field} 过长 (at most {length_max} characters)", field
+            Code.text_too_long,
+            f"{field} 过长：{len(value)} 个字符，最多 {length_max} 个 "
+            f"(too long: at most {length_max} characters)",
+            field,
         )

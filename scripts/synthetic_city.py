@@ -187,10 +187,12 @@ def _arrivals(world: _World, rng: random.Random, day: dt.date) -> list:
             received = quantity - max(1, quantity // rng.randrange(20, 200))
         world.move(destination, batch, received)
         world.number("QS")
-        lines = (
-            () if received == quantity else (c.ReceivedLine(batch.item, batch.number, received),)
-        )
-        commands.append(c.Confirm(number, lines, day, f"签收 {number}"))
+        lines, shortage = (), None
+        if received != quantity:
+            lines = (c.ReceivedLine(batch.item, batch.number, received),)
+            missing = (c.ShortageLine(batch.item, batch.number, quantity - received),)
+            shortage = c.Shortage(c.ShortageReason.lost_in_transit, missing)
+        commands.append(c.Confirm(number, lines, day, f"签收 {number}", shortage=shortage))
     return commands
 
 

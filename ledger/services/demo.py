@@ -263,10 +263,18 @@ def load_demo(ledger: Ledger) -> DemoSummary:
             continue
         for number in numbers:
             received: tuple[c.ReceivedLine, ...] = ()
+            shortage = None
             if county == "510106" and number == numbers[0]:
                 shipped = _shipped(ledger, number)
                 received = (c.ReceivedLine("NH2014", "2014-01", shipped - 1000),)
-            post(c.Confirm(number, received, occurred_on=day(14), memo="区县签收"))
+                shortage = c.Shortage(  # the receiver's second step: what is missing, and why
+                    c.ShortageReason.damaged,
+                    (c.ShortageLine("NH2014", "2014-01", 1000),),
+                    "两捆外包装破损受潮",
+                )
+            post(
+                c.Confirm(number, received, occurred_on=day(14), memo="区县签收", shortage=shortage)
+            )
     # 4. Counties issue on to their townships; townships confirm and pass to villages.
     township_flow = [
         ("510121", "510121-ZJ", 12_000),

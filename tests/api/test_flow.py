@@ -96,18 +96,35 @@ def test_request_approve_partly_ship_twice_confirm_with_shortage_close(client):
         county_before[0] - 2000,
         county_before[1],
     )
+    confirm_path = f"/api/v1/requests/{number}/shipments/{first.json()['number']}/confirm"
+    arrival = {
+        "shipment_number": first.json()["number"],
+        "received": [{"item_code": "NH2014", "batch_number": "2014-01", "quantity_received": 1480}],
+    }
+    unconfirmed = client.post(confirm_path, json=arrival, headers=headers("requester"))
+    assert unconfirmed.status_code == 409, unconfirmed.text
+    assert unconfirmed.json()["code"] == "shortage_unconfirmed"
+    assert unconfirmed.json()["missing"] == [
+        {
+            "item_code": "NH2014",
+            "item_name": "年画",
+            "batch_number": "2014-01",
+            "shipped": 1500,
+            "received": 1480,
+            "missing": 20,
+            "unit": "张",
+        }
+    ]
+    shortage = {
+        "reason": "lost_in_transit",
+        "lines": [{"item_code": "NH2014", "batch_number": "2014-01", "quantity": 20}],
+    }
     short = client.post(
-        f"/api/v1/requests/{number}/shipments/{first.json()['number']}/confirm",
-        json={
-            "shipment_number": first.json()["number"],
-            "received": [
-                {"item_code": "NH2014", "batch_number": "2014-01", "quantity_received": 1480}
-            ],
-        },
-        headers=headers("requester"),
+        confirm_path, json={**arrival, "shortage": shortage}, headers=headers("requester")
     )
     assert short.status_code == 201, short.text
-    assert short.json()["reason"] == "short_delivery"
+    assert short.json()["reason"] == "lost_in_transit"
+    assert short.json()["memo"] == "短少原因：运输丢失"
     still_open = client.get(f"/api/v1/requests/{number}", headers=headers("requester")).json()
     assert still_open["status"] == "approved"
     last = client.post(

@@ -182,8 +182,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return [tx for tx in self.model.transactions if tx["kind"] == "issue"]
 
     @precondition(lambda self: self.shipments())
-    @rule(data=st.data(), short=st.integers(0, 50))
-    def confirm(self, data, short):
+    @rule(data=st.data(), short=st.integers(0, 50), acknowledged=st.booleans())
+    def confirm(self, data, short, acknowledged):
         shipment = data.draw(st.sampled_from(self.shipments()))
         item, batch, quantity = shipment["line"]
         received = max(0, quantity - short)
@@ -191,6 +191,8 @@ class LedgerMachine(RuleBasedStateMachine):
             expected = Code.not_a_shipment
         elif shipment["confirmed"] is not None:
             expected = Code.shipment_already_confirmed
+        elif received < quantity and not acknowledged:
+            expected = Code.shortage_unconfirmed  # one step never writes stock off
         else:
             expected = None
         deltas = [
@@ -205,8 +207,14 @@ class LedgerMachine(RuleBasedStateMachine):
             record(transaction)
             shipment["confirmed"] = transaction.number
 
+        shortage = None
+        if received < quantity and acknowledged:
+            missing = (c.ShortageLine(item, batch, quantity - received),)
+            shortage = c.Shortage("lost_in_transit", missing)
         self.step(
-            c.Confirm(shipment["number"], (c.ReceivedLine(item, batch, received),)),
+            c.Confirm(
+                shipment["number"], (c.ReceivedLine(item, batch, received),), shortage=shortage
+            ),
             expected,
             done,
         )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import msgspec
 import pytest
 
 from ledger import commands as c
@@ -111,10 +112,30 @@ def test_issue_picks_fefo_moves_to_transit_and_confirmation_records_a_shortage(c
     assert shipment.kind is TransactionKind.issue and shipment.number == "CK-2026-000001"
     assert stock(city, "510100", "BYT") == {"B-LATE": (1380, 0)}  # 360 taken: B-EARLY 300 first
     assert on_hand(city, "in-transit", "BYT", virtual=True) == 360
-    confirmation = city.confirm(
-        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 4990),), D(2026, 6, 30))
-    )
-    assert confirmation.reason == "short_delivery"
+    short = c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 4990),), D(2026, 6, 30))
+    # One step never writes stock off: the refusal says exactly what is missing.
+    error = refused(Code.shortage_unconfirmed, city.confirm, short)
+    assert "年画 批次 2014-01 发出 5000 张、实收 4990 张、短少 10 张" in error.message
+    assert error.field == "shortage"
+    assert error.details == {
+        "missing": [
+            {
+                "item_code": "NH2014",
+                "item_name": "年画",
+                "batch_number": "2014-01",
+                "shipped": 5000,
+                "received": 4990,
+                "missing": 10,
+                "unit": "张",
+            }
+        ]
+    }
+    assert on_hand(city, "in-transit", "NH2014", virtual=True) == 5000  # nothing moved
+    assert on_hand(city, "510121", "NH2014") == 0
+    shortage = c.Shortage("lost_in_transit", (c.ShortageLine("NH2014", "2014-01", 10),))
+    confirmation = city.confirm(msgspec.structs.replace(short, memo="县仓签收", shortage=shortage))
+    assert confirmation.reason == "lost_in_transit"
+    assert confirmation.memo == "县仓签收；短少原因：运输丢失"
     assert on_hand(city, "510121", "NH2014") == 4990
     assert on_hand(city, "adjustment", "NH2014", virtual=True) == 10
     assert on_hand(city, "in-transit", "NH2014", virtual=True) == 0
@@ -240,8 +261,9 @@ def test_reversing_a_receipt_whose_stock_has_moved_on_is_refused(city):
 
 def test_reversing_a_confirmation_puts_the_shipment_back_in_transit(city):
     shipment = city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
+    shortage = c.Shortage("damaged", (c.ShortageLine("NH2014", "2014-01", 10),))
     confirmation = city.confirm(
-        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 90),))
+        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 90),), shortage=shortage)
     )
     city.reverse(c.Reverse(confirmation.number))
     assert on_hand(city, "in-transit", "NH2014", virtual=True) == 100
@@ -265,6 +287,63 @@ def test_confirmation_rules(city):
     )
     city.reverse(c.Reverse(shipment.number))
     refused(Code.not_a_shipment, city.confirm, c.Confirm(shipment.number))
+
+
+def test_a_shortage_is_recorded_only_as_acknowledged(city):
+    shipment = city.issue(
+        c.Issue(
+            "510100",
+            "510121",
+            (c.LineSpec("NH2014", 4, unit="捆"), c.LineSpec("GT2014", 10, unit="套")),
+        )
+    )
+    received = (
+        c.ReceivedLine("NH2014", "2014-01", 3, "捆"),
+        c.ReceivedLine("GT2014", "2014-01", 0),
+    )
+    both = (c.ShortageLine("NH2014", "2014-01", 500), c.ShortageLine("GT2014", "2014-01", 40))
+
+    def confirm(shortage, memo=""):
+        return city.confirm(c.Confirm(shipment.number, received, memo=memo, shortage=shortage))
+
+    error = refused(Code.shortage_unconfirmed, confirm, None)
+    assert [(m["item_code"], m["missing"], m["unit"]) for m in error.details["missing"]] == [
+        ("NH2014", 500, "张"),
+        ("GT2014", 40, "张"),
+    ]
+    # The acknowledgement must name exactly what is missing: not less, not more, not other.
+    for lines in (
+        both[:1],
+        (*both, c.ShortageLine("BYT", "B-LATE", 1)),
+        (c.ShortageLine("NH2014", "2014-01", 499), both[1]),
+        (),
+    ):
+        error = refused(Code.shortage_unconfirmed, confirm, c.Shortage("damaged", lines))
+        assert "短少确认与实际短少不一致" in error.message and len(error.details["missing"]) == 2
+    refused(Code.duplicate_line, confirm, c.Shortage("damaged", (*both, both[0])))
+    refused(Code.invalid_field, confirm, c.Shortage("丢了", both))
+    refused(Code.reason_required, confirm, c.Shortage("other", both, "  "))
+    error = refused(Code.text_too_long, confirm, c.Shortage("other", both, "说" * 201))
+    assert "最多 200" in error.message
+    error = refused(Code.text_too_long, confirm, c.Shortage("other", both, "说" * 200), "摘" * 300)
+    assert "最多 500" in error.message and error.field == "memo"
+    assert on_hand(city, "in-transit", "NH2014", virtual=True) == 2000  # nothing moved
+    # Packs count too: one 捆 missing is 500 张.
+    in_packs = (c.ShortageLine("NH2014", "2014-01", 1, "捆"), both[1])
+    confirmation = confirm(c.Shortage("other", in_packs, "一捆被雨淋坏，挂图未装车"))
+    assert confirmation.reason == "other"
+    assert confirmation.memo == "短少原因：其他，一捆被雨淋坏，挂图未装车"
+    assert on_hand(city, "adjustment", "NH2014", virtual=True) == 500
+    assert on_hand(city, "adjustment", "GT2014", virtual=True) == 40
+    assert on_hand(city, "510121", "NH2014") == 1500
+    # A shipment that arrived in full takes no shortage.
+    whole = city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
+    refused(
+        Code.invalid_field,
+        city.confirm,
+        c.Confirm(whole.number, shortage=c.Shortage("damaged", both[:1])),
+    )
+    assert_verified(city)
 
 
 def test_reservations_hold_stock_until_issued_or_released(city):

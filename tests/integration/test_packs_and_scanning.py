@@ -89,8 +89,14 @@ def test_a_short_arrival_opens_packs_so_sealed_never_exceeds_stock(city, scannin
     shipment = city.issue(
         c.Issue("510100", "510121", (c.LineSpec("NH2014", 1000, "2014-01"),), dt.date(2026, 6, 1))
     )
+    shortage = c.Shortage("damaged", (c.ShortageLine("NH2014", "2014-01", 300),))
     city.confirm(
-        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 700),), dt.date(2026, 6, 2))
+        c.Confirm(
+            shipment.number,
+            (c.ReceivedLine("NH2014", "2014-01", 700),),
+            dt.date(2026, 6, 2),
+            shortage=shortage,
+        )
     )
     assert stock(city, "510121", "NH2014") == {"2014-01": (700, 0)}
     assert sealed_total(scanning, "NH2014", "2014-01", "510121") == 500
@@ -131,8 +137,22 @@ def test_scan_an_issue_and_its_arrival(city, scanning):
     not_in_shipment = payload(scanning, "NH2014", "2014-01", 8)
     refused(Code.pack_not_here, scanning.scan, sc.Scan(arrival.id, not_in_shipment))
     scanning.scan(sc.Scan(arrival.id, payload(scanning, "NH2014", "2014-01", 9)))
-    done = scanning.post(arrival.id, occurred_on=dt.date(2026, 6, 2))
+    # Pack #7 was not scanned: posting shows what is missing and writes nothing off ...
+    error = refused(Code.shortage_unconfirmed, scanning.post, arrival.id, None, dt.date(2026, 6, 2))
+    assert error.details["missing_packs"] == [
+        {"item_code": "NH2014", "batch_number": "2014-01", "serial": 7, "quantity": 500}
+    ]
+    assert [(m["shipped"], m["received"], m["missing"]) for m in error.details["missing"]] == [
+        (1000, 500, 500)
+    ]
+    assert scanning.document(arrival.id).status == "open"
+    assert where(scanning, "NH2014", "2014-01")["in-transit"] == [7, 9]
+    # ... until the receiver names it and says why.
+    shortage = c.Shortage("lost_in_transit", (c.ShortageLine("NH2014", "2014-01", 500),))
+    done = scanning.post(arrival.id, None, dt.date(2026, 6, 2), shortage=shortage)
     assert done.transaction_number.startswith("QS-2026-")
+    confirmation = city.database.lookup(lambda s: s.transaction_by_number(done.transaction_number))
+    assert confirmation.reason == "lost_in_transit"
     assert stock(city, "510121", "NH2014") == {"2014-01": (500, 0)}  # pack #7 never arrived
     places = where(scanning, "NH2014", "2014-01")
     assert places["510121"] == [9] and places["adjustment"] == [7]
@@ -266,8 +286,14 @@ def test_verify_checks_the_packs_against_the_books(city, scanning):
     shipment = city.issue(
         c.Issue("510100", "510121", (c.LineSpec("NH2014", 1200, "2014-01"),), dt.date(2026, 6, 1))
     )
+    shortage = c.Shortage("damaged", (c.ShortageLine("NH2014", "2014-01", 300),))
     city.confirm(
-        c.Confirm(shipment.number, (c.ReceivedLine("NH2014", "2014-01", 900),), dt.date(2026, 6, 2))
+        c.Confirm(
+            shipment.number,
+            (c.ReceivedLine("NH2014", "2014-01", 900),),
+            dt.date(2026, 6, 2),
+            shortage=shortage,
+        )
     )
     city.distribute(
         c.Distribute("510121", (c.LineSpec("NH2014", 450, "2014-01"),), dt.date(2026, 6, 3))

@@ -90,9 +90,22 @@ def test_request_approve_in_part_ship_twice_confirm_with_shortage_and_close(requ
     assert stock(ledger, "510121", "BYT") == {"B-EARLY": (150, 0), "B-LATE": (300, 0)}
     assert stock(ledger, "510121", "NH2014") == {"2014-01": (7000, 0)}
     refused(Code.exceeds_approved, requests.ship, request.number, Ship((ShipLine("NH2014", 1),)))
-    requests.confirm(
-        request.number, ConfirmShipment(first.number, (c.ReceivedLine("NH2014", "2014-01", 1990),))
+    received = (c.ReceivedLine("NH2014", "2014-01", 1990),)
+    error = refused(
+        Code.shortage_unconfirmed,
+        requests.confirm,
+        request.number,
+        ConfirmShipment(first.number, received),
     )
+    assert [(m["batch_number"], m["missing"]) for m in error.details["missing"]] == [
+        ("2014-01", 10)
+    ]
+    assert requests.get(request.number).lines[0].short == 0  # nothing recorded
+    shortage = c.Shortage("short_shipped", (c.ShortageLine("NH2014", "2014-01", 10),))
+    confirmation = requests.confirm(
+        request.number, ConfirmShipment(first.number, received, shortage=shortage)
+    )
+    assert confirmation.reason == "short_shipped" and "发货短少" in confirmation.memo
     assert requests.get(request.number).status == "approved"  # the second shipment is in transit
     refused(Code.shipments_in_transit, requests.close, request.number)
     requests.confirm(request.number, ConfirmShipment(second.number))
