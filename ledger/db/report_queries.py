@@ -164,6 +164,8 @@ class CardLine(NamedTuple):
     counterparty_id: int | None
     quantity: int
     balance_after: int
+    chain_version: int
+    maker_id: int | None
 
 
 def stock_card(
@@ -193,6 +195,8 @@ def stock_card(
             tx.counterparty_id,
             p.quantity,
             p.balance_after,
+            tx.chain_version,
+            tx.maker_id,
         )
         .join(t.transactions, tx.id == p.transaction_id)
         .where(*account, p.occurred_on >= date_from, p.occurred_on <= date_to)

@@ -38,8 +38,12 @@ class Report(msgspec.Struct, frozen=True):
     columns: tuple[Column, ...]
     rows: tuple[tuple, ...]
     totals: tuple[tuple, ...] = ()  # total rows, one per unit (or per item)
+    # lines to sign: a role (经办人) left blank for a pen, or a role with its name (制单人：…)
     signatures: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+    def signature_lines(self) -> tuple[str, ...]:
+        return tuple(name if "：" in name else f"{name}：" for name in self.signatures)
 
     def records(self) -> list[dict]:
         """Rows as {key: value}, for code that reads reports."""
@@ -104,6 +108,10 @@ def to_csv(report: Report, progress: Progress = None) -> bytes:
         writer.writerow([_csv_value(value) for value in row])
     for total in report.totals:
         writer.writerow([_csv_value(value) for value in total])
+    for index, line in enumerate((*report.notes, *report.signature_lines())):
+        if index == 0:
+            writer.writerow([])
+        writer.writerow([_csv_value(line)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -151,7 +159,7 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
         )
         sheet.column_dimensions[letter].width = min(max(width + 2, 8), 40)
     sheet.freeze_panes = "A4"
-    for line in (*report.notes, *(f"{name}：" for name in report.signatures)):
+    for line in (*report.notes, *report.signature_lines()):
         sheet.append([])
         append([line])
     buffer = io.BytesIO()
@@ -198,7 +206,7 @@ def to_html(report: Report, progress: Progress = None) -> bytes:
         else ""
     )
     notes = "".join(f"<p>{escape(note)}</p>" for note in report.notes)
-    signatures = "".join(f"<span>{escape(name)}：</span>" for name in report.signatures)
+    signatures = "".join(f"<span>{escape(line)}</span>" for line in report.signature_lines())
     page = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(report.title)}</title><style>{PAGE_STYLE.replace('ORIENTATION', orientation)}</style>"

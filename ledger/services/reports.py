@@ -414,7 +414,7 @@ def stock_card(
     opening, card = rq.stock_card(
         store.connection, location.id, item.id, batch.id, date_from, date_to
     )
-    rows = [(date_from, "", "期初结存", None, None, opening)]
+    rows = [(date_from, "", "期初结存", "", None, None, opening)]
     for line in card:
         counterparty = (
             store.location_by_id(line.counterparty_id).location.name if line.counterparty_id else ""
@@ -427,14 +427,15 @@ def stock_card(
                 line.occurred_on,
                 line.number,
                 memo or VOUCHER_TITLES[TransactionKind(line.kind)],
+                store.user_label(line.maker_id, line.chain_version),
                 line.quantity if line.quantity > 0 else None,
                 -line.quantity if line.quantity < 0 else None,
                 line.balance_after,
             )
         )
-    received = sum(r[3] or 0 for r in rows[1:])
-    issued = sum(r[4] or 0 for r in rows[1:])
-    closing = rows[-1][5]
+    received = sum(r[4] or 0 for r in rows[1:])
+    issued = sum(r[5] or 0 for r in rows[1:])
+    closing = rows[-1][6]
     return Report(
         "stock-card",
         "库存明细账",
@@ -443,12 +444,13 @@ def stock_card(
             Column("date", "日期", "date"),
             Column("number", "凭证号"),
             Column("memo", "摘要"),
+            Column("maker", "制单人"),
             Column("received", "收入", "int"),
             Column("issued", "发出", "int"),
             Column("balance", "结存", "int"),
         ),
         tuple(rows),
-        totals=((None, "", "本期合计", received, issued, closing),),  # one account: one unit
+        totals=((None, "", "本期合计", "", received, issued, closing),),  # one account: one unit
     )
 
 
@@ -741,6 +743,12 @@ def voucher(store: LedgerStore, number: str) -> Report:
     notes = [f"摘要：{transaction.memo}"] if transaction.memo else []
     if transaction.reason:
         notes.append(f"原因：{transaction.reason}")
+    receiver = transaction.receiver
+    if transaction.kind in (TransactionKind.issue, TransactionKind.transfer):
+        confirmation = store.active_confirmation(transaction.sequence)
+        if confirmation is not None:  # the shipment's 签收人 signed its confirmation
+            receiver = store.transaction_by_number(confirmation).receiver
+            notes.append(f"签收单：{confirmation}")
     return Report(
         "voucher",
         VOUCHER_TITLES[transaction.kind],
@@ -754,7 +762,11 @@ def voucher(store: LedgerStore, number: str) -> Report:
         ),
         tuple(rows),
         notes=tuple(notes),
-        signatures=("经办人", "审核人", "签收人"),
+        signatures=(
+            f"制单人：{transaction.maker}",
+            f"审核人：{transaction.approver or ''}",
+            f"签收人：{receiver or ''}",
+        ),
     )
 
 

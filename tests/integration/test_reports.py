@@ -136,7 +136,8 @@ def test_stock_card_replays_the_running_balance(demo):
         assert (record["received"] or 0) - (record["issued"] or 0) == p.quantity
     moved = [p.quantity for tx, p in mine if start <= tx.occurred_on <= TODAY]
     received, issued = sum(q for q in moved if q > 0), -sum(q for q in moved if q < 0)
-    assert report.totals == ((None, "", "本期合计", received, issued, balance),)
+    assert report.totals == ((None, "", "本期合计", "", received, issued, balance),)
+    assert {record["maker"] for record in rows[1:]} == {"命令行"}  # the demo: no signed-in user
 
 
 def test_stock_on_hand_as_of_a_day(demo):
@@ -231,7 +232,12 @@ def test_exports_carry_the_chinese_headers(demo):
     page = render(report, "html").decode("utf-8")
     assert "<h1>收发存汇总表</h1>" in page and "<th>期末结存</th>" in page and "审核人：" in page
     voucher = read(ledger, lambda s: reports.voucher(s, transactions[0].number))
-    assert voucher.title == "入库单" and voucher.signatures == ("经办人", "审核人", "签收人")
+    # the demo is loaded from the command line: its vouchers were made by no signed-in user
+    assert voucher.title == "入库单" and voucher.signatures == (
+        "制单人：命令行",
+        "审核人：",
+        "签收人：",
+    )
     assert "入库单" in render(voucher, "html").decode("utf-8")
 
 

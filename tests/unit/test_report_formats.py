@@ -69,11 +69,14 @@ def test_only_text_starting_with_a_formula_character_is_formula_like():
 
 
 def test_csv_puts_an_apostrophe_before_formula_text_only():
-    rows = list(csv.reader(io.StringIO(render(report(), "csv").decode("utf-8-sig"))))
+    everything = list(csv.reader(io.StringIO(render(report(), "csv").decode("utf-8-sig"))))
+    # the table, then after a blank row the notes and signature lines, one cell each
+    rows, notes = everything[: everything.index([])], everything[everything.index([]) + 1 :]
     memos = [row[0] for row in rows[1:-1]]
     assert memos == ["'" + text for text in DANGEROUS] + list(SAFE)
     assert {row[1] for row in rows[1:-1]} == {"-5"}  # a negative number is not text
     assert rows[-1] == ["合计", str(-5 * len(SAFE + DANGEROUS)), ""]
+    assert notes == [["'=注释"]]
 
 
 def test_xlsx_keeps_formula_text_as_string_cells():

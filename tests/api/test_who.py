@@ -1,0 +1,72 @@
+"""Over HTTP: a voucher names the signed-in user who made it (in its JSON, on its printed form,
+in its CSV), and the operations log is read by the auditors at the top and the admins only."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.api.conftest import headers
+
+
+def me(client, who: str) -> dict:
+    return client.get("/api/v1/me", headers=headers(who)).json()
+
+
+def test_a_posted_voucher_names_its_maker_in_json_print_and_csv(client):
+    clerk = me(client, "clerk")
+    made = client.post(
+        "/api/v1/transactions/distributions",
+        json={"location_code": "510121", "lines": [{"item_code": "NH2014", "quantity": 20}]},
+        headers=headers("clerk"),
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["maker_id"], body["maker"], body["chain_version"]) == (
+        clerk["id"],
+        clerk["label"],
+        2,
+    )
+    number = body["number"]
+    again = client.get(f"/api/v1/transactions/{number}", headers=headers("auditor")).json()
+    assert again["maker"] == clerk["label"] and again["approver"] is None
+    page = client.get(
+        f"/api/v1/transactions/{number}/voucher",
+        params={"format": "html"},
+        headers=headers("auditor"),
+    )
+    assert page.status_code == 200 and f"制单人：{clerk['label']}" in page.text
+    exported = client.get(
+        f"/api/v1/transactions/{number}/voucher",
+        params={"format": "csv"},
+        headers=headers("auditor"),
+    )
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [f"制单人：{clerk['label']}"] in rows
+
+
+def test_the_operations_log_is_for_admins_and_the_auditors_at_the_top(client, numbers):
+    number = numbers.submitted["in"]
+    approved = client.post(
+        f"/api/v1/requests/{number}/approve",
+        json={"lines": [{"item_code": "NH2014", "quantity": 500}]},
+        headers=headers("approver"),
+    )
+    assert approved.status_code == 200, approved.text
+    log = client.get(
+        "/api/v1/audit/log", params={"object_key": number}, headers=headers("auditor-root")
+    )
+    assert log.status_code == 200, log.text
+    newest = log.json()["items"][0]
+    assert (newest["action"], newest["actor"], newest["root_code"]) == (
+        "request.approved",
+        me(client, "approver")["label"],
+        "510100",
+    )
+    everything = client.get("/api/v1/audit/log", params={"limit": 200}, headers=headers("admin"))
+    assert everything.status_code == 200
+    actions = {entry["action"] for entry in everything.json()["items"]}
+    assert {"request.approved", "user.add", "stocktake.close"} <= actions
+    for who in ("auditor", "clerk", "approver", "requester"):  # the county's auditor included
+        refused = client.get("/api/v1/audit/log", headers=headers(who))
+        assert refused.status_code == 403, (who, refused.text)
