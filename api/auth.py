@@ -1,13 +1,24 @@
 """Bearer-token authentication and the subtree rules of who may see and touch what.
 
-Roles: admin (everything), clerk (movements at its location), requester (its own requests and
-receipts addressed to it), approver (requests from its subtree), auditor (read-only across its
-subtree). Everybody reads only inside their subtree; virtual locations are visible to users at
-the top of the tree.
+Roles: admin (everything in its city), clerk (movements at its location), requester (its own
+requests and receipts addressed to it), approver (requests from its subtree), auditor
+(read-only across its subtree). Everybody reads only inside their subtree; virtual locations
+are visible to users at the top of the tree.
+
+Roots are separate. Each root location (a city: a location without parent) is its own ledger,
+even when several share one database: nobody's subtree crosses from one root into another. An
+admin at any location of a city is that city's admin: its reach is the city's whole subtree,
+never another city's. A **global admin** — an `admin` user made with `ledger users add --role
+admin --global` (stored at a virtual location, none of the cities) — reaches every root. The
+virtual locations (supplier, in-transit, distributed, scrapped, adjustment) are shared by every
+root: their names are visible at the top of each tree, but a virtual account's balance holds
+every root's movements, so only a global admin reads it as stored; everybody else reads their
+own root's share of it (see `balances`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from litestar.connection import ASGIConnection
@@ -16,6 +27,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.errors import Forbidden
+from ledger.db import oplog
 from ledger.services.users import User, authenticate
 
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan"]
@@ -43,11 +55,43 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         user = authenticate(connection.app.state.database, token)
         if user is None:
             cache.pop(token, None)
+            failed_sign_in(connection, token, now)
             raise NotAuthorizedException("unknown or revoked token")
         if len(cache) >= token_cache_size_max:
             cache.clear()
         cache[token] = (user, now + token_cache_seconds)
         return AuthenticationResult(user=user, auth=token)
+
+
+failed_sign_in_log_interval_seconds = 60.0  # one log entry per client and minute at most
+
+
+def failed_sign_in(connection: ASGIConnection, token: str, now: float) -> None:
+    """Log a refused token (操作日志 `sign_in.failed`): the client's address and a fingerprint
+    of the token (never the token), at most once a minute per address, with how many refusals
+    that entry stands for — a client trying tokens in a loop cannot flood the log."""
+    client = connection.client.host if connection.client else "unknown"
+    seen: dict = connection.app.state.setdefault("failed_sign_ins", {})
+    first, count = seen.get(client, (None, 0))
+    count += 1
+    if first is not None and now - first < failed_sign_in_log_interval_seconds:
+        seen[client] = (first, count)
+        return
+    if len(seen) >= token_cache_size_max:
+        seen.clear()
+    seen[client] = (now, 0)
+    fingerprint = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:12]
+    connection.app.state.database.write(
+        lambda store: oplog.record(
+            store,
+            "sign_in.failed",
+            "client",
+            client,
+            user_id=None,
+            actor="未知令牌 (unknown token)",
+            after={"token_sha256_prefix": fingerprint, "refusals": count},
+        )
+    )
 
 
 def roles(*allowed: str):
@@ -61,13 +105,45 @@ def roles(*allowed: str):
     return guard
 
 
+def is_global(user: User) -> bool:
+    """A global admin: reaches every root (the only one who does)."""
+    return user.is_global
+
+
+def root_path(user: User) -> str:
+    """The path of the root (city) the user belongs to: '/510100/'."""
+    return "/" + user.location_path.split("/")[1] + "/"
+
+
+def root_code(user: User) -> str | None:
+    """The code of the user's root; None for a global admin (no root of its own)."""
+    return None if user.is_global else user.location_path.split("/")[1]
+
+
+def scope_path(user: User) -> str | None:
+    """The subtree the user reaches, as a path prefix: its own location's for every role but
+    admin, its city's for an admin; None (everything) for a global admin."""
+    if user.is_global:
+        return None
+    if user.role == "admin":
+        return root_path(user)
+    return user.location_path
+
+
 def in_subtree(user: User, path: str) -> bool:
-    return user.role == "admin" or path.startswith(user.location_path)
+    scope = scope_path(user)
+    return scope is None or path.startswith(scope)
+
+
+def at_top(user: User) -> bool:
+    """At the top of a tree: a user at a root, any admin (its reach is its root's), a global
+    admin."""
+    return user.role == "admin" or user.is_root
 
 
 def can_see(user: User, path: str, physical: bool = True) -> bool:
-    if not physical:
-        return user.role == "admin" or user.is_root
+    if not physical:  # a shared virtual place (its name; see the module's note on balances)
+        return at_top(user)
     return in_subtree(user, path)
 
 
@@ -76,10 +152,17 @@ def require_visible(user: User, path: str, physical: bool = True, what: str = ""
         raise Forbidden(f"{what or '该库点'} 不在您的管辖范围内 (outside your subtree)")
 
 
-def require_at(user: User, location_code: str, role: str, what: str = "") -> None:
-    """The user is `role` at exactly this location (or an admin)."""
+def require_at(
+    user: User, location_code: str, role: str, what: str = "", path: str | None = None
+) -> None:
+    """The user is `role` at exactly this location (or an admin whose city holds it).
+
+    path: the location's path. An admin of a city is allowed only where the path shows the
+    location in its city, so every caller passes it; a global admin is allowed anywhere."""
     if user.role == "admin":
-        return
+        if user.is_global or (path is not None and in_subtree(user, path)):
+            return
+        raise Forbidden(f"{location_code} 不在您所在市的账内 (outside your root)")
     if user.role != role or user.location_code != location_code:
         raise Forbidden(
             f"只有{location_code}的{role}可以{what} (only the {role} at {location_code})"

@@ -70,3 +70,25 @@ def test_the_operations_log_is_for_admins_and_the_auditors_at_the_top(client, nu
     for who in ("auditor", "clerk", "approver", "requester"):  # the county's auditor included
         refused = client.get("/api/v1/audit/log", headers=headers(who))
         assert refused.status_code == 403, (who, refused.text)
+
+
+def test_refused_tokens_are_logged_without_the_token_and_without_flooding(client, monkeypatch):
+    import api.auth
+
+    bad = {"Authorization": "Bearer lgr_not-a-real-token"}
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=bad).status_code == 401
+
+    def failures():
+        answer = client.get(
+            "/api/v1/audit/log", params={"action": "sign_in.failed"}, headers=headers("admin")
+        )
+        return answer.json()["items"]
+
+    (first,) = failures()  # three refusals within a minute: one entry
+    assert first["after"]["refusals"] == 1 and first["object_type"] == "client"
+    assert "not-a-real-token" not in str(first)
+    monkeypatch.setattr(api.auth, "failed_sign_in_log_interval_seconds", 0.0)
+    assert client.get("/api/v1/me", headers=bad).status_code == 401
+    newest = failures()[0]
+    assert newest["after"]["refusals"] == 3  # the two held back and this one
