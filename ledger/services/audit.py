@@ -10,17 +10,18 @@ transaction is read, but only the root's own transactions and accounts are check
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 from sqlalchemy import Connection
 
-from ledger.db import closes, queries
+from ledger.db import closes, oplog, queries
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
+from ledger.services.history_checks import history_findings
 from ledger.services.requests import as_utc
-from ledger.verify import Finding, Verifier, check_packs
+from ledger.verify import Checkpoint, Finding, Verifier, check_packs, format_checkpoint
 
 
 class VerificationReport(msgspec.Struct, frozen=True):
@@ -41,6 +42,10 @@ class VerificationReport(msgspec.Struct, frozen=True):
     # The root (city) verified: its own transactions and the accounts at its locations, the
     # chain through every root's; None: the whole ledger.
     root_code: str | None = None
+    # The verified head as a checkpoint to keep outside the database (`N:HASH`, 16 hex
+    # characters), and the checkpoints given to prove (each found, or named in `findings`).
+    checkpoint: str = ""
+    checkpoints: tuple[str, ...] = ()
 
 
 class PeriodClose(msgspec.Struct, frozen=True):
@@ -122,7 +127,18 @@ def close_period(
         )
     store.flush()
     row = closes.record_close(store, period_end, head[0], head[1], actor, root)
-    return _period_close(row, {root.id: root.code})
+    close = _period_close(row, {root.id: root.code})
+    oplog.record(
+        store,
+        "period.close",
+        "period_close",
+        f"{root.code}/{period_end.isoformat()}",
+        user_id=actor,
+        before={"closed_through": last.isoformat() if last else None},
+        after={"closed_through": period_end.isoformat(), "sequence": head[0], "hash": head[1]},
+        location_path=store.location(root.code).path,
+    )
+    return close
 
 
 def period_closes(database: Database, root_code: str | None = None) -> list[PeriodClose]:
@@ -143,6 +159,7 @@ def verify_ledger(
     progress: Callable[[int], None] | None = None,
     since_close: bool = False,
     root_code: str | None = None,
+    checkpoints: Sequence[Checkpoint] = (),
 ) -> VerificationReport:
     """Re-check all six invariants over the whole stored ledger, from genesis — checking every
     period close on the way — or, with `since_close`, only what was posted after the last close,
@@ -217,6 +234,13 @@ def verify_ledger(
         ]
         if verifier.elsewhere:
             findings.append(_other_roots_finding(verifier.elsewhere))
+        findings += history_findings(  # closes, checkpoints, reference data
+            connection,
+            since_close_id=start.id if start else None,
+            root_path=root.path if root else None,
+            checkpoints=checkpoints,
+            head_sequence=head[0],
+        )
     return VerificationReport(
         ok=not findings,
         transactions_checked=verifier.transactions_checked,
@@ -227,6 +251,8 @@ def verify_ledger(
         from_sequence=after,
         since_period_end=start.period_end if start else None,
         root_code=root.code if root else None,
+        checkpoint=format_checkpoint(*head),
+        checkpoints=tuple(str(checkpoint) for checkpoint in checkpoints),
     )
 
 

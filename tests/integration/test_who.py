@@ -267,3 +267,27 @@ def test_transactions_recorded_before_the_switch_keep_verifying_under_version_1(
         connection.execute(text("UPDATE chain_head SET hash = :hash"), {"hash": forged})
     codes = {f.code for f in verify_ledger(ledger.database).findings}
     assert codes == {"chain_version_mismatch"}
+
+
+def test_a_period_close_is_logged_with_the_chain_head_it_kept(city):
+    import datetime as dt
+
+    from ledger.services.audit import close_period
+
+    ledger, users = city
+    auditor = users["auditor"]
+    close = ledger.database.write(
+        lambda store: close_period(store, dt.date(2026, 5, 31), auditor.id, ledger.clock())
+    )
+    (entry,) = log_entries(ledger, action="period.close")
+    assert (entry.actor, entry.object_key, entry.root_code) == (
+        "市审计岗",
+        "510100/2026-05-31",
+        "510100",
+    )
+    assert entry.before == {"closed_through": None}
+    assert entry.after == {
+        "closed_through": "2026-05-31",
+        "sequence": close.sequence,
+        "hash": close.hash,
+    }
