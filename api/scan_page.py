@@ -38,6 +38,15 @@ PAGE = """<!doctype html>
   td.n { text-align: right; font-variant-numeric: tabular-nums; }
   .hidden { display: none; }
   .muted { color: #666; font-size: 14px; }
+  .warn { background: #b85c00; color: #fff; }
+  #shortage { border: 2px solid #b85c00; background: #fff8ef; }
+  #shortage h2 { font-size: 17px; margin: 2px 0 6px; color: #8a4500; }
+  #shortage select, #shortage input { width: 100%; box-sizing: border-box; }
+  #confirm-shortage { width: 100%; background: #c0262d; color: #fff; border: 0;
+                      border-radius: 6px; padding: 10px; font-size: 17px; margin-top: 6px; }
+  #confirm-shortage:disabled { background: #d9a3a5; }
+  #missing-packs { margin: 4px 0; }
+  td.short { color: #c0262d; font-weight: bold; }
 </style>
 </head>
 <body>
@@ -84,6 +93,23 @@ PAGE = """<!doctype html>
     <button id="post" type="button">完成过账</button>
     <button id="cancel" type="button">作废</button>
   </div>
+  <section id="shortage" class="hidden" aria-live="polite">
+    <h2>到货不足：以下未到，确认后才记为短少</h2>
+    <table id="missing"><thead><tr><th>物资</th><th>批次</th><th>发出</th><th>实收</th>
+      <th>短少</th></tr></thead><tbody></tbody></table>
+    <div id="missing-packs" class="muted"></div>
+    <label for="shortage-reason">短少原因</label>
+    <select id="shortage-reason">
+      <option value="lost_in_transit">运输丢失</option>
+      <option value="damaged">破损</option>
+      <option value="short_shipped">发货短少</option>
+      <option value="other">其他（须填写说明）</option>
+    </select>
+    <label for="shortage-note">说明</label>
+    <input id="shortage-note" maxlength="200" placeholder="如：外包装破损、少装一捆">
+    <button id="confirm-shortage" type="button"></button>
+    <button id="back-to-scan" type="button">返回继续扫描</button>
+  </section>
   <h2 style="font-size:17px">合计</h2>
   <table id="totals"><thead><tr><th>物资</th><th>批次</th><th>包数</th><th>数量</th></tr></thead>
     <tbody></tbody><tfoot><tr><th colspan="2">总计</th><th id="total-packs" class="n">0</th>
@@ -96,7 +122,7 @@ PAGE = """<!doctype html>
 <script>
 "use strict";
 var state = { token: localStorage.getItem("ledger-token") || "", doc: null, lines: [],
-              busy: false };
+              busy: false, missing: null };
 var $ = function (id) { return document.getElementById(id); };
 
 function key() {
@@ -155,6 +181,7 @@ function show(doc) {
   renderLines();
   var open = doc.status === "open";
   ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
+  if (!open || (state.missing && state.missing.document !== doc.id)) { hideShortage(); }
   if (open) { $("payload").focus(); }
 }
 
@@ -168,7 +195,15 @@ function renderTotals(summary) {
     totals.appendChild(row);
   });
   $("total-packs").textContent = summary.packs;
-  $("total-quantity").textContent = summary.quantity;
+  // One amount per unit (500 张、60 只): quantities of different units are never added.
+  var units = [], sums = {};
+  summary.totals.forEach(function (t) {
+    if (!(t.base_unit in sums)) { units.push(t.base_unit); sums[t.base_unit] = 0; }
+    sums[t.base_unit] += t.quantity;
+  });
+  $("total-quantity").textContent = units.length ? units.map(function (u) {
+    return sums[u] + " " + u;
+  }).join("、") : "0";
 }
 
 function renderLines() {
@@ -182,6 +217,95 @@ function renderLines() {
     lines.appendChild(row);
   });
 }
+
+// ---- a short arrival: the missing lines, then an explicit, named write-off --------------------
+
+var REASONS = { lost_in_transit: "运输丢失", damaged: "破损", short_shipped: "发货短少",
+                other: "其他" };
+
+function missingTotal(missing) {  // "500 张、40 只": one amount per unit, never added across
+  var units = [], sums = {};
+  missing.forEach(function (m) {
+    if (!(m.unit in sums)) { units.push(m.unit); sums[m.unit] = 0; }
+    sums[m.unit] += m.missing;
+  });
+  return units.map(function (u) { return sums[u] + " " + u; }).join("、");
+}
+
+function shortageButton() {
+  if (!state.missing) { return; }
+  var reason = $("shortage-reason").value;
+  var note = $("shortage-note").value.trim();
+  $("confirm-shortage").textContent = "将记录短少 " + missingTotal(state.missing.missing) +
+    "，原因：" + REASONS[reason] + (note ? "（" + note + "）" : "");
+  $("confirm-shortage").disabled = reason === "other" && !note;
+}
+
+function showShortage(problem) {
+  state.missing = problem;
+  var body = $("missing").querySelector("tbody");
+  body.innerHTML = "";
+  problem.missing.forEach(function (m) {
+    var row = document.createElement("tr");
+    cell(row, m.item_name); cell(row, m.batch_number);
+    cell(row, m.shipped + " " + m.unit, true); cell(row, m.received + " " + m.unit, true);
+    cell(row, m.missing + " " + m.unit, true);
+    row.lastChild.classList.add("short");
+    body.appendChild(row);
+  });
+  var packs = problem.missing_packs || [];
+  var names = {};
+  problem.missing.forEach(function (m) { names[m.item_code] = m.item_name; });
+  $("missing-packs").textContent = packs.length ? "未扫到的包：" + packs.map(function (p) {
+    return (names[p.item_code] || p.item_code) + " " + p.batch_number + " 第 " + p.serial +
+      " 包";
+  }).join("，") : "";
+  $("shortage").classList.remove("hidden");
+  feedback("warn", "到货不足，短少 " + missingTotal(problem.missing) +
+    "。请核对：漏扫的包继续扫描；确实没到的，选择原因后确认短少");
+  shortageButton();
+}
+
+function hideShortage() {
+  state.missing = null;
+  $("shortage").classList.add("hidden");
+}
+
+$("shortage-reason").addEventListener("change", shortageButton);
+$("shortage-note").addEventListener("input", shortageButton);
+$("back-to-scan").addEventListener("click", function () {
+  hideShortage();
+  feedback("idle", "请继续扫描");
+});
+
+$("confirm-shortage").addEventListener("click", function () {
+  if (!state.doc || !state.missing) { return; }
+  var shortage = {
+    reason: $("shortage-reason").value,
+    note: $("shortage-note").value.trim(),
+    lines: state.missing.missing.map(function (m) {
+      return { item_code: m.item_code, batch_number: m.batch_number, quantity: m.missing };
+    })
+  };
+  var total = missingTotal(state.missing.missing);
+  $("confirm-shortage").disabled = true;
+  api("POST", "/scan-documents/" + state.doc.id + "/post", { shortage: shortage })
+    .then(function (doc) {
+      hideShortage();
+      $("shortage-note").value = "";
+      show(doc);
+      feedback("ok", "已过账：" + doc.transaction_number + "，已记录短少 " + total);
+      loadDocuments();
+    }).catch(function (p) {
+      if (p && p.code === "shortage_unconfirmed" && p.missing) {
+        p.document = state.doc.id;
+        showShortage(p);  // what is missing changed meanwhile: show it again
+        return;
+      }
+      $("confirm-shortage").disabled = false;
+      feedback("error", problemText(p));
+    });
+});
 
 function loadDocuments() {
   return api("GET", "/scan-documents?status=open&limit=50").then(function (page) {
@@ -259,6 +383,7 @@ $("payload").addEventListener("keydown", function (event) {
   var reason = $("reason").value.trim();
   if (reason) { body.override_reason = reason; }
   api("POST", "/scans", body).then(function (result) {
+    if (result.status === "scanned") { hideShortage(); }  // what is missing has changed
     feedback(result.status === "scanned" ? "ok" : "again", result.message);
     if (reason) { $("reason").value = ""; }
     renderTotals(result.document);
@@ -274,11 +399,21 @@ $("payload").addEventListener("keydown", function (event) {
 
 function act(action, done) {
   if (!state.doc) { return; }
-  api("POST", "/scan-documents/" + state.doc.id + "/" + action, {}).then(function (doc) {
-    feedback("ok", done(doc));
+  var id = state.doc.id;
+  api("POST", "/scan-documents/" + id + "/" + action, {}).then(function (doc) {
+    hideShortage();
     show(doc);
+    feedback("ok", done(doc));
     loadDocuments();
-  }).catch(function (p) { feedback("error", problemText(p)); });
+  }).catch(function (p) {
+    if (action === "post" && p && p.code === "shortage_unconfirmed" && p.missing) {
+      p.document = id;
+      showShortage(p);  // nothing was posted: the receiver must name the shortage
+      return;
+    }
+    if (action === "undo") { hideShortage(); }
+    feedback("error", problemText(p));
+  });
 }
 
 $("undo").addEventListener("click", function () {

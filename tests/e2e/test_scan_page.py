@@ -14,15 +14,16 @@ import pytest
 import uvicorn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.app import create_app
-from ledger.db import queries
+from ledger import commands as c
+from ledger.db import queries, scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
 from ledger.services.ledger import Ledger
-from ledger.services.scanning import Scanning
+from ledger.services.scanning import Scanning, pack_info
 from ledger.settings import Settings
 from tests.api.conftest import build_template, token
 from tests.conftest import TODAY
@@ -68,6 +69,13 @@ def stock(database) -> tuple[int, int]:
     return by_location["510100"], by_location.get("in-transit", 0)
 
 
+def on_hand(database, location: str) -> int:
+    """NH2014 2014-01 on hand at a location (virtual ones too)."""
+    with database.read() as connection:
+        rows = queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
+    return sum(row.on_hand for row in rows if row.location_code == location)
+
+
 def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     base, database, _ = server
     city, transit = stock(database)
@@ -90,7 +98,7 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     wait.until(lambda d: text_of(d, "total-packs") == "1")
     browser.switch_to.active_element.send_keys(second.lower() + Keys.ENTER)
     wait.until(lambda d: text_of(d, "total-packs") == "2")
-    assert text_of(browser, "total-quantity") == "1000"
+    assert text_of(browser, "total-quantity") == "1000 张"
     assert "ok" in browser.find_element(By.ID, "feedback").get_attribute("class")
     totals = browser.find_element(By.ID, "totals").text
     assert "年画" in totals and "2014-01" in totals and "1000 张" in totals
@@ -111,3 +119,76 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     assert [p.location_code for p in scanning.packs("NH2014", "2014-01")].count("in-transit") >= 1
     moved = scanning.resolve(first)
     assert moved.location_code == "in-transit" and moved.state == "in_transit"
+
+
+def shipment_packs(database, number: str) -> list:
+    keys = label_keys.load(Settings.from_environment())
+    return database.lookup(
+        lambda store: [
+            pack_info(store, keys, pack)
+            for pack in scans.shipment_packs(store, store.transaction_by_number(number).sequence)
+        ]
+    )
+
+
+def test_a_short_arrival_is_written_off_only_when_named_on_the_page(server, browser, tmp_path):
+    base, database, _ = server
+    ledger = Ledger(database, clock=lambda: TODAY)
+    lines = (c.LineSpec("NH2014", 2, unit="捆"), c.LineSpec("BYT", 1, unit="箱"))
+    shipment = ledger.issue(c.Issue("510121", "510121-ZJ", lines))
+    first, second, box = sorted(
+        shipment_packs(database, shipment.number), key=lambda p: (p.item_code == "BYT", p.serial)
+    )
+    assert (box.item_code, box.quantity, first.item_code) == ("BYT", 720, "NH2014")
+    transit = on_hand(database, "in-transit")
+    wait = WebDriverWait(browser, 15)
+    browser.set_window_size(390, 1400)  # a phone
+
+    browser.get(f"{base}/scan")
+    browser.find_element(By.ID, "token").send_keys(token("requester"))
+    browser.find_element(By.ID, "save-token").click()
+    wait.until(lambda d: "赵家镇" in text_of(d, "who"))
+    Select(browser.find_element(By.ID, "purpose")).select_by_value("confirm")
+    browser.find_element(By.ID, "shipment").send_keys(shipment.number)
+    browser.find_element(By.ID, "open").click()
+    wait.until(lambda d: "到货签收" in text_of(d, "title"))
+    browser.switch_to.active_element.send_keys(first.payload + Keys.ENTER)
+    wait.until(lambda d: text_of(d, "total-packs") == "1")
+    browser.switch_to.active_element.send_keys(box.payload + Keys.ENTER)
+    wait.until(lambda d: text_of(d, "total-packs") == "2")
+    assert text_of(browser, "total-quantity") == "720 只、500 张"  # never 1220
+
+    # One tap on 完成过账 writes nothing off: it shows what is missing.
+    browser.find_element(By.ID, "post").click()
+    wait.until(lambda d: d.find_element(By.ID, "shortage").is_displayed())
+    assert on_hand(database, "in-transit") == transit  # nothing posted
+    assert "warn" in browser.find_element(By.ID, "feedback").get_attribute("class")
+    assert "到货不足，短少 500 张" in text_of(browser, "feedback")
+    missing = text_of(browser, "missing")
+    assert "年画" in missing and "2014-01" in missing
+    assert "1000 张" in missing and "500 张" in missing
+    assert f"未扫到的包：年画 2014-01 第 {second.serial} 包" == text_of(browser, "missing-packs")
+    button = browser.find_element(By.ID, "confirm-shortage")
+    assert button.text == "将记录短少 500 张，原因：运输丢失"
+    Select(browser.find_element(By.ID, "shortage-reason")).select_by_value("other")
+    assert not button.is_enabled()  # 其他 needs a note
+    browser.find_element(By.ID, "shortage-note").send_keys("外包装破损，一捆受潮")
+    Select(browser.find_element(By.ID, "shortage-reason")).select_by_value("damaged")
+    assert button.is_enabled()
+    assert button.text == "将记录短少 500 张，原因：破损（外包装破损，一捆受潮）"
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= browser.execute_script("return window.innerWidth")  # nothing off-screen
+    shot = tmp_path / "scan-shortage-390.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+    button.click()
+    wait.until(lambda d: "已过账" in text_of(d, "feedback"))
+    assert "已记录短少 500 张" in text_of(browser, "feedback")
+    assert not browser.find_element(By.ID, "shortage").is_displayed()
+    number = text_of(browser, "feedback").split("：")[1].split("，")[0]
+    confirmation = database.lookup(lambda store: store.transaction_by_number(number))
+    assert confirmation.reason == "damaged"
+    assert confirmation.memo.endswith("；短少原因：破损，外包装破损，一捆受潮")
+    assert on_hand(database, "in-transit") == transit - 1000  # NH2014: 500 arrived, 500 short
+    assert on_hand(database, "510121-ZJ") > 0 and on_hand(database, "adjustment") >= 500
+    assert browser.save_screenshot(str(tmp_path / "scan-shortage-posted-390.png"))
