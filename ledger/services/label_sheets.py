@@ -1,14 +1,15 @@
 """Rendering pack labels: one label as PNG or SVG, A4 sheets of labels as PDF.
 
 The QR code is made by `qrcode` (alphanumeric mode, error correction M, no quiet zone inside the
-matrix; the renderers leave one). PDF sheets are drawn with reportlab and its built-in CJK CID
-font STSong-Light, which needs no font file: the PDF viewer supplies the glyphs. The QR modules
-are written as runs of rectangles straight into the page's content stream, which keeps a sheet of
-1,860 labels to a few seconds.
+matrix; the renderers leave one). PDF sheets are drawn with reportlab in the font the project
+ships (fonts/: Noto Sans SC cut down to GB 2312, TrueType outlines, SIL OFL); reportlab embeds the
+subset of it that a sheet uses, so the sheet prints the same on a PC without Chinese fonts. A
+character outside GB 2312 (a rare one in a place name) is drawn from the TrueType font named by
+LEDGER_LABEL_FONT, embedded too, or failing that from reportlab's CID font STSong-Light, which is
+not embedded (the viewer supplies it). The QR modules are written as runs of rectangles straight
+into the page's content stream, which keeps a sheet of 1,860 labels to a few seconds.
 
-PNG needs glyph outlines to draw Chinese text: it uses the TrueType/OpenType font named by
-LEDGER_LABEL_FONT or a CJK font found in the usual system places, and falls back to the label's
-ASCII identity line when there is none.
+PNG draws its text with the same font (or LEDGER_LABEL_FONT when set).
 """
 
 from __future__ import annotations
@@ -26,16 +27,11 @@ from qrcode.constants import ERROR_CORRECT_M
 
 A4_WIDTH_MM, A4_HEIGHT_MM = 210.0, 297.0
 POINTS_PER_MM = 72 / 25.4
-CJK_FONT = "STSong-Light"
-SYSTEM_CJK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simsun.ttc",
-)
+LABEL_FONT_FILE = Path(__file__).with_name("fonts") / "NotoSansSC-Regular-GB2312.ttf"
+CJK_FONT = "LedgerNotoSansSC"  # the shipped font, as registered with reportlab
+EXTRA_FONT = "LedgerLabelFontExtra"  # LEDGER_LABEL_FONT, for characters the shipped one lacks
+CID_FONT = "STSong-Light"  # the last resort: not embedded
+MIN_TEXT_SIZE = 4.5  # points: below this a line is cut rather than shrunk
 
 
 class LabelView(msgspec.Struct, frozen=True):
@@ -145,10 +141,11 @@ def label_svg(view: LabelView, module_mm: float = 0.6) -> bytes:
 
 
 def cjk_font_path() -> str | None:
+    """The font PNG labels are drawn in: LEDGER_LABEL_FONT when set, else the shipped one."""
     configured = os.environ.get("LEDGER_LABEL_FONT")
     if configured and Path(configured).is_file():
         return configured
-    return next((path for path in SYSTEM_CJK_FONTS if Path(path).is_file()), None)
+    return str(LABEL_FONT_FILE) if LABEL_FONT_FILE.is_file() else None
 
 
 def label_png(view: LabelView, module_px: int = 6) -> bytes:
@@ -183,21 +180,88 @@ def label_png(view: LabelView, module_px: int = 6) -> bytes:
 # ---- PDF -------------------------------------------------------------------------------------
 
 
-def _register_font() -> None:
+class _Fonts:
+    """The fonts text is set in, first that has a character's glyph: the shipped font, then
+    LEDGER_LABEL_FONT (a TrueType file), then STSong-Light. Registered with reportlab once."""
+
+    def __init__(self) -> None:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        self.covered: list[tuple[str, frozenset[int]]] = []
+        for name, path in ((CJK_FONT, LABEL_FONT_FILE), (EXTRA_FONT, _extra_font_file())):
+            if path is None:
+                continue
+            try:
+                font = TTFont(name, str(path))
+            except Exception:  # not a TrueType-outline font reportlab can embed: skip it
+                continue
+            pdfmetrics.registerFont(font)
+            self.covered.append((name, frozenset(font.face.charToGlyph)))
+        self.path = os.environ.get("LEDGER_LABEL_FONT")
+
+    def font_of(self, char: str) -> str:
+        code = ord(char)
+        for name, codes in self.covered:
+            if code in codes:
+                return name
+        _register_cid_font()
+        return CID_FONT
+
+    def pieces(self, text: str) -> list[tuple[str, str]]:
+        """`text` as runs of (font, characters), each run in the first font that has them."""
+        runs: list[tuple[str, str]] = []
+        for char in text:
+            font = self.font_of(char)
+            if runs and runs[-1][0] == font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
+
+    def width(self, text: str, size: float) -> float:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        return sum(stringWidth(chunk, font, size) for font, chunk in self.pieces(text))
+
+    def draw(self, pdf, x: float, y: float, text: str, size: float) -> None:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        for font, chunk in self.pieces(text):
+            pdf.setFont(font, size)
+            pdf.drawString(x, y, chunk)
+            x += stringWidth(chunk, font, size)
+
+
+def _extra_font_file() -> Path | None:
+    configured = os.environ.get("LEDGER_LABEL_FONT")
+    return Path(configured) if configured and Path(configured).is_file() else None
+
+
+def _register_cid_font() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
 
 
-def _fit(text: str, width_pt: float, size: float) -> list[str]:
+_fonts: _Fonts | None = None
+
+
+def _label_fonts() -> _Fonts:
+    """The fonts, loaded once per LEDGER_LABEL_FONT setting."""
+    global _fonts
+    if _fonts is None or _fonts.path != os.environ.get("LEDGER_LABEL_FONT"):
+        _fonts = _Fonts()
+    return _fonts
+
+
+def _fit(fonts: _Fonts, text: str, width_pt: float, size: float) -> list[str]:
     """Split `text` into lines no wider than `width_pt` at font `size` (at most two)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     lines, current = [], ""
     for char in text:
-        if current and stringWidth(current + char, CJK_FONT, size) > width_pt:
+        if current and fonts.width(current + char, size) > width_pt:
             lines.append(current)
             current = char
         else:
@@ -215,7 +279,7 @@ def sheet_pdf(
     from reportlab.pdfgen import canvas
 
     grid.check()
-    _register_font()
+    fonts = _label_fonts()
     buffer = io.BytesIO()
     page_w, page_h = A4_WIDTH_MM * POINTS_PER_MM, A4_HEIGHT_MM * POINTS_PER_MM
     margin = grid.margin_mm * POINTS_PER_MM
@@ -233,15 +297,14 @@ def sheet_pdf(
             column, row = index % grid.columns, index // grid.columns
             left = margin + column * cell_w
             top = page_h - margin - row * cell_h
-            _draw_label(pdf, view, left, top, cell_w, cell_h, pad)
+            _draw_label(pdf, fonts, view, left, top, cell_w, cell_h, pad)
     if not views:
-        pdf.setFont(CJK_FONT, 12)
-        pdf.drawString(margin, page_h - margin - 12, "没有可打印的标签")
+        fonts.draw(pdf, margin, page_h - margin - 12, "没有可打印的标签", 12)
     pdf.save()
     return buffer.getvalue()
 
 
-def _draw_label(pdf, view: LabelView, left, top, cell_w, cell_h, pad) -> None:
+def _draw_label(pdf, fonts: _Fonts, view: LabelView, left, top, cell_w, cell_h, pad) -> None:
     pdf.setLineWidth(0.3)
     pdf.setStrokeGray(0.75)
     pdf.rect(left, top - cell_h, cell_w, cell_h, stroke=1, fill=0)
@@ -257,15 +320,17 @@ def _draw_label(pdf, view: LabelView, left, top, cell_w, cell_h, pad) -> None:
     text_left = qx + qr_size + pad
     width = left + cell_w - pad - text_left
     size = max(5.0, min(8.0, cell_h / 8))
+    lines = view.lines()
+    # the batch, quantity, expiry and pack lines are not wrapped: a size at which they all fit
+    widest = max(fonts.width(line, 1.0) for line in lines[1:])
+    size = max(MIN_TEXT_SIZE, min(size, width / widest)) if widest else size
     y = top - pad - size
     pdf.setFillGray(0)
-    lines = view.lines()
-    pdf.setFont(CJK_FONT, size)
-    for line in _fit(lines[0], width, size):
-        pdf.drawString(text_left, y, line)
+    for line in _fit(fonts, lines[0], width, size):
+        fonts.draw(pdf, text_left, y, line, size)
         y -= size * 1.25
     for line in lines[1:]:
-        pdf.drawString(text_left, y, _fit(line, width, size)[0])
+        fonts.draw(pdf, text_left, y, _fit(fonts, line, width, size)[0], size)
         y -= size * 1.25
     pdf.setFont("Courier", max(4.0, size * 0.6))
     pdf.drawString(text_left, top - cell_h + pad, view.identity()[:40])

@@ -17,7 +17,14 @@ from ledger import labels
 from ledger.packs import SealedPack, cut, settle, take
 from ledger.rules import Code, LedgerError
 from ledger.services import label_keys
-from ledger.services.label_sheets import Grid, LabelView, label_png, label_svg, sheet_pdf
+from ledger.services.label_sheets import (
+    LABEL_FONT_FILE,
+    Grid,
+    LabelView,
+    label_png,
+    label_svg,
+    sheet_pdf,
+)
 from ledger.settings import Settings
 
 KEYS = labels.LabelKeys(
@@ -169,7 +176,102 @@ def test_a_pdf_sheet_decodes_label_by_label():
         image = page.render(scale=3).to_pil().convert("L")
         found += decode_image(np.array(image))
     assert sorted(found) == sorted(payloads)
-    assert b"STSong-Light" in pdf
+    assert pdf_fonts(pdf) == {"NotoSansSC-Regular": True, "Courier": False}
+
+
+def pdf_fonts(pdf: bytes) -> dict[str, bool]:
+    """The fonts the sheet's text is drawn in (subset prefix dropped): embedded or not."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    fonts = {}
+    for page in pypdfium2.PdfDocument(pdf):
+        for text in page.get_objects(filter=[raw.FPDF_PAGEOBJ_TEXT]):
+            font = raw.FPDFTextObj_GetFont(text.raw)
+            size = raw.FPDFFont_GetBaseFontName(font, None, 0)
+            name = ctypes.create_string_buffer(size)
+            raw.FPDFFont_GetBaseFontName(font, name, size)
+            fonts[name.value.decode()] = bool(raw.FPDFFont_GetIsEmbedded(font))
+    return fonts
+
+
+def embedded_programs(pdf: bytes) -> list[bytes]:
+    """The font programs embedded as FontFile2 (TrueType), as stored (compressed or not)."""
+    import re
+    import zlib
+
+    programs = []
+    for number in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
+        start = pdf.index(b"\n%s 0 obj" % number)
+        header = pdf[start : pdf.index(b"stream", start)]
+        body = pdf[pdf.index(b"stream", start) + 7 : pdf.index(b"endstream", start)]
+        programs.append(zlib.decompress(body) if b"FlateDecode" in header else body)
+    return programs
+
+
+def test_a_sheet_embeds_the_subset_of_its_chinese_font_it_uses():
+    """A PC without Chinese fonts prints the sheet as it is: the names are drawn in the
+    shipped font, embedded as a TrueType subset; no font is left to the viewer (but Courier,
+    one of the standard 14, for the ASCII identity line); the text still extracts."""
+    names = ("2014年慰问独生子女家庭户单张年画", "避孕套（中号）", "郫都区邛崃市犍为县挂图")
+    views = [
+        LabelView(
+            labels.encode(labels.PackLabel("NH2014", "2014-01", serial, 500), KEYS),
+            names[serial % 3],
+            "NH2014",
+            "2014-01",
+            serial,
+            500,
+            "张",
+            "捆",
+            dt.date(2027, 1, 31) if serial % 2 else None,
+        )
+        for serial in range(1, 10)
+    ]
+    pdf = sheet_pdf(views, Grid(3, 3))
+    assert pdf_fonts(pdf) == {"NotoSansSC-Regular": True, "Courier": False}
+    assert b"STSong" not in pdf and b"/CIDFontType0" not in pdf
+    programs = embedded_programs(pdf)
+    assert len(programs) == 1 and programs[0][:4] == b"\x00\x01\x00\x00"  # TrueType
+    shipped = LABEL_FONT_FILE.stat().st_size
+    assert len(programs[0]) < shipped / 20  # the glyphs used, not the whole font
+    text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    flat = text.replace("\r", "").replace("\n", "")
+    for name in names:
+        assert name in flat
+    assert "数量 500 张/捆" in text and "有效期至 2027-01-31" in text and "包号 9" in text
+
+
+def test_a_character_outside_the_shipped_font_comes_from_another(monkeypatch, tmp_path):
+    """« and » are not in GB 2312: they come from LEDGER_LABEL_FONT when it has them (embedded
+    too), else from STSong-Light (not embedded), and only they do."""
+    import base64
+    import inspect
+    import re
+
+    from PIL import ImageFont
+
+    payload = labels.encode(labels.PackLabel("NH2014", "2014-01", 1, 500), KEYS)
+    guillemets = LabelView(payload, "«年画»", "NH2014", "2014-01", 1, 500, "张", "捆")
+    monkeypatch.delenv("LEDGER_LABEL_FONT", raising=False)
+    fallback = sheet_pdf([guillemets], Grid(1, 1))
+    assert pdf_fonts(fallback) == {
+        "NotoSansSC-Regular": True,
+        "STSong-Light": False,
+        "Courier": False,
+    }
+    # Pillow carries a small TrueType font (Aileron) that has « and »
+    source = inspect.getsource(ImageFont.load_default)
+    aileron = base64.b64decode(re.search(r'b64decode\(b"""(.*?)"""', source, re.S).group(1))
+    extra = tmp_path / "extra.ttf"
+    extra.write_bytes(aileron)
+    monkeypatch.setenv("LEDGER_LABEL_FONT", str(extra))
+    pdf = sheet_pdf([guillemets], Grid(1, 1))
+    fonts = pdf_fonts(pdf)
+    assert fonts.pop("NotoSansSC-Regular") and fonts.pop("Courier") is False
+    assert list(fonts.values()) == [True] and b"STSong" not in pdf
+    assert "«年画»" in pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
 
 
 def test_key_file_is_created_once_and_rotates(tmp_path):
