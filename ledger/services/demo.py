@@ -180,12 +180,22 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     ledger.execute_many(
         [c.AddItem(item) for item in ITEMS] + [c.AddLocation(location) for location in locations]
     )
+    # The demo's users, first: each voucher is made by the user of the place it belongs to
+    # (the warehouse clerk, or the township's requester for its arrivals), where there is one.
+    tokens = []
+    makers: dict[str, int] = {}
+    for role, location, label in DEMO_USERS:
+        token = demo_token(role, location)
+        user, _ = add_user(ledger.database, label, role, location, token)
+        tokens.append((label, f"{role}@{location}", token))
+        if role in ("clerk", "requester"):
+            makers[location] = user.id
     count = 0
 
     def post(command) -> object:
         nonlocal count
         count += 1
-        return ledger.execute(command)
+        return ledger.execute(command, makers.get(_place_of(ledger, command)))
 
     # 1. Print runs and the province's contraceptive allocation arrive at the city warehouse.
     post(
@@ -375,12 +385,25 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     )
     # 8. An approved allocation request from 淮口镇 holds a reservation at 金堂县.
     ledger.execute(c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=day(110)))
-    tokens = []
-    for role, location, label in DEMO_USERS:
-        token = demo_token(role, location)
-        add_user(ledger.database, label, role, location, token)
-        tokens.append((label, f"{role}@{location}", token))
     return DemoSummary(len(locations), len(ITEMS), count, start, end, tuple(tokens))
+
+
+def _place_of(ledger: Ledger, command) -> str:
+    """The location whose voucher a command makes: the issuing warehouse, the receiver of a
+    confirmation, the location of the reversed voucher, else the command's own location."""
+    if isinstance(command, c.Issue):
+        return command.source_code
+    if isinstance(command, c.Confirm | c.Reverse):
+        number = (
+            command.shipment_number
+            if isinstance(command, c.Confirm)
+            else (command.transaction_number)
+        )
+        original = ledger.database.lookup(lambda store: store.transaction_by_number(number))
+        if isinstance(command, c.Confirm):
+            return original.counterparty_code or ""
+        return original.location_code
+    return command.location_code
 
 
 def _shipped(ledger: Ledger, number: str) -> int:

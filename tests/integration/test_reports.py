@@ -17,6 +17,7 @@ from ledger.services.audit import close_period
 from ledger.services.demo import load_demo
 from ledger.services.ledger import Ledger
 from ledger.services.report_formats import render
+from ledger.services.users import list_users
 from tests.conftest import TODAY
 
 START = TODAY - dt.timedelta(days=60)
@@ -125,6 +126,7 @@ def test_stock_card_replays_the_running_balance(demo):
     ]
     opening = sum(p.quantity for tx, p in mine if tx.occurred_on < start)
     rows = report.records()
+    labels = {user.id: user.label for user in list_users(ledger.database)}
     assert rows[0]["memo"] == "期初结存" and rows[0]["balance"] == opening
     balance = opening
     assert len(rows) > 2  # the opening line and movements
@@ -133,11 +135,12 @@ def test_stock_card_replays_the_running_balance(demo):
     ):
         balance += p.quantity
         assert record["number"] == tx.number and record["balance"] == balance
+        assert record["maker"] == labels.get(tx.maker_id, "命令行")  # the maker, by label
         assert (record["received"] or 0) - (record["issued"] or 0) == p.quantity
     moved = [p.quantity for tx, p in mine if start <= tx.occurred_on <= TODAY]
     received, issued = sum(q for q in moved if q > 0), -sum(q for q in moved if q < 0)
     assert report.totals == ((None, "", "本期合计", "", received, issued, balance),)
-    assert {record["maker"] for record in rows[1:]} == {"命令行"}  # the demo: no signed-in user
+    assert {record["maker"] for record in rows[1:]} >= {"金堂县仓库保管员"}
 
 
 def test_stock_on_hand_as_of_a_day(demo):
@@ -232,9 +235,9 @@ def test_exports_carry_the_chinese_headers(demo):
     page = render(report, "html").decode("utf-8")
     assert "<h1>收发存汇总表</h1>" in page and "<th>期末结存</th>" in page and "审核人：" in page
     voucher = read(ledger, lambda s: reports.voucher(s, transactions[0].number))
-    # the demo is loaded from the command line: its vouchers were made by no signed-in user
+    # the city's print runs were received by the city warehouse's clerk
     assert voucher.title == "入库单" and voucher.signatures == (
-        "制单人：命令行",
+        "制单人：市宣传中心仓库保管员",
         "审核人：",
         "签收人：",
     )
