@@ -660,4 +660,5 @@ def balances_from_running(connection: Connection) -> list[tuple[str, str, str, i
 def chain_version_starts(connection: Connection) -> dict[int, int]:
     """Each chain version and the first sequence hashed with it."""
     c = t.chain_versions.c
-    return dict(connection.execute(select(c.version, c.first_sequence)).tuples().all())
+    rows = connection.execute(select(c.version, c.first_sequence))
+    return {version: first for version, first in rows}
