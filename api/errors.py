@@ -88,14 +88,19 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
     field = None
     extra = error.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict):
-        field = extra[0].get("key") or extra[0].get("source")
-        message = extra[0].get("message") or error.detail
+        # Litestar lists an absent optional body as "'data'" beside the real error: skip it.
+        found = [entry for entry in extra if entry.get("message") != "'data'"] or extra
+        field = found[0].get("key") or found[0].get("source")
+        message = found[0].get("message") or error.detail
     else:
         message = error.detail
     message = str(message)
     if message.startswith(("Expected `int`, got", "Expected `int | null`, got")):
         return problem(
-            400, Code.integer_required, f"{field or '参数'} 必须是整数 (an integer is required)", field
+            400,
+            Code.integer_required,
+            f"{field or '参数'} 必须是整数 (an integer is required)",
+            field,
         )
     if message.startswith(("Expected `int` <=", "Expected `int` >=")):
         return problem(

@@ -135,6 +135,32 @@ class PackTracker:
             )
             self.changes = {}
 
+    def room(self, batch_id: int, count: int) -> int:
+        """The last serial of the batch, after checking that `count` more packs fit in it."""
+        start = self.last_serial(batch_id)
+        if start + count > packs_per_batch_max:
+            raise LedgerError(
+                Code.too_many_packs,
+                f"一个批次最多 {packs_per_batch_max} 个标签包，本次将有 {start + count} 个 "
+                f"(at most {packs_per_batch_max} labelled packs per batch)",
+                "quantity",
+            )
+        return start
+
+    def create_cut(
+        self,
+        batch_id: int,
+        quantity: int,
+        size: int,
+        location_id: int,
+        expected_location_id: int | None = None,
+    ) -> None:
+        """Cut `quantity` units into packs of `size` and create them; how many packs that makes
+        is checked before anything is built, so a huge quantity costs nothing."""
+        if quantity > 0:
+            self.room(batch_id, -(-quantity // size))
+            self.create(batch_id, cut(quantity, size), location_id, expected_location_id)
+
     def create(
         self,
         batch_id: int,
@@ -144,14 +170,7 @@ class PackTracker:
     ) -> None:
         if not quantities:
             return
-        start = self.last_serial(batch_id)
-        if start + len(quantities) > packs_per_batch_max:
-            raise LedgerError(
-                Code.too_many_packs,
-                f"一个批次最多 {packs_per_batch_max} 个标签包，本次将有 {start + len(quantities)} 个 "
-                f"(at most {packs_per_batch_max} labelled packs per batch)",
-                "quantity",
-            )
+        start = self.room(batch_id, len(quantities))
         self.store._driver_many(
             "INSERT INTO packs (batch_id, serial, quantity, location_id, expected_location_id) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -246,7 +265,7 @@ class PackTracker:
         arrived = self.chosen(pinned, supplier)
         self.move(arrived, batch_id, supplier, leg.key.location_id, None)
         rest = leg.quantity - sum(pack.quantity for pack in arrived)
-        self.create(batch_id, cut(rest, size), leg.key.location_id)
+        self.create_cut(batch_id, rest, size, leg.key.location_id)
 
     def _confirm(
         self,
