@@ -18,11 +18,11 @@ from ledger.services.users import User
 
 
 def log_root(user: User) -> str | None:
-    """Whose entries the user reads: an admin reads every entry; an auditor at a root that
-    root's; nobody else reads the log."""
-    if user.role == "admin":
+    """Whose entries the user reads: a global admin reads every entry; an admin of a city and
+    an auditor at a root that root's; nobody else reads the log."""
+    if user.is_global:
         return None
-    if user.role == "auditor" and user.is_root:
+    if user.role == "admin" or (user.role == "auditor" and user.is_root):
         return root_code_of(user.location_path)
     raise Forbidden("操作日志仅限市级审计和管理员查看 (the log is for auditors at the top)")
 

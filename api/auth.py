@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
@@ -153,14 +155,19 @@ def require_visible(user: User, path: str, physical: bool = True, what: str = ""
 
 
 def require_at(
-    user: User, location_code: str, role: str, what: str = "", path: str | None = None
+    user: User,
+    location_code: str,
+    role: str,
+    what: str = "",
+    locate: Callable[[str], Any] | None = None,
 ) -> None:
     """The user is `role` at exactly this location (or an admin whose city holds it).
 
-    path: the location's path. An admin of a city is allowed only where the path shows the
-    location in its city, so every caller passes it; a global admin is allowed anywhere."""
+    locate: finds a location by code (its `.path` is read), called for an admin of a city only:
+    without it such an admin is refused (every caller passes it). A global admin is allowed
+    anywhere."""
     if user.role == "admin":
-        if user.is_global or (path is not None and in_subtree(user, path)):
+        if user.is_global or (locate is not None and in_subtree(user, locate(location_code).path)):
             return
         raise Forbidden(f"{location_code} 不在您所在市的账内 (outside your root)")
     if user.role != role or user.location_code != location_code:

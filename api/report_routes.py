@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.auth import require_visible
+from api.auth import in_subtree, require_visible
 from api.errors import Forbidden
 from api.routes import services_of
 from ledger.services import reports
@@ -206,10 +206,7 @@ def voucher(
     places = [transaction.location_code] + (
         [transaction.counterparty_code] if transaction.counterparty_code else []
     )
-    if not any(
-        user.role == "admin" or services.location(code).path.startswith(user.location_path)
-        for code in places
-    ):
+    if not any(in_subtree(user, services.location(code).path) for code in places):
         raise Forbidden(f"单据 {number} 不在您的管辖范围内 (outside your subtree)")
     return answer(_read(state, lambda s: reports.voucher(s, number)), format)
 

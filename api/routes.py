@@ -16,7 +16,17 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from api.auth import can_see, in_subtree, require_at, require_visible, roles
+from api.auth import (
+    at_top,
+    can_see,
+    in_subtree,
+    require_at,
+    require_visible,
+    roles,
+    root_code,
+    root_path,
+    scope_path,
+)
 from api.errors import PROBLEM_JSON, Forbidden, on_ledger_error
 from api.schemas import (
     AdjustmentCreate,
@@ -40,7 +50,7 @@ from api.schemas import (
 )
 from ledger import commands as c
 from ledger.allocation import Plan, Share
-from ledger.db import http_idempotency, queries
+from ledger.db import http_idempotency, queries, roots
 from ledger.db.store import LocationEntry
 from ledger.labels import LabelKeys
 from ledger.model import Batch, Item, Location, Transaction, TransactionKind
@@ -70,6 +80,7 @@ from ledger.services.requests import (
 from ledger.services.scanning import Scanning
 from ledger.services.stocktakes import Stocktakes
 from ledger.services.users import User
+from ledger.verify import format_checkpoint, parse_checkpoint
 
 page_size_max = 200
 
@@ -238,15 +249,13 @@ class LocationController(Controller):
     ) -> Page[queries.LocationRecord]:
         user: User = request.user
         services = services_of(state)
-        path = user.location_path if user.role != "admin" else None
+        path = scope_path(user)
         if under is not None:
             entry = services.location(under, "under")
             require_visible(user, entry.path, entry.physical, entry.location.name)
             path = entry.path
         with services.database.read() as connection:
-            rows = queries.locations(
-                connection, path, level, user.role == "admin" or user.is_root, limit + 1, offset
-            )
+            rows = queries.locations(connection, path, level, at_top(user), limit + 1, offset)
         return page(rows, limit, offset)
 
     @get("/{code:str}", sync_to_thread=True, summary="One location")
@@ -266,6 +275,16 @@ class LocationController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Location]:
         services = services_of(state)
+        user: User = request.user
+        if data.parent_code is None:  # a new city, or a virtual place every city shares
+            if not user.is_global:
+                raise Forbidden(
+                    "新建没有上级的库点（新的市或虚拟库点）仅限全局管理员 "
+                    "(a location without parent is for a global admin)"
+                )
+        else:
+            parent = services.location(data.parent_code, "parent_code")
+            require_visible(user, parent.path, parent.physical, parent.location.name)
         return idempotent(
             request,
             state,
@@ -336,7 +355,7 @@ class TransactionController(Controller):
         if location is not None:
             entry = services.location(location, "location")
             require_visible(user, entry.path, entry.physical, entry.location.name)
-        visible = None if user.role == "admin" else user.location_path
+        visible = scope_path(user)
 
         def work(store):
             sequences = queries.transaction_sequences(
@@ -389,7 +408,7 @@ class TransactionController(Controller):
         data: JSONBody[ReceiptCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.location_code, "clerk", "入库")
+        require_at(request.user, data.location_code, "clerk", "入库", services_of(state).location)
         return self._post(
             request,
             state,
@@ -411,7 +430,7 @@ class TransactionController(Controller):
         data: JSONBody[IssueCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.source_code, "clerk", "出库")
+        require_at(request.user, data.source_code, "clerk", "出库", services_of(state).location)
         return self._post(
             request,
             state,
@@ -448,7 +467,9 @@ class TransactionController(Controller):
         )
         user: User = request.user
         receiver = shipment.counterparty_code or ""
-        if user.role != "admin" and user.location_code != receiver:
+        if user.role == "admin" and receiver:
+            require_at(user, receiver, "clerk", "签收", services.location)
+        elif user.role != "admin" and user.location_code != receiver:
             raise Forbidden(f"只有收货方 {receiver} 可以签收 (only the receiver confirms)")
         return self._post(
             request,
@@ -478,7 +499,7 @@ class TransactionController(Controller):
         data: JSONBody[DistributionCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.location_code, "clerk", "发放")
+        require_at(request.user, data.location_code, "clerk", "发放", services_of(state).location)
         return self._post(
             request,
             state,
@@ -500,7 +521,7 @@ class TransactionController(Controller):
         data: JSONBody[ReturnCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.location_code, "clerk", "退回")
+        require_at(request.user, data.location_code, "clerk", "退回", services_of(state).location)
         return self._post(
             request,
             state,
@@ -522,7 +543,7 @@ class TransactionController(Controller):
         data: JSONBody[WriteOffCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.location_code, "clerk", "报损")
+        require_at(request.user, data.location_code, "clerk", "报损", services_of(state).location)
         return self._post(
             request,
             state,
@@ -546,7 +567,9 @@ class TransactionController(Controller):
         data: JSONBody[AdjustmentCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
-        require_at(request.user, data.location_code, "clerk", "盘点调整")
+        require_at(
+            request.user, data.location_code, "clerk", "盘点调整", services_of(state).location
+        )
         return self._post(
             request,
             state,
@@ -574,7 +597,9 @@ class TransactionController(Controller):
         original = services.database.lookup(
             lambda store: store.transaction_by_number(data.transaction_number)
         )
-        require_at(request.user, original.location_code, "clerk", "红冲")
+        require_at(
+            request.user, original.location_code, "clerk", "红冲", services_of(state).location
+        )
         return self._post(
             request,
             state,
@@ -615,25 +640,35 @@ def balances(
         raise LedgerError(
             Code.invalid_field, f"group_by 必须是 {', '.join(GROUPINGS)} 之一", "group_by"
         )
-    under = None if user.role == "admin" else user.location_path
-    exact = None
+    under = scope_path(user)
+    exact, virtual = None, False
     if location is not None:
         entry = services.location(location, "location")
         require_visible(user, entry.path, entry.physical, entry.location.name)
+        virtual = not entry.physical
         if subtree:
             under = entry.path
         else:
             exact = location
     with services.database.read() as connection:
-        lines = queries.balances(
-            connection,
-            exact,
-            item,
-            batch,
-            as_of,
-            include_virtual=can_see(user, "", False) and exact is not None,
-            under_path=under,
-        )
+        if (
+            exact is not None
+            and virtual
+            and not user.is_global
+            and roots.root_count(connection) > 1
+        ):
+            # a place every root shares: the user's root's share of it, not every root's sum
+            lines = roots.virtual_share(connection, exact, root_path(user), item, batch, as_of)
+        else:
+            lines = queries.balances(
+                connection,
+                exact,
+                item,
+                batch,
+                as_of,
+                include_virtual=exact is not None and virtual,
+                under_path=None if exact is not None and virtual else under,
+            )
     rows = _group(lines, group_by)
     return page(rows[offset : offset + limit + 1], limit, offset)
 
@@ -697,7 +732,25 @@ def _group(lines: list[queries.BalanceLine], group_by: str) -> list[BalanceRow]:
 def chain_digest(state: State) -> Digest:
     with services_of(state).database.read() as connection:
         sequence, digest = queries.chain_digest(connection)
-    return Digest(sequence, digest)
+    return Digest(sequence, digest, format_checkpoint(sequence, digest))
+
+
+checkpoints_per_verification_max = 100
+Checkpoints = Annotated[
+    list[str] | None,
+    QueryParameter(
+        query="checkpoint",
+        description="N:HASH kept outside the database (GET /chain/digest, a period close): "
+        "prove the ledger still holds it (checkpoint_missing / checkpoint_mismatch otherwise); "
+        f"repeatable, at most {checkpoints_per_verification_max}",
+    ),
+]
+
+
+RootCode = Annotated[
+    str | None,
+    QueryParameter(max_length=40, description="a city (root location); for a global admin"),
+]
 
 
 @get(
@@ -705,13 +758,39 @@ def chain_digest(state: State) -> Digest:
     sync_to_thread=True,
     guards=[roles("auditor")],
     tags=["audit"],
-    summary="Verify all six invariants over the whole ledger (auditors at the top of the tree)",
+    summary="Verify all six invariants over your city's ledger (auditors at the top of the tree)",
+    description=(
+        "An auditor (or admin) of a city verifies that city: the hash chain, which every city "
+        "in the database shares, through every transaction, and the city's own transactions, "
+        "accounts and period closes; findings on other cities' transactions are only counted "
+        "(one `other_roots` finding), and the counts checked are the city's. A global admin "
+        "verifies the whole ledger, or one city with `root`. `since_close` starts at the "
+        "city's last period close."
+    ),
 )
 def verification(
-    request: Request, state: State, since_close: FromQuery[bool] = False
+    request: Request,
+    state: State,
+    since_close: FromQuery[bool] = False,
+    root: RootCode = None,
+    checkpoint: Checkpoints = None,
 ) -> VerificationReport:
-    _top_auditor(request.user)
-    return verify_ledger(services_of(state).database, since_close=since_close)
+    user: User = request.user
+    _top_auditor(user)
+    given = checkpoint or []
+    if len(given) > checkpoints_per_verification_max:
+        raise LedgerError(
+            Code.invalid_checkpoint,
+            f"一次最多核验 {checkpoints_per_verification_max} 个核验点 "
+            f"(at most {checkpoints_per_verification_max} checkpoints)",
+            "checkpoint",
+        )
+    return verify_ledger(
+        services_of(state).database,
+        since_close=since_close,
+        root_code=_audit_root(user, root),
+        checkpoints=[parse_checkpoint(text) for text in given],
+    )
 
 
 def _top_auditor(user: User) -> None:
@@ -721,18 +800,38 @@ def _top_auditor(user: User) -> None:
         )
 
 
+def _audit_root(user: User, named: str | None) -> str | None:
+    """The root (city) an audit read or close covers: a global admin's choice (None: the whole
+    ledger); everybody else's own city — naming another is refused."""
+    if user.is_global:
+        return named
+    own = root_code(user)
+    if named is not None and named != own:
+        raise Forbidden(f"{named} 不是您所在的市，不能查看或月结 (another root)")
+    return own
+
+
 @get(
     "/audit/period-closes",
     sync_to_thread=True,
     tags=["audit"],
-    summary="月结: the period closes, oldest first",
+    summary="月结: your city's period closes, oldest first",
+    description=(
+        "The closes of the caller's city (and any made for every city before cities were "
+        "separate); a global admin reads every close, or one city's with `root`."
+    ),
 )
-def list_period_closes(state: State) -> list[PeriodClose]:
-    return period_closes(services_of(state).database)
+def list_period_closes(request: Request, state: State, root: RootCode = None) -> list[PeriodClose]:
+    root_code = _audit_root(request.user, root)
+    return period_closes(services_of(state).database, root_code)
 
 
 class PeriodCloseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """root_code: the city to close; only a global admin names it (anybody else closes their
+    own city), and must when the ledger holds several."""
+
     period_end: dt.date
+    root_code: str | None = None
 
 
 @post(
@@ -740,7 +839,11 @@ class PeriodCloseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     sync_to_thread=True,
     guards=[roles("auditor")],
     tags=["audit"],
-    summary="月结: close the books through a day (auditors at the top)",
+    summary="月结: close your city's books through a day (auditors at the top)",
+    description=(
+        "Closes the caller's city only: nothing at its locations may be posted on or before "
+        "that day afterwards; other cities are not touched."
+    ),
 )
 def create_period_close(
     request: Request,
@@ -750,12 +853,13 @@ def create_period_close(
 ) -> Response[PeriodClose]:
     user: User = request.user
     _top_auditor(user)
+    root = _audit_root(user, data.root_code)
     ledger = services_of(state).ledger
     today = ledger.clock()
 
     def work(_: str | None) -> PeriodClose:
         return ledger.database.write(
-            lambda store: close_period(store, data.period_end, user.id, today)
+            lambda store: close_period(store, data.period_end, user.id, today, root)
         )
 
     return idempotent(request, state, idempotency_key, data, work)
@@ -791,13 +895,15 @@ class RequestController(Controller):
     ) -> Response:
         return idempotent(request, state, key, body, lambda _: work(), status_code)
 
-    def _as_requester(self, user: User, request: AllocationRequest, what: str) -> None:
-        require_at(user, request.requester_code, "requester", what)
+    def _as_requester(
+        self, user: User, request: AllocationRequest, what: str, state: State
+    ) -> None:
+        require_at(user, request.requester_code, "requester", what, services_of(state).location)
 
     def _as_approver(self, user: User, services: Services, request: AllocationRequest) -> None:
-        if user.role == "admin":
-            return
         requester = services.location(request.requester_code)
+        if user.role == "admin" and in_subtree(user, requester.path):
+            return
         if (
             user.role != "approver"
             or user.location_code == request.requester_code
@@ -819,8 +925,8 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         user: User = request.user
-        require_at(user, data.requester_code, "requester", "申领")
         services = services_of(state)
+        require_at(user, data.requester_code, "requester", "申领", services.location)
         return idempotent(
             request, state, idempotency_key, data, lambda _: services.requests.create(data, user.id)
         )
@@ -836,7 +942,7 @@ class RequestController(Controller):
     ) -> Page[AllocationRequest]:
         user: User = request.user
         services = services_of(state)
-        path = None if user.role == "admin" else user.location_path
+        path = scope_path(user)
 
         def work(store):
             from ledger.services.requests import load_request
@@ -882,7 +988,7 @@ class RequestController(Controller):
         self, request: Request, state: State, number: FromPath[str], data: JSONBody[EditRequest]
     ) -> AllocationRequest:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "修改申领单")
+        self._as_requester(user, self._get(state, number), "修改申领单", state)
         return services_of(state).requests.edit(number, data, user.id)
 
     @post(
@@ -899,7 +1005,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "提交申领单")
+        self._as_requester(user, self._get(state, number), "提交申领单", state)
         return self._answer(
             request,
             state,
@@ -922,7 +1028,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "撤销申领单")
+        self._as_requester(user, self._get(state, number), "撤销申领单", state)
         return self._answer(
             request,
             state,
@@ -997,7 +1103,7 @@ class RequestController(Controller):
     ) -> Response[Transaction]:
         user: User = request.user
         found = self._get(state, number)
-        require_at(user, found.supplier_code, "clerk", "发货")
+        require_at(user, found.supplier_code, "clerk", "发货", services_of(state).location)
         return self._answer(
             request,
             state,
@@ -1025,7 +1131,9 @@ class RequestController(Controller):
     ) -> Response[Transaction]:
         user: User = request.user
         found = self._get(state, number)
-        if user.role != "admin" and user.location_code != found.requester_code:
+        if user.role == "admin":
+            require_at(user, found.requester_code, "requester", "签收", services_of(state).location)
+        elif user.location_code != found.requester_code:
             raise Forbidden(
                 f"只有申领方 {found.requester_code} 可以签收 (only the requester confirms)"
             )
@@ -1126,8 +1234,8 @@ def apply_allocation_plan(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[AppliedPlan]:
     user: User = request.user
-    require_at(user, data.source_code, "clerk", "下发分配计划")
     services = services_of(state)
+    require_at(user, data.source_code, "clerk", "下发分配计划", services.location)
 
     def work(key: str | None) -> AppliedPlan:
         plan = _compute(services, user, data)

@@ -7,14 +7,15 @@ Reading packs and documents follows the usual subtree rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
-from api.auth import require_at, require_visible, roles
+from api.auth import require_at, require_visible, roles, scope_path
 from api.errors import Forbidden
 from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.schemas import Page, page
@@ -58,9 +59,11 @@ SCAN_ROLES = {
 }
 
 
-def _scanner(user: User, purpose: str, location_code: str) -> None:
-    """Only the clerk at the document's location scans (a requester may scan arrivals)."""
+def _scanner(user: User, purpose: str, location_code: str, locate: Callable[[str], Any]) -> None:
+    """Only the clerk at the document's location scans (a requester may scan arrivals), or an
+    admin whose city holds it (`locate` finds the location by code)."""
     if user.role == "admin":
+        require_at(user, location_code, "clerk", "扫描", locate)
         return
     if user.role not in SCAN_ROLES[purpose] or user.location_code != location_code:
         raise Forbidden(
@@ -73,7 +76,7 @@ def _document_guard(state: State, user: User):
 
     def check(row: DocumentRow) -> None:
         location = services.database.lookup(lambda s: s.location_by_id(row.location_id))
-        _scanner(user, row.purpose, location.location.code)
+        _scanner(user, row.purpose, location.location.code, lambda _: location)
 
     return check
 
@@ -169,7 +172,7 @@ def announce_delivery(
     data: JSONBody[AnnounceDelivery],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[list[PackInfo]]:
-    require_at(request.user, data.location_code, "clerk", "登记到货")
+    require_at(request.user, data.location_code, "clerk", "登记到货", services_of(state).location)
     scanning = services_of(state).scanning
     return idempotent(request, state, idempotency_key, data, lambda k: scanning.announce(data))
 
@@ -188,7 +191,7 @@ def open_pack(
     data: JSONBody[OpenPack],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[PackInfo]:
-    require_at(request.user, data.location_code, "clerk", "拆包")
+    require_at(request.user, data.location_code, "clerk", "拆包", services_of(state).location)
     scanning = services_of(state).scanning
     return idempotent(
         request, state, idempotency_key, data, lambda k: scanning.open_pack(data), 200
@@ -214,7 +217,7 @@ class ScanDocumentController(Controller):
     ) -> Response[ScanDocument]:
         user: User = request.user
         if data.purpose in SCAN_ROLES:
-            _scanner(user, data.purpose, data.location_code)
+            _scanner(user, data.purpose, data.location_code, services_of(state).location)
         scanning = services_of(state).scanning
         return idempotent(
             request, state, idempotency_key, data, lambda k: scanning.open_document(data, user.id)
@@ -234,8 +237,7 @@ class ScanDocumentController(Controller):
         offset: Offset = 0,
     ) -> Page[ScanDocument]:
         user: User = request.user
-        path = None if user.role == "admin" else user.location_path
-        found = services_of(state).scanning.documents(path, status, limit + 1, offset)
+        found = services_of(state).scanning.documents(scope_path(user), status, limit + 1, offset)
         return page(found, limit, offset)
 
     @get("/{document_id:int}", sync_to_thread=True, summary="One scan document with its scans")

@@ -231,19 +231,42 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     is_flag=True,
     help="Only what was posted after the last period close (月结), from its balances.",
 )
-def verify(since_close: bool) -> None:
+@click.option(
+    "--root",
+    "root_code",
+    help="Verify one city (a root location) as its auditor sees it; needed with --since-close "
+    "when the ledger holds several cities.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    metavar="N:HASH",
+    help="A checkpoint kept outside the database (from `ledger digest` or a period close): "
+    "prove the ledger still holds it. Repeatable.",
+)
+def verify(since_close: bool, root_code: str | None, checkpoints: tuple[str, ...]) -> None:
     """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
     from ledger.db import closes, queries
     from ledger.services.audit import verify_ledger
+    from ledger.verify import parse_checkpoint
 
+    wanted = [parse_checkpoint(text, "--checkpoint") for text in checkpoints]
     database = _database()
     with database.read() as connection:
         total, _ = queries.counts(connection)
-        last = closes.last_close(connection) if since_close else None
+        root = next((r for r in closes.roots(connection) if r.code == root_code), None)
+        last = closes.last_close(connection, root.id if root else None) if since_close else None
         if last is not None:
             total = closes.transactions_after(connection, last.sequence)
     with click.progressbar(length=max(total, 1), label="verifying", file=sys.stderr) as bar:
-        report = verify_ledger(database, progress=bar.update, since_close=since_close)
+        report = verify_ledger(
+            database,
+            progress=bar.update,
+            since_close=since_close,
+            root_code=root_code,
+            checkpoints=wanted,
+        )
     for finding in report.findings:
         detail = (
             f" (expected {finding.expected}, found {finding.found})" if finding.expected else ""
@@ -253,6 +276,9 @@ def verify(since_close: bool) -> None:
         )
     if report.since_period_end is not None:
         click.echo(f"since the close of {report.since_period_end} (#{report.from_sequence})")
+    if report.checkpoints and report.ok:
+        click.echo(f"checkpoints held: {', '.join(report.checkpoints)}")
+    click.echo(f"checkpoint {report.checkpoint} (keep it outside the database)")
     click.echo(
         f"{'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
         f"{report.postings_checked} postings, {len(report.findings)} findings; "
@@ -392,18 +418,46 @@ def report(
 
 @main.command("close-period")
 @click.argument("period_end", type=click.DateTime(formats=["%Y-%m-%d"]))
-def close_period_command(period_end) -> None:
-    """月结: close the books through PERIOD_END (YYYY-MM-DD); nothing may be posted on or
-    before it afterwards, and `verify --since-close` starts there."""
+@click.option(
+    "--root",
+    "root_code",
+    help="The city (root location) to close; needed when the ledger holds several.",
+)
+def close_period_command(period_end, root_code: str | None) -> None:
+    """月结: close a city's books through PERIOD_END (YYYY-MM-DD); nothing at its locations may
+    be posted on or before it afterwards, and `verify --since-close` starts there. Other cities
+    in the same ledger are not touched."""
     from ledger.services.audit import close_period
 
     database = _database()
     today = office_today()
-    close = database.write(lambda store: close_period(store, period_end.date(), None, today))
+    close = database.write(
+        lambda store: close_period(store, period_end.date(), None, today, root_code)
+    )
     click.echo(
-        f"closed through {close.period_end}: digest #{close.sequence} {close.hash}, "
+        f"{close.root_code} closed through {close.period_end}: "
+        f"digest #{close.sequence} {close.hash}, "
         f"{close.accounts} account balances kept"
     )
+    click.echo(
+        f"checkpoint {close.checkpoint} — keep it outside the database (on the close report); "
+        f"`ledger verify --checkpoint {close.checkpoint}` proves the ledger still holds it"
+    )
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="The whole hash (64 hex characters), not its first 16.")
+def digest(full: bool) -> None:
+    """The chain head as a checkpoint, N:HASH, to keep outside the database (printed, mailed,
+    filed): `ledger verify --checkpoint N:HASH` later proves the ledger still holds it."""
+    from ledger.db import queries
+    from ledger.verify import format_checkpoint
+
+    database = _database()
+    with database.read() as connection:
+        sequence, head = queries.chain_digest(connection)
+    click.echo(format_checkpoint(sequence, head, 64 if full else 16))
+    click.echo(f"transaction #{sequence}, hash {head}", err=True)
 
 
 @main.group()
@@ -417,15 +471,23 @@ def users() -> None:
     required=True,
     type=click.Choice(["admin", "clerk", "requester", "approver", "auditor"]),
 )
-@click.option("--location", "location_code", required=True, help="Location code, e.g. 510121.")
+@click.option("--location", "location_code", help="Location code, e.g. 510121.")
 @click.option("--label", required=True, help="What the account is for, e.g. 金堂县仓库保管员.")
-def users_add(role: str, location_code: str, label: str) -> None:
+@click.option(
+    "--global",
+    "global_admin",
+    is_flag=True,
+    help="An admin of every city in the ledger (no --location); a city's admin reaches only "
+    "its city.",
+)
+def users_add(role: str, location_code: str | None, label: str, global_admin: bool) -> None:
     """Create a user and print its token once (only a hash is stored)."""
     from ledger.services.users import add_user
 
     database = _database()
-    user, token = add_user(database, label, role, location_code)
-    click.echo(f"user {user.id}: {user.role}@{user.location_code} {user.label}")
+    user, token = add_user(database, label, role, location_code, global_admin=global_admin)
+    where = "every city" if user.is_global else user.location_code
+    click.echo(f"user {user.id}: {user.role}@{where} {user.label}")
     click.echo(f"token (shown once): {token}")
 
 
@@ -439,7 +501,7 @@ def users_list() -> None:
         (
             str(u.id),
             u.role,
-            f"{u.location_name}({u.location_code})",
+            "全部市 (global)" if u.is_global else f"{u.location_name}({u.location_code})",
             u.label,
             "revoked" if u.revoked else "active",
         )

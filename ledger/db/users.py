@@ -15,6 +15,7 @@ class User(msgspec.Struct, frozen=True):
 
     location_path: '/510100/510121/' — a location is in the user's subtree when its path starts
     with this. is_root: the user's location is a top of the tree (sees virtual locations too).
+    A global admin (reaches every root) is an admin at a virtual location: none of the cities.
     """
 
     id: int
@@ -26,6 +27,10 @@ class User(msgspec.Struct, frozen=True):
     location_path: str
     is_root: bool
     revoked: bool = False
+
+    @property
+    def is_global(self) -> bool:
+        return self.role == "admin" and self.location_level == "virtual"
 
 
 def insert_user(

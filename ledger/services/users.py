@@ -20,6 +20,10 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "auditor": frozenset({"city", "county", "township", "village"}),
 }
 TOKEN_PREFIX = "lgr_"
+# Where a global admin is kept: users.location_id names a location, and a global admin belongs
+# to none of the cities; the virtual locations belong to none either (and no other role may be
+# at one).
+GLOBAL_ADMIN_LOCATION = "supplier"
 
 __all__ = ["ROLES", "User", "add_user", "authenticate", "get_user", "list_users", "revoke_user"]
 
@@ -32,25 +36,42 @@ def add_user(
     database: Database,
     label: str,
     role: str,
-    location_code: str,
+    location_code: str | None,
     token: str | None = None,
     actor: int | None = None,
+    global_admin: bool = False,
 ) -> tuple[User, str]:
     """Create a user and return it with its bearer token (shown once, never stored).
 
     token: only the demo passes one (its tokens are printed and documented); otherwise a
     random 256-bit token is made.
+    global_admin: an admin of every root (a city's admin reaches only its city); it belongs to
+    no city, so it takes no location_code (it is kept at a virtual location).
     """
     check_text(label, "label", 200)
     if role not in ROLES:
         raise LedgerError(
             Code.invalid_field, f"角色必须是 {', '.join(ROLES)} 之一 (unknown role)", "role"
         )
+    if global_admin != (location_code is None):
+        raise LedgerError(
+            Code.invalid_field,
+            "全局管理员不属于任何库点，其他用户必须指定库点 "
+            "(a global admin takes no location; every other user needs one)",
+            "location_code",
+        )
+    if global_admin and role != "admin":
+        raise LedgerError(
+            Code.invalid_field, "只有管理员 (admin) 可以是全局的 (only an admin is global)", "role"
+        )
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
     if not token.startswith(TOKEN_PREFIX):
         raise LedgerError(Code.invalid_field, f"令牌须以 {TOKEN_PREFIX} 开头", "token")
 
     def work(store) -> int:
+        if global_admin:
+            location = store.location(GLOBAL_ADMIN_LOCATION)
+            return _insert(store, location, None)
         location = store.location(location_code)
         if not location.physical:
             raise LedgerError(
@@ -62,6 +83,9 @@ def add_user(
                 f"{role} 不能设在{location.location.name}这一级 (role not allowed at this level)",
                 "role",
             )
+        return _insert(store, location, location.path)
+
+    def _insert(store, location, path: str | None) -> int:
         user_id = stored.insert_user(
             store.connection, label, role, location.id, token_digest(token)
         )
@@ -71,8 +95,9 @@ def add_user(
             "user",
             str(user_id),
             user_id=actor,
-            after={"label": label, "role": role, "location": location_code},
-            location_path=location.path,
+            after={"label": label, "role": role, "location": location_code}
+            | ({"global": True} if global_admin else {}),
+            location_path=path,  # a global admin's entry is global: read by global admins
         )
         return user_id
 
@@ -108,7 +133,7 @@ def revoke_user(database: Database, user_id: int, actor: int | None = None) -> U
             user_id=actor,
             before={"label": user.label, "role": user.role, "location": user.location_code},
             after={"revoked": True},
-            location_path=user.location_path,
+            location_path=None if user.is_global else user.location_path,
         )
 
     database.write(work)
