@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from api.auth import require_visible, roles
+from api.errors import Forbidden
 from api.routes import IdempotencyKey, idempotent, services_of
 from ledger.reference import ReferenceKind
 from ledger.services import reference
@@ -43,7 +44,7 @@ def item_versions(state: State, code: FromPath[str]) -> list[ReferenceVersionOut
     sync_to_thread=True,
     guards=[roles("admin")],
     tags=["reference"],
-    summary="Change an item's name, category, packs or base unit (admin)",
+    summary="Change an item's name, category, packs or base unit (global admin)",
     description=CHANGE + " The base unit cannot change once the item has batches, requests or "
     "counts (`base_unit_in_use`): quantities are stored in base units.",
 )
@@ -54,6 +55,7 @@ def change_item(
     data: JSONBody[ItemChange],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReferenceVersionOut]:
+    _require_global(request.user)
     return _change(request, state, idempotency_key, data, ReferenceKind.item, code)
 
 
@@ -77,7 +79,7 @@ def location_versions(
     sync_to_thread=True,
     guards=[roles("admin")],
     tags=["reference"],
-    summary="Rename a location or move it under another parent (admin)",
+    summary="Rename a location or move it under another parent (admin of its city)",
     description=CHANGE + " A move keeps the level (a 村 under a 乡镇 …) and the city "
     "(`location_move_across_roots`); the whole subtree moves with it.",
 )
@@ -110,7 +112,7 @@ def batch_versions(
     sync_to_thread=True,
     guards=[roles("admin")],
     tags=["reference"],
-    summary="Correct a batch's production or expiry date (admin)",
+    summary="Correct a batch's production or expiry date (global admin)",
     description=CHANGE + " An expiry cannot move before an issue, transfer or distribution of "
     "the batch already recorded (`expiry_before_movements`). Labels printed before carry the "
     "old expiry: print them again.",
@@ -123,7 +125,18 @@ def change_batch(
     data: JSONBody[BatchChange],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReferenceVersionOut]:
+    _require_global(request.user)
     return _change(request, state, idempotency_key, data, ReferenceKind.batch, item_code, number)
+
+
+def _require_global(user: User) -> None:
+    """Items and batches are shared by every city: a city's admin would change the others'
+    history too."""
+    if not user.is_global:
+        raise Forbidden(
+            "物资和批次为各市共用，只有全局管理员可以修改 (items and batches are shared by every "
+            "city: global admins only)"
+        )
 
 
 def _change(

@@ -164,8 +164,12 @@ def page(rows: list, limit: int, offset: int) -> Page:
 
 
 class Digest(msgspec.Struct, frozen=True):
+    """The chain head. checkpoint: `N:HASH` (16 hex characters) to keep outside the database;
+    GET /audit/verification?checkpoint=N:HASH proves later that the ledger still holds it."""
+
     sequence: int
     hash: str
+    checkpoint: str = ""
 
 
 __all__ = [

@@ -54,6 +54,9 @@ class PeriodClose(msgspec.Struct, frozen=True):
     accounts: the balances the close kept (the root's accounts and the shared virtual ones).
     root_code: the root (city) whose subtree it closed; None for a close made before roots
     were separate, which applies to every root.
+    checkpoint: the close's chain position as `N:HASH` (16 hex characters), printed on the
+    close report to be kept outside the database: `ledger verify --checkpoint` proves later
+    that the ledger still holds it.
     """
 
     period_end: dt.date
@@ -62,6 +65,7 @@ class PeriodClose(msgspec.Struct, frozen=True):
     accounts: int
     closed_at: dt.datetime
     root_code: str | None = None
+    checkpoint: str = ""
 
 
 def _period_close(row: closes.CloseRow, root_codes: dict[int, str]) -> PeriodClose:
@@ -72,6 +76,7 @@ def _period_close(row: closes.CloseRow, root_codes: dict[int, str]) -> PeriodClo
         row.accounts,
         as_utc(row.closed_at),
         root_codes[row.root_id] if row.root_id is not None else None,
+        format_checkpoint(row.sequence, row.hash),
     )
 
 
