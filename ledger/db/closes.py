@@ -91,6 +91,11 @@ def roots(connection: Connection) -> list[Root]:
     return [Root(*row) for row in connection.execute(query)]
 
 
+def location_exists(connection: Connection, code: str) -> bool:
+    loc = t.locations.c
+    return connection.execute(select(loc.id).where(loc.code == code)).first() is not None
+
+
 def physical_codes_under(connection: Connection, path: str) -> frozenset[str]:
     """The codes of the physical locations in the subtree at `path`."""
     loc = t.locations.c

@@ -96,6 +96,12 @@ def root_to_close(connection: Connection, root_code: str | None, what: str) -> c
             "root_code",
         )
     found = next((root for root in roots if root.code == root_code), None)
+    if found is None and not closes.location_exists(connection, root_code):
+        raise LedgerError(
+            Code.unknown_location,
+            f"没有编码为 {root_code!r} 的库点 (unknown location)",
+            "root_code",
+        )
     if found is None:
         raise LedgerError(
             Code.root_required,
