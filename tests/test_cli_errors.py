@@ -194,8 +194,8 @@ def test_an_unreachable_postgresql_is_a_database_error():
             "error: invalid_usage: 需要选项 --batch ITEM/BATCH (missing option --batch)",
         ),
         (
-            ["users", "add", "--role", "clerk", "--label", "保管员"],
-            "error: invalid_usage: 缺少选项 --location (missing option --location)",
+            ["users", "add", "--location", "510121", "--label", "保管员"],
+            "error: invalid_usage: 缺少选项 --role (missing option --role)",
         ),
         (
             ["nonsense"],
