@@ -15,12 +15,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import require_at, require_visible, roles
 from api.routes import IdempotencyKey, idempotent, services_of
 from ledger.services.stocktakes import (
+    ApprovalPreview,
     ApproveStocktake,
     EnterCounts,
     OpenStocktake,
     Recount,
     Stocktake,
     StocktakeReconciliation,
+    ZeroUncounted,
 )
 from ledger.services.users import User
 
@@ -129,6 +131,54 @@ class StocktakeController(Controller):
         )
 
     @post(
+        "/{number:str}/zero-uncounted",
+        sync_to_thread=True,
+        guards=[roles("clerk")],
+        status_code=200,
+        summary="Declare a place fully counted: its uncounted book lines are counted as 0",
+        description=(
+            "A line nobody counted is 未盘 and is never adjusted. This counts as 0 every line on "
+            "the books of `location_code` (at the cut-off) that has no count yet (source "
+            "`declared_zero`), so they become 盘亏 at approval."
+        ),
+    )
+    def zero_uncounted(
+        self,
+        request: Request,
+        state: State,
+        number: FromPath[str],
+        data: JSONBody[ZeroUncounted],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Stocktake]:
+        user: User = request.user
+        _stocktake(state, user, number)
+        _visible(state, user, data.location_code)
+        stocktakes = services_of(state).stocktakes
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.zero_uncounted(number, data, user.id),
+            200,
+        )
+
+    @get(
+        "/{number:str}/approval-preview",
+        sync_to_thread=True,
+        summary="What approving will post: adjustment lines, totals per unit, 未盘 lines left",
+        description=(
+            "Approve with this answer's `digest` (`preview_digest`): approval posts only when "
+            "the adjustments are still exactly these (else 409 approval_preview_stale)."
+        ),
+    )
+    def approval_preview(
+        self, request: Request, state: State, number: FromPath[str]
+    ) -> ApprovalPreview:
+        _stocktake(state, request.user, number)
+        return services_of(state).stocktakes.preview(number)
+
+    @post(
         "/{number:str}/close",
         sync_to_thread=True,
         guards=[roles(*OFFICE)],
@@ -200,7 +250,7 @@ class StocktakeController(Controller):
         sync_to_thread=True,
         guards=[roles(*REVIEWERS)],
         status_code=200,
-        summary="Approve: post the 盘盈/盘亏 as stocktake adjustments",
+        summary="Approve: post the 盘盈/盘亏 the approval preview showed (preview_digest)",
     )
     def approve(
         self,

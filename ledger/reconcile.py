@@ -5,8 +5,11 @@ outcome:
 
 - `match` (相符): counted equals the book;
 - `gain` (盘盈): counted more than the book; `loss` (盘亏): counted less;
-- `not_counted`: on the books, not counted (a blind count still open, or a line the counters
-  missed) — with `missing_counts_are_zero` the count is final and the line is a loss to zero;
+- `not_counted` (未盘): on the books, not counted (a blind count still open, or a line the
+  counters missed): reported with a difference of 0, never a loss. A line becomes a loss to
+  zero only when it is counted as 0 — `uncounted` lists the lines to count as 0 when the
+  counters declare a place fully counted. (`missing_counts_are_zero` treats every missing count
+  as 0 at once; the ledger's stocktakes never use it.)
 - `not_on_books`: counted, but the books have no such line (a gain from zero).
 
 The match rate (帐物相符率) of a location is its matching lines over its lines that were judged
@@ -90,6 +93,27 @@ def _summed(keys: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np.ndar
     totals = np.zeros(unique.size, dtype=np.int64)
     np.add.at(totals, inverse, quantity)
     return unique, totals
+
+
+def uncounted(book: Lines, counted: Lines, locations) -> Lines:
+    """The lines on the books at `locations` (location ids) with a quantity but no count: what
+    a declaration "everything else here is zero" counts as 0."""
+    book_keys, book_qty = _summed(_keys(book), book.quantity.astype(np.int64))
+    count_keys = np.unique(_keys(counted))
+    places = np.asarray(list(locations), dtype=np.int64)
+    chosen = (
+        ~np.isin(book_keys, count_keys, assume_unique=True)
+        & np.isin(book_keys >> (2 * ID_BITS), places)
+        & (book_qty != 0)
+    )
+    keys = book_keys[chosen]
+    mask = (1 << ID_BITS) - 1
+    return Lines(
+        keys >> (2 * ID_BITS),
+        (keys >> ID_BITS) & mask,
+        keys & mask,
+        np.zeros(keys.size, dtype=np.int64),
+    )
 
 
 def reconcile(

@@ -150,14 +150,32 @@ def book(store: LedgerStore, stocktake_id: int) -> list[tuple[int, int, int, int
     ]
 
 
+paths_queried_apart_max = 50  # a scope of more named places reads the top's subtree once
+
+
 def scope_balances(
-    store: LedgerStore, path: str, item_ids: list[int] | None, cut_off: dt.date
+    store: LedgerStore,
+    path: str,
+    item_ids: list[int] | None,
+    cut_off: dt.date,
+    locations: dict[int, str] | None = None,
 ) -> list[tuple[int, int, int, int, int]]:
-    """Every physical account under `path` (of these items): its balance at the end of the
-    cut-off day and the net of its postings after it."""
-    book = report_queries.physical_accounts_as_of(store.connection, path, cut_off, item_ids)
-    after = report_queries.net_after(store.connection, path, cut_off, item_ids)
-    return [(*key, book.get(key, 0), after.get(key, 0)) for key in sorted(set(book) | set(after))]
+    """Every physical account under `path` (of these items; only those at `locations`, id →
+    path, unless None): its balance at the end of the cut-off day and the net of its postings
+    after it."""
+    if locations is None or len(locations) > paths_queried_apart_max:
+        paths = [path]
+    else:
+        paths = sorted(set(locations.values()))
+    book: dict[tuple[int, int, int], int] = {}
+    after: dict[tuple[int, int, int], int] = {}
+    for each in paths:
+        book |= report_queries.physical_accounts_as_of(store.connection, each, cut_off, item_ids)
+        after |= report_queries.net_after(store.connection, each, cut_off, item_ids)
+    keys = set(book) | set(after)
+    if locations is not None:
+        keys = {key for key in keys if key[0] in locations}
+    return [(*key, book.get(key, 0), after.get(key, 0)) for key in sorted(keys)]
 
 
 def add_adjustment(store: LedgerStore, stocktake_id: int, transaction_id: int) -> None:

@@ -4,13 +4,19 @@ close it against the books as of the cut-off, send lines back for recount, appro
 
 Movements posted while a count is open do not distort it: the book side is each account's
 balance at the end of the cut-off day, and what moved after the cut-off is shown beside it.
-Closing makes the count final: a book line nobody counted is a loss to zero unless it is sent
-back for recount.
+
+A count counts what it says it counts: its location alone, plus the places it names, or its
+whole subtree when opened with `include_subtree`. A book line nobody counted is 未盘 (not
+counted): reported, never adjusted. It becomes 盘亏 only when counted as 0 — by a count line of
+0, or by declaring a place fully counted (`zero_uncounted`: every uncounted line there is 0).
+Approval posts only what its preview showed: approve takes the preview's digest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from typing import NamedTuple
 
 import msgspec
 
@@ -19,131 +25,34 @@ from ledger.db import oplog
 from ledger.db import scans as scan_db
 from ledger.db import stocktakes as db
 from ledger.db.store import LedgerStore, LocationEntry
-from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile
+from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile, uncounted
 from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
-from ledger.services.ledger import base_units, business_date, check_memo, physical, run_command
+from ledger.services.ledger import (
+    base_units,
+    business_date,
+    check_composed_memo,
+    check_memo,
+    physical,
+    run_command,
+)
 from ledger.services.requests import as_utc
-
-
-class OpenStocktake(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """location_code: the top of the counted subtree. cut_off: the day whose closing balances
-    are the book side (today if omitted). item_codes: only these items (all if empty).
-    blind: counters do not see the book quantities until the count is closed."""
-
-    location_code: str
-    cut_off: dt.date | None = None
-    item_codes: tuple[str, ...] = ()
-    blind: bool = False
-    memo: str = ""
-
-
-class CountLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """What was found of one batch at one location; 0 when none was found. unit: a pack name
-    to count in packs."""
-
-    location_code: str
-    item_code: str
-    batch_number: str
-    quantity: int
-    unit: str | None = None
-
-
-class EnterCounts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    lines: tuple[CountLine, ...]
-
-
-class AccountRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    location_code: str
-    item_code: str
-    batch_number: str
-
-
-class Recount(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    lines: tuple[AccountRef, ...]
-    reason: str
-
-
-class ApproveStocktake(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """reason: why the differences are accepted (written on each adjustment)."""
-
-    reason: str
-
-
-class CountedLine(msgspec.Struct, frozen=True):
-    location_code: str
-    item_code: str
-    batch_number: str
-    quantity: int
-    source: str
-    counted_by: int | None
-    counted_at: dt.datetime
-
-
-class ExpectedLine(msgspec.Struct, frozen=True):
-    location_code: str
-    item_code: str
-    batch_number: str
-    book: int
-
-
-class Stocktake(msgspec.Struct, frozen=True):
-    number: str
-    status: str
-    location_code: str
-    location_name: str
-    item_codes: tuple[str, ...]
-    cut_off: dt.date
-    blind: bool
-    memo: str
-    created_at: dt.datetime
-    closed_at: dt.datetime | None
-    approved_at: dt.datetime | None
-    approval_reason: str | None
-    counted: tuple[CountedLine, ...]
-    adjustments: tuple[str, ...]
-    expected: tuple[ExpectedLine, ...] = ()  # the book at the cut-off; never for a blind count
-
-
-class ReconciliationLine(msgspec.Struct, frozen=True):
-    location_code: str
-    location_name: str
-    item_code: str
-    item_name: str
-    batch_number: str
-    unit: str
-    book: int  # at the end of the cut-off day
-    after_cut_off: int  # net movements since, shown beside the count
-    counted: int
-    difference: int  # counted − book: 盘盈 > 0, 盘亏 < 0
-    outcome: str
-    outcome_name: str
-
-
-class LocationRate(msgspec.Struct, frozen=True):
-    location_code: str
-    location_name: str
-    lines: int
-    matched: int
-    gains: int
-    losses: int
-    not_counted: int
-    not_on_books: int
-    rate: float
-    passed: bool
-
-
-class StocktakeReconciliation(msgspec.Struct, frozen=True):
-    number: str
-    status: str
-    cut_off: dt.date
-    threshold: float
-    lines: tuple[ReconciliationLine, ...]
-    by_location: tuple[LocationRate, ...]
-    judged: int
-    matched: int
-    rate: float
-    passed: bool
-
+from ledger.services.stocktake_models import (
+    AccountRef,  # noqa: F401 (re-exported: callers import every stocktake name from here)
+    ApprovalPreview,
+    ApproveStocktake,
+    CountedLine,
+    CountLine,
+    EnterCounts,
+    ExpectedLine,
+    LocationRate,
+    OpenStocktake,
+    ReconciliationLine,
+    Recount,
+    Stocktake,
+    StocktakeReconciliation,
+    UnitTotal,
+    ZeroUncounted,
+)
 
 # ---- helpers ---------------------------------------------------------------------------------
 
@@ -173,23 +82,64 @@ def _require(row: db.StocktakeRow, status: str, action: str) -> None:
         )
 
 
-def _scope(store: LedgerStore, row: db.StocktakeRow) -> tuple[LocationEntry, list[int] | None]:
+stocktake_locations_max = 1_000  # places (and items) one count may name
+approval_reason_length_max = 300
+recount_reason_length_max = 500
+
+
+class Scope(NamedTuple):
+    top: LocationEntry
+    item_ids: list[int] | None  # None: every item
+    locations: dict[int, str] | None  # id → path of each place counted; None: the subtree
+
+    def holds(self, location: LocationEntry) -> bool:
+        if not location.physical:
+            return False
+        if self.locations is None:
+            return location.path.startswith(self.top.path)
+        return location.id in self.locations
+
+
+def _scope(store: LedgerStore, row: db.StocktakeRow) -> Scope:
     top = store.location_by_id(row.location_id)
     codes = row.item_codes.split()
-    return top, ([store.item(code).id for code in codes] if codes else None)
+    locations = None
+    if not row.subtree:
+        locations = {top.id: top.path}
+        for code in row.location_codes.split():
+            entry = store.location(code)
+            locations[entry.id] = entry.path
+    return Scope(top, [store.item(code).id for code in codes] if codes else None, locations)
+
+
+def _scope_words(store: LedgerStore, scope: Scope) -> str:
+    if scope.locations is None:
+        return f"{scope.top.location.name}及其下级"
+    names = [store.location_by_id(i).location.name for i in scope.locations]
+    return "、".join(names[:5]) + (f" 等 {len(names)} 处" if len(names) > 5 else "")
 
 
 def _in_scope(
-    store: LedgerStore, row: db.StocktakeRow, location_code: str, item_code: str, field: str
+    store: LedgerStore,
+    row: db.StocktakeRow,
+    location_code: str,
+    item_code: str,
+    field: str,
+    check_item: bool = True,
 ):
-    top, item_ids = _scope(store, row)
-    location = store.location(location_code, f"{field}.location_code")
-    if not location.physical or not location.path.startswith(top.path):
+    scope = _scope(store, row)
+    item_ids = scope.item_ids
+    where = f"{field}.location_code" if check_item else field
+    location = store.location(location_code, where)
+    if not scope.holds(location):
         raise LedgerError(
             Code.outside_stocktake,
-            f"{location.location.name} 不在盘点单 {row.number} 的范围内 (outside the count)",
-            f"{field}.location_code",
+            f"{location.location.name} 不在盘点单 {row.number} 的范围内"
+            f"（范围：{_scope_words(store, scope)}）(outside the count)",
+            where,
         )
+    if not check_item:
+        return location, None
     item = store.item(item_code, f"{field}.item_code")
     if item_ids is not None and item.id not in item_ids:
         raise LedgerError(
@@ -209,8 +159,34 @@ def open_stocktake(
     check_memo(command.memo)
     location = physical(store.location(command.location_code), "location_code")
     cut_off = business_date(command.cut_off, today)
+    if len(command.item_codes) > stocktake_locations_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"一次盘点最多 {stocktake_locations_max} 个品种 (at most {stocktake_locations_max})",
+            "item_codes",
+        )
     for index, code in enumerate(command.item_codes):
         store.item(code, f"item_codes[{index}]")
+    if len(command.location_codes) > stocktake_locations_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"一次盘点最多列出 {stocktake_locations_max} 个库点 "
+            f"(at most {stocktake_locations_max} locations)",
+            "location_codes",
+        )
+    places = []
+    for index, code in enumerate(command.location_codes):
+        field = f"location_codes[{index}]"
+        place = physical(store.location(code, field), field)
+        if not place.path.startswith(location.path):
+            raise LedgerError(
+                Code.outside_stocktake,
+                f"{place.location.name} 不在 {location.location.name} 之下，不能列入此次盘点 "
+                f"(not inside the counted location's subtree)",
+                field,
+            )
+        if place.id != location.id:
+            places.append(place.location.code)
     number = store.next_number_for("ST", cut_off.year)
     db.insert_stocktake(
         store,
@@ -219,6 +195,8 @@ def open_stocktake(
         item_codes=" ".join(dict.fromkeys(command.item_codes)),
         cut_off=cut_off,
         blind=command.blind,
+        subtree=command.include_subtree,
+        location_codes=" ".join(dict.fromkeys(places)),
         memo=command.memo,
         created_by=actor,
         created_at=dt.datetime.now(dt.UTC),
@@ -304,16 +282,65 @@ def close_stocktake(store: LedgerStore, number: str) -> None:
     row = _row(store, number, lock=True)
     _require(row, "counting", "结束")
     store.flush()
-    top, item_ids = _scope(store, row)
-    db.replace_book(store, row.id, db.scope_balances(store, top.path, item_ids, row.cut_off))
+    db.replace_book(store, row.id, _scope_balances(store, row))
     db.set_status(store, row.id, "closed", closed_at=dt.datetime.now(dt.UTC))
+
+
+def _scope_balances(
+    store: LedgerStore, row: db.StocktakeRow, only: LocationEntry | None = None
+) -> list[tuple[int, int, int, int, int]]:
+    """The book side of the count's scope (or of one place in it) as of the cut-off."""
+    scope = _scope(store, row)
+    locations = {only.id: only.path} if only is not None else scope.locations
+    return db.scope_balances(store, scope.top.path, scope.item_ids, row.cut_off, locations)
+
+
+def zero_uncounted(
+    store: LedgerStore, number: str, command: ZeroUncounted, actor: int | None
+) -> int:
+    """Count as 0 every line on the books of a place (at the cut-off) that has no count yet;
+    returns how many lines were declared. The declaration is kept as count lines of 0
+    (source `declared_zero`, who and when), superseded like any count by a recount."""
+    row = _row(store, number, lock=True)
+    _require(row, "counting", "声明未盘为零")
+    location, _ = _in_scope(
+        store, row, command.location_code, "", "location_code", check_item=False
+    )
+    book = _scope_balances(store, row, location)
+    counted = db.live_counts(store, row.id)
+    zeros = uncounted(
+        Lines.of((loc, item, batch, quantity) for loc, item, batch, quantity, _ in book),
+        Lines.of((c.location_id, c.item_id, c.batch_id, c.quantity) for c in counted),
+        [location.id],
+    )
+    now = dt.datetime.now(dt.UTC)
+    db.add_counts(
+        store,
+        [
+            {
+                "stocktake_id": row.id,
+                "location_id": loc,
+                "item_id": item,
+                "batch_id": batch,
+                "quantity": 0,
+                "source": "declared_zero",
+                "counted_by": actor,
+                "counted_at": now,
+                "superseded_at": None,
+            }
+            for loc, item, batch in zip(
+                zeros.location.tolist(), zeros.item.tolist(), zeros.batch.tolist(), strict=True
+            )
+        ],
+    )
+    return int(zeros.location.size)
 
 
 def recount(store: LedgerStore, number: str, command: Recount, actor: int | None) -> int:
     """Send lines back: their counts are superseded (kept, marked) and the count reopens."""
     row = _row(store, number, lock=True)
     _require(row, "closed", "退回复盘")
-    check_text(command.reason, "reason", 500)
+    check_text(command.reason, "reason", recount_reason_length_max)
     if not command.lines:
         raise LedgerError(Code.invalid_field, "请指明复盘的行 (no lines to recount)", "lines")
     keys = []
@@ -340,7 +367,7 @@ def reconciliation(
         Lines.of((loc, item, batch, quantity) for loc, item, batch, quantity, _ in book_rows),
         Lines.of((c.location_id, c.item_id, c.batch_id, c.quantity) for c in counted),
         threshold,
-        missing_counts_are_zero=True,
+        missing_counts_are_zero=False,  # 未盘 stays 未盘: only a count of 0 makes a loss
     )
     lines = []
     for loc, item_id, batch_id, book, count, difference, outcome in zip(
@@ -408,14 +435,27 @@ def approve(
     """Post the differences as stocktake adjustments (one or more per location)."""
     row = _row(store, number, lock=True)
     _require(row, "closed", "审核")
-    check_text(command.reason, "reason", 300)
-    report = reconciliation(store, number)
+    check_text(command.reason, "reason", approval_reason_length_max)
+    shown = preview(store, number)
+    if not command.preview_digest.strip():
+        raise LedgerError(
+            Code.approval_preview_stale,
+            f"审核前须先查看审核预览（approval-preview），并带上预览的 digest；"
+            f"本次将过账 {len(shown.adjustments)} 行 (approve with the preview's digest)",
+            "preview_digest",
+        )
+    if command.preview_digest.strip() != shown.digest:
+        raise LedgerError(
+            Code.approval_preview_stale,
+            f"盘点单 {number} 的调整内容与所看预览不一致（预览后有复盘或重新结束），"
+            f"请重新预览后再审核 (the adjustments differ from the preview)",
+            "preview_digest",
+        )
     by_location: dict[str, list[c.AdjustLine]] = {}
-    for line in report.lines:
-        if line.difference:
-            by_location.setdefault(line.location_code, []).append(
-                c.AdjustLine(line.item_code, line.batch_number, line.difference)
-            )
+    for line in shown.adjustments:
+        by_location.setdefault(line.location_code, []).append(
+            c.AdjustLine(line.item_code, line.batch_number, line.difference)
+        )
     posted = []
     for location_code, lines in by_location.items():
         for start in range(0, len(lines), lines_per_transaction_max):
@@ -424,7 +464,7 @@ def approve(
                 tuple(lines[start : start + lines_per_transaction_max]),
                 "stocktake",
                 today,
-                f"盘点 {number}：{command.reason}"[:500],
+                check_composed_memo(f"盘点 {number}：{command.reason}", "审核意见"),
             )
             with store.approved_by(actor):  # the approver of the count is the vouchers' 审核人
                 transaction = run_command(store, adjust, today)
@@ -440,6 +480,33 @@ def approve(
         approval_reason=command.reason,
     )
     return posted
+
+
+def preview(store: LedgerStore, number: str) -> ApprovalPreview:
+    """What approving the closed count will post (and what it will leave as 未盘)."""
+    row = _row(store, number)
+    _require(row, "closed", "预览审核")
+    report = reconciliation(store, number)
+    adjustments = tuple(line for line in report.lines if line.difference)
+    not_counted = tuple(line for line in report.lines if line.outcome == "not_counted")
+    units: dict[str, list[int]] = {}
+    for line in adjustments:
+        gain_loss = units.setdefault(line.unit, [0, 0])
+        gain_loss[0 if line.difference > 0 else 1] += abs(line.difference)
+    totals = tuple(UnitTotal(unit, gain, loss, gain - loss) for unit, (gain, loss) in units.items())
+    per_location: dict[str, int] = {}
+    for line in adjustments:
+        per_location[line.location_code] = per_location.get(line.location_code, 0) + 1
+    vouchers = sum(-(-n // lines_per_transaction_max) for n in per_location.values())
+    content = [
+        number,
+        [(x.location_code, x.item_code, x.batch_number, x.difference) for x in adjustments],
+        [(x.location_code, x.item_code, x.batch_number, x.book) for x in not_counted],
+    ]
+    digest = hashlib.sha256(msgspec.json.encode(content)).hexdigest()
+    return ApprovalPreview(
+        row.number, row.status, row.cut_off, adjustments, totals, vouchers, not_counted, digest
+    )
 
 
 def load_stocktake(store: LedgerStore, number: str) -> Stocktake:
@@ -473,15 +540,14 @@ def load_stocktake(store: LedgerStore, number: str) -> Stocktake:
         counted,
         tuple(db.adjustments(store, row.id)),
         () if row.blind else _expected(store, row),
+        include_subtree=row.subtree,
+        location_codes=tuple(row.location_codes.split()),
     )
 
 
 def _expected(store: LedgerStore, row: db.StocktakeRow) -> tuple[ExpectedLine, ...]:
-    if row.status == "counting":
-        top, item_ids = _scope(store, row)
-        book_rows = db.scope_balances(store, top.path, item_ids, row.cut_off)
-    else:
-        book_rows = db.book(store, row.id)
+    counting = row.status == "counting"
+    book_rows = _scope_balances(store, row) if counting else db.book(store, row.id)
     return tuple(
         ExpectedLine(
             store.location_by_id(loc).location.code,
@@ -535,6 +601,28 @@ class Stocktakes:
         return self._write(
             lambda s, d: (enter_counts(s, number, command, actor), load_stocktake(s, number))[1]
         )
+
+    def zero_uncounted(
+        self, number: str, command: ZeroUncounted, actor: int | None = None
+    ) -> Stocktake:
+        def work(store: LedgerStore, today: dt.date) -> Stocktake:
+            declared = zero_uncounted(store, number, command, actor)
+            stocktake = load_stocktake(store, number)
+            oplog.record(
+                store,
+                "stocktake.zero_uncounted",
+                "stocktake",
+                number,
+                user_id=actor,
+                after={"location": command.location_code, "lines_counted_zero": declared},
+                location_path=store.location(stocktake.location_code).path,
+            )
+            return stocktake
+
+        return self._write(work, actor)
+
+    def preview(self, number: str) -> ApprovalPreview:
+        return self.ledger.database.lookup(lambda s: preview(s, number))
 
     def add_scan_document(
         self, number: str, document_id: int, actor: int | None = None

@@ -90,10 +90,20 @@ class Template:
         self.posted_count: dict[str, int] = {}  # a finished count scan document, by county
         self.stocktake_counting: dict[str, str] = {}  # of the county's 年画, one line counted
         self.stocktake_closed: dict[str, str] = {}  # of the county's 年画, counted as booked
+        self.stocktake_digest: dict[str, str] = {}  # the closed one's approval-preview digest
 
 
 def build_template(path: Path) -> Template:
     engine = make_engine(f"sqlite:///{path}")
+    template = fill_template(engine)
+    engine.dispose()
+    with make_engine(f"sqlite:///{path}").connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return template
+
+
+def fill_template(engine) -> Template:
+    """Migrate the empty database behind `engine` and fill it with the template's city."""
     from ledger.db.engine import upgrade
 
     upgrade(engine)
@@ -178,10 +188,8 @@ def build_template(path: Path) -> Template:
         )
         stocktakes.close(closed.number)
         template.stocktake_closed[side] = closed.number
+        template.stocktake_digest[side] = stocktakes.preview(closed.number).digest
         template.document[township] = arrival.id
-    engine.dispose()
-    with make_engine(f"sqlite:///{path}").connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return template
 
 

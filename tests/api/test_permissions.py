@@ -417,9 +417,20 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", f"{V1}/stocktakes/{{number:str}}/approve"): Case(
         lambda r, s, t: Call(
-            f"{V1}/stocktakes/{t.stocktake_closed[s]}/approve", {"reason": "帐物相符"}
+            f"{V1}/stocktakes/{t.stocktake_closed[s]}/approve",
+            {"reason": "帐物相符", "preview_digest": t.stocktake_digest[s]},
         ),
         frozenset({"admin", "approver", "auditor"}),
+    ),
+    ("GET", f"{V1}/stocktakes/{{number:str}}/approval-preview"): Case(
+        lambda r, s, t: Call(f"{V1}/stocktakes/{t.stocktake_closed[s]}/approval-preview"), OFFICE
+    ),
+    ("POST", f"{V1}/stocktakes/{{number:str}}/zero-uncounted"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/stocktakes/{t.stocktake_counting[s]}/zero-uncounted",
+            {"location_code": OWN_COUNTY[s]},
+        ),
+        frozenset({"admin", "clerk"}),
     ),
     ("POST", f"{V1}/allocation-plans/apply"): Case(
         lambda r, s, t: Call(

@@ -51,9 +51,18 @@ def test_a_county_counts_and_the_approver_posts_the_difference(client):
         f"{V1}/stocktakes/{number}/approve", json={"reason": "x"}, headers=headers("clerk")
     )
     assert refused.status_code == 403
-    approved = client.post(
+    unseen = client.post(
         f"{V1}/stocktakes/{number}/approve",
         json={"reason": "三只过期未登记，报损补记"},
+        headers=headers("approver"),
+    )
+    assert unseen.status_code == 409 and unseen.json()["code"] == "approval_preview_stale"
+    preview = client.get(f"{V1}/stocktakes/{number}/approval-preview", headers=headers("approver"))
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["totals"] == [{"unit": "只", "gain": 0, "loss": 3, "net": -3}]
+    approved = client.post(
+        f"{V1}/stocktakes/{number}/approve",
+        json={"reason": "三只过期未登记，报损补记", "preview_digest": preview.json()["digest"]},
         headers=headers("approver"),
     )
     assert approved.status_code == 200, approved.text

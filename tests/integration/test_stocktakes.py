@@ -51,7 +51,10 @@ def by_account(report):
 
 def test_a_count_with_movements_during_it(county):
     stocktakes = st.Stocktakes(county)
-    opened = stocktakes.open(st.OpenStocktake("510121", CUT_OFF, blind=True), actor=None)
+    opened = stocktakes.open(
+        st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True), actor=None
+    )
+    assert opened.include_subtree and opened.location_codes == ()
     assert opened.number.startswith("ST-2026-") and opened.expected == ()  # blind
     # While the count is open, 金堂县 distributes 100 张 and 赵家镇 receives nothing.
     county.distribute(
@@ -99,7 +102,13 @@ def test_approval_posts_exactly_the_differences(county):
         number,
         st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 1),)),
     )
-    approved = stocktakes.approve(number, st.ApproveStocktake("鼠咬破损，经核实"))
+    shown = stocktakes.preview(number)
+    assert [
+        (x.location_code, x.item_code, x.difference, x.outcome_name) for x in shown.adjustments
+    ] == [("510121-ZJ", "NH2014", -10, "盘亏")]
+    assert shown.totals == (st.UnitTotal("张", 0, 10, -10),) and shown.vouchers == 1
+    assert shown.not_counted == ()
+    approved = stocktakes.approve(number, st.ApproveStocktake("鼠咬破损，经核实", shown.digest))
     assert approved.status == "approved" and len(approved.adjustments) == 1
     assert stock(county, "510121-ZJ", "NH2014") == {"2014-01": (790, 0)}
     adjustment = county.database.lookup(lambda s: s.transaction_by_number(approved.adjustments[0]))
@@ -108,13 +117,19 @@ def test_approval_posts_exactly_the_differences(county):
         ("510121-ZJ", -10),
         ("adjustment", 10),
     ]
-    refused(Code.stocktake_state, stocktakes.approve, number, st.ApproveStocktake("再次"))
+    refused(
+        Code.stocktake_state, stocktakes.approve, number, st.ApproveStocktake("再次", shown.digest)
+    )
     assert verify_ledger(county.database).ok
 
 
 def test_a_recount_leaves_no_stale_lines(county):
     stocktakes = st.Stocktakes(county)
-    number = stocktakes.open(st.OpenStocktake("510121", CUT_OFF, ("NH2014",))).number
+    opened = stocktakes.open(
+        st.OpenStocktake("510121", CUT_OFF, ("NH2014",), location_codes=("510121-ZJ",))
+    )
+    assert (opened.include_subtree, opened.location_codes) == (False, ("510121-ZJ",))
+    number = opened.number
     stocktakes.count(
         number,
         st.EnterCounts(
@@ -139,7 +154,7 @@ def test_a_recount_leaves_no_stale_lines(county):
     assert second[("510121", "NH2014", "2014-01")].difference == -2
     assert ("510121", "BYT", "B-EARLY") not in second  # the item scope holds
     before = stock(county, "510121", "NH2014")["2014-01"][0]
-    stocktakes.approve(number, st.ApproveStocktake("复盘确认"))
+    stocktakes.approve(number, st.ApproveStocktake("复盘确认", stocktakes.preview(number).digest))
     assert stock(county, "510121", "NH2014")["2014-01"][0] == before - 2
 
 
@@ -182,3 +197,134 @@ def sc_keys():
     from ledger.settings import Settings
 
     return label_keys.load(Settings.from_environment())
+
+
+def test_a_county_count_does_not_reach_its_townships_unless_it_names_them(county):
+    stocktakes = st.Stocktakes(county)
+    alone = stocktakes.open(st.OpenStocktake("510121", CUT_OFF))
+    assert {e.location_code for e in alone.expected} == {"510121"}
+    error = refused(
+        Code.outside_stocktake,
+        stocktakes.count,
+        alone.number,
+        st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 800),)),
+    )
+    assert "范围：金堂县" in error.message and error.field == "lines[0].location_code"
+    named = stocktakes.open(st.OpenStocktake("510121", CUT_OFF, location_codes=("510121-ZJ",)))
+    assert {e.location_code for e in named.expected} == {"510121", "510121-ZJ"}
+    whole = stocktakes.open(st.OpenStocktake("510121", CUT_OFF, include_subtree=True))
+    assert {e.location_code for e in whole.expected} == {"510121", "510121-ZJ"}
+    for codes, code in (
+        (("510181",), Code.outside_stocktake),  # another county
+        (("510100",), Code.outside_stocktake),  # above, not under
+        (("adjustment",), Code.location_must_be_physical),
+        (("510121-XX",), Code.unknown_location),
+    ):
+        error = refused(code, stocktakes.open, st.OpenStocktake("510121", location_codes=codes))
+        assert error.field == "location_codes[0]"
+    # Closing freezes only the scope's books.
+    stocktakes.count(alone.number, st.EnterCounts((line("510121", "NH2014", "2014-01", 4200),)))
+    report = stocktakes.close(alone.number)
+    assert {row.location_code for row in report.lines} == {"510121"}
+
+
+def test_an_uncounted_line_is_not_counted_and_never_a_loss(county):
+    stocktakes = st.Stocktakes(county)
+    number = stocktakes.open(
+        st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True)
+    ).number
+    stocktakes.count(number, st.EnterCounts((line("510121", "NH2014", "2014-01", 4190),)))
+    report = by_account(stocktakes.close(number))
+    for key in (("510121", "BYT", "B-EARLY"), ("510121-ZJ", "NH2014", "2014-01")):
+        row = report[key]
+        assert (row.outcome, row.outcome_name, row.counted, row.difference) == (
+            "not_counted",
+            "未盘",
+            0,
+            0,
+        )
+    shown = stocktakes.preview(number)
+    assert [(x.location_code, x.difference) for x in shown.adjustments] == [("510121", -10)]
+    assert {(x.location_code, x.item_code, x.book) for x in shown.not_counted} == {
+        ("510121", "BYT", 720),
+        ("510121-ZJ", "NH2014", 800),
+    }
+    approved = stocktakes.approve(number, st.ApproveStocktake("核实", shown.digest))
+    assert len(approved.adjustments) == 1
+    assert stock(county, "510121", "BYT") == {"B-EARLY": (720, 0)}  # 未盘: untouched
+    assert stock(county, "510121-ZJ", "NH2014") == {"2014-01": (800, 0)}
+    assert stock(county, "510121", "NH2014") == {"2014-01": (4190, 0)}
+    assert verify_ledger(county.database).ok
+
+
+def test_declaring_a_place_fully_counted_makes_its_uncounted_lines_zero(county):
+    stocktakes = st.Stocktakes(county)
+    number = stocktakes.open(
+        st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True)
+    ).number
+    stocktakes.count(number, st.EnterCounts((line("510121", "NH2014", "2014-01", 4200),)))
+    declared = stocktakes.zero_uncounted(number, st.ZeroUncounted("510121-ZJ"), actor=None)
+    assert [(r.location_code, r.item_code, r.quantity, r.source) for r in declared.counted] == [
+        ("510121", "NH2014", 4200, "hand"),
+        ("510121-ZJ", "NH2014", 0, "declared_zero"),
+    ]
+    again = stocktakes.zero_uncounted(number, st.ZeroUncounted("510121-ZJ"))
+    assert len(again.counted) == 2  # nothing left uncounted there
+    refused(Code.outside_stocktake, stocktakes.zero_uncounted, number, st.ZeroUncounted("510181"))
+    report = by_account(stocktakes.close(number))
+    assert report[("510121-ZJ", "NH2014", "2014-01")].difference == -800
+    assert report[("510121", "BYT", "B-EARLY")].outcome == "not_counted"  # not declared
+    refused(Code.stocktake_state, stocktakes.zero_uncounted, number, st.ZeroUncounted("510121"))
+    shown = stocktakes.preview(number)
+    assert shown.totals == (st.UnitTotal("张", 0, 800, -800),)
+    stocktakes.approve(number, st.ApproveStocktake("村站失窃，已报案", shown.digest))
+    assert stock(county, "510121-ZJ", "NH2014") == {}  # nothing left on the books
+    assert stock(county, "510121", "BYT") == {"B-EARLY": (720, 0)}
+
+
+def test_approval_posts_only_what_its_preview_showed(county):
+    stocktakes = st.Stocktakes(county)
+    number = stocktakes.open(st.OpenStocktake("510121-ZJ", CUT_OFF)).number
+    stocktakes.count(number, st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 790),)))
+    refused(Code.stocktake_state, stocktakes.preview, number)  # still counting
+    stocktakes.close(number)
+    seen = stocktakes.preview(number)
+    assert seen == stocktakes.preview(number)  # the same content, the same digest
+    error = refused(
+        Code.approval_preview_stale, stocktakes.approve, number, st.ApproveStocktake("同意")
+    )
+    assert error.field == "preview_digest"
+    # A recount changes what would post: the preview seen before no longer approves it.
+    stocktakes.recount(
+        number, st.Recount((st.AccountRef("510121-ZJ", "NH2014", "2014-01"),), "复盘")
+    )
+    stocktakes.count(number, st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 795),)))
+    stocktakes.close(number)
+    refused(
+        Code.approval_preview_stale,
+        stocktakes.approve,
+        number,
+        st.ApproveStocktake("同意", seen.digest),
+    )
+    assert stock(county, "510121-ZJ", "NH2014") == {"2014-01": (800, 0)}  # nothing posted
+    now = stocktakes.preview(number)
+    assert now.digest != seen.digest and now.adjustments[0].difference == -5
+    stocktakes.approve(number, st.ApproveStocktake("同意", now.digest))
+    assert stock(county, "510121-ZJ", "NH2014") == {"2014-01": (795, 0)}
+
+
+def test_text_over_its_limit_is_refused_with_the_limit(county):
+    stocktakes = st.Stocktakes(county)
+    error = refused(
+        Code.text_too_long, stocktakes.open, st.OpenStocktake("510121", memo="注" * 501)
+    )
+    assert "最多 500" in error.message and error.field == "memo"
+    number = stocktakes.open(st.OpenStocktake("510121-ZJ", CUT_OFF)).number
+    stocktakes.count(number, st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 800),)))
+    stocktakes.close(number)
+    reason = "理" * 301
+    error = refused(Code.text_too_long, stocktakes.approve, number, st.ApproveStocktake(reason))
+    assert "最多 300" in error.message and error.field == "reason"
+    too_long = st.Recount((st.AccountRef("510121-ZJ", "NH2014", "2014-01"),), "复" * 501)
+    error = refused(Code.text_too_long, stocktakes.recount, number, too_long)
+    assert "最多 500" in error.message

@@ -125,8 +125,9 @@ def test_stocktake_adjustments_name_the_approver_and_each_step_is_logged(city):
         users["clerk"].id,
     )
     stocktakes.close(opened.number, users["clerk"].id)
+    digest = stocktakes.preview(opened.number).digest
     approved = stocktakes.approve(
-        opened.number, ApproveStocktake("霉变 10 张"), users["auditor"].id
+        opened.number, ApproveStocktake("霉变 10 张", digest), users["auditor"].id
     )
     (number,) = approved.adjustments
     adjustment = ledger.database.lookup(lambda s: s.transaction_by_number(number))

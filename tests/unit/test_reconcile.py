@@ -3,6 +3,7 @@ naive reference implementation on random data."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from ledger.reconcile import (
     NOT_ON_BOOKS,
     Lines,
     reconcile,
+    uncounted,
 )
 
 
@@ -82,6 +84,15 @@ def test_a_final_count_treats_missing_lines_as_zero():
     assert result.lines == 7
 
 
+def test_declaring_a_place_counted_sets_its_uncounted_lines_to_zero():
+    zeros = uncounted(BOOK, COUNTED, [1])
+    assert [tuple(map(int, row)) for row in zip(*zeros, strict=True)] == [(1, 11, 103, 0)]
+    assert uncounted(BOOK, COUNTED, [2]).location.size == 0  # 2 was counted in full
+    assert uncounted(BOOK, COUNTED, []).location.size == 0
+    declared = Lines(*(np.concatenate(pair) for pair in zip(COUNTED, zeros, strict=True)))
+    assert outcomes(reconcile(BOOK, declared))[(1, 11, 103)] == (40, 0, -40, LOSS)
+
+
 def test_threshold_and_empty_inputs():
     empty = Lines.of([])
     result = reconcile(empty, empty)
@@ -136,3 +147,42 @@ def test_matches_the_naive_reference(book_rows, counted_rows, final, threshold):
     assert outcomes(result) == lines
     assert {s.location: (s.lines, s.matched) for s in result.by_location} == per_location
     assert result.rate == pytest.approx(rate) and result.passed == passed
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows, rows, st.sets(st.integers(1, 4)))
+def test_a_line_nobody_counted_is_never_adjusted_unless_declared_zero(
+    book_rows, counted_rows, places
+):
+    """未盘 lines keep a difference of 0; declaring places fully counted turns exactly their
+    uncounted book lines into counts of 0 and changes nothing else."""
+    book, counted = Lines.of(book_rows), Lines.of(counted_rows)
+    before = outcomes(reconcile(book, counted))
+    counted_keys = {row[:3] for row in counted_rows}
+    for key, (_, _, difference, outcome) in before.items():
+        if key not in counted_keys:
+            assert (difference, outcome) == (0, NOT_COUNTED)
+    zeros = uncounted(book, counted, places)
+    declared_keys = {tuple(map(int, row[:3])) for row in zip(*zeros, strict=True)}
+    naive_book: dict = {}
+    for row in book_rows:
+        naive_book[row[:3]] = naive_book.get(row[:3], 0) + row[3]
+    assert declared_keys == {
+        key
+        for key, quantity in naive_book.items()
+        if key[0] in places and key not in counted_keys and quantity != 0
+    }
+    assert all(int(q) == 0 for q in zeros.quantity)
+    merged = Lines(*(np.concatenate(pair) for pair in zip(counted, zeros, strict=True)))
+    after = outcomes(reconcile(book, merged))
+    assert after.keys() == before.keys()
+    for key, line in after.items():
+        if key in declared_keys:
+            assert line == (
+                naive_book[key],
+                0,
+                -naive_book[key],
+                LOSS if naive_book[key] > 0 else GAIN,
+            )
+        else:
+            assert line == before[key]
