@@ -145,10 +145,12 @@ quantity_per_line_max = 2_000_000_000  # fits a 32-bit signed integer with room 
 memo_length_max = 500
 code_length_max = 40
 name_length_max = 200
+category_length_max = 40  # items.category, as stored
 idempotency_key_length_max = 200  # what a client sends (the Idempotency-Key header)
 # A key the API derives from a client's (the user before it, a plan's location after it).
 idempotency_key_derived_length_max = 2 * idempotency_key_length_max
-packs_per_batch_max = 100_000  # labels one receipt may cut
+packs_per_batch_max = 100_000  # labels one batch may have
+packs_per_transaction_max = 100_000  # labels one voucher (all its lines) may cut
 scans_per_document_max = 10_000
 retries_max = 8
 shares_per_plan_max = 1_000  # locations one allocation plan splits over

@@ -34,6 +34,7 @@ from ledger.posting import Leg, Move, legs_of_moves, mirror_legs
 from ledger.rules import (
     Code,
     LedgerError,
+    category_length_max,
     check_date,
     check_quantity,
     check_text,
@@ -319,7 +320,7 @@ def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
     item = command.item
     check_code(item.code, "code")
     check_text(item.name, "name", name_length_max)
-    check_text(item.category, "category", name_length_max)
+    check_text(item.category, "category", category_length_max)
     check_text(item.base_unit, "base_unit", 10)
     names = [pack.name for pack in item.packs]
     if len(set(names)) != len(names) or item.base_unit in names:

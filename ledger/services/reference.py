@@ -30,6 +30,7 @@ from ledger.reference import ReferenceKind, batch_content, item_content, locatio
 from ledger.rules import (
     Code,
     LedgerError,
+    category_length_max,
     check_date,
     check_quantity,
     check_text,
@@ -375,7 +376,7 @@ def change_item(
 
 def _check_item(item: Item) -> None:
     check_text(item.name, "name", name_length_max)
-    check_text(item.category, "category", name_length_max)
+    check_text(item.category, "category", category_length_max)
     check_text(item.base_unit, "base_unit", 10)
     if len(item.packs) > packs_per_item_max:
         raise LedgerError(
