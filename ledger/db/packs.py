@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.packs import SealedPack, cut, label_pack_size, settle, take
 from ledger.posting import Leg
-from ledger.rules import Code, LedgerError, packs_per_batch_max
+from ledger.rules import Code, LedgerError, packs_per_batch_max, packs_per_transaction_max
 
 if TYPE_CHECKING:
     from ledger.db.store import LedgerStore
@@ -42,6 +42,7 @@ class PackTracker:
         # (location id, batch id) → [count, quantity].
         self.totals: dict[tuple[int, int], int] = {}
         self.changes: dict[tuple[int, int], list[int]] = {}
+        self.cut_now = 0  # packs cut for the transaction being followed (all its batches)
 
     def size(self, item_id: int) -> int | None:
         if item_id not in self.sizes:
@@ -137,6 +138,14 @@ class PackTracker:
 
     def room(self, batch_id: int, count: int) -> int:
         """The last serial of the batch, after checking that `count` more packs fit in it."""
+        if self.cut_now + count > packs_per_transaction_max:
+            raise LedgerError(
+                Code.too_many_packs,
+                f"一张单据最多生成 {packs_per_transaction_max} 个标签包，本单将有 "
+                f"{self.cut_now + count} 个 (at most {packs_per_transaction_max} labelled packs "
+                "per voucher)",
+                "lines",
+            )
         start = self.last_serial(batch_id)
         if start + count > packs_per_batch_max:
             raise LedgerError(
@@ -171,6 +180,7 @@ class PackTracker:
         if not quantities:
             return
         start = self.room(batch_id, len(quantities))
+        self.cut_now += len(quantities)
         self.store._driver_many(
             "INSERT INTO packs (batch_id, serial, quantity, location_id, expected_location_id) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -229,6 +239,7 @@ class PackTracker:
         reverses: Transaction | None,
         shipment: Transaction | None,
     ) -> None:
+        self.cut_now = 0
         by_batch: dict[int, list[tuple[Leg, int]]] = {}
         for leg, after in zip(legs, balances_after, strict=True):
             if self.size(leg.key.item_id) is not None:

@@ -208,3 +208,17 @@ def test_a_derived_key_longer_than_the_column_is_stored_as_its_digest(city):
     with city.database.read() as connection:
         keys = connection.execute(select(t.idempotency_keys.c.key)).scalars().all()
     assert storable_key(key) in keys
+
+
+def test_a_voucher_cuts_at_most_its_limit_of_packs_over_all_its_batches(city, monkeypatch):
+    """Each batch within its own limit, but 200 lines of them would cut 200 times as many."""
+    monkeypatch.setattr("ledger.db.packs.packs_per_transaction_max", 10)
+    before = stored(city)
+    lines = tuple(
+        c.ReceiptLine("BYT", f"B{index}", 6, "箱", expires_on=dt.date(2028, 1, 31))
+        for index in range(2)
+    )
+    error = refused(Code.too_many_packs, lambda: city.receive(c.Receive("510100", lines)))
+    assert "12" in error.message and error.field == "lines"
+    assert stored(city) == before
+    assert city.receive(c.Receive("510100", lines[:1])).number
