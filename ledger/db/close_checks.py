@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
+from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, or_, select
 
 from ledger.db import tables as t
 from ledger.db.queries import account_codes, driver_tuples
+from ledger.model import TransactionKind
 
 _C, _B, _M, _I = (
     t.period_closes.c,
@@ -84,115 +85,179 @@ def counted_accounts(connection: Connection, close: ClosePosition) -> int:
 
 Difference = tuple[str, int | None, int | None]  # (row named by codes, expected, found)
 
+_KINDS = tuple(kind.value for kind in TransactionKind)  # coded 1..n; 0: a kind never written
+packed_bits_max = 62  # a packed key is a signed 64-bit integer on both engines
 
-def movement_differences(
-    connection: Connection,
-    close: ClosePosition,
-    previous: ClosePosition | None,
-    path: str | None,
-) -> tuple[list[Difference], list[Difference]]:
-    """The rows of close_movements and of close_item_movements that differ from the previous
-    close's movements plus the postings dated after it up to this close's period end, at the
-    physical locations under `path` (None: every physical location)."""
-    p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
-    since = previous.period_end if previous is not None else dt.date.min
-    moved = (
-        select(
-            p.location_id,
-            p.item_id,
-            p.batch_id,
-            tx.kind,
-            (p.quantity > 0).label("incoming"),
-            func.abs(p.quantity).label("quantity"),
+
+class _Keys:
+    """A close movement's key — location, item, kind, in/out, batch — packed into one integer in
+    SQL (the ids' widths read from the data), so rows come out of the driver as (key, quantity)
+    pairs that build a dict at C speed; a row naming ids no table holds gets key -1. Batch
+    lowest: `key >> batch_bits` is the per-item key of close_item_movements. Ids too wide to
+    pack (over 62 bits in all) are read as tuples instead: slower, the same result."""
+
+    def __init__(self, connection: Connection) -> None:
+        def largest(table) -> int:
+            return connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+
+        self.locations = largest(t.locations)
+        self.items = largest(t.items)
+        self.batches = largest(t.batches)
+        self.batch_bits = max(self.batches.bit_length(), 1)
+        self.item_bits = max(self.items.bit_length(), 1)
+        bits = self.locations.bit_length() + self.item_bits + 5 + self.batch_bits
+        self.packed = bits <= packed_bits_max and min(self.locations, self.items, self.batches) >= 0
+
+    @staticmethod
+    def kind(column):
+        return case(*((column == name, code) for code, name in enumerate(_KINDS, 1)), else_=0)
+
+    def columns(self, location, item, kind, incoming, batch=None) -> list:
+        """The SQL for a key (without `batch`: the per-item key)."""
+        if not self.packed:
+            return [location, item, self.kind(kind), incoming] + (
+                [batch] if batch is not None else []
+            )
+        packed = (cast(location, BigInteger) * (1 << self.item_bits) + item) * 16 + self.kind(kind)
+        packed = packed * 2 + incoming
+        known = [location.between(1, self.locations), item.between(1, self.items)]
+        if batch is not None:
+            packed = packed * (1 << self.batch_bits) + batch
+            known.append(batch.between(1, self.batches))
+        return [case((and_(*known), packed), else_=-1)]
+
+    def rows(self, rows: list[tuple]) -> dict:
+        """{key: quantity} of driver rows (the key's columns, then the quantity)."""
+        if self.packed:
+            found = dict(rows)
+            if len(found) < len(rows):  # several rows naming unknown ids: their sum under -1
+                found[-1] = sum(quantity for key, quantity in rows if key == -1)
+            return found
+        return {tuple(row[:-1]): row[-1] for row in rows}
+
+    def item_of(self, key):
+        return key >> self.batch_bits if self.packed else key[:4]
+
+    def location_of(self, key) -> int:
+        return key >> (self.batch_bits + self.item_bits + 5) if self.packed else key[0]
+
+    def parts(self, key, with_batch: bool) -> tuple:
+        """(location id, item id, kind code, incoming, batch id or None) of a key."""
+        if not self.packed:
+            return tuple(key) + (() if with_batch else (None,))
+        batch = None
+        if with_batch:
+            batch, key = key & ((1 << self.batch_bits) - 1), key >> self.batch_bits
+        incoming, kind, rest = key & 1, (key >> 1) & 15, key >> 5
+        return rest >> self.item_bits, rest & ((1 << self.item_bits) - 1), kind, incoming, batch
+
+    def name(self, connection: Connection, key, with_batch: bool) -> str:
+        if self.packed and key == -1:
+            return "rows naming ids that do not exist"
+        location, item, kind, incoming, batch = self.parts(key, with_batch)
+        if not hasattr(self, "codes"):
+            self.codes = account_codes(connection)
+            self.item_codes = dict(connection.execute(select(t.items.c.id, t.items.c.code)).all())
+        locations, batches = self.codes
+        what = self.item_codes.get(item, f"#{item}")
+        if with_batch:
+            what += f"/{batches.get(batch, ('', f'#{batch}'))[1]}"
+        kind_name = _KINDS[kind - 1] if 1 <= kind <= len(_KINDS) else "?"
+        place = locations.get(location, f"#{location}")
+        return f"{place}/{what} {kind_name} {'in' if incoming else 'out'}"
+
+
+class MovementCheck:
+    """Every close's movements recomputed from the postings, close after close: the expected
+    rows of a close are its predecessor's expected rows (never its stored ones) plus the
+    postings dated in its period, so every posting is read once, by the database, which also
+    sums them; Python compares each close's stored rows as one dict."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.keys = _Keys(connection)
+        self.expected: dict[int, dict] = {}  # by close id, while a successor may need it
+        self.paths: dict[int, str] | None = None
+
+    def differences(
+        self, close: ClosePosition, previous: ClosePosition | None, path: str | None
+    ) -> tuple[list[Difference], list[Difference]]:
+        """(close_movements, close_item_movements) rows of `close` that differ from what the
+        postings say, at the physical locations under `path` (None: every one). The closes
+        are given in the order they were made."""
+        expected = dict(self._base(previous, path)) if previous is not None else {}
+        since = previous.period_end if previous is not None else dt.date.min
+        for *key, quantity in self._moved(since, close.period_end, path):
+            key = key[0] if self.keys.packed else tuple(key)
+            expected[key] = expected.get(key, 0) + int(quantity)
+        moves = self._compare(expected, self._stored(t.close_movements, close.id, path, True), True)
+        items: dict = {}
+        for key, quantity in expected.items():
+            item = self.keys.item_of(key)
+            items[item] = items.get(item, 0) + quantity
+        item_moves = self._compare(
+            items, self._stored(t.close_item_movements, close.id, path, False), False
         )
-        .select_from(t.transactions)
-        .join(t.postings, p.transaction_id == tx.id)
-        .join(t.locations, loc.id == p.location_id)
-        .where(
-            tx.occurred_on > since,
-            tx.occurred_on <= close.period_end,
-            loc.physical.is_(True),
-            *_under(path),
-        )
-    )
-    parts = [moved]
-    if previous is not None:
-        kept = (
-            select(_M.location_id, _M.item_id, _M.batch_id, _M.kind, _M.incoming, _M.quantity)
-            .join(t.locations, loc.id == _M.location_id)
-            .where(_M.close_id == previous.id, *_under(path))
-        )
-        parts.append(kept)
-    both = union_all(*parts).subquery("recomputed")
-    keys = [both.c.location_id, both.c.item_id, both.c.batch_id, both.c.kind, both.c.incoming]
-    total = func.sum(both.c.quantity)
-    if connection.dialect.name == "postgresql":  # SUM of a BIGINT is NUMERIC there
-        total = func.cast(total, t.close_movements.c.quantity.type)
-    expected = select(*keys, total.label("quantity")).group_by(*keys)
-    stored = (
-        select(_M.location_id, _M.item_id, _M.batch_id, _M.kind, _M.incoming, _M.quantity)
-        .join(t.locations, loc.id == _M.location_id)
-        .where(_M.close_id == close.id, *_under(path))
-    )
-    expected_rows = expected.subquery("expected")
-    item_keys = [
-        expected_rows.c.location_id,
-        expected_rows.c.item_id,
-        expected_rows.c.kind,
-        expected_rows.c.incoming,
-    ]
-    item_total = func.sum(expected_rows.c.quantity)
-    if connection.dialect.name == "postgresql":
-        item_total = func.cast(item_total, t.close_item_movements.c.quantity.type)
-    expected_items = select(*item_keys, item_total.label("quantity")).group_by(*item_keys)
-    stored_items = (
-        select(_I.location_id, _I.item_id, _I.kind, _I.incoming, _I.quantity)
-        .join(t.locations, loc.id == _I.location_id)
-        .where(_I.close_id == close.id, *_under(path))
-    )
-    locations, batches = account_codes(connection)
-    items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).all())
+        if previous is not None and previous.root_path == close.root_path:
+            self.expected.pop(previous.id, None)  # superseded on its chain
+        self.expected[close.id] = expected
+        return moves, item_moves
 
-    def name_move(location_id, item_id, batch_id, kind, incoming) -> str:
-        item_code, number = batches.get(batch_id, (items.get(item_id, f"#{item_id}"), "?"))
-        return (
-            f"{locations.get(location_id, f'#{location_id}')}/{item_code}/{number} "
-            f"{kind} {'in' if incoming else 'out'}"
+    def _base(self, previous: ClosePosition, path: str | None) -> dict:
+        base = self.expected.get(previous.id, {})
+        if path is None or previous.root_path == path:
+            return base
+        if self.paths is None:  # a close of every root, continued by one root's close
+            loc = t.locations.c
+            self.paths = dict(self.connection.execute(select(loc.id, loc.path)).all())
+        return {
+            key: quantity
+            for key, quantity in base.items()
+            if self.paths.get(self.keys.location_of(key), "").startswith(path)
+        }
+
+    def _moved(self, since: dt.date, until: dt.date, path: str | None) -> list[tuple]:
+        p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
+        incoming = case((p.quantity > 0, 1), else_=0)
+        key = self.keys.columns(p.location_id, p.item_id, tx.kind, incoming, p.batch_id)
+        return driver_tuples(
+            self.connection,
+            select(*key, func.sum(func.abs(p.quantity)))
+            .select_from(t.transactions)
+            .join(t.postings, p.transaction_id == tx.id)
+            .join(t.locations, loc.id == p.location_id)
+            .where(
+                tx.occurred_on > since,
+                tx.occurred_on <= until,
+                loc.physical.is_(True),
+                *_under(path),
+            )
+            .group_by(*key),
         )
 
-    def name_item(location_id, item_id, kind, incoming) -> str:
-        return (
-            f"{locations.get(location_id, f'#{location_id}')}/{items.get(item_id, f'#{item_id}')} "
-            f"{kind} {'in' if incoming else 'out'}"
-        )
+    def _stored(self, table, close_id: int, path: str | None, with_batch: bool) -> dict:
+        c, loc = table.c, t.locations.c
+        incoming = case((c.incoming, 1), else_=0)
+        batch = c.batch_id if with_batch else None
+        query = select(
+            *self.keys.columns(c.location_id, c.item_id, c.kind, incoming, batch), c.quantity
+        ).where(c.close_id == close_id)
+        if path is not None:
+            query = query.join(t.locations, loc.id == c.location_id).where(*_under(path))
+        return self.keys.rows(driver_tuples(self.connection, query))
 
-    return (
-        _differences(connection, expected, stored, 5, name_move),
-        _differences(connection, expected_items, stored_items, 4, name_item),
-    )
-
-
-def _differences(connection: Connection, expected, stored, width: int, name) -> list[Difference]:
-    """Rows of `expected` not in `stored` and of `stored` not in `expected`, paired by key."""
-    missing = driver_tuples(connection, expected.except_(stored))
-    extra = driver_tuples(connection, stored.except_(expected))
-    found: dict[tuple, list] = {}
-    for row in missing:
-        found.setdefault(_key(row[:width]), [None, None])[0] = row[width]
-    for row in extra:
-        found.setdefault(_key(row[:width]), [None, None])[1] = row[width]
-    return [
-        (name(*key), _int(expected_value), _int(found_value))
-        for key, (expected_value, found_value) in sorted(found.items(), key=lambda kv: str(kv[0]))
-    ]
-
-
-def _key(values) -> tuple:
-    return tuple(bool(value) if isinstance(value, bool) else value for value in values)
-
-
-def _int(value) -> int | None:
-    return None if value is None else int(value)
+    def _compare(self, expected: dict, stored: dict, with_batch: bool) -> list[Difference]:
+        if expected == stored:  # the usual case, compared at C speed
+            return []
+        return [
+            (
+                self.keys.name(self.connection, key, with_batch),
+                expected.get(key),
+                None if stored.get(key) is None else int(stored[key]),
+            )
+            for key in sorted(set(expected) | set(stored), key=str)
+            if expected.get(key) != stored.get(key)
+        ]
 
 
 def closing_balance_differences(

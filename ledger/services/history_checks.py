@@ -62,14 +62,12 @@ def close_findings(
     findings: list[Finding] = []
     if since_close_id is None:
         checked = relevant
+        movements = close_checks.MovementCheck(connection)
         for close in relevant:
             subject = close_subject(close.period_end, close.sequence)
             findings += _accounts(connection, close, subject)
-            moves, items = close_checks.movement_differences(
-                connection,
-                close,
-                close_checks.previous_of(close, every),
-                close.root_path or root_path,
+            moves, items = movements.differences(
+                close, close_checks.previous_of(close, every), close.root_path or root_path
             )
             findings += check_close_rows(subject, "close_movements", moves)
             findings += check_close_rows(subject, "close_item_movements", items)

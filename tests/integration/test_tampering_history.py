@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import close_checks, queries
 from ledger.db.guards import drop_guards
 from ledger.reference import ReferenceKind
 from ledger.rules import Code
@@ -141,6 +141,20 @@ def test_changed_close_movements_are_recomputed_from_the_postings(closed):
     assert "510121/NH2014/2014-01 confirmation in" in finding.subject
     assert (finding.expected, finding.found) == ("1000", "900")
     assert verify_ledger(closed.database, since_close=True).ok  # not what it reads
+
+
+def test_close_movements_are_checked_alike_when_ids_are_too_wide_to_pack(closed, monkeypatch):
+    monkeypatch.setattr(close_checks, "packed_bits_max", 0)
+    assert verify_ledger(closed.database).ok
+    sql(closed, "UPDATE close_movements SET quantity = 999 WHERE quantity = 1000")
+    sql(closed, "DELETE FROM close_item_movements WHERE kind = 'receipt'")
+    report = verify_ledger(closed.database)
+    assert {(f.code, f.subject.split(": ")[1], f.expected, f.found) for f in report.findings} == {
+        ("close_movement_mismatch", "510100/NH2014/2014-01 issue out", "1000", "999"),
+        ("close_movement_mismatch", "510121/NH2014/2014-01 confirmation in", "1000", "999"),
+        ("close_item_movement_mismatch", "510100/NH2014 receipt in", "10000", "none"),
+        ("close_item_movement_mismatch", "510100/BYT receipt in", "600", "none"),
+    }
 
 
 def test_changed_and_removed_close_item_movements_are_found(closed):
