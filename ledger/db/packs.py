@@ -138,14 +138,7 @@ class PackTracker:
 
     def room(self, batch_id: int, count: int) -> int:
         """The last serial of the batch, after checking that `count` more packs fit in it."""
-        if self.cut_now + count > packs_per_transaction_max:
-            raise LedgerError(
-                Code.too_many_packs,
-                f"一张单据最多生成 {packs_per_transaction_max} 个标签包，本单将有 "
-                f"{self.cut_now + count} 个 (at most {packs_per_transaction_max} labelled packs "
-                "per voucher)",
-                "lines",
-            )
+        self.voucher_room(self.cut_now + count)
         start = self.last_serial(batch_id)
         if start + count > packs_per_batch_max:
             raise LedgerError(
@@ -155,6 +148,16 @@ class PackTracker:
                 "quantity",
             )
         return start
+
+    def voucher_room(self, count: int) -> None:
+        """Refuse a voucher that would cut more than `packs_per_transaction_max` packs."""
+        if count > packs_per_transaction_max:
+            raise LedgerError(
+                Code.too_many_packs,
+                f"一张单据最多生成 {packs_per_transaction_max} 个标签包，本单将有 {count} 个 "
+                f"(at most {packs_per_transaction_max} labelled packs per voucher)",
+                "lines",
+            )
 
     def create_cut(
         self,
@@ -246,6 +249,15 @@ class PackTracker:
                 by_batch.setdefault(leg.key.batch_id, []).append((leg, after))
         if not by_batch:
             return
+        if kind is TransactionKind.receipt:
+            # At least this many packs will be cut (each scanned pack holds at most one pack's
+            # worth): refuse before cutting any when that is already too many.
+            at_least = 0
+            for batch_id, batch_legs in by_batch.items():
+                leg = next(leg for leg, _ in batch_legs if leg.quantity > 0)
+                packs = -(-leg.quantity // (self.size(leg.key.item_id) or 1))
+                at_least += max(0, packs - len(self.pinned.get(batch_id) or ()))
+            self.voucher_room(at_least)
         in_transit = self.store.location(VirtualLocation.in_transit.value).id
         for batch_id, batch_legs in by_batch.items():
             pinned = self.pinned.pop(batch_id, None)
