@@ -100,6 +100,35 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}"): Case(
         lambda r, s, t: Call(f"{V1}/batches/BYT/B-LATE"), ALL, ALL
     ),
+    # Versions of reference data: items and batches are shared by every city, so only a global
+    # admin changes them (none in this table); a location, an admin of its city.
+    ("GET", f"{V1}/items/{{code:str}}/versions"): Case(
+        lambda r, s, t: Call(f"{V1}/items/NH2014/versions"), ALL, ALL
+    ),
+    ("POST", f"{V1}/items/{{code:str}}/versions"): Case(
+        lambda r, s, t: Call(f"{V1}/items/NH2014/versions", {"reason": "测试", "name": "新年画"}),
+        frozenset(),
+        frozenset(),
+    ),
+    ("GET", f"{V1}/locations/{{code:str}}/versions"): Case(
+        lambda r, s, t: Call(f"{V1}/locations/{where(r, s)}/versions"), ALL
+    ),
+    ("POST", f"{V1}/locations/{{code:str}}/versions"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/locations/{where(r, s)}/versions", {"reason": "测试", "name": f"改名{s}"}
+        ),
+        ADMIN,
+    ),
+    ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}/versions"): Case(
+        lambda r, s, t: Call(f"{V1}/batches/BYT/B-LATE/versions"), ALL, ALL
+    ),
+    ("POST", f"{V1}/batches/{{item_code:str}}/{{number:str}}/versions"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/batches/BYT/B-LATE/versions", {"reason": "测试", "expires_on": "2027-12-31"}
+        ),
+        frozenset(),
+        frozenset(),
+    ),
     ("GET", f"{V1}/transactions"): Case(
         lambda r, s, t: Call(f"{V1}/transactions", params={"location": where(r, s)}), ALL
     ),
