@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -30,6 +31,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.errors import Forbidden
 from ledger.db import oplog
+from ledger.rules import LedgerError
 from ledger.services.users import User, authenticate
 
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan"]
@@ -150,7 +152,11 @@ def can_see(user: User, path: str, physical: bool = True) -> bool:
 
 
 def require_visible(user: User, path: str, physical: bool = True, what: str = "") -> None:
+    """Refuse what the user may not see. `what` (the place's name) is shown only for a place
+    of the user's own city: another city's names are its own business."""
     if not can_see(user, path, physical):
+        if physical:
+            require_same_root(user, path)
         raise Forbidden(f"{what or '该库点'} 不在您的管辖范围内 (outside your subtree)")
 
 
@@ -163,14 +169,31 @@ def require_at(
 ) -> None:
     """The user is `role` at exactly this location (or an admin whose city holds it).
 
-    locate: finds a location by code (its `.path` is read), called for an admin of a city only:
-    without it such an admin is refused (every caller passes it). A global admin is allowed
-    anywhere."""
+    locate: finds a location by code (its `.path` is read). An admin of a city is allowed only
+    where it shows the location in its city (without it, refused: every caller passes it); a
+    global admin is allowed anywhere. A refusal names the location only inside the user's city.
+    """
     if user.role == "admin":
         if user.is_global or (locate is not None and in_subtree(user, locate(location_code).path)):
             return
-        raise Forbidden(f"{location_code} 不在您所在市的账内 (outside your root)")
+        raise Forbidden(OUTSIDE_ROOT)
     if user.role != role or user.location_code != location_code:
+        path = None
+        if locate is not None:
+            with suppress(LedgerError):  # an unknown code: the message below only repeats it
+                path = locate(location_code).path
+        if path is not None:
+            require_same_root(user, path)
         raise Forbidden(
             f"只有{location_code}的{role}可以{what} (only the {role} at {location_code})"
         )
+
+
+OUTSIDE_ROOT = "不在您所在市的账内 (outside your root)"
+
+
+def require_same_root(user: User, path: str) -> None:
+    """Refuse, naming nothing, a location of another root (city) than the user's: a refusal
+    about it must not tell the other city's codes or names."""
+    if not user.is_global and not path.startswith(root_path(user)):
+        raise Forbidden(OUTSIDE_ROOT)

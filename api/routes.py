@@ -466,6 +466,7 @@ class TransactionController(Controller):
             lambda store: store.transaction_by_number(data.shipment_number)
         )
         user: User = request.user
+        _check_transaction_visible(user, services, shipment)
         receiver = shipment.counterparty_code or ""
         if user.role == "admin" and receiver:
             require_at(user, receiver, "clerk", "签收", services.location)
@@ -597,6 +598,7 @@ class TransactionController(Controller):
         original = services.database.lookup(
             lambda store: store.transaction_by_number(data.transaction_number)
         )
+        _check_transaction_visible(request.user, services, original)
         require_at(
             request.user, original.location_code, "clerk", "红冲", services_of(state).location
         )
@@ -881,8 +883,12 @@ class RequestController(Controller):
     path = "/requests"
     tags: ClassVar[list[str]] = ["requests"]
 
-    def _get(self, state: State, number: str) -> AllocationRequest:
-        return services_of(state).requests.get(number)
+    def _get(self, state: State, number: str, user: User) -> AllocationRequest:
+        """The request, if the user may see it (so no refusal after this names another city's
+        places)."""
+        found = services_of(state).requests.get(number)
+        _request_visible(user, services_of(state), found)
+        return found
 
     def _answer(
         self,
@@ -958,13 +964,13 @@ class RequestController(Controller):
     def get_request(
         self, request: Request, state: State, number: FromPath[str]
     ) -> AllocationRequest:
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         _request_visible(request.user, services_of(state), found)
         return found
 
     @get("/{number:str}/events", sync_to_thread=True, summary="Every state change: who and when")
     def events(self, request: Request, state: State, number: FromPath[str]) -> list[RequestEvent]:
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         _request_visible(request.user, services_of(state), found)
         return services_of(state).requests.events(number)
 
@@ -974,7 +980,7 @@ class RequestController(Controller):
         summary="FEFO batches to ship the outstanding quantities",
     )
     def suggestion(self, request: Request, state: State, number: FromPath[str]) -> list[Suggestion]:
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         _request_visible(request.user, services_of(state), found)
         return services_of(state).requests.suggestion(number)
 
@@ -988,7 +994,7 @@ class RequestController(Controller):
         self, request: Request, state: State, number: FromPath[str], data: JSONBody[EditRequest]
     ) -> AllocationRequest:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "修改申领单", state)
+        self._as_requester(user, self._get(state, number, request.user), "修改申领单", state)
         return services_of(state).requests.edit(number, data, user.id)
 
     @post(
@@ -1005,7 +1011,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "提交申领单", state)
+        self._as_requester(user, self._get(state, number, request.user), "提交申领单", state)
         return self._answer(
             request,
             state,
@@ -1028,7 +1034,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         user: User = request.user
-        self._as_requester(user, self._get(state, number), "撤销申领单", state)
+        self._as_requester(user, self._get(state, number, request.user), "撤销申领单", state)
         return self._answer(
             request,
             state,
@@ -1053,7 +1059,7 @@ class RequestController(Controller):
     ) -> Response[AllocationRequest]:
         user: User = request.user
         services = services_of(state)
-        self._as_approver(user, services, self._get(state, number))
+        self._as_approver(user, services, self._get(state, number, request.user))
         return self._answer(
             request,
             state,
@@ -1078,7 +1084,7 @@ class RequestController(Controller):
     ) -> Response[AllocationRequest]:
         user: User = request.user
         services = services_of(state)
-        self._as_approver(user, services, self._get(state, number))
+        self._as_approver(user, services, self._get(state, number, request.user))
         return self._answer(
             request,
             state,
@@ -1102,7 +1108,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         user: User = request.user
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         require_at(user, found.supplier_code, "clerk", "发货", services_of(state).location)
         return self._answer(
             request,
@@ -1130,7 +1136,7 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         user: User = request.user
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         if user.role == "admin":
             require_at(user, found.requester_code, "requester", "签收", services_of(state).location)
         elif user.location_code != found.requester_code:
@@ -1168,7 +1174,7 @@ class RequestController(Controller):
     ) -> Response[AllocationRequest]:
         user: User = request.user
         services = services_of(state)
-        found = self._get(state, number)
+        found = self._get(state, number, request.user)
         if user.role == "clerk":
             require_at(user, found.supplier_code, "clerk", "关闭申领单")
         else:

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
-from api.auth import require_at, require_visible, roles, scope_path
+from api.auth import require_at, require_same_root, require_visible, roles, scope_path
 from api.errors import Forbidden
 from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.schemas import Page, page
@@ -66,6 +66,7 @@ def _scanner(user: User, purpose: str, location_code: str, locate: Callable[[str
         require_at(user, location_code, "clerk", "扫描", locate)
         return
     if user.role not in SCAN_ROLES[purpose] or user.location_code != location_code:
+        require_same_root(user, locate(location_code).path)  # another city's: names nothing
         raise Forbidden(
             f"只有 {location_code} 的保管员可以在此扫描 (only the clerk at {location_code} scans here)"
         )
