@@ -471,3 +471,50 @@ def test_every_operation_of_the_served_document_is_fuzzed(server):
     served = server.client.get("/schema/openapi.json").json()
     assert operations_of(served) == OPERATIONS
     assert len(OPERATIONS) > 50
+
+
+# ---- one JSON type per field --------------------------------------------------------------------
+
+SHAPES: dict[str, dict] = {}  # engine → operation → JSON path → types seen
+
+
+def shapes(value: Any, path: str = "", found: dict | None = None) -> dict[str, set[str]]:
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            shapes(item, f"{path}.{key}", found)
+    elif isinstance(value, list):
+        for item in value:
+            shapes(item, f"{path}[]", found)
+    elif value is not None:
+        found.setdefault(path, set()).add(type(value).__name__)
+    return found
+
+
+def test_every_field_has_one_json_type_on_both_engines(server, request):
+    """Each GET of the OpenAPI document answers with the same JSON type per field on SQLite and
+    PostgreSQL (as-of balances were strings on PostgreSQL: SUM of a BIGINT is a NUMERIC there).
+    The second engine's run compares with the first's."""
+    engine = request.node.callspec.params["server"]
+    seen: dict[str, Any] = {}
+    for operation in OPERATIONS:
+        if operation.method != "GET":
+            continue
+        call = base_call(operation, server.numbers)
+        for params in (call.params or {}, {**(call.params or {}), "as_of": TODAY.isoformat()}):
+            response = server.client.get(call.path, params=params, headers=ADMIN)
+            key = f"{operation.path} {sorted(params)}"
+            if response.headers.get("content-type", "").startswith("application/json"):
+                seen[key] = (response.status_code, shapes(response.json()))
+            else:
+                seen[key] = (response.status_code, response.headers.get("content-type"))
+    SHAPES[engine] = seen
+    others = [shape for name, shape in SHAPES.items() if name != engine]
+    for other in others:
+        for key, (status, found) in seen.items():
+            other_status, other_found = other[key]
+            assert status == other_status, key
+            if isinstance(found, dict):
+                for path in set(found) & set(other_found):
+                    assert found[path] == other_found[path], (key, path)
+    assert any(isinstance(found, dict) and found for _, found in seen.values())
