@@ -248,14 +248,17 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 def verify(since_close: bool, root_code: str | None, checkpoints: tuple[str, ...]) -> None:
     """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
     from ledger.db import closes, queries
-    from ledger.services.audit import verify_ledger
+    from ledger.services.audit import root_to_close, verify_ledger
     from ledger.verify import parse_checkpoint
 
     wanted = [parse_checkpoint(text, "--checkpoint") for text in checkpoints]
     database = _database()
     with database.read() as connection:
         total, _ = queries.counts(connection)
-        root = next((r for r in closes.roots(connection) if r.code == root_code), None)
+        # refused before the progress bar starts: the error stays one line
+        root = root_to_close(connection, root_code, "核验") if root_code else None
+        if since_close and root is None and len(closes.roots(connection)) > 1:
+            root_to_close(connection, None, "自上次月结以来核验")
         last = closes.last_close(connection, root.id if root else None) if since_close else None
         if last is not None:
             total = closes.transactions_after(connection, last.sequence)
