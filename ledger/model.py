@@ -82,6 +82,15 @@ class WriteOffReason(StrEnum):
     other = "other"  # 其他 (memo required)
 
 
+WRITE_OFF_REASON_NAMES: dict[str, str] = {
+    WriteOffReason.expired: "过期",
+    WriteOffReason.damaged: "破损/霉变",
+    WriteOffReason.recalled: "召回",
+    WriteOffReason.lost: "丢失",
+    WriteOffReason.other: "其他",
+}
+
+
 class Pack(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A named pack of an item.
 

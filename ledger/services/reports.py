@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ledger.commands import SHORTAGE_REASON_NAMES
 from ledger.db import closes, queries
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
-from ledger.model import Item, Location, TransactionKind
+from ledger.model import WRITE_OFF_REASON_NAMES, Item, Location, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.report_formats import Column, Report
 from ledger.services.stocktakes import reconciliation as stocktake_reconciliation
@@ -716,6 +717,19 @@ def stocktake_report(store: LedgerStore, number: str, threshold: float) -> Repor
     )
 
 
+def reason_name(kind: TransactionKind, reason: str) -> str:
+    """A voucher's reason in words: 报损原因, 短少原因 on a confirmation, 盘点 …"""
+    if kind is TransactionKind.write_off:
+        return WRITE_OFF_REASON_NAMES.get(reason, reason)
+    if kind is TransactionKind.confirmation:
+        if reason == "short_delivery":  # recorded before the reason was asked for
+            return "短少"
+        return SHORTAGE_REASON_NAMES.get(reason, reason)  # type: ignore[call-overload]
+    if kind is TransactionKind.stocktake and reason == "stocktake":
+        return "盘点盈亏"
+    return reason
+
+
 def voucher(store: LedgerStore, number: str) -> Report:
     """A printable voucher (入库单, 出库单, 调拨单, 发放单, 报损单, 盘点单 …) for one transaction."""
     transaction = store.transaction_by_number(number)
@@ -742,7 +756,7 @@ def voucher(store: LedgerStore, number: str) -> Report:
         subtitle += f"　对方 {counterparty}"
     notes = [f"摘要：{transaction.memo}"] if transaction.memo else []
     if transaction.reason:
-        notes.append(f"原因：{transaction.reason}")
+        notes.append(f"原因：{reason_name(transaction.kind, transaction.reason)}")
     receiver = transaction.receiver
     if transaction.kind in (TransactionKind.issue, TransactionKind.transfer):
         confirmation = store.active_confirmation(transaction.sequence)

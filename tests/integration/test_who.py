@@ -292,3 +292,24 @@ def test_a_period_close_is_logged_with_the_chain_head_it_kept(city):
         "sequence": close.sequence,
         "hash": close.hash,
     }
+
+
+def test_a_voucher_gives_its_reason_in_words(city):
+    from ledger.services import reports
+
+    ledger, users = city
+    written_off = ledger.execute(
+        c.WriteOff("510100", (c.LineSpec("NH2014", 5),), "damaged", memo="仓库漏雨"),
+        users["auditor"].id,
+    )
+    voucher = ledger.database.lookup(lambda s: reports.voucher(s, written_off.number))
+    assert "原因：破损/霉变" in voucher.notes
+    shortage = c.Shortage(
+        c.ShortageReason.lost_in_transit, (c.ShortageLine("NH2014", "2014-01", 100),)
+    )
+    received = (c.ReceivedLine("NH2014", "2014-01", 2900),)
+    arrival = ledger.execute(
+        c.Confirm("CK-2026-000001", received, shortage=shortage), users["clerk"].id
+    )
+    voucher = ledger.database.lookup(lambda s: reports.voucher(s, arrival.number))
+    assert "原因：运输丢失" in voucher.notes
