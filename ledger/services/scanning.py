@@ -123,6 +123,13 @@ class ScanTotal(msgspec.Struct, frozen=True):
     base_unit: str
 
 
+class UnitQuantity(msgspec.Struct, frozen=True):
+    """A total in one base unit (张, 只 …)."""
+
+    base_unit: str
+    quantity: int
+
+
 class ScanDocument(msgspec.Struct, frozen=True):
     id: int
     purpose: str
@@ -140,7 +147,7 @@ class ScanDocument(msgspec.Struct, frozen=True):
     lines: tuple[ScanLine, ...]  # empty in lists: GET one document for its scans
     totals: tuple[ScanTotal, ...]
     packs: int
-    quantity: int
+    quantities: tuple[UnitQuantity, ...]  # per base unit: quantities of units never add up
 
 
 class ScanSummary(msgspec.Struct, frozen=True):
@@ -151,7 +158,7 @@ class ScanSummary(msgspec.Struct, frozen=True):
     status: str
     totals: tuple[ScanTotal, ...]
     packs: int
-    quantity: int
+    quantities: tuple[UnitQuantity, ...]
 
 
 class ScanResult(msgspec.Struct, frozen=True):
@@ -495,7 +502,7 @@ def load_document(store: LedgerStore, document_id: int, with_lines: bool = True)
         tuple(lines),
         summary.totals,
         summary.packs,
-        summary.quantity,
+        summary.quantities,
     )
 
 
@@ -512,13 +519,17 @@ def _totals(store: LedgerStore, scanned: dict[int, tuple[int, int]]) -> tuple[Sc
 
 def load_summary(store: LedgerStore, row: db.DocumentRow) -> ScanSummary:
     scanned = db.scanned_by_batch(store, row.id)
+    totals = _totals(store, scanned)
+    by_unit: dict[str, int] = {}
+    for total in totals:
+        by_unit[total.base_unit] = by_unit.get(total.base_unit, 0) + total.quantity
     return ScanSummary(
         row.id,
         row.purpose,
         row.status,
-        _totals(store, scanned),
+        totals,
         sum(packs for packs, _ in scanned.values()),
-        sum(quantity for _, quantity in scanned.values()),
+        tuple(UnitQuantity(unit, quantity) for unit, quantity in by_unit.items()),
     )
 
 

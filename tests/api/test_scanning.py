@@ -214,3 +214,17 @@ def test_the_scan_page_is_served(client):
     page = client.get("/scan")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "扫码作业" in page.text and 'id="payload"' in page.text
+
+
+def test_a_document_totals_each_unit_apart(client):
+    """年画 in 张 and condoms in 只 are scanned into one issue: its totals never add them."""
+    condoms = receive_soon_expiring(client)  # one 箱 of 720 只
+    document = open_issue(client)
+    nianhua = packs_at(client, "510100")[0]
+    assert scan(client, document, nianhua["payload"]).status_code == 200
+    answer = scan(client, document, condoms).json()["document"]
+    expected = {"张": nianhua["quantity"], "只": 720}
+    assert {q["base_unit"]: q["quantity"] for q in answer["quantities"]} == expected
+    assert answer["packs"] == 2 and "quantity" not in answer
+    full = client.get(f"{V1}/scan-documents/{document}", headers=headers("clerk-city")).json()
+    assert {q["base_unit"]: q["quantity"] for q in full["quantities"]} == expected
