@@ -51,6 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.invalid_character: 400,
     Code.body_too_deep: 400,
     Code.integer_required: 400,
+    Code.integer_out_of_range: 400,
     Code.body_too_large: 413,
     Code.unsupported_media_type: 415,
 }
@@ -104,7 +105,7 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
         )
     if message.startswith(("Expected `int` <=", "Expected `int` >=")):
         return problem(
-            422,
+            400,
             Code.integer_out_of_range,
             f"{field or '参数'} 超出范围 (integer out of range): {message}",
             field,

@@ -75,7 +75,7 @@ def test_query_integers_are_decimal_integers(api):
         assert response.json()["code"] == "integer_required"
     assert client.get(f"{V1}/transactions?limit=200", headers=ADMIN).status_code == 200
     response = client.get(f"{V1}/transactions?limit=201", headers=ADMIN)
-    assert response.status_code == 422 and response.json()["code"] == "integer_out_of_range"
+    assert response.status_code == 400 and response.json()["code"] == "integer_out_of_range"
 
 
 def test_an_idempotency_key_of_the_documented_200_characters_is_accepted(api):
