@@ -90,7 +90,9 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
     extra = error.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict):
         # Litestar lists an absent optional body as "'data'" beside the real error: skip it.
-        found = [entry for entry in extra if entry.get("message") != "'data'"] or extra
+        found = [entry for entry in extra if entry.get("message") != "'data'"]
+        if not found:
+            return problem(400, "invalid_request", "缺少请求体 (a JSON body is required)", "body")
         field = found[0].get("key") or found[0].get("source")
         message = found[0].get("message") or error.detail
     else:
