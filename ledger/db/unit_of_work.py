@@ -2,6 +2,12 @@
 
 A unit of work is one database transaction holding a `LedgerStore`. The caller commits;
 leaving the block without committing rolls everything back (nothing half-written).
+
+`Database.write` runs its work in one unit of work. While it runs, every other `write` and
+`lookup` of the same thread on the same database joins that unit of work instead of opening a
+transaction of its own, so a use case made of several steps commits once: all of it, or
+nothing. Its `before_commit` hook runs last in that transaction; the HTTP layer stores the
+answer to an Idempotency-Key there, so the answer and the work it describes commit together.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -74,6 +80,7 @@ class Database:
         # SQLite admits one writer at a time; threads of this process queue here rather than
         # in SQLite's busy handler, which polls with sleeps and makes latency spiky.
         self.write_lock = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._joined = threading.local()  # .uow: the unit of work this thread's writes join
 
     @classmethod
     def from_url(cls, url: str, **engine_options) -> Database:
@@ -85,13 +92,41 @@ class Database:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
 
-    def write(self, work: Callable[[LedgerStore], T]) -> T:
+    def joined(self) -> UnitOfWork | None:
+        """The unit of work that this thread's writes join now, if any."""
+        return getattr(self._joined, "uow", None)
+
+    def write(
+        self,
+        work: Callable[[LedgerStore], T],
+        before_commit: Callable[[LedgerStore, T], Any] | None = None,
+    ) -> T:
         """Run `work` in one write transaction and commit; retry conflicts a bounded number of
-        times. A LedgerError from `work` rolls back and propagates at once."""
+        times. A LedgerError from `work` rolls back and propagates at once.
+
+        Writes and lookups that `work` makes on this database (in this thread) join its
+        transaction. `before_commit(store, result)` runs after `work`, in the same transaction:
+        what it writes commits with the work or not at all. Inside another `write`, `work`
+        just runs in the enclosing transaction (whose retry redoes the whole)."""
+        joined = self.joined()
+        if joined is not None:
+            assert joined.store is not None
+            result = work(joined.store)
+            joined.store.flush()  # later statements of the enclosing work see what this wrote
+            if before_commit is not None:
+                before_commit(joined.store, result)
+            return result
         for attempt in range(retries_max):
             try:
                 with self.write_lock, self.unit_of_work() as uow:
-                    result = work(uow.store)
+                    assert uow.store is not None
+                    self._joined.uow = uow
+                    try:
+                        result = work(uow.store)
+                        if before_commit is not None:
+                            before_commit(uow.store, result)
+                    finally:
+                        self._joined.uow = None
                     uow.commit()
                     return result
             except (IntegrityError, OperationalError, DBAPIError) as error:
@@ -101,7 +136,12 @@ class Database:
         raise AssertionError("unreachable")
 
     def lookup(self, work: Callable[[LedgerStore], T]) -> T:
-        """Run read-only `work` on a store in a read transaction (nothing is written)."""
+        """Run read-only `work` on a store in a read transaction (nothing is written); inside a
+        `write` of this thread, in that write's transaction (it sees what the write did)."""
+        joined = self.joined()
+        if joined is not None:
+            assert joined.store is not None
+            return work(joined.store)
         with self.engine.connect() as connection, connection.begin():
             return work(LedgerStore(connection, self.catalog))
 
