@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, or_, select
 
 from ledger.db import tables as t
 
@@ -111,6 +111,7 @@ def read(
     *,
     root_id: int | None,
     everything: bool,
+    with_unscoped: bool = False,
     action: str | None = None,
     object_type: str | None = None,
     object_key: str | None = None,
@@ -120,8 +121,8 @@ def read(
     limit: int = 50,
     offset: int = 0,
 ) -> list[LogEntry]:
-    """Entries newest first. everything: a global admin's view (every root and the global
-    entries); otherwise only the entries of `root_id`."""
+    """Entries newest first. everything: a global admin's view (every root and the entries tied
+    to none); otherwise the entries of `root_id`, and with_unscoped those tied to no root too."""
     o, loc = t.operations_log.c, t.locations.c
     query = select(
         o.id,
@@ -136,7 +137,8 @@ def read(
         o.after,
     ).outerjoin(t.locations, loc.id == o.root_id)
     if not everything:
-        query = query.where(o.root_id == root_id)
+        mine = o.root_id == root_id
+        query = query.where(or_(mine, o.root_id.is_(None)) if with_unscoped else mine)
     if action is not None:
         query = query.where(o.action.startswith(action, autoescape=True))
     if object_type is not None:

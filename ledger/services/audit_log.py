@@ -6,6 +6,7 @@ import datetime as dt
 
 from ledger.db import oplog
 from ledger.db.oplog import LogEntry
+from ledger.db.roots import root_count
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 
@@ -26,7 +27,9 @@ def read_log(
     offset: int = 0,
 ) -> list[LogEntry]:
     """Entries newest first. root_code: the root whose entries to read; None reads every entry
-    (global admins and the command line on the server)."""
+    (global admins and the command line on the server). Entries tied to no city (a refused
+    token, an item added) go with a city's entries only while the ledger holds that one city:
+    with several, they are a global admin's."""
     if not 1 <= limit <= log_page_size_max + 1:
         raise LedgerError(
             Code.invalid_field, f"每页最多 {log_page_size_max} 条 (limit out of range)", "limit"
@@ -38,6 +41,7 @@ def read_log(
             store.connection,
             root_id=root_id,
             everything=root_code is None,
+            with_unscoped=root_code is not None and root_count(store.connection) == 1,
             action=action,
             object_type=object_type,
             object_key=object_key,

@@ -313,3 +313,19 @@ def test_a_voucher_gives_its_reason_in_words(city):
     )
     voucher = ledger.database.lookup(lambda s: reports.voucher(s, arrival.number))
     assert "原因：运输丢失" in voucher.notes
+
+
+def test_entries_tied_to_no_city_go_with_the_city_only_while_it_is_the_only_one(city):
+    from ledger.model import Item, ItemKind, Location, LocationLevel
+    from ledger.services.audit_log import read_log
+
+    ledger, _ = city
+    ledger.add_item(Item("DY2015", "叠页", ItemKind.printed, "叠页", "张"))  # tied to no city
+    mine = {e.object_key for e in read_log(ledger.database, "510100", limit=200)}
+    assert "DY2015" in mine and "510121-ZJ" in mine
+    ledger.add_location(Location("500100", "渝中样例市", LocationLevel.city))
+    chengdu = {e.object_key for e in read_log(ledger.database, "510100", limit=200)}
+    other = {e.object_key for e in read_log(ledger.database, "500100", limit=200)}
+    assert "DY2015" not in chengdu and "510121-ZJ" in chengdu
+    assert other == {"500100"}
+    assert "DY2015" in {e.object_key for e in read_log(ledger.database, None, limit=200)}
