@@ -161,6 +161,7 @@ class LedgerStore:
         # the approver a flow names for the vouchers it posts (see `approved_by`).
         self.maker_id = maker_id
         self.approver_id: int | None = None
+        self.today: dt.date | None = None  # the ledger clock's day, when a use case gave it
         self.user_labels: dict[int, str] = {}
         self.for_update = connection.dialect.name == "postgresql"
         self.as_text = connection.dialect.name == "sqlite"
@@ -404,7 +405,7 @@ class LedgerStore:
         """Version 1 of a new item, location or batch, made by this transaction's user, in force
         from `valid_from` (default: the office's today). Changes write later versions
         (ledger/services/reference.py)."""
-        day = valid_from or office_today()
+        day = valid_from or self.today or office_today()
         versions.write(self, kind, object_id, 1, content, day, self.maker_id)
 
     def _exists(self, table, condition) -> bool:
@@ -448,9 +449,12 @@ class LedgerStore:
 
     # ---- people ---------------------------------------------------------------------------
 
-    def acting(self, user_id: int | None) -> LedgerStore:
-        """This store, making its vouchers as `user_id` (None: the command line)."""
+    def acting(self, user_id: int | None, today: dt.date | None = None) -> LedgerStore:
+        """This store, making its vouchers as `user_id` (None: the command line), on the
+        ledger's `today` (its clock's, which the use case read)."""
         self.maker_id = user_id
+        if today is not None:
+            self.today = today
         return self
 
     @contextmanager

@@ -769,7 +769,7 @@ class Requests:
 
     def _write(self, actor: int | None, work):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor, today), today))
 
     def create(self, command: CreateRequest, actor: int | None = None) -> AllocationRequest:
         return self._write(actor, lambda s, d: load_request(s, create_request(s, command, actor, d)))

@@ -912,7 +912,7 @@ class Scanning:
 
     def _write(self, work, actor: int | None = None):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor, today), today))
 
     def _read(self, work):
         return self.ledger.database.lookup(work)

@@ -568,7 +568,7 @@ class Stocktakes:
 
     def _write(self, work, actor: int | None = None):
         today = self.ledger.clock()
-        return self.ledger.database.write(lambda store: work(store.acting(actor), today))
+        return self.ledger.database.write(lambda store: work(store.acting(actor, today), today))
 
     @staticmethod
     def _logged(store: LedgerStore, action: str, stocktake: Stocktake, actor: int | None):
