@@ -111,6 +111,8 @@ def fill_template(engine) -> Template:
     ledger_from_text(ledger, SETUP)
     for who, location in USER_LOCATIONS.items():
         add_user(ledger.database, f"测试 {who}", who.split("-")[0], location, token(who))
+    # an admin of every city: the only one who changes what cities share (items, batches)
+    add_user(ledger.database, "测试 global", "admin", None, token("global"), global_admin=True)
     template = Template()
     requests = Requests(ledger)
     for side, county, township in (("in", "510121", "510121-ZJ"), ("out", "510181", "510181-QCS")):

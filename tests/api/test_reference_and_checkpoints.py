@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.services.users import add_user
 from tests.api.conftest import headers
 
 V1 = "/api/v1"
 
 
 @pytest.fixture
-def global_admin(api_database):
-    add_user(api_database, "测试 全局管理员", "admin", None, "lgr_test-global", global_admin=True)
-    return {"Authorization": "Bearer lgr_test-global"}
+def global_admin():
+    """The template's admin of every city."""
+    return headers("global")
 
 
 def test_a_global_admin_corrects_a_batch_expiry_as_a_new_version(client, global_admin):
@@ -27,7 +26,7 @@ def test_a_global_admin_corrects_a_batch_expiry_as_a_new_version(client, global_
     assert again.json() == made.json()
     versions = client.get(url, headers=headers("clerk")).json()
     assert [v["version"] for v in versions] == [1, 2]
-    assert versions[1]["user"] == "测试 全局管理员"
+    assert versions[1]["user"] == "测试 global"
     batch = client.get(f"{V1}/batches/BYT/B-LATE", headers=headers("clerk")).json()
     assert batch["expires_on"] == "2027-12-31"
     log = client.get(
