@@ -213,6 +213,9 @@ def change_location(
             Code.invalid_field, "虚拟库点是固定的，不能修改 (virtual locations are fixed)", "code"
         )
     loc = t.locations.c
+    # One change at a time per city (its root row locked until commit): a move rewrites the
+    # paths of a whole subtree, which another move in the same city may overlap.
+    _locked(store, select(loc.id).where(loc.code == entry.path.split("/")[1]))
     parent_table = t.locations.alias("parent")
     row = _locked(
         store,
@@ -289,15 +292,17 @@ def _check_move(
             f"(a {level.value} must be under a {expected.value})",
             "parent_code",
         )
-    if parent.path.split("/")[1] != path.split("/")[1]:
+    loc = t.locations.c
+    # The parent's path as stored now (a cache may lag behind another process's move).
+    parent_path = store.connection.execute(select(loc.path).where(loc.id == parent.id)).scalar_one()
+    if parent_path.split("/")[1] != path.split("/")[1]:
         raise LedgerError(
             Code.location_move_across_roots,
             f"不能把库点移到另一个市（{parent.location.name}）之下：每个市是一本独立的账 "
             f"(a location cannot move to another root)",
             "parent_code",
         )
-    new_path = f"{parent.path}{code}/"
-    loc = t.locations.c
+    new_path = f"{parent_path}{code}/"
     deepest = store.connection.execute(
         select(func.max(func.length(loc.path))).where(func.substr(loc.path, 1, len(path)) == path)
     ).scalar_one()
