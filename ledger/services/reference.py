@@ -195,8 +195,8 @@ def _refuse_expiry_before_movements(
         raise LedgerError(
             Code.expiry_before_movements,
             f"批次 {number} 已于 {_day(found.occurred_on)} 出库/发放（{found.number}），"
-            f"有效期不能改到 {expires}：已登记的单据会变成发出过期药具；如确需更正，请先红冲这些单据 "
-            f"(vouchers after the new expiry exist)",
+            f"有效期不能改到 {expires}：核验按批次的现行有效期检查全部历史，已登记的单据会变成"
+            f"发出过期药具 (an issue or distribution after the new expiry is recorded)",
             "expires_on",
         )
 
