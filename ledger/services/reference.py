@@ -540,16 +540,6 @@ def history(
     return database.lookup(work)
 
 
-def in_force(history: list[ReferenceVersionOut], day: dt.date) -> ReferenceVersionOut:
-    """The version in force on `day`: the last one valid from that day or before, and version
-    1 for every day before version 2."""
-    chosen = history[0]
-    for version in history[1:]:
-        if version.valid_from <= day:
-            chosen = version
-    return chosen
-
-
 def change(
     database: Database,
     kind: ReferenceKind,
