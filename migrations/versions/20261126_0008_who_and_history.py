@@ -106,9 +106,7 @@ def upgrade() -> None:
     )
     head = bind.execute(sa.text("SELECT sequence FROM chain_head WHERE id = 1")).scalar() or 0
     bind.execute(
-        sa.text(
-            "INSERT INTO chain_versions (version, first_sequence) VALUES (1, 1), (2, :first)"
-        ),
+        sa.text("INSERT INTO chain_versions (version, first_sequence) VALUES (1, 1), (2, :first)"),
         {"first": head + 1},
     )
     _first_versions(bind)
@@ -239,15 +237,35 @@ def _day(value) -> dt.date | None:
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    with op.batch_alter_table("stocktakes") as batch:
-        batch.drop_column("location_codes")
-        batch.drop_column("subtree")
+    bind = op.get_bind()
+    dialect = bind.dialect.name
+    # Before 0008 a close applied to the whole ledger, one per day: a ledger with several
+    # cities, or with two cities' closes on one day, cannot go back without changing what its
+    # closes mean. Refused before anything is touched.
+    roots = bind.execute(
+        sa.text("SELECT COUNT(*) FROM locations WHERE physical = :yes AND parent_id IS NULL"),
+        {"yes": True},
+    ).scalar()
+    shared_days = bind.execute(
+        sa.text(
+            "SELECT COUNT(*) FROM (SELECT period_end FROM period_closes "
+            "GROUP BY period_end HAVING COUNT(*) > 1) AS days"
+        )
+    ).scalar()
+    if roots > 1 or shared_days:
+        raise RuntimeError(
+            "cannot downgrade below 0008: the ledger holds several cities (roots) or closes of "
+            "several cities on one day, which the older schema cannot tell apart"
+        )
+    # First, as in upgrade(): on SQLite it commits what ran before it.
     with _rebuilding_referenced_table(dialect), op.batch_alter_table("period_closes") as batch:
         batch.drop_constraint("fk_period_closes_root_id_locations", type_="foreignkey")
         batch.drop_constraint("uq_period_closes_root_id", type_="unique")
         batch.create_unique_constraint("uq_period_closes_period_end", ["period_end"])
         batch.drop_column("root_id")
+    with op.batch_alter_table("stocktakes") as batch:
+        batch.drop_column("location_codes")
+        batch.drop_column("subtree")
     for statement in drop_guard_statements(dialect, HISTORY_TABLES, drop_function=False):
         op.execute(statement)
     op.drop_table("reference_versions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -119,3 +120,21 @@ def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
     assert batch_version.content == '{"expires_on":"2028-01-31","produced_on":null}'
     item_version = next(row for row in versions if row.object_type == "item")
     assert '"packs":[["盒",3]]' in item_version.content
+
+
+def test_0008_refuses_to_downgrade_a_ledger_of_two_cities_and_changes_nothing(engine):
+    with engine.begin() as connection:
+        for code, name in (("510100", "成都市"), ("500100", "渝中样例市")):
+            connection.execute(
+                text(
+                    "INSERT INTO locations (code, name, level, physical, parent_id, path) "
+                    "VALUES (:code, :name, 'city', true, NULL, :path)"
+                ),
+                {"code": code, "name": name, "path": f"/{code}/"},
+            )
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with pytest.raises(RuntimeError, match="several cities"), engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0007")
+    assert current_revision(engine) == head
+    columns = {column["name"] for column in inspect(engine).get_columns("stocktakes")}
+    assert {"subtree", "location_codes"} <= columns
