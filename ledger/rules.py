@@ -69,6 +69,7 @@ class Code(StrEnum):
     stocktake_state = "stocktake_state"
     outside_stocktake = "outside_stocktake"
     period_closed = "period_closed"
+    location_in_other_city = "location_in_other_city"
     root_required = "root_required"
     shortage_unconfirmed = "shortage_unconfirmed"
     approval_preview_stale = "approval_preview_stale"

@@ -487,6 +487,13 @@ def issue(store: LedgerStore, command: c.Issue, today: dt.date) -> Transaction:
             "发出与接收库点不能相同 (source and destination must differ)",
             "destination_code",
         )
+    if source.path.split("/")[1] != destination.path.split("/")[1]:
+        # Each city (root) is a ledger of its own: stock never crosses from one to another.
+        raise LedgerError(
+            Code.location_in_other_city,
+            "接收库点不属于本市，不能跨市调拨 (destination is in another city)",
+            "destination_code",
+        )
     reserved: dict[tuple[int, int], int] = {}
     reservation_rows: list[dict] = []
     if command.reservation is not None:

@@ -225,3 +225,16 @@ def test_a_citys_summary_reads_its_own_closes(two_cities):
             lambda store, city=city: period_summary_rows(store, city, *days)
         )
         assert after == rows and rows
+
+
+def test_stock_never_crosses_from_one_city_to_the_other(two_cities):
+    ledger = two_cities
+    before = ledger.database.lookup(lambda store: store.chain_head()[:])
+    for source, destination in (("500100", "510121"), ("510121", "500101-DY")):
+        error = refused(
+            Code.location_in_other_city,
+            ledger.issue,
+            c.Issue(source, destination, (c.LineSpec("NH2014", 10),)),
+        )
+        assert "成都" not in error.message and "样例" not in error.message
+    assert ledger.database.lookup(lambda store: store.chain_head()[:]) == before
