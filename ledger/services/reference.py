@@ -285,21 +285,23 @@ def _check_move(
             "parent_code",
         )
     parent = store.location(parent_code, "parent_code")
-    if not parent.physical or parent.location.level is not expected:
+    loc = t.locations.c
+    # The parent's path as stored now (a cache may lag behind another process's move).
+    parent_path = store.connection.execute(select(loc.path).where(loc.id == parent.id)).scalar_one()
+    # The city first, and without naming the other city's place: a city's admin must not learn
+    # another city's names by trying codes.
+    if not parent.physical or parent_path.split("/")[1] != path.split("/")[1]:
+        raise LedgerError(
+            Code.location_move_across_roots,
+            "新的上级库点不在本市：每个市是一本独立的账，库点不能移到另一个市之下 "
+            "(a location cannot move to another root)",
+            "parent_code",
+        )
+    if parent.location.level is not expected:
         raise LedgerError(
             Code.location_level,
             f"{code} 的上级必须是 {expected.value} 级库点，{parent.location.name} 不是 "
             f"(a {level.value} must be under a {expected.value})",
-            "parent_code",
-        )
-    loc = t.locations.c
-    # The parent's path as stored now (a cache may lag behind another process's move).
-    parent_path = store.connection.execute(select(loc.path).where(loc.id == parent.id)).scalar_one()
-    if parent_path.split("/")[1] != path.split("/")[1]:
-        raise LedgerError(
-            Code.location_move_across_roots,
-            f"不能把库点移到另一个市（{parent.location.name}）之下：每个市是一本独立的账 "
-            f"(a location cannot move to another root)",
             "parent_code",
         )
     new_path = f"{parent_path}{code}/"

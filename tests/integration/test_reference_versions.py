@@ -246,16 +246,19 @@ def test_a_move_keeps_the_level_and_the_city(city):
         "510100",
         LocationChange("市不能有上级", parent_code="510121"),
     )
-    city.add_location(Location("510200", "另一个市", LocationLevel.city))
-    city.add_location(Location("510201", "另一个县", LocationLevel.county, "510200"))
-    refused(
-        Code.location_move_across_roots,
-        change,
-        city,
-        ReferenceKind.location,
-        "510121-ZJ",
-        LocationChange("跨市", parent_code="510201"),
-    )
+    city.add_location(Location("510200", "样例邻市", LocationLevel.city))
+    city.add_location(Location("510201", "样例邻县", LocationLevel.county, "510200"))
+    for parent in ("510201", "510200"):  # of the right level or not, nothing of it is named
+        error = refused(
+            Code.location_move_across_roots,
+            change,
+            city,
+            ReferenceKind.location,
+            "510121-ZJ",
+            LocationChange("跨市", parent_code=parent),
+        )
+        assert "样例邻" not in error.message
+        assert "510201" not in error.message
 
 
 def test_an_items_name_and_packs_change_but_not_its_base_unit_once_used(city):
