@@ -15,6 +15,7 @@ from api.schemas import Page, page
 from ledger.db.oplog import LogEntry, root_code_of
 from ledger.services.audit_log import read_log
 from ledger.services.users import User
+from ledger.settings import office_zone
 
 
 def log_root(user: User) -> str | None:
@@ -49,6 +50,7 @@ def audit_log(
     offset: Offset = 0,
 ) -> Page[LogEntry]:
     root = log_root(request.user)
+    since, until = _utc(since), _utc(until)
     entries = read_log(
         services_of(state).database,
         root,
@@ -62,6 +64,16 @@ def audit_log(
         offset=offset,
     )
     return page(entries, limit, offset)
+
+
+def _utc(instant: dt.datetime | None) -> dt.datetime | None:
+    """An instant in UTC, as the log keeps them; one given without an offset is the office's
+    local time (LEDGER_TIME_ZONE)."""
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=office_zone())
+    return instant.astimezone(dt.UTC)
 
 
 ROUTES = [audit_log]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
+import anyio
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
@@ -59,7 +60,8 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         user = authenticate(connection.app.state.database, token)
         if user is None:
             cache.pop(token, None)
-            failed_sign_in(connection, token, now)
+            # a write: off the event loop, so a held SQLite write lock stalls only this request
+            await anyio.to_thread.run_sync(failed_sign_in, connection, token, now)
             raise NotAuthorizedException("unknown or revoked token")
         if len(cache) >= token_cache_size_max:
             cache.clear()

@@ -452,7 +452,8 @@ class LedgerStore:
     def acting(self, user_id: int | None, today: dt.date | None = None) -> LedgerStore:
         """This store, making its vouchers as `user_id` (None: the command line), on the
         ledger's `today` (its clock's, which the use case read)."""
-        self.maker_id = user_id
+        if user_id is not None:  # a use case joined inside another keeps the outer user
+            self.maker_id = user_id
         if today is not None:
             self.today = today
         return self

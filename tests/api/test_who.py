@@ -92,3 +92,32 @@ def test_refused_tokens_are_logged_without_the_token_and_without_flooding(client
     assert client.get("/api/v1/me", headers=bad).status_code == 401
     newest = failures()[0]
     assert newest["after"]["refusals"] == 3  # the two held back and this one
+
+
+def test_the_log_reads_times_with_their_offset_or_in_the_office_zone(client, numbers):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    number = numbers.submitted["in"]
+    assert (
+        client.post(f"/api/v1/requests/{number}/cancel", headers=headers("requester")).status_code
+        == 200
+    )
+    shanghai = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+
+    def entries(**params):
+        answer = client.get(
+            "/api/v1/audit/log",
+            params={"object_key": number, **params},
+            headers=headers("auditor-root"),
+        )
+        assert answer.status_code == 200, answer.text
+        return [entry["action"] for entry in answer.json()["items"]]
+
+    a_minute_ago = (shanghai - dt.timedelta(minutes=1)).replace(microsecond=0)
+    assert "request.cancelled" in entries(since=a_minute_ago.isoformat())  # with +08:00
+    local = a_minute_ago.replace(tzinfo=None).isoformat()  # no offset: the office's time
+    assert "request.cancelled" in entries(since=local)
+    assert "request.cancelled" not in entries(until=local)
+    later = (shanghai + dt.timedelta(minutes=1)).replace(microsecond=0)
+    assert entries(since=later.isoformat()) == []
