@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.nothing_scanned: 409,
     Code.unknown_stocktake: 404,
     Code.stocktake_state: 409,
+    Code.chain_head_mismatch: 409,
     Code.shortage_unconfirmed: 409,
     Code.approval_preview_stale: 409,
     Code.invalid_request: 400,

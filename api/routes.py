@@ -733,7 +733,7 @@ def _group(lines: list[queries.BalanceLine], group_by: str) -> list[BalanceRow]:
 )
 def chain_digest(state: State) -> Digest:
     with services_of(state).database.read() as connection:
-        sequence, digest = queries.chain_digest(connection)
+        sequence, digest = queries.checkpoint_head(connection)
     return Digest(sequence, digest, format_checkpoint(sequence, digest))
 
 

@@ -281,7 +281,8 @@ def verify(since_close: bool, root_code: str | None, checkpoints: tuple[str, ...
         click.echo(f"since the close of {report.since_period_end} (#{report.from_sequence})")
     if report.checkpoints and report.ok:
         click.echo(f"checkpoints held: {', '.join(report.checkpoints)}")
-    click.echo(f"checkpoint {report.checkpoint} (keep it outside the database)")
+    if report.ok:  # a checkpoint of a ledger that failed would vouch for what failed
+        click.echo(f"checkpoint {report.checkpoint} (keep it outside the database)")
     click.echo(
         f"{'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
         f"{report.postings_checked} postings, {len(report.findings)} findings; "
@@ -458,7 +459,7 @@ def digest(full: bool) -> None:
 
     database = _database()
     with database.read() as connection:
-        sequence, head = queries.chain_digest(connection)
+        sequence, head = queries.checkpoint_head(connection)
     click.echo(format_checkpoint(sequence, head, 64 if full else 16))
     click.echo(f"transaction #{sequence}, hash {head}", err=True)
 

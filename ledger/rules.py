@@ -70,6 +70,7 @@ class Code(StrEnum):
     outside_stocktake = "outside_stocktake"
     period_closed = "period_closed"
     location_in_other_city = "location_in_other_city"
+    chain_head_mismatch = "chain_head_mismatch"
     root_required = "root_required"
     shortage_unconfirmed = "shortage_unconfirmed"
     approval_preview_stale = "approval_preview_stale"

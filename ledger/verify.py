@@ -11,7 +11,8 @@ Invariants (DESIGN §3):
 4. stored balances equal the sum of postings; running balances are consistent;
 5. the hash chain is unbroken; no transaction or posting was altered or removed (a posting's
    date is its transaction's); what a period close kept equals what the postings say; the
-   chain still holds every checkpoint handed out; reference data equals its last version;
+   chain still holds every checkpoint handed out; reference data (users too) equals its last
+   version, and every user a transaction names exists;
 6. reserved ≤ on hand for every account (and equals the open reservations).
 
 Every finding has a stable code; docs/verify.md lists them.
@@ -146,6 +147,9 @@ class Verifier:
         self.last_version = 1  # chain versions seen so far never go down
         # version → the first sequence hashed with it (from storage; empty: not checked)
         self.version_starts: dict[int, int] = {}
+        # the ids of every stored user: a maker, approver or receiver must be one (None: not
+        # checked)
+        self.user_ids: Container[int] | None = None
 
     def feed(self, tx: StoredTransaction) -> None:
         if self.scope is not None and tx.location_code not in self.scope:
@@ -154,6 +158,8 @@ class Verifier:
         self.transactions_checked += 1
         self.postings_checked += len(tx.postings)
         self._check_chain(tx)
+        if self.user_ids is not None:
+            self._check_people(tx, self.user_ids)
         self._check_balanced(tx)
         if tx.kind in KINDS_REFUSING_EXPIRED:
             self._check_expired(tx)
@@ -166,6 +172,8 @@ class Verifier:
         is counted, not named."""
         before = len(self.findings)
         self._check_chain(tx)
+        if self.user_ids is not None:
+            self._check_people(tx, self.user_ids)
         self.elsewhere += len(self.findings) - before
         del self.findings[before:]
         self.last_number = f"#{tx.sequence}"
@@ -291,6 +299,30 @@ class Verifier:
             )
         self.last_version = max(self.last_version, tx.chain_version)
         return True
+
+    def _check_people(self, tx: StoredTransaction, users: Container[int]) -> None:
+        """The maker, approver and receiver a transaction names are stored users (their ids are
+        hashed, their labels are not: a user removed or renumbered would change who a voucher
+        names)."""
+        maker, approver, receiver = tx.maker_id, tx.approver_id, tx.receiver_id
+        if (
+            (maker is None or maker in users)
+            and (approver is None or approver in users)
+            and (receiver is None or receiver in users)
+        ):
+            return
+        for role, user_id in (("maker", maker), ("approver", approver), ("receiver", receiver)):
+            if user_id is not None and user_id not in users:
+                self.findings.append(
+                    Finding(
+                        5,
+                        "unknown_user",
+                        _transaction_subject(tx),
+                        f"its {role}_id names no user: the user was removed or the id altered",
+                        "a stored user",
+                        f"{role}_id {user_id}",
+                    )
+                )
 
     def _check_balanced(self, tx: StoredTransaction) -> None:
         postings = tx.postings
@@ -661,6 +693,12 @@ def parse_checkpoint(text: str, field: str = "checkpoint") -> Checkpoint:
             field,
         )
     sequence = int(number)
+    if sequence < 1:
+        raise LedgerError(
+            Code.invalid_checkpoint,
+            "核验点序号从 1 开始：第 0 号是链的起点，不是单据 (sequence 0 is the genesis)",
+            field,
+        )
     if sequence > 2**63 - 1:
         raise LedgerError(
             Code.invalid_checkpoint, f"核验点序号 {number[:30]} 过大 (sequence too large)", field

@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import Connection, Date, and_, bindparam, func, select
 
 from ledger.db import tables as t
+from ledger.rules import Code, LedgerError
 from ledger.verify import StoredBalance, StoredPosting, StoredTransaction
 
 
@@ -197,6 +198,25 @@ def chain_digest(connection: Connection) -> tuple[int, str]:
     """The chain head: (sequence of the last transaction, its hash)."""
     row = connection.execute(select(t.chain_head.c.sequence, t.chain_head.c.hash)).one()
     return row.sequence, row.hash
+
+
+def checkpoint_head(connection: Connection) -> tuple[int, str]:
+    """The chain head to hand out as a checkpoint: refused when the recorded head is not the
+    last transaction stored (a cut-off tail, or a head row changed): a checkpoint of a
+    transaction that is gone would prove nothing."""
+    sequence, digest = chain_digest(connection)
+    tx = t.transactions.c
+    last = connection.execute(select(tx.id, tx.hash).order_by(tx.id.desc()).limit(1)).first()
+    stored = (last.id, last.hash) if last is not None else (0, "0" * 64)
+    if stored != (sequence, digest):
+        raise LedgerError(
+            Code.chain_head_mismatch,
+            f"链头记录为第 {sequence} 号，而最后一张单据是第 {stored[0]} 号或其哈希不同："
+            "账本可能被截断或改动，请先运行 ledger verify，不能给出核验点 "
+            "(the recorded chain head is not the last transaction stored)",
+            "chain_head",
+        )
+    return sequence, digest
 
 
 def reversals_through(connection: Connection, sequence: int) -> dict[int, str]:
@@ -655,6 +675,11 @@ def balances_from_running(connection: Connection) -> list[tuple[str, str, str, i
     )
     codes, batches = account_codes(connection)
     return [(codes[location], *batches[batch], balance or 0) for location, batch, balance in rows]
+
+
+def user_ids(connection: Connection) -> frozenset[int]:
+    """The id of every stored user (revoked ones too): who a transaction may name."""
+    return frozenset(connection.execute(select(t.users.c.id)).scalars())
 
 
 def chain_version_starts(connection: Connection) -> dict[int, int]:

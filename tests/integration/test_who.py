@@ -329,3 +329,24 @@ def test_entries_tied_to_no_city_go_with_the_city_only_while_it_is_the_only_one(
     assert "DY2015" not in chengdu and "510121-ZJ" in chengdu
     assert other == {"500100"}
     assert "DY2015" in {e.object_key for e in read_log(ledger.database, None, limit=200)}
+
+
+def test_no_checkpoint_is_handed_out_for_a_chain_whose_tail_was_cut(city):
+    from ledger.db import queries
+    from ledger.rules import LedgerError
+    from ledger.verify import parse_checkpoint
+
+    ledger, _ = city
+    with ledger.database.read() as connection:
+        sequence, _ = queries.checkpoint_head(connection)
+    assert sequence == 2
+    with ledger.database.engine.begin() as connection:
+        drop_guards(connection)
+    sql(ledger, "DELETE FROM postings WHERE transaction_id = 2")
+    sql(ledger, "DELETE FROM transactions WHERE id = 2")
+    with ledger.database.read() as connection, pytest.raises(LedgerError) as refused:
+        queries.checkpoint_head(connection)
+    assert refused.value.code == "chain_head_mismatch"
+    with pytest.raises(LedgerError) as zero:
+        parse_checkpoint("0:" + "0" * 16)
+    assert zero.value.code == "invalid_checkpoint"
