@@ -48,6 +48,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.invalid_request: 400,
     Code.invalid_checkpoint: 400,
     Code.malformed_json: 400,
+    Code.duplicate_key: 400,
     Code.invalid_encoding: 400,
     Code.invalid_character: 400,
     Code.body_too_deep: 400,

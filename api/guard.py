@@ -20,6 +20,7 @@ handler decodes the same bytes again without reading the connection twice.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -197,12 +198,33 @@ def check_body(handler: HTTPRouteHandler, request: Request, body: bytes) -> None
             Code.malformed_json, f"请求体不是有效的 JSON (malformed JSON): {error}"
         ) from None
     check_json(value)
+    refuse_duplicate_keys(body)
     data = handler.parsed_fn_signature.parameters.get("data")
     if data is None or not isinstance(data.kwarg_definition, BodyKwarg | type(None)):
         return
     decoded = decode_strictly(data.annotation, body)
     for field, day in dates_in(decoded, ""):
         check_date(day, field)
+
+
+def refuse_duplicate_keys(body: bytes) -> None:
+    """A key twice in one object is refused: decoders keep the last, a proxy or a log reading
+    the first would see another request (`{"location_code": A, "location_code": B}`). Run after
+    check_json, so the nesting is already bounded."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, item in items:
+            if key in seen:
+                raise LedgerError(
+                    Code.duplicate_key,
+                    f"请求体中字段 {key[:80]} 出现了两次 (key {key[:80]!r} appears twice)",
+                    key[:80],
+                )
+            seen[key] = item
+        return seen
+
+    json.loads(body, object_pairs_hook=pairs)
 
 
 def too_deep() -> LedgerError:

@@ -71,6 +71,7 @@ class Code(StrEnum):
     period_closed = "period_closed"
     location_in_other_city = "location_in_other_city"
     chain_head_mismatch = "chain_head_mismatch"
+    duplicate_key = "duplicate_key"
     root_required = "root_required"
     shortage_unconfirmed = "shortage_unconfirmed"
     approval_preview_stale = "approval_preview_stale"

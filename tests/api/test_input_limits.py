@@ -154,3 +154,15 @@ def test_as_of_balances_are_integers_on_every_engine(api):
     assert [row["on_hand"] for row in now["items"]] == [
         row["on_hand"] for row in rows if row["location_code"] == "510100"
     ]
+
+
+def test_a_key_twice_in_one_object_is_refused_and_changes_nothing(api):
+    client, database = api
+    before = state(database)
+    twice = b'{"location_code":"510121","location_code":"510100","lines":[{"item_code":"NH2014",'
+    twice += b'"batch_number":"2014-09","quantity":5}]}'
+    response = post(client, "/transactions/receipts", twice)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "duplicate_key"
+    assert response.json()["field"] == "location_code"
+    assert state(database) == before
