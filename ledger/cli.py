@@ -110,6 +110,9 @@ def _write(path: Path, data: bytes) -> None:
 @click.group()
 def main() -> None:
     """宣传品与计生药具 stock ledger."""
+    from ledger.settings import office_zone
+
+    office_zone()  # a wrong LEDGER_TIME_ZONE stops every command, not only those using today
 
 
 @main.group()

@@ -270,13 +270,13 @@ def test_an_unexpected_error_is_one_line_unless_debugging(url, tmp_path, monkeyp
         run(list(arguments))
 
 
-def test_an_unknown_time_zone_is_one_line(url):
+@pytest.mark.parametrize(
+    "arguments", [("report", "near-expiry", "--out", "n.json"), ("verify",), ("balance",)]
+)
+def test_an_unknown_time_zone_is_one_line(url, arguments):
+    """Every command, not only those that take today's date."""
     done = invoke(
-        "report",
-        "near-expiry",
-        "--out",
-        "n.json",
-        env={"LEDGER_DATABASE_URL": url, "LEDGER_TIME_ZONE": "Mars/Olympus_Mons"},
+        *arguments, env={"LEDGER_DATABASE_URL": url, "LEDGER_TIME_ZONE": "Mars/Olympus_Mons"}
     )
     assert done.status == 2 and done.error.startswith("error: invalid_setting: LEDGER_TIME_ZONE")
 
