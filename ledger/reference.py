@@ -1,8 +1,10 @@
-"""Reference data as versioned content: what a version of an item, a location or a batch says.
+"""Reference data as versioned content: what a version of an item, a location, a batch or a
+user says.
 
 History keeps its meaning only while the reference data it points at does: a batch's expiry
 decides whether an issue was allowed, a location's parent whose subtree a movement belongs to,
-an item's packs what a count in 捆 meant. Such fields change only by a new dated version (kept
+an item's packs what a count in 捆 meant, a user's label, role and location who the people
+named on a voucher were. Such fields change only by a new dated version (kept
 append-only in storage and logged); `verify` checks that each current row equals its last
 version. The content is compact JSON with sorted keys, using codes rather than storage ids.
 """
@@ -23,6 +25,7 @@ class ReferenceKind(StrEnum):
     item = "item"
     location = "location"
     batch = "batch"
+    user = "user"
 
 
 def item_content(item: Item) -> str:
@@ -54,6 +57,13 @@ def batch_content(batch: Batch) -> str:
             "expires_on": _date(batch.expires_on),
         }
     )
+
+
+def user_content(label: str, role: str, location_code: str) -> str:
+    """A user's versioned fields: how vouchers name them (label), their role and location (by
+    code). Not the token's hash, nor whether they are revoked: revocation is a state, kept in
+    the operations log."""
+    return _encode({"label": label, "role": role, "location": location_code})
 
 
 def _date(value: dt.date | None) -> str | None:

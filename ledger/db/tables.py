@@ -628,7 +628,7 @@ class ReferenceVersionRow(Base):
     row it changes, and logs it. Append-only; `verify` checks every current row equals its last
     version.
 
-    object_type: item, location or batch. content: the canonical JSON of `ledger.reference`.
+    object_type: item, location, batch or user. content: the canonical JSON of `ledger.reference`.
     valid_from: the business day from which the version is in force.
     """
 

@@ -1,9 +1,10 @@
 """Storage of reference-data versions (table `reference_versions`, append-only by triggers).
 
-Version 1 of an item, location or batch is written by the store when the object is created;
-each change (ledger/services/reference.py) writes the next version in the same database
-transaction as the row it changes. `verify` reads every current row and every version and
-checks that each row equals its last version (`ledger.verify.check_reference`).
+Version 1 of an item, location or batch is written by the store when the object is created,
+of a user by `ledger.services.users.add_user`; each change (ledger/services/reference.py)
+writes the next version in the same database transaction as the row it changes. `verify` reads
+every current row and every version and checks that each row equals its last version
+(`ledger.verify.check_reference`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from sqlalchemy import Connection, func, insert, select
 
 from ledger.db import tables as t
 from ledger.model import Batch, Item, ItemKind, Location, LocationLevel, Pack
-from ledger.reference import ReferenceKind, batch_content, item_content, location_content
+from ledger.reference import (
+    ReferenceKind,
+    batch_content,
+    item_content,
+    location_content,
+    user_content,
+)
 from ledger.verify import ReferenceRow, ReferenceVersion
 
 if TYPE_CHECKING:
@@ -142,6 +149,28 @@ def current_rows(connection: Connection) -> tuple[list[ReferenceRow], list[tuple
             )
         )
     return rows, paths
+
+
+def user_rows(connection: Connection) -> list[tuple[ReferenceRow, str]]:
+    """Every user as stored now, with the content of its versioned fields (label, role,
+    location code), and the path of its location (to place it in a root)."""
+    u, loc = t.users.c, t.locations.c
+    return [
+        (
+            ReferenceRow(
+                ReferenceKind.user.value,
+                user_id,
+                f"#{user_id}",
+                user_content(label, role, code if code is not None else f"#{location_id}"),
+            ),
+            path or "/",
+        )
+        for user_id, label, role, location_id, code, path in connection.execute(
+            select(u.id, u.label, u.role, u.location_id, loc.code, loc.path).outerjoin(
+                t.locations, loc.id == u.location_id
+            )
+        )
+    ]
 
 
 def _enum(kind, value):

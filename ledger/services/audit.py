@@ -199,6 +199,7 @@ def verify_ledger(
         close_locations = _close_locations(connection, scope)
         after = start.sequence if start else 0
         verifier.version_starts = queries.chain_version_starts(connection)
+        verifier.user_ids = queries.user_ids(connection)
 
         def check_due() -> None:
             while pending and pending[0].sequence <= verifier.last_sequence:

@@ -10,8 +10,8 @@ handed out, and reference data against its versions. Run in the verification's s
   and no later transaction dated into it.
 - Checkpoints (`N:HASH`, printed by `ledger digest` and by every close): transaction N exists
   and its hash starts with HASH; the chain pass proves the chain from there to the head.
-- Reference data: every item, location and batch equals its last version; every location's path
-  follows its parents.
+- Reference data: every item, location, batch and user equals its last version; every
+  location's path follows its parents.
 """
 
 from __future__ import annotations
@@ -115,18 +115,21 @@ def _accounts(connection: Connection, close: close_checks.ClosePosition, subject
 
 
 def reference_findings(connection: Connection, root_path: str | None) -> list[Finding]:
-    """Reference data against its versions; verifying one root, the other roots' locations are
-    left out (items and batches are shared by every root)."""
+    """Reference data against its versions; verifying one root, the other roots' locations and
+    users are left out (items and batches are shared by every root, and so are global admins)."""
     rows, paths = versions.current_rows(connection)
+    users = versions.user_rows(connection)
     if root_path is not None:
         shared = {location.value for location in VirtualLocation}
-        elsewhere = {
-            code
-            for code, _, path in paths
-            if not path.startswith(root_path) and path.split("/")[1] not in shared
-        }
+
+        def outside(path: str) -> bool:
+            return not path.startswith(root_path) and path.split("/")[1] not in shared
+
+        elsewhere = {code for code, _, path in paths if outside(path)}
         rows = [row for row in rows if row.object_type != "location" or row.key not in elsewhere]
         paths = [row for row in paths if row[0] not in elsewhere]
+        users = [(row, path) for row, path in users if not outside(path)]
+    rows += [row for row, _ in users]
     findings = check_reference(rows, versions.all_versions(connection))
     if root_path is not None:  # a missing object cannot be placed: only a global view names it
         findings = [f for f in findings if f.code != "reference_object_missing"]

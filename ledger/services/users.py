@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from ledger.db import oplog
+from ledger.db import oplog, versions
 from ledger.db import users as stored
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
+from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError, check_text
+from ledger.settings import office_today
 
 ROLES = ("admin", "clerk", "requester", "approver", "auditor")
 ROLE_LEVELS: dict[str, frozenset[str]] = {
@@ -89,6 +91,9 @@ def add_user(
         user_id = stored.insert_user(
             store.connection, label, role, location.id, token_digest(token)
         )
+        # Version 1 of what vouchers say about the user: their label, role and location.
+        content = user_content(label, role, location.location.code)
+        versions.write(store, ReferenceKind.user, user_id, 1, content, office_today(), actor)
         oplog.record(
             store,
             "user.add",

@@ -8,7 +8,7 @@ Create Date: 2026-11-26 16:20:00
 - transactions: chain_version (existing rows keep version 1, the encoding without people),
   maker_id / approver_id / receiver_id (hashed from version 2 on);
 - operations_log and reference_versions, append-only (triggers), with version 1 of every
-  existing item, location and batch;
+  existing item, location, batch and user;
 - period_closes.root_id: a close applies to one root's subtree (unique per root and day);
   existing closes are given the root when the ledger has exactly one, else stay global (NULL);
 - stocktakes.subtree / location_codes: the scope of a count (existing counts were subtree-wide).
@@ -25,7 +25,7 @@ from alembic import op
 
 from ledger.db.guards import HISTORY_TABLES, drop_guard_statements, guard_statements
 from ledger.model import Batch, Item, ItemKind, Location, LocationLevel, Pack
-from ledger.reference import batch_content, item_content, location_content
+from ledger.reference import batch_content, item_content, location_content, user_content
 
 revision = "0008"
 down_revision = "0007"
@@ -130,7 +130,8 @@ def upgrade() -> None:
 
 
 def _first_versions(bind) -> None:
-    """Version 1 of every item, location and batch, in force from the ledger's first day."""
+    """Version 1 of every item, location, batch and user, in force from the ledger's first
+    day."""
     first_day = bind.execute(sa.text("SELECT MIN(occurred_on) FROM transactions")).scalar()
     if isinstance(first_day, str):
         first_day = dt.date.fromisoformat(first_day)
@@ -186,6 +187,13 @@ def _first_versions(bind) -> None:
             items[row.item_id].code, row.number, _day(row.produced_on), _day(row.expires_on)
         )
         version("batch", row.id, batch_content(batch))
+    for row in bind.execute(
+        sa.text(
+            "SELECT u.id, u.label, u.role, l.code FROM users u "
+            "JOIN locations l ON l.id = u.location_id"
+        )
+    ):
+        version("user", row.id, user_content(row.label, row.role, row.code))
     if rows:
         table = sa.table(
             "reference_versions",

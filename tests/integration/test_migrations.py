@@ -51,8 +51,9 @@ def test_downgrade_to_base_and_upgrade_again(engine):
 
 def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
     """A ledger made before 0008 (one root, a close with its balances) upgrades in place: old
-    transactions keep chain version 1, the close belongs to the root, every item, location and
-    batch gets version 1, and the closes' balances still point at their close."""
+    transactions keep chain version 1, the close belongs to the root, every item, location,
+    batch and user (a revoked one too) gets version 1, and the closes' balances still point at
+    their close."""
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection=connection), "0007")
     now = "2026-06-01 00:00:00"
@@ -86,6 +87,28 @@ def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
             {"item": item},
         )
         batch = connection.execute(text("SELECT id FROM batches")).scalar()
+        supplier = connection.execute(
+            text("SELECT id FROM locations WHERE code = 'supplier'")
+        ).scalar()
+        for label, role, location, revoked in (
+            ("市仓库保管员", "clerk", root, None),
+            ("省级管理员", "admin", supplier, None),
+            ("已离岗", "auditor", root, now),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO users (label, role, location_id, token_hash, created_at, "
+                    "revoked_at) VALUES (:label, :role, :location, :hash, :now, :revoked)"
+                ),
+                {
+                    "label": label,
+                    "role": role,
+                    "location": location,
+                    "hash": label.encode().hex()[:64],
+                    "now": now,
+                    "revoked": revoked,
+                },
+            )
         connection.execute(
             text(
                 "INSERT INTO period_closes (period_end, sequence, hash, accounts, closed_at) "
@@ -120,6 +143,13 @@ def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
     assert batch_version.content == '{"expires_on":"2028-01-31","produced_on":null}'
     item_version = next(row for row in versions if row.object_type == "item")
     assert '"packs":[["盒",3]]' in item_version.content
+    assert sorted(row.content for row in versions if row.object_type == "user") == sorted(
+        [
+            '{"label":"市仓库保管员","location":"510100","role":"clerk"}',
+            '{"label":"省级管理员","location":"supplier","role":"admin"}',
+            '{"label":"已离岗","location":"510100","role":"auditor"}',
+        ]
+    )
 
 
 def test_0008_refuses_to_downgrade_a_ledger_of_two_cities_and_changes_nothing(engine):
