@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Request, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.errors import Forbidden
 from api.routes import Limit, Offset, services_of
@@ -39,13 +39,15 @@ def audit_log(
     state: State,
     action: Annotated[
         str | None,
-        Parameter(max_length=40, description="an action or its prefix: user, stocktake.approve"),
+        QueryParameter(
+            max_length=40, description="an action or its prefix: user, stocktake.approve"
+        ),
     ] = None,
-    object_type: Annotated[str | None, Parameter(max_length=40)] = None,
-    object_key: Annotated[str | None, Parameter(max_length=200)] = None,
-    user_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
-    since: Annotated[dt.datetime | None, Parameter(description="from this instant")] = None,
-    until: Annotated[dt.datetime | None, Parameter(description="before this instant")] = None,
+    object_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    object_key: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    user_id: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+    since: Annotated[dt.datetime | None, QueryParameter(description="from this instant")] = None,
+    until: Annotated[dt.datetime | None, QueryParameter(description="before this instant")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[LogEntry]:

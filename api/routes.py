@@ -741,7 +741,7 @@ checkpoints_per_verification_max = 100
 Checkpoints = Annotated[
     list[str] | None,
     QueryParameter(
-        query="checkpoint",
+        name="checkpoint",
         description="N:HASH kept outside the database (GET /chain/digest, a period close): "
         "prove the ledger still holds it (checkpoint_missing / checkpoint_mismatch otherwise); "
         f"repeatable, at most {checkpoints_per_verification_max}",
