@@ -263,7 +263,13 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     ):
         plan = plan_allocation(ledger, CITY.code, item_code, quantity, shares, unit)
         for transaction in apply_plan(
-            ledger, plan, CITY.code, item_code, day(10), "按人口分配下发"
+            ledger,
+            plan,
+            CITY.code,
+            item_code,
+            day(10),
+            "按人口分配下发",
+            actor=makers.get(CITY.code),
         ):
             shipments[transaction.counterparty_code].append(transaction.number)
             count += 1

@@ -43,3 +43,19 @@ def test_the_demo_loads_and_verifies_clean(ledger):
     in_transit = [line for line in everything if line.location_code == "in-transit"]
     assert sum(line.on_hand for line in in_transit) > 0
     assert sum(line.reserved for line in physical if line.location_code == "510121") == 60
+
+
+def test_the_demos_vouchers_are_made_by_the_users_of_their_places(ledger):
+    load_demo(ledger)
+    with ledger.database.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT l.code, u.label FROM transactions t JOIN locations l ON l.id = t.location_id "
+            "LEFT OUTER JOIN users u ON u.id = t.maker_id"
+        ).all()
+    makers: dict[str, set] = {}
+    for code, label in rows:
+        makers.setdefault(code, set()).add(label)
+    assert makers["510100"] == {"市宣传中心仓库保管员"}
+    assert makers["510121"] == {"金堂县仓库保管员"}
+    assert makers["510121-ZJ"] == {"赵家镇计生办"}
+    assert makers["510181"] == {None}  # no demo user there: made from the command line
