@@ -3,7 +3,9 @@
 Two ASGI middlewares around every route:
 
 - `HeaderGuard` (outermost, before authentication): no header, path or query parameter holds a
-  NUL (PostgreSQL refuses it in text) or more text than `request_text_length_max`; date
+  NUL (PostgreSQL refuses it in text); no path or query parameter holds more text than
+  `request_text_length_max` (a header's size is bounded by the HTTP server, and the headers the
+  ledger reads have their own limits: the bearer token, the 200-character Idempotency-Key); date
   parameters lie between `date_min` and `date_max`; integer parameters fit 32 bits.
 - `BodyGuard` (after authentication): a non-empty body is `application/json`, UTF-8, valid JSON,
   nested at most `request_depth_max` deep, with no array longer than `request_array_length_max`,
