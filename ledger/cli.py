@@ -130,6 +130,34 @@ def db_upgrade() -> None:
     click.echo(f"schema at revision {current_revision(database.engine)}")
 
 
+@main.command("init")
+@click.option("--root-code", required=True, help="The city's code (行政区划代码), e.g. 510100.")
+@click.option("--root-name", required=True, help="The city's name, e.g. 成都市.")
+@click.option(
+    "--admin", "admin_label", required=True, help="The first admin's label, e.g. 市宣传中心系统管理员."
+)
+def init(root_code: str, root_name: str, admin_label: str) -> None:
+    """Start a real office's ledger on an empty database: the schema, the city (the root) and
+    its first admin, whose token is printed once (only a hash is stored)."""
+    from ledger.services.setup import check_start, start_ledger
+
+    check_start(root_code, root_name, admin_label)  # before a SQLite file is created
+    database = _database(must_exist=False)
+    started = start_ledger(database, root_code, root_name, admin_label)
+    root, admin = started.root, started.admin
+    click.echo(f"ledger initialised: schema at revision {started.revision}")
+    click.echo(f"root: {root.code} {root.name} (市)")
+    click.echo(
+        f"admin: user {admin.id}: {admin.role}@{admin.location_code} {admin.label} "
+        f"(the admin of {root.name}; not a global admin)"
+    )
+    click.echo(f"token (shown once): {started.token}")
+    click.echo(
+        "此令牌只显示这一次，账本只保存它的哈希，请现在妥善保存 "
+        "(this token will not be shown again: only its hash is stored)"
+    )
+
+
 @main.group()
 def demo() -> None:
     """Demo data from the seed documents."""
@@ -465,6 +493,75 @@ def digest(full: bool) -> None:
         sequence, head = queries.checkpoint_head(connection)
     click.echo(format_checkpoint(sequence, head, 64 if full else 16))
     click.echo(f"transaction #{sequence}, hash {head}", err=True)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The new backup file (never overwritten), e.g. ledger-2026-11-26.backup.",
+)
+def backup(out: str) -> None:
+    """A consistent copy of the running ledger (SQLite: the online backup API; PostgreSQL:
+    pg_dump, custom format), verified, with its checkpoint; exit 1 if the copy fails verify."""
+    from ledger.services.backup import backup as make_backup
+
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise LedgerError(
+            Code.output_unwritable,
+            f"无法写入 {out}：文件夹 {path.parent} 不存在 (no such folder)",
+            "out",
+        )
+    database = _database()
+    try:
+        with _verify_bar(database) as bar:
+            done = make_backup(database, path, progress=bar.update)
+    finally:
+        database.dispose()
+    click.echo(f"backup → {out} ({done.engine}, {done.size / 1e6:.1f} MB, {done.seconds:.1f} s)")
+    _backup_outcome(done)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def restore(file: str) -> None:
+    """Restore a backup FILE into the empty database of LEDGER_DATABASE_URL, verify it and print
+    its checkpoint; refused (ledger_not_empty) when that database holds anything."""
+    from sqlalchemy.engine import make_url
+
+    from ledger.services.backup import restore as restore_backup
+
+    _database(must_exist=False).dispose()  # the URL checked, nothing connected or created
+    url = make_url(Settings.from_environment().database_url)
+    with click.progressbar(length=1, label="verifying", file=sys.stderr) as bar:
+        done = restore_backup(url, Path(file), progress=bar.update)
+    where = done.path if done.engine == "sqlite" else url.database
+    click.echo(f"restored {file} → {where} ({done.engine}, {done.seconds:.1f} s)")
+    _backup_outcome(done)
+
+
+def _verify_bar(database):
+    from ledger.db import queries
+
+    with database.read() as connection:
+        total, _ = queries.counts(connection)
+    return click.progressbar(length=max(total, 1), label="copying and verifying", file=sys.stderr)
+
+
+def _backup_outcome(done) -> None:
+    """What verify found on the copy and, when it passed, the copy's checkpoint; exit 1 if not."""
+    report = done.report
+    for finding in report.findings:
+        click.echo(f"[invariant {finding.invariant}] {finding.code}: {finding.subject}: {finding.message}")
+    click.echo(
+        f"verify: {'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
+        f"{report.postings_checked} postings, {len(report.findings)} findings"
+    )
+    if not report.ok:
+        sys.exit(1)
+    click.echo(f"checkpoint {done.checkpoint} (transaction #{done.sequence}, hash {done.hash})")
 
 
 @main.group()

@@ -107,6 +107,10 @@ class Code(StrEnum):
     database_error = "database_error"
     output_unwritable = "output_unwritable"
     ledger_not_empty = "ledger_not_empty"
+    output_exists = "output_exists"
+    backup_invalid = "backup_invalid"
+    backup_tools_missing = "backup_tools_missing"
+    backup_failed = "backup_failed"
     label_keys_invalid = "label_keys_invalid"
     internal_error = "internal_error"
 
