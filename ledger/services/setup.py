@@ -1,0 +1,111 @@
+"""Starting a real office's ledger from nothing (`ledger init`).
+
+On an empty database: the schema (with its virtual locations), the office's city as the root
+location (through the same use case as `Ledger.add_location`, so it has its version 1 and its
+operations-log entry) and the first admin user (`add_user`: an admin at the root, that is the
+city's admin; see docs/roots.md). Its bearer token is returned once; only its hash is stored.
+
+A ledger that already holds a root, a user or a transaction is refused with `ledger_not_empty`
+before anything is written (a schema that exists is not even migrated).
+
+The root and the admin are two database transactions (`add_user` reads its user back on a
+connection of its own, so it cannot join the first); every input is checked before the first
+one, and the emptiness check runs again inside it, under a lock on PostgreSQL, so that two
+`init`s at once make one root. Should the second fail (the database going away between them),
+the ledger holds its root and no user: `ledger users add --role admin --location CODE` makes
+the admin then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
+
+from sqlalchemy import Connection, func, select
+
+from ledger import commands as c
+from ledger.db import tables as t
+from ledger.db.engine import current_revision
+from ledger.db.unit_of_work import Database
+from ledger.db.users import User
+from ledger.model import Location, LocationLevel
+from ledger.rules import Code, LedgerError, check_text, name_length_max
+from ledger.services.ledger import check_code, run_command
+from ledger.services.users import add_user
+from ledger.settings import office_today
+
+ADMIN_LABEL_MAX = 200  # users.label
+
+
+class Started(NamedTuple):
+    """What `start_ledger` made: the root, the first admin and its token (shown once)."""
+
+    root: Location
+    admin: User
+    token: str
+    revision: str | None
+
+
+def check_start(root_code: str, root_name: str, admin_label: str) -> None:
+    """The command line's input, checked before anything is created (not even a file)."""
+    check_code(root_code, "root_code")
+    check_text(root_name, "root_name", name_length_max)
+    check_text(admin_label, "admin", ADMIN_LABEL_MAX)
+
+
+def refuse_unless_empty(connection: Connection) -> None:
+    """Refuse (`ledger_not_empty`) a ledger holding a root, a user or a transaction."""
+    loc = t.locations.c
+    roots = connection.execute(
+        select(loc.code, loc.name)
+        .where(loc.parent_id.is_(None), loc.physical.is_(True))
+        .order_by(loc.code)
+    ).all()
+    users = connection.execute(select(func.count()).select_from(t.users)).scalar_one()
+    transactions = connection.execute(select(func.count()).select_from(t.transactions)).scalar_one()
+    if not (roots or users or transactions):
+        return
+    held = []
+    if roots:
+        shown = "、".join(f"{name}({code})" for code, name in roots[:3])
+        held.append(f"{len(roots)} 个市 {shown}{' …' if len(roots) > 3 else ''}")
+    if users:
+        held.append(f"{users} 个用户")
+    if transactions:
+        held.append(f"{transactions} 张单据")
+    raise LedgerError(
+        Code.ledger_not_empty,
+        f"账本不是空的：已有 {'，'.join(held)}；ledger init 只用于新的空数据库，什么也没有改动 "
+        f"(ledger not empty: {len(roots)} roots, {users} users, {transactions} transactions; "
+        "nothing changed); 另一个市请由全局管理员新增，用户用 ledger users add",
+        "LEDGER_DATABASE_URL",
+    )
+
+
+def start_ledger(
+    database: Database,
+    root_code: str,
+    root_name: str,
+    admin_label: str,
+    clock: Callable[[], dt.date] = office_today,
+) -> Started:
+    """Create the schema, the root 市 `root_code` and its first admin on an empty database."""
+    check_start(root_code, root_name, admin_label)
+    if current_revision(database.engine) is not None:
+        with database.read() as connection, connection.begin():
+            refuse_unless_empty(connection)  # before a migration changes anything
+    database.upgrade()
+    today = clock()
+    root = Location(root_code, root_name.strip(), LocationLevel.city)
+
+    def work(store) -> Location:
+        if store.connection.dialect.name == "postgresql":
+            # Two inits at once: the second waits here, then sees the first one's root.
+            store.connection.exec_driver_sql("LOCK TABLE locations IN SHARE ROW EXCLUSIVE MODE")
+        refuse_unless_empty(store.connection)
+        return run_command(store.acting(None, today), c.AddLocation(root), today)
+
+    made = database.write(work)
+    admin, token = add_user(database, admin_label.strip(), "admin", made.code)
+    return Started(made, admin, token, current_revision(database.engine))
