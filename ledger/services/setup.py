@@ -8,12 +8,9 @@ city's admin; see docs/roots.md). Its bearer token is returned once; only its ha
 A ledger that already holds a root, a user or a transaction is refused with `ledger_not_empty`
 before anything is written (a schema that exists is not even migrated).
 
-The root and the admin are two database transactions (`add_user` reads its user back on a
-connection of its own, so it cannot join the first); every input is checked before the first
-one, and the emptiness check runs again inside it, under a lock on PostgreSQL, so that two
-`init`s at once make one root. Should the second fail (the database going away between them),
-the ledger holds its root and no user: `ledger users add --role admin --location CODE` makes
-the admin then.
+The root and the admin are written in one database transaction (`add_user` joins it): both
+or neither. Every input is checked before it, and the emptiness check runs again inside it,
+under a lock on PostgreSQL, so that two `init`s at once make one root.
 """
 
 from __future__ import annotations
@@ -99,13 +96,15 @@ def start_ledger(
     today = clock()
     root = Location(root_code, root_name.strip(), LocationLevel.city)
 
-    def work(store) -> Location:
+    def work(store) -> tuple[Location, User, str]:
         if store.connection.dialect.name == "postgresql":
             # Two inits at once: the second waits here, then sees the first one's root.
             store.connection.exec_driver_sql("LOCK TABLE locations IN SHARE ROW EXCLUSIVE MODE")
         refuse_unless_empty(store.connection)
-        return run_command(store.acting(None, today), c.AddLocation(root), today)
+        made = run_command(store.acting(None, today), c.AddLocation(root), today)
+        # joins this write: the root and its admin commit together or not at all
+        admin, token = add_user(database, admin_label.strip(), "admin", made.code)
+        return made, admin, token
 
-    made = database.write(work)
-    admin, token = add_user(database, admin_label.strip(), "admin", made.code)
+    made, admin, token = database.write(work)
     return Started(made, admin, token, current_revision(database.engine))

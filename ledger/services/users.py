@@ -113,8 +113,8 @@ def add_user(
 
 
 def get_user(database: Database, user_id: int) -> User | None:
-    with database.read() as connection:
-        return stored.user_by_id(connection, user_id)
+    """The user (inside a write of this thread: as that write sees it)."""
+    return database.lookup(lambda store: stored.user_by_id(store.connection, user_id))
 
 
 def list_users(database: Database) -> list[User]:
