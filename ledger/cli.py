@@ -564,6 +564,69 @@ def _backup_outcome(done) -> None:
     click.echo(f"checkpoint {done.checkpoint} (transaction #{done.sequence}, hash {done.hash})")
 
 
+@main.group("import")
+def import_group() -> None:
+    """Master data from spreadsheets (.xlsx or UTF-8 .csv): locations and items."""
+
+
+def _import(kind: str, file: str) -> None:
+    from ledger.services.imports import ImportInvalid, import_file
+
+    path = Path(file)
+    database = _database()
+    bar = click.progressbar(length=1, label=f"importing {kind}", file=sys.stderr)
+
+    def length(n: int) -> None:
+        bar.length = max(n, 1)
+
+    try:
+        with bar:
+            done = import_file(database, kind, path, progress=bar.update, length=length)
+    except ImportInvalid as error:
+        click.echo(f"error: {error.code}: {error.message}", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem.line()}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"{path.name}: {len(done.added)} added, {len(done.updated)} updated, "
+        f"{done.unchanged} unchanged (新增 {len(done.added)}，更新 {len(done.updated)}，"
+        f"未变 {done.unchanged})"
+    )
+    for line in done.updated:
+        click.echo(f"  updated {line}")
+    if not done.added and not done.updated:
+        click.echo(
+            "nothing changed: every row is already in the ledger as in the file (没有任何改动)"
+        )
+
+
+@import_group.command("locations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_locations(file: str) -> None:
+    """库点: 编码/code, 名称/name, 上级编码/parent_code, 级别/level, 人口/population."""
+    _import("locations", file)
+
+
+@import_group.command("items")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_items(file: str) -> None:
+    """物资: 编码/code, 名称/name, 类别/category, 品种/variety, 单位/unit, 包装/packs,
+    有效期管理/tracks_expiry."""
+    _import("items", file)
+
+
+@import_group.command("template")
+@click.argument("kind", type=click.Choice(["locations", "items"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="e.g. 库点模板.xlsx")
+def import_template(kind: str, out: str) -> None:
+    """An empty .xlsx template: headers, a 说明 sheet and drop-down lists."""
+    from ledger.services.imports import template
+
+    path = _output(out, ("xlsx",))
+    _write(path, template(kind))
+    click.echo(f"template for {kind} → {out}")
+
+
 @main.group()
 def users() -> None:
     """API users: a role at a location, with a bearer token."""

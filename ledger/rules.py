@@ -112,6 +112,8 @@ class Code(StrEnum):
     backup_tools_missing = "backup_tools_missing"
     backup_failed = "backup_failed"
     label_keys_invalid = "label_keys_invalid"
+    import_invalid = "import_invalid"
+    import_file_unreadable = "import_file_unreadable"
     internal_error = "internal_error"
 
 
