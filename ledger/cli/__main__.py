@@ -1,0 +1,5 @@
+"""`python -m ledger.cli`: the same as the `ledger` command."""
+
+from ledger.cli import run
+
+run()

@@ -1,0 +1,317 @@
+"""The office's own commands: the schema, `init`, the demo, users, backups, imports and the server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ledger.cli.base import ledger_database, main, output_path, text_table, write_output
+from ledger.rules import Code, LedgerError
+from ledger.settings import Settings
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision."""
+    from ledger.db.engine import current_revision
+
+    database = ledger_database(must_exist=False)
+    database.upgrade()
+    click.echo(f"schema at revision {current_revision(database.engine)}")
+
+
+@main.command("init")
+@click.option("--root-code", required=True, help="The city's code (行政区划代码), e.g. 510100.")
+@click.option("--root-name", required=True, help="The city's name, e.g. 成都市.")
+@click.option(
+    "--admin",
+    "admin_label",
+    required=True,
+    help="The first admin's label, e.g. 市宣传中心系统管理员.",
+)
+def init(root_code: str, root_name: str, admin_label: str) -> None:
+    """Start a real office's ledger on an empty database: the schema, the city (the root) and
+    its first admin, whose token is printed once (only a hash is stored)."""
+    from ledger.services.setup import check_start, start_ledger
+
+    check_start(root_code, root_name, admin_label)  # before a SQLite file is created
+    database = ledger_database(must_exist=False)
+    started = start_ledger(database, root_code, root_name, admin_label)
+    root, admin = started.root, started.admin
+    click.echo(f"ledger initialised: schema at revision {started.revision}")
+    click.echo(f"root: {root.code} {root.name} (市)")
+    click.echo(
+        f"admin: user {admin.id}: {admin.role}@{admin.location_code} {admin.label} "
+        f"(the admin of {root.name}; not a global admin)"
+    )
+    click.echo(f"token (shown once): {started.token}")
+    click.echo(
+        "此令牌只显示这一次，账本只保存它的哈希，请现在妥善保存 "
+        "(this token will not be shown again: only its hash is stored)"
+    )
+
+
+@main.group()
+def demo() -> None:
+    """Demo data from the seed documents."""
+
+
+@demo.command("load")
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty ledger; otherwise do nothing."
+)
+def demo_load(if_empty: bool) -> None:
+    """Load the demo city (成都市, 20 区(市)县, townships, villages) and four months of movements."""
+    from ledger.db import queries
+    from ledger.services.demo import load_demo
+    from ledger.services.ledger import Ledger
+
+    database = ledger_database(must_exist=False)
+    database.upgrade()
+    with database.read() as connection:
+        transactions, _ = queries.counts(connection)
+    if transactions:
+        if if_empty:
+            click.echo(f"ledger already holds {transactions} transactions; demo not loaded")
+            return
+        raise LedgerError(
+            Code.ledger_not_empty,
+            f"账本已有 {transactions} 张单据，演示数据只能载入空账本 (ledger not empty); "
+            "use --if-empty, or point LEDGER_DATABASE_URL at a new database",
+        )
+    summary = load_demo(Ledger(database))
+    click.echo(
+        f"demo loaded: {summary.locations} locations, {summary.items} items, "
+        f"{summary.transactions} transactions from {summary.start} to {summary.end}"
+    )
+    click.echo("demo API tokens (Authorization: Bearer <token>):")
+    for label, who, token in summary.tokens:
+        click.echo(f"  {who:<22} {token}  {label}")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The new backup file (never overwritten), e.g. ledger-2026-11-26.backup.",
+)
+def backup(out: str) -> None:
+    """A consistent copy of the running ledger (SQLite: the online backup API; PostgreSQL:
+    pg_dump, custom format), verified, with its checkpoint; exit 1 if the copy fails verify."""
+    from ledger.services.backup import backup as make_backup
+
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise LedgerError(
+            Code.output_unwritable,
+            f"无法写入 {out}：文件夹 {path.parent} 不存在 (no such folder)",
+            "out",
+        )
+    database = ledger_database()
+    try:
+        with _verify_bar(database) as bar:
+            done = make_backup(database, path, progress=bar.update)
+    finally:
+        database.dispose()
+    click.echo(f"backup → {out} ({done.engine}, {done.size / 1e6:.1f} MB, {done.seconds:.1f} s)")
+    _backup_outcome(done)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def restore(file: str) -> None:
+    """Restore a backup FILE into the empty database of LEDGER_DATABASE_URL, verify it and print
+    its checkpoint; refused (ledger_not_empty) when that database holds anything."""
+    from sqlalchemy.engine import make_url
+
+    from ledger.services.backup import restore as restore_backup
+
+    ledger_database(must_exist=False).dispose()  # the URL checked, nothing connected or created
+    url = make_url(Settings.from_environment().database_url)
+    with click.progressbar(length=1, label="verifying", file=sys.stderr) as bar:
+        done = restore_backup(url, Path(file), progress=bar.update)
+    where = done.path if done.engine == "sqlite" else url.database
+    click.echo(f"restored {file} → {where} ({done.engine}, {done.seconds:.1f} s)")
+    _backup_outcome(done)
+
+
+def _verify_bar(database):
+    from ledger.db import queries
+
+    with database.read() as connection:
+        total, _ = queries.counts(connection)
+    return click.progressbar(length=max(total, 1), label="copying and verifying", file=sys.stderr)
+
+
+def _backup_outcome(done) -> None:
+    """What verify found on the copy and, when it passed, the copy's checkpoint; exit 1 if not."""
+    report = done.report
+    for finding in report.findings:
+        click.echo(
+            f"[invariant {finding.invariant}] {finding.code}: {finding.subject}: {finding.message}"
+        )
+    click.echo(
+        f"verify: {'OK' if report.ok else 'FAILED'}: {report.transactions_checked} transactions, "
+        f"{report.postings_checked} postings, {len(report.findings)} findings"
+    )
+    if not report.ok:
+        sys.exit(1)
+    click.echo(f"checkpoint {done.checkpoint} (transaction #{done.sequence}, hash {done.hash})")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Master data from spreadsheets (.xlsx or UTF-8 .csv): locations and items."""
+
+
+def _import(kind: str, file: str) -> None:
+    from ledger.services.imports import ImportInvalid, import_file
+
+    path = Path(file)
+    database = ledger_database()
+    bar = click.progressbar(length=1, label=f"importing {kind}", file=sys.stderr)
+
+    def length(n: int) -> None:
+        bar.length = max(n, 1)
+
+    try:
+        with bar:
+            done = import_file(database, kind, path, progress=bar.update, length=length)
+    except ImportInvalid as error:
+        click.echo(f"error: {error.code}: {error.message}", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem.line()}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"{path.name}: {len(done.added)} added, {len(done.updated)} updated, "
+        f"{done.unchanged} unchanged (新增 {len(done.added)}，更新 {len(done.updated)}，"
+        f"未变 {done.unchanged})"
+    )
+    for line in done.updated:
+        click.echo(f"  updated {line}")
+    if not done.added and not done.updated:
+        click.echo(
+            "nothing changed: every row is already in the ledger as in the file (没有任何改动)"
+        )
+
+
+@import_group.command("locations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_locations(file: str) -> None:
+    """库点: 编码/code, 名称/name, 上级编码/parent_code, 级别/level, 人口/population."""
+    _import("locations", file)
+
+
+@import_group.command("items")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_items(file: str) -> None:
+    """物资: 编码/code, 名称/name, 类别/category, 品种/variety, 单位/unit, 包装/packs,
+    有效期管理/tracks_expiry."""
+    _import("items", file)
+
+
+@import_group.command("template")
+@click.argument("kind", type=click.Choice(["locations", "items"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="e.g. 库点模板.xlsx")
+def import_template(kind: str, out: str) -> None:
+    """An empty .xlsx template: headers, a 说明 sheet and drop-down lists."""
+    from ledger.services.imports import template
+
+    path = output_path(out, ("xlsx",))
+    write_output(path, template(kind))
+    click.echo(f"template for {kind} → {out}")
+
+
+@main.group()
+def users() -> None:
+    """API users: a role at a location, with a bearer token."""
+
+
+@users.command("add")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "clerk", "requester", "approver", "auditor"]),
+)
+@click.option("--location", "location_code", help="Location code, e.g. 510121.")
+@click.option("--label", required=True, help="What the account is for, e.g. 金堂县仓库保管员.")
+@click.option(
+    "--global",
+    "global_admin",
+    is_flag=True,
+    help="An admin of every city in the ledger (no --location); a city's admin reaches only "
+    "its city.",
+)
+def users_add(role: str, location_code: str | None, label: str, global_admin: bool) -> None:
+    """Create a user and print its token once (only a hash is stored)."""
+    from ledger.services.users import add_user
+
+    database = ledger_database()
+    user, token = add_user(database, label, role, location_code, global_admin=global_admin)
+    where = "every city" if user.is_global else user.location_code
+    click.echo(f"user {user.id}: {user.role}@{where} {user.label}")
+    click.echo(f"token (shown once): {token}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user, active or revoked."""
+    from ledger.services.users import list_users
+
+    database = ledger_database()
+    rows = [
+        (
+            str(u.id),
+            u.role,
+            "全部市 (global)" if u.is_global else f"{u.location_name}({u.location_code})",
+            u.label,
+            "revoked" if u.revoked else "active",
+        )
+        for u in list_users(database)
+    ]
+    click.echo(text_table(("id", "角色", "库点", "用途", "状态"), rows))
+
+
+@users.command("revoke")
+@click.argument("user_id", type=int)
+def users_revoke(user_id: int) -> None:
+    """Revoke a user's token: it stops working at once."""
+    from ledger.services.users import revoke_user
+
+    database = ledger_database()
+    user = revoke_user(database, user_id)
+    click.echo(f"user {user.id} ({user.role}@{user.location_code}) revoked")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--access-log/--no-access-log", default=False, show_default=True, help="Log every request."
+)
+def serve(host: str, port: int, access_log: bool) -> None:
+    """Start the HTTP service (Litestar on uvicorn)."""
+    import uvicorn
+
+    from ledger.settings import office_zone
+
+    office_zone(Settings.from_environment().time_zone)
+    database = ledger_database(must_exist=False)
+    database.upgrade()
+    database.dispose()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
