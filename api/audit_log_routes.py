@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from api.errors import Forbidden
 from api.routes import Limit, Offset, services_of
 from api.schemas import Page, page
-from ledger.db.oplog import LogEntry, root_code_of
+from ledger.db.oplog import LogEntry, LogFilter, root_code_of
 from ledger.services.audit_log import read_log
 from ledger.services.users import User
 from ledger.settings import office_zone
@@ -52,16 +52,10 @@ def audit_log(
     offset: Offset = 0,
 ) -> Page[LogEntry]:
     root = log_root(request.user)
-    since, until = _utc(since), _utc(until)
     entries = read_log(
         services_of(state).database,
         root,
-        action=action,
-        object_type=object_type,
-        object_key=object_key,
-        user_id=user_id,
-        since=since,
-        until=until,
+        LogFilter(action, object_type, object_key, user_id, _utc(since), _utc(until)),
         limit=limit + 1,
         offset=offset,
     )

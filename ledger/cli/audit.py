@@ -131,16 +131,14 @@ def digest(full: bool) -> None:
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10_000_000))
 def log_command(action, object_type, object_key, user_id, root_code, limit, offset) -> None:
     """操作日志: every action that is not a movement, newest first."""
+    from ledger.db.oplog import LogFilter
     from ledger.services.audit_log import read_log
 
     database = ledger_database()
     entries = read_log(
         database,
         root_code,
-        action=action,
-        object_type=object_type,
-        object_key=object_key,
-        user_id=user_id,
+        LogFilter(action, object_type, object_key, user_id),
         limit=limit,
         offset=offset,
     )

@@ -106,18 +106,31 @@ def _json(value: Any) -> str | None:
     return _encoder.encode(value).decode()
 
 
+class LogFilter(msgspec.Struct, frozen=True):
+    """Which entries to read (each field narrows; None leaves it open).
+
+    action: an action or its prefix (`request` finds every request state change).
+    since / until: instants in UTC, from `since` and before `until`.
+    """
+
+    action: str | None = None
+    object_type: str | None = None
+    object_key: str | None = None
+    user_id: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+EVERY_ENTRY = LogFilter()
+
+
 def read(
     connection: Connection,
     *,
     root_id: int | None,
     everything: bool,
     with_unscoped: bool = False,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_key: str | None = None,
-    user_id: int | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    wanted: LogFilter = EVERY_ENTRY,
     limit: int = 50,
     offset: int = 0,
 ) -> list[LogEntry]:
@@ -139,18 +152,18 @@ def read(
     if not everything:
         mine = o.root_id == root_id
         query = query.where(or_(mine, o.root_id.is_(None)) if with_unscoped else mine)
-    if action is not None:
-        query = query.where(o.action.startswith(action, autoescape=True))
-    if object_type is not None:
-        query = query.where(o.object_type == object_type)
-    if object_key is not None:
-        query = query.where(o.object_key == object_key)
-    if user_id is not None:
-        query = query.where(o.user_id == user_id)
-    if since is not None:
-        query = query.where(o.at >= since)
-    if until is not None:
-        query = query.where(o.at < until)
+    if wanted.action is not None:
+        query = query.where(o.action.startswith(wanted.action, autoescape=True))
+    if wanted.object_type is not None:
+        query = query.where(o.object_type == wanted.object_type)
+    if wanted.object_key is not None:
+        query = query.where(o.object_key == wanted.object_key)
+    if wanted.user_id is not None:
+        query = query.where(o.user_id == wanted.user_id)
+    if wanted.since is not None:
+        query = query.where(o.at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(o.at < wanted.until)
     rows = connection.execute(query.order_by(o.id.desc()).limit(limit).offset(offset))
     return [
         LogEntry(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ledger.db import oplog
-from ledger.db.oplog import LogEntry
+from ledger.db.oplog import EVERY_ENTRY, LogEntry, LogFilter
 from ledger.db.roots import root_count
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
@@ -16,13 +14,8 @@ log_page_size_max = 200
 def read_log(
     database: Database,
     root_code: str | None,
+    wanted: LogFilter = EVERY_ENTRY,
     *,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_key: str | None = None,
-    user_id: int | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[LogEntry]:
@@ -42,12 +35,7 @@ def read_log(
             root_id=root_id,
             everything=root_code is None,
             with_unscoped=root_code is not None and root_count(store.connection) == 1,
-            action=action,
-            object_type=object_type,
-            object_key=object_key,
-            user_id=user_id,
-            since=since,
-            until=until,
+            wanted=wanted,
             limit=limit,
             offset=offset,
         )

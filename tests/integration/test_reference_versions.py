@@ -66,7 +66,12 @@ def history(ledger, kind, code, number=None):
 
 def log(ledger, object_type):
     with ledger.database.read() as connection:
-        return oplog.read(connection, root_id=None, everything=True, object_type=object_type)
+        return oplog.read(
+            connection,
+            root_id=None,
+            everything=True,
+            wanted=oplog.LogFilter(object_type=object_type),
+        )
 
 
 def test_every_created_item_location_and_batch_has_its_first_version(city):

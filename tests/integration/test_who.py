@@ -42,7 +42,13 @@ def sql(ledger, statement, **params):
 
 def log_entries(ledger, **filters):
     with ledger.database.engine.connect() as connection:
-        return oplog.read(connection, root_id=None, everything=True, limit=200, **filters)
+        return oplog.read(
+            connection,
+            root_id=None,
+            everything=True,
+            wanted=oplog.LogFilter(**filters),
+            limit=200,
+        )
 
 
 @pytest.fixture
