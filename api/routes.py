@@ -52,6 +52,7 @@ from ledger import commands as c
 from ledger.allocation import Plan, Share
 from ledger.db import http_idempotency, queries, roots
 from ledger.db.store import LocationEntry
+from ledger.history import format_checkpoint, parse_checkpoint
 from ledger.labels import LabelKeys
 from ledger.model import Batch, Item, Location, Transaction, TransactionKind
 from ledger.rules import Code, LedgerError
@@ -80,7 +81,6 @@ from ledger.services.requests import (
 from ledger.services.scanning import Scanning
 from ledger.services.stocktakes import Stocktakes
 from ledger.services.users import User
-from ledger.verify import format_checkpoint, parse_checkpoint
 
 page_size_max = 200
 

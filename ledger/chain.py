@@ -48,18 +48,18 @@ def canonical_encoding(
     if version not in CHAIN_VERSIONS:
         raise ValueError(f"unknown chain version {version}")
     content = [
-            sequence,
-            number,
-            kind,
-            occurred_on.isoformat(),
-            location_code,
-            counterparty_code,
-            reverses_sequence,
-            shipment_sequence,
-            reason,
-            memo,
-            postings if isinstance(postings, list) else list(postings),  # tuples encode as arrays
-        ]
+        sequence,
+        number,
+        kind,
+        occurred_on.isoformat(),
+        location_code,
+        counterparty_code,
+        reverses_sequence,
+        shipment_sequence,
+        reason,
+        memo,
+        postings if isinstance(postings, list) else list(postings),  # tuples encode as arrays
+    ]
     if version >= 2:
         content.append(list(people))
     return _encoder.encode(content)

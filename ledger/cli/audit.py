@@ -33,8 +33,8 @@ from ledger.settings import office_today
 def verify(since_close: bool, root_code: str | None, checkpoints: tuple[str, ...]) -> None:
     """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
     from ledger.db import closes, queries
+    from ledger.history import parse_checkpoint
     from ledger.services.audit import root_to_close, verify_ledger
-    from ledger.verify import parse_checkpoint
 
     wanted = [parse_checkpoint(text, "--checkpoint") for text in checkpoints]
     database = ledger_database()
@@ -112,7 +112,7 @@ def digest(full: bool) -> None:
     """The chain head as a checkpoint, N:HASH, to keep outside the database (printed, mailed,
     filed): `ledger verify --checkpoint N:HASH` later proves the ledger still holds it."""
     from ledger.db import queries
-    from ledger.verify import format_checkpoint
+    from ledger.history import format_checkpoint
 
     database = ledger_database()
     with database.read() as connection:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Connection, func, insert, select
 
 from ledger.db import tables as t
+from ledger.history import ReferenceRow, ReferenceVersion
 from ledger.model import Batch, Item, ItemKind, Location, LocationLevel, Pack
 from ledger.reference import (
     ReferenceKind,
@@ -23,7 +24,6 @@ from ledger.reference import (
     location_content,
     user_content,
 )
-from ledger.verify import ReferenceRow, ReferenceVersion
 
 if TYPE_CHECKING:
     from ledger.db.store import LedgerStore

@@ -18,10 +18,11 @@ from sqlalchemy import Connection
 from ledger.db import closes, oplog, queries
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
+from ledger.history import Checkpoint, check_packs, format_checkpoint
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
 from ledger.services.requests import as_utc
-from ledger.verify import Checkpoint, Finding, Verifier, check_packs, format_checkpoint
+from ledger.verify import Finding, Verifier
 
 
 class VerificationReport(msgspec.Struct, frozen=True):

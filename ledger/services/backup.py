@@ -38,9 +38,9 @@ from sqlalchemy.engine import URL
 from ledger.db import queries
 from ledger.db.engine import current_revision, make_engine
 from ledger.db.unit_of_work import Database
+from ledger.history import format_checkpoint
 from ledger.rules import Code, LedgerError
 from ledger.services.audit import VerificationReport, verify_ledger
-from ledger.verify import format_checkpoint
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"

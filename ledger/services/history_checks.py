@@ -21,10 +21,8 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from ledger.db import close_checks, versions
-from ledger.model import VirtualLocation
-from ledger.verify import (
+from ledger.history import (
     Checkpoint,
-    Finding,
     check_checkpoints,
     check_close_rows,
     check_location_paths,
@@ -32,6 +30,8 @@ from ledger.verify import (
     close_accounts_finding,
     close_subject,
 )
+from ledger.model import VirtualLocation
+from ledger.verify import Finding
 
 
 def history_findings(

@@ -981,7 +981,9 @@ class Ledger:
     def execute(self, command: Any, actor: int | None = None) -> Any:
         """Carry out one command as user `actor` (the vouchers' maker; None: the command line)."""
         today = self.clock()
-        return self.database.write(lambda store: run_command(store.acting(actor, today), command, today))
+        return self.database.write(
+            lambda store: run_command(store.acting(actor, today), command, today)
+        )
 
     def execute_many(self, commands: Sequence[Any], actor: int | None = None) -> list[Any]:
         """Carry out many commands in one database transaction: all of them, or none."""

@@ -290,7 +290,12 @@ def _event(
         .where(r.id == request_id)
     ).one()
     oplog.record(
-        store, f"request.{action}", "request", number, user_id=actor, after=detail,
+        store,
+        f"request.{action}",
+        "request",
+        number,
+        user_id=actor,
+        after=detail,
         location_path=path,
     )
 
@@ -772,38 +777,40 @@ class Requests:
         return self.ledger.database.write(lambda store: work(store.acting(actor, today), today))
 
     def create(self, command: CreateRequest, actor: int | None = None) -> AllocationRequest:
-        return self._write(actor, lambda s, d: load_request(s, create_request(s, command, actor, d)))
+        return self._write(
+            actor, lambda s, d: load_request(s, create_request(s, command, actor, d))
+        )
 
     def edit(
         self, number: str, command: EditRequest, actor: int | None = None
     ) -> AllocationRequest:
         return self._write(
             actor,
-            lambda s, d: (edit_request(s, number, command, actor), load_request(s, number))[1]
+            lambda s, d: (edit_request(s, number, command, actor), load_request(s, number))[1],
         )
 
     def submit(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
-            actor,
-            lambda s, d: (submit_request(s, number, actor), load_request(s, number))[1]
+            actor, lambda s, d: (submit_request(s, number, actor), load_request(s, number))[1]
         )
 
     def cancel(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
-            actor,
-            lambda s, d: (cancel_request(s, number, actor, d), load_request(s, number))[1]
+            actor, lambda s, d: (cancel_request(s, number, actor, d), load_request(s, number))[1]
         )
 
     def reject(self, number: str, command: Reject, actor: int | None = None) -> AllocationRequest:
         return self._write(
             actor,
-            lambda s, d: (reject_request(s, number, command, actor), load_request(s, number))[1]
+            lambda s, d: (reject_request(s, number, command, actor), load_request(s, number))[1],
         )
 
     def approve(self, number: str, command: Approve, actor: int | None = None) -> AllocationRequest:
         return self._write(
             actor,
-            lambda s, d: (approve_request(s, number, command, actor, d), load_request(s, number))[1]
+            lambda s, d: (approve_request(s, number, command, actor, d), load_request(s, number))[
+                1
+            ],
         )
 
     def ship(self, number: str, command: Ship, actor: int | None = None) -> Transaction:
@@ -816,8 +823,7 @@ class Requests:
 
     def close(self, number: str, actor: int | None = None) -> AllocationRequest:
         return self._write(
-            actor,
-            lambda s, d: (close_request(s, number, actor, d), load_request(s, number))[1]
+            actor, lambda s, d: (close_request(s, number, actor, d), load_request(s, number))[1]
         )
 
     def get(self, number: str) -> AllocationRequest:

@@ -13,12 +13,12 @@ from sqlalchemy import text
 from ledger import commands as c
 from ledger.db import close_checks, queries
 from ledger.db.guards import drop_guards
+from ledger.history import format_checkpoint, parse_checkpoint
 from ledger.reference import ReferenceKind
 from ledger.rules import Code
 from ledger.services import reference
 from ledger.services.audit import close_period, verify_ledger
 from ledger.services.reference import BatchChange
-from ledger.verify import format_checkpoint, parse_checkpoint
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
 from tests.support import refused

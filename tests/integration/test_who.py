@@ -339,8 +339,8 @@ def test_entries_tied_to_no_city_go_with_the_city_only_while_it_is_the_only_one(
 
 def test_no_checkpoint_is_handed_out_for_a_chain_whose_tail_was_cut(city):
     from ledger.db import queries
+    from ledger.history import parse_checkpoint
     from ledger.rules import LedgerError
-    from ledger.verify import parse_checkpoint
 
     ledger, _ = city
     with ledger.database.read() as connection:

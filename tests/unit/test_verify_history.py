@@ -8,20 +8,18 @@ import datetime as dt
 import pytest
 
 from ledger.chain import GENESIS_HASH
-from ledger.rules import LedgerError
-from ledger.verify import (
+from ledger.history import (
     Checkpoint,
     ReferenceRow,
     ReferenceVersion,
-    StoredPosting,
-    StoredTransaction,
-    Verifier,
     check_checkpoints,
     check_location_paths,
     check_reference,
     format_checkpoint,
     parse_checkpoint,
 )
+from ledger.rules import LedgerError
+from ledger.verify import StoredPosting, StoredTransaction, Verifier
 
 DAY = dt.date(2026, 6, 1)
 
