@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
 import pytest
 
 from ledger.db import queries
@@ -23,3 +28,18 @@ def refused(code, call, *args) -> LedgerError:
         call(*args)
     assert error.value.code is code, error.value.message
     return error.value
+
+
+def ledger_command(url: str) -> Callable[..., subprocess.CompletedProcess]:
+    """`ledger …` run as its own process against the database at `url` (text output)."""
+
+    def run(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "ledger.cli", *arguments],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, LEDGER_DATABASE_URL=url),
+            timeout=120,
+        )
+
+    return run

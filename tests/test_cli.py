@@ -8,21 +8,12 @@ import sys
 
 import pytest
 
+from tests.support import ledger_command
+
 
 @pytest.fixture
 def run_ledger(tmp_path):
-    env = dict(os.environ, LEDGER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def run(*arguments):
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *arguments],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-
-    return run
+    return ledger_command(f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 def test_upgrade_demo_balance_and_verify(run_ledger):

@@ -4,9 +4,6 @@ verify --checkpoint` proves the ledger still holds it."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +15,7 @@ from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
 from ledger.settings import office_today
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.support import ledger_command
 
 
 @pytest.fixture
@@ -30,17 +28,7 @@ def run_ledger(tmp_path):
     ledger_from_text(ledger, CITY_TEXT + f"receipt 510100 NH2014 2014-01 10000 on {day}")
     ledger.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 1000),), day))
     engine.dispose()
-    env = dict(os.environ, LEDGER_DATABASE_URL=url)
-
-    def run(*arguments):
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *arguments],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-
+    run = ledger_command(url)
     run.url = url
     return run
 

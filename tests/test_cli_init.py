@@ -5,9 +5,7 @@ once; refused, with nothing changed, on a ledger that holds anything."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from ledger.db import tables as t
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from tests.conftest import PG_URL, PostgresSchema
+from tests.support import ledger_command
 
 ADMIN = "市宣传中心系统管理员"
 INIT = ("init", "--root-code", "510100", "--root-name", "成都市", "--admin", ADMIN)
@@ -34,13 +33,7 @@ class Place:
     engine_options: dict
 
     def run(self, *arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *arguments],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, LEDGER_DATABASE_URL=self.url),
-            timeout=120,
-        )
+        return ledger_command(self.url)(*arguments)
 
     def database(self) -> Database:
         return Database(make_engine(self.url, **self.engine_options))

@@ -3,10 +3,6 @@ their city, a verification can cover one city, and a global admin is made with -
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from ledger.db.engine import make_engine, upgrade
@@ -14,6 +10,7 @@ from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
+from tests.support import ledger_command
 
 SECOND_CITY = """
 location 500100 渝中样例市 city
@@ -30,18 +27,7 @@ def run_ledger(tmp_path):
     upgrade(engine)
     ledger_from_text(Ledger(Database(engine), clock=lambda: TODAY), CITY_TEXT + SECOND_CITY)
     engine.dispose()
-    env = dict(os.environ, LEDGER_DATABASE_URL=url)
-
-    def run(*arguments):
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *arguments],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-
-    return run
+    return ledger_command(url)
 
 
 def test_a_close_and_a_verification_since_a_close_name_their_city(run_ledger):
