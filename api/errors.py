@@ -32,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.shipment_already_confirmed: 409,
     Code.item_exists: 409,
     Code.location_exists: 409,
+    Code.opening_exists: 409,
     Code.request_state: 409,
     Code.shipments_in_transit: 409,
     Code.unknown_scan_document: 404,

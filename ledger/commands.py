@@ -119,6 +119,20 @@ class Receive(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     idempotency_key: str | None = None
 
 
+class OpenBalances(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """期初建账: the stock a location already holds on the day the office starts its ledger,
+    from the virtual `opening` location, dated that day (`occurred_on`). A batch is created on
+    its first line, as on a receipt; an expired batch is recorded as it is (it is on the shelf,
+    to be written off). One opening per location: a second is refused (`opening_exists`) —
+    a wrong one is reversed (红冲) and entered again, a later difference is a stocktake."""
+
+    location_code: str
+    lines: tuple[ReceiptLine, ...]
+    occurred_on: dt.date | None = None
+    memo: str = ""
+    idempotency_key: str | None = None
+
+
 class Issue(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """出库/调拨: from a warehouse into transit, addressed to `destination_code`.
 

@@ -38,6 +38,7 @@ class VirtualLocation(StrEnum):
     distributed = "distributed"  # handed to the public
     scrapped = "scrapped"  # written off
     adjustment = "adjustment"  # stocktake gains and losses, transit shortages
+    opening = "opening"  # 期初: stock on the shelves on the day the ledger was started
 
 
 class TransactionKind(StrEnum):
@@ -52,6 +53,7 @@ class TransactionKind(StrEnum):
     write_off = "write_off"  # 报损: location → scrapped, with a reason
     stocktake = "stocktake"  # 盘点: gains and losses against adjustment
     reversal = "reversal"  # 红冲: the mirror of an earlier transaction
+    opening = "opening"  # 期初建账: opening → location, stock already held on the first day
 
 
 VOUCHER_PREFIX: dict[TransactionKind, str] = {
@@ -64,6 +66,7 @@ VOUCHER_PREFIX: dict[TransactionKind, str] = {
     TransactionKind.write_off: "BS",
     TransactionKind.stocktake: "PD",
     TransactionKind.reversal: "HC",
+    TransactionKind.opening: "QC",
 }
 
 # Kinds that hand stock onward or out to the public: an expired batch may not take part.

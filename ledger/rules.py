@@ -99,6 +99,7 @@ class Code(StrEnum):
     base_unit_in_use = "base_unit_in_use"
     expiry_before_movements = "expiry_before_movements"
     location_move_across_roots = "location_move_across_roots"
+    opening_exists = "opening_exists"
     # Settings and the command line.
     invalid_setting = "invalid_setting"
     invalid_usage = "invalid_usage"

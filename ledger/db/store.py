@@ -779,6 +779,23 @@ class LedgerStore:
             select(t.transactions.c.number).where(t.transactions.c.reverses_id == sequence)
         ).scalar_one_or_none()
 
+    def opening_of(self, location_id: int) -> str | None:
+        """The number of the location's opening transaction (期初建账) that has not been
+        reversed, if any."""
+        self.flush()
+        tx = t.transactions.alias("tx")
+        reversal = t.transactions.alias("reversal")
+        return self.connection.execute(
+            select(tx.c.number)
+            .outerjoin(reversal, reversal.c.reverses_id == tx.c.id)
+            .where(
+                tx.c.kind == TransactionKind.opening.value,
+                tx.c.location_id == location_id,
+                reversal.c.id.is_(None),
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+
     def active_confirmation(self, shipment_sequence: int) -> str | None:
         """The number of the confirmation of a shipment that has not been reversed, if any."""
         self.flush()

@@ -260,6 +260,20 @@ class UserRow(Base):
     )
 
 
+class UserRoleRow(Base):
+    """A role a user holds at its location besides `users.role` (its first role): a county
+    clerk who also approves holds `clerk` there and `approver` here."""
+
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'clerk', 'requester', 'approver', 'auditor')", name="role"
+        ),
+    )
+
+
 class AllocationRequestRow(Base):
     """申领单: a township asks the level above for items."""
 
@@ -334,6 +348,7 @@ class HttpIdempotencyRow(Base):
 
 
 users = UserRow.__table__
+user_roles = UserRoleRow.__table__
 allocation_requests = AllocationRequestRow.__table__
 allocation_request_lines = AllocationRequestLineRow.__table__
 

@@ -437,6 +437,30 @@ def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transacti
     return store.post(TransactionKind.receipt, on, location, legs, memo=command.memo)
 
 
+def open_balances(store: LedgerStore, command: c.OpenBalances, today: dt.date) -> Transaction:
+    on = business_date(command.occurred_on, today)
+    check_memo(command.memo)
+    check_lines(command.lines)
+    location = physical(store.location(command.location_code), "location_code")
+    existing = store.opening_of(location.id)
+    if existing is not None:
+        raise LedgerError(
+            Code.opening_exists,
+            f"{location.location.name}已有期初建账单 {existing}；建错了请先红冲，之后的差异用盘点调整 "
+            f"(the location already has an opening balance)",
+            "location_code",
+        )
+    source = store.location(VirtualLocation.opening.value)
+    lines = []
+    for index, line in enumerate(command.lines):
+        field = f"lines[{index}]"
+        item = store.item(line.item_code, f"{field}.item_code")
+        quantity = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
+        lines.append((item, _receipt_batch(store, item, line, field), quantity))
+    legs = moves_between(source, location, lines)
+    return store.post(TransactionKind.opening, on, location, legs, memo=command.memo)
+
+
 def _receipt_batch(
     store: LedgerStore, item: ItemEntry, line: c.ReceiptLine, field: str
 ) -> BatchEntry:
@@ -908,6 +932,7 @@ HANDLERS: dict[type, Callable[[LedgerStore, Any, dt.date], Any]] = {
     c.AddItem: add_item,
     c.AddLocation: add_location,
     c.Receive: receive,
+    c.OpenBalances: open_balances,
     c.Issue: issue,
     c.Confirm: confirm,
     c.Distribute: distribute,

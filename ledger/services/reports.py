@@ -22,6 +22,7 @@ WRITE_OFF_RATE_LIMIT = 0.005  # policy: 报损率 < 5‰
 
 # The columns of the period summary: (key, title, incoming?, transaction kind).
 SUMMARY_IN = (
+    ("opened", "期初建账", "opening"),
     ("received", "入库", "receipt"),
     ("arrived", "签收调入", "confirmation"),
     ("returned_in", "退回收到", "return"),
@@ -54,6 +55,7 @@ VOUCHER_TITLES = {
     TransactionKind.write_off: "报损单",
     TransactionKind.stocktake: "盘点单",
     TransactionKind.reversal: "红冲单",
+    TransactionKind.opening: "期初建账单",
 }
 
 

@@ -26,7 +26,7 @@ def test_the_migrated_schema_matches_the_models(engine):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_the_first_migration_seeds_virtual_locations_and_the_chain(engine):
+def test_the_migrations_seed_virtual_locations_and_the_chain(engine):
     with engine.connect() as connection:
         virtual = (
             connection.execute(
@@ -36,7 +36,8 @@ def test_the_first_migration_seeds_virtual_locations_and_the_chain(engine):
             .all()
         )
         head = connection.execute(text("SELECT sequence, hash FROM chain_head")).one()
-    assert virtual == ["adjustment", "distributed", "in-transit", "scrapped", "supplier"]
+    # the first five from 0001, `opening` (期初) from 0009
+    assert virtual == ["adjustment", "distributed", "in-transit", "opening", "scrapped", "supplier"]
     assert tuple(head) == (0, "0" * 64)
 
 
@@ -125,7 +126,7 @@ def test_0008_keeps_a_populated_ledger_and_gives_its_closes_the_root(engine):
             {"close": close, "root": root, "item": item, "batch": batch},
         )
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection=connection), "head")
+        command.upgrade(alembic_config(connection=connection), "0008")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT root_id FROM period_closes")).scalar() == root
         assert connection.execute(text("SELECT close_id FROM closing_balances")).scalar() == close
@@ -168,3 +169,36 @@ def test_0008_refuses_to_downgrade_a_ledger_of_two_cities_and_changes_nothing(en
     assert current_revision(engine) == head
     columns = {column["name"] for column in inspect(engine).get_columns("stocktakes")}
     assert {"subtree", "location_codes"} <= columns
+
+
+def test_0009_goes_down_and_up_again(engine):
+    """Below 0009 the `opening` location and its version are gone (as 0008 left the ledger);
+    going up again adds them once."""
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0008")
+        assert "user_roles" not in inspect(connection).get_table_names()
+        opening = "SELECT COUNT(*) FROM locations WHERE code = 'opening'"
+        assert connection.execute(text(opening)).scalar() == 0
+        command.upgrade(alembic_config(connection=connection), "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text(opening)).scalar()
+        versions = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM reference_versions v JOIN locations l ON l.id = v.object_id "
+                "WHERE v.object_type = 'location' AND l.code = 'opening'"
+            )
+        ).scalar()
+    assert (rows, versions) == (1, 1)
+    assert "user_roles" in inspect(engine).get_table_names()
+
+
+def test_0009_refuses_to_downgrade_a_ledger_with_opening_balances(ledger):
+    from ledger import commands as c
+    from tests.builder import ledger_from_text
+
+    ledger_from_text(ledger, "location 510100 成都市 city\nitem NH2014 年画 printed 张")
+    ledger.execute(c.OpenBalances("510100", (c.ReceiptLine("NH2014", "2014-01", 5),)))
+    engine = ledger.database.engine
+    with pytest.raises(RuntimeError, match="0009"), engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0008")
+    assert "user_roles" in inspect(engine).get_table_names()
