@@ -15,6 +15,7 @@ shaping). The result is written to ledger/services/fonts/ beside its licence.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "ledger/services/fonts/NotoSansSC-Regular-GB2312.ttf"
@@ -24,10 +25,8 @@ def characters() -> set[str]:
     found = {chr(code) for code in range(0x20, 0x7F)}
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 found.add(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     found |= {chr(code) for code in range(0x3000, 0x3040)}  # CJK symbols and punctuation
     found |= {chr(code) for code in range(0xFF01, 0xFF5F)}  # full-width forms
     found |= set("—〇…·×°±№")

@@ -117,6 +117,11 @@ def test_the_summary_shows_openings_in_their_own_column(office):
         return {r["item_code"]: r for r in report.records() if r["location_code"] == "510121"}
 
     year = rows(AS_OF, D(2026, 6, 30))["NH2014"]
-    assert (year["opening"], year["opened"], year["received"], year["closing"]) == (0, 1000, 300, 1300)
+    assert (year["opening"], year["opened"], year["received"], year["closing"]) == (
+        0,
+        1000,
+        300,
+        1300,
+    )
     later = rows(D(2026, 3, 1), D(2026, 6, 30))["NH2014"]
     assert (later["opening"], later["opened"], later["closing"]) == (1300, 0, 1300)
