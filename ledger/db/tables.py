@@ -95,6 +95,9 @@ class LocationRow(Base):
     physical: Mapped[bool] = mapped_column(Boolean)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     path: Mapped[str] = mapped_column(String(400), index=True)
+    # 人口: the default weight of the location's share in an allocation plan. A planning
+    # figure, not what vouchers say about the place: not versioned, changes are logged.
+    population: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         CheckConstraint(
             "level IN ('city', 'county', 'township', 'village', 'virtual')", name="level"

@@ -6,6 +6,7 @@ Create Date: 2026-11-26 18:30:00
 
 - the virtual location `opening` (期初): an office's stock on its shelves on the day it starts
   the ledger (建账) comes from it, in transactions of their own kind (`opening`, QC-numbered);
+- locations.population (人口, optional): the default weight of an allocation plan's share;
 - user_roles: the roles a user holds at its location besides `users.role` (its first role),
   e.g. a county clerk who also approves.
 """
@@ -31,6 +32,7 @@ OPENING = ("opening", "期初")
 
 def upgrade() -> None:
     bind = op.get_bind()
+    op.add_column("locations", sa.Column("population", sa.BigInteger(), nullable=True))
     op.create_table(
         "user_roles",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -105,3 +107,5 @@ def downgrade() -> None:
         op.execute(statement)
     bind.execute(sa.text("DELETE FROM locations WHERE code = :code"), {"code": OPENING[0]})
     op.drop_table("user_roles")
+    with op.batch_alter_table("locations") as batch:
+        batch.drop_column("population")
