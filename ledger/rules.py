@@ -149,7 +149,12 @@ def require(condition: bool, message: str) -> None:
 
 # Limits (TigerBeetle style: a bound on everything, qualifier last).
 lines_per_transaction_max = 200
-postings_per_transaction_max = 2 * lines_per_transaction_max + 2
+# An opening (期初建账) records a whole warehouse's shelves in one voucher per location: a city
+# warehouse with many batches needs more lines than any movement.
+opening_lines_per_transaction_max = 5_000
+postings_per_transaction_max = (
+    2 * max(lines_per_transaction_max, opening_lines_per_transaction_max) + 2
+)
 transactions_per_batch_max = 10_000
 quantity_per_line_max = 2_000_000_000  # fits a 32-bit signed integer with room to sum
 memo_length_max = 500
@@ -170,6 +175,9 @@ date_min = dt.date(2000, 1, 1)
 date_max = dt.date(2099, 12, 31)
 # What one HTTP request may carry; each field also has its own, smaller limit.
 request_body_bytes_max = 1_048_576
+# A spreadsheet sent to POST /api/v1/imports/{kind} (that route only): a 3,000-village tree is
+# about 0.1 MB as .xlsx, 10,000 opening-balance lines about 0.4 MB.
+import_file_bytes_max = 20 * 1_048_576
 request_depth_max = 8  # nesting of objects and arrays in a body
 request_array_length_max = 1_000
 request_text_length_max = 2_000  # characters in any one string (a body's, a query's, a path's)

@@ -1,4 +1,5 @@
-"""The office's own commands: the schema, `init`, the demo, users, backups, imports and the server."""
+"""The office's own commands: the schema, `init`, the demo, backups, imports and the server (users:
+ledger/cli/users.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ledger.cli.base import ledger_database, main, output_path, text_table, write_output
+from ledger.cli.base import ledger_database, main, output_path, write_output
 from ledger.rules import Code, LedgerError
 from ledger.settings import Settings
 
@@ -169,27 +170,42 @@ def _backup_outcome(done) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Master data from spreadsheets (.xlsx or UTF-8 .csv): locations and items."""
+    """Master data and opening stock from spreadsheets (.xlsx or UTF-8 .csv)."""
 
 
-def _import(kind: str, file: str) -> None:
-    from ledger.services.imports import ImportInvalid, import_file
+def _import(kind: str, file: str, as_of=None) -> None:
+    from ledger.services.import_common import ImportInvalid, progress_rows_min, read_table
+    from ledger.services.imports import import_data
 
     path = Path(file)
     database = ledger_database()
+    table = read_table(path)
+    # A bar (on stderr) only for a file long enough to wait for.
     bar = click.progressbar(length=1, label=f"importing {kind}", file=sys.stderr)
 
     def length(n: int) -> None:
         bar.length = max(n, 1)
 
+    large = len(table) > progress_rows_min
     try:
-        with bar:
-            done = import_file(database, kind, path, progress=bar.update, length=length)
+        with bar if large else _no_bar():
+            done = import_data(
+                database,
+                kind,
+                path.name,
+                table,
+                progress=bar.update if large else None,
+                length=length if large else None,
+                as_of=as_of,
+            )
     except ImportInvalid as error:
         click.echo(f"error: {error.code}: {error.message}", err=True)
         for problem in error.problems:
             click.echo(f"  {problem.line()}", err=True)
         sys.exit(2)
+    if kind == "opening-balances":
+        _openings_outcome(path.name, done)
+        return
     click.echo(
         f"{path.name}: {len(done.added)} added, {len(done.updated)} updated, "
         f"{done.unchanged} unchanged (新增 {len(done.added)}，更新 {len(done.updated)}，"
@@ -197,9 +213,35 @@ def _import(kind: str, file: str) -> None:
     )
     for line in done.updated:
         click.echo(f"  updated {line}")
-    if not done.added and not done.updated:
+    if not done.changed:
         click.echo(
             "nothing changed: every row is already in the ledger as in the file (没有任何改动)"
+        )
+
+
+def _no_bar():
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+def _openings_outcome(name: str, done) -> None:
+    lines = sum(p.lines for p in done.posted)
+    click.echo(
+        f"{name}: {len(done.posted)} openings posted ({lines} lines), {len(done.skipped)} "
+        f"locations already opened as in the file (建账 {len(done.posted)} 个库点、{lines} 行；"
+        f"{len(done.skipped)} 个库点已有相同的期初，跳过)"
+    )
+    for posted in done.posted:
+        totals = " + ".join(f"{quantity:,} {unit}" for unit, quantity in posted.totals.items())
+        click.echo(
+            f"  {posted.number} {posted.location_code} {posted.location_name}: "
+            f"{posted.lines} lines, {totals}"
+        )
+    if not done.changed:
+        click.echo(
+            "nothing changed: every location's opening is already in the ledger as in the file "
+            "(没有任何改动)"
         )
 
 
@@ -218,77 +260,32 @@ def import_items(file: str) -> None:
     _import("items", file)
 
 
+@import_group.command("opening-balances")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day the office starts its ledger (建账日期), e.g. 2026-01-01.",
+)
+def import_opening_balances(file: str, as_of) -> None:
+    """期初余额: 库点编码/location_code, 物资编码/item_code, 批号/batch_number,
+    有效期至/expires_on, 数量/quantity, 单位/unit, 生产日期/produced_on; one opening voucher
+    (QC) per location, dated --as-of, all in one database transaction."""
+    _import("opening-balances", file, as_of.date())
+
+
 @import_group.command("template")
-@click.argument("kind", type=click.Choice(["locations", "items"]))
+@click.argument("kind", type=click.Choice(["locations", "items", "opening-balances"]))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="e.g. 库点模板.xlsx")
 def import_template(kind: str, out: str) -> None:
     """An empty .xlsx template: headers, a 说明 sheet and drop-down lists."""
-    from ledger.services.imports import template
+    from ledger.services.import_templates import template
 
     path = output_path(out, ("xlsx",))
     write_output(path, template(kind))
     click.echo(f"template for {kind} → {out}")
-
-
-@main.group()
-def users() -> None:
-    """API users: a role at a location, with a bearer token."""
-
-
-@users.command("add")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice(["admin", "clerk", "requester", "approver", "auditor"]),
-)
-@click.option("--location", "location_code", help="Location code, e.g. 510121.")
-@click.option("--label", required=True, help="What the account is for, e.g. 金堂县仓库保管员.")
-@click.option(
-    "--global",
-    "global_admin",
-    is_flag=True,
-    help="An admin of every city in the ledger (no --location); a city's admin reaches only "
-    "its city.",
-)
-def users_add(role: str, location_code: str | None, label: str, global_admin: bool) -> None:
-    """Create a user and print its token once (only a hash is stored)."""
-    from ledger.services.users import add_user
-
-    database = ledger_database()
-    user, token = add_user(database, label, role, location_code, global_admin=global_admin)
-    where = "every city" if user.is_global else user.location_code
-    click.echo(f"user {user.id}: {user.role}@{where} {user.label}")
-    click.echo(f"token (shown once): {token}")
-
-
-@users.command("list")
-def users_list() -> None:
-    """Every user, active or revoked."""
-    from ledger.services.users import list_users
-
-    database = ledger_database()
-    rows = [
-        (
-            str(u.id),
-            u.role,
-            "全部市 (global)" if u.is_global else f"{u.location_name}({u.location_code})",
-            u.label,
-            "revoked" if u.revoked else "active",
-        )
-        for u in list_users(database)
-    ]
-    click.echo(text_table(("id", "角色", "库点", "用途", "状态"), rows))
-
-
-@users.command("revoke")
-@click.argument("user_id", type=int)
-def users_revoke(user_id: int) -> None:
-    """Revoke a user's token: it stops working at once."""
-    from ledger.services.users import revoke_user
-
-    database = ledger_database()
-    user = revoke_user(database, user_id)
-    click.echo(f"user {user.id} ({user.role}@{user.location_code}) revoked")
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""Master data from spreadsheets: `ledger import locations|items FILE` (see docs/import.md).
+"""Master data from spreadsheets: `ledger import locations|items|opening-balances FILE` and
+`POST /api/v1/imports/{kind}` (see docs/import.md).
 
 A file (.xlsx, or .csv in UTF-8 with or without a BOM; headers in Chinese or English) is read
 and checked whole before anything is written: every problem is collected with its row number
@@ -6,43 +7,65 @@ and a Chinese message, and then nothing is imported. A clean file is written in 
 transaction through the ledger's own use cases (`add_location` / `add_item`: version 1 and an
 operations-log entry each; a changed name or parent of an existing location, or a changed
 name, category, unit or packs of an existing item, through `ledger.services.reference`: a new
-version and a log entry). A row identical to what is stored is skipped, so the same file
-imported twice changes nothing the second time.
+version and a log entry; a changed 人口 of a location: a log entry, population being a planning
+figure outside the versioned content). A row identical to what is stored is skipped, so the
+same file imported twice changes nothing the second time. Opening balances: see
+`ledger.services.import_opening`.
+
+An import that changed something also leaves one `import.<kind>` entry in the operations log
+(per city it touched) naming the file and what it did.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import bindparam, select, update
 
 from ledger import commands as c
+from ledger.db import oplog
 from ledger.db import tables as t
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.rules import Code, LedgerError, category_length_max, check_text, name_length_max
+from ledger.services.import_common import (
+    ColumnSpec,
+    Imported,
+    ImportInvalid,
+    OutsideScope,
+    Problem,
+    Progress,
+    Rows,
+    check,
+    read_table,
+    records,
+    root_paths,
+    stored_items,
+    table_of,
+)
+from ledger.services.import_templates import BASE_UNITS, PACK_UNITS, template
 from ledger.services.ledger import PARENT_LEVEL, check_code, run_command
 from ledger.services.reference import ItemChange, LocationChange, change_item, change_location
 from ledger.settings import office_today
 
-KINDS = ("locations", "items")
+__all__ = ["ImportInvalid", "Imported", "OutsideScope", "Problem", "import_file", "template"]
 
-# column key → (Chinese header, English header, other accepted spellings, required)
-LOCATION_COLUMNS = {
+KINDS = ("locations", "items", "opening-balances")
+
+LOCATION_COLUMNS: ColumnSpec = {
     "code": ("编码", "code", ("库点编码", "行政区划代码"), True),
     "name": ("名称", "name", ("库点名称",), True),
     "parent_code": ("上级编码", "parent_code", ("上级", "parent"), False),
     "level": ("级别", "level", ("层级",), True),
-    "population": ("人口", "population", (), False),
+    "population": ("人口", "population", ("人口数",), False),
 }
-ITEM_COLUMNS = {
+ITEM_COLUMNS: ColumnSpec = {
     "code": ("编码", "code", ("物资编码",), True),
     "name": ("名称", "name", ("物资名称",), True),
     "kind": ("类别", "category", ("kind", "大类"), True),
@@ -51,7 +74,6 @@ ITEM_COLUMNS = {
     "packs": ("包装", "packs", (), False),
     "tracks_expiry": ("有效期管理", "tracks_expiry", ("expiry_tracked",), False),
 }
-COLUMNS = {"locations": LOCATION_COLUMNS, "items": ITEM_COLUMNS}
 
 LEVELS = {
     "市": LocationLevel.city,
@@ -86,195 +108,85 @@ ITEM_KINDS = {
     "contraceptive": ItemKind.contraceptive,
 }
 KIND_WORDS = {ItemKind.printed: "宣传品", ItemKind.contraceptive: "药具"}
-# The units an office counts in; anything else is a typing mistake until added here.
-BASE_UNITS = (
-    "张",
-    "本",
-    "册",
-    "份",
-    "套",
-    "幅",
-    "只",
-    "个",
-    "盒",
-    "板",
-    "支",
-    "片",
-    "粒",
-    "瓶",
-    "袋",
-    "贴",
-)
-PACK_UNITS = (*BASE_UNITS, "捆", "箱", "包", "件", "扎", "沓", "刀", "令", "卷", "桶")
 YES = {"是", "yes", "y", "true", "1", "需要"}
 NO = {"否", "no", "n", "false", "0", "不需要", ""}
 PACK_ENTRY = re.compile(r"^\s*([^=＝\s]+)\s*[=＝]\s*([0-9]+)\s*$")
 packs_max = 10
-
-
-class Problem(NamedTuple):
-    """One thing wrong with the file: its row (1 = the header row), the column and why."""
-
-    row: int
-    column: str
-    message: str
-
-    def line(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "文件"
-        return f"{where}{' ' + self.column if self.column else ''}：{self.message}"
-
-
-class ImportInvalid(LedgerError):
-    """The file has problems; nothing was imported."""
-
-    def __init__(self, problems: list[Problem], total_rows: int) -> None:
-        rows = len({p.row for p in problems})
-        super().__init__(
-            Code.import_invalid,
-            f"文件有 {len(problems)} 处问题（涉及 {rows} 行，共 {total_rows} 行），一行也没有导入；"
-            f"改好后重新导入 ({len(problems)} problems, nothing imported)",
-            "file",
-            {"problems": [p._asdict() for p in problems]},
-        )
-        self.problems = problems
-
-
-class Imported(NamedTuple):
-    """What an import did: codes added, updated (with what changed) and left as they were."""
-
-    kind: str
-    added: list[str]
-    updated: list[str]
-    unchanged: int
-
-
-# ---- reading ----------------------------------------------------------------------------------
-
-
-def _unreadable(message: str) -> LedgerError:
-    return LedgerError(Code.import_file_unreadable, message, "file")
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def read_table(path: Path) -> list[list[str]]:
-    """The rows of the file's first sheet as text (the header row first)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise _unreadable(
-                f"{path.name} 不是 UTF-8 编码的 CSV：在 Excel 里“另存为 CSV UTF-8”，或直接导入 .xlsx "
-                "(the CSV is not UTF-8)"
-            ) from None
-        return [[_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # a damaged or misnamed file
-            raise _unreadable(
-                f"{path.name} 不是可读的 .xlsx 文件 (cannot read the workbook): {error}"
-            ) from None
-        try:
-            sheet = book.worksheets[0]
-            return [[_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
-    raise _unreadable(f"{path.name}：只能导入 .xlsx 或 .csv 文件 (only .xlsx or .csv)")
-
-
-def _columns(kind: str, header: list[str]) -> dict[str, int]:
-    spec = COLUMNS[kind]
-    names = {}
-    for key, (chinese, english, others, _required) in spec.items():
-        for name in (chinese, english, *others):
-            names[name.lower()] = key
-    found: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = names.get(cell.strip().lower())
-        if key is not None and key not in found:
-            found[key] = index
-    missing = [f"{v[0]}/{v[1]}" for k, v in spec.items() if v[3] and k not in found]
-    if missing:
-        known = "、".join(f"{v[0]}/{v[1]}" for v in spec.values())
-        raise _unreadable(
-            f"缺少必需的列：{'、'.join(missing)}；认得的列名：{known} (missing columns)"
-        )
-    return found
-
-
-def records(kind: str, table: list[list[str]]) -> list[tuple[int, dict[str, str]]]:
-    """(row number, {column key: text}) for every non-empty data row."""
-    if not table or not any(table[0]):
-        raise _unreadable("文件是空的：第 1 行应是列名 (the file is empty)")
-    found = _columns(kind, table[0])
-    rows = []
-    for number, row in enumerate(table[1:], start=2):
-        if not any(cell for cell in row):
-            continue
-        rows.append((number, {k: (row[i] if i < len(row) else "") for k, i in found.items()}))
-    return rows
-
-
-def _check(
-    problems: list[Problem], row: int, column: str, check: Callable[..., object], *args
-) -> bool:
-    try:
-        check(*args)
-    except LedgerError as error:
-        problems.append(Problem(row, column, error.message))
-        return False
-    return True
-
+population_max = 2_000_000_000
 
 # ---- locations --------------------------------------------------------------------------------
 
 
-def _stored_locations(store: LedgerStore) -> dict[str, Location]:
+class StoredLocations(NamedTuple):
+    """The ledger's physical locations: as Location, with their paths and populations."""
+
+    locations: dict[str, Location]
+    paths: dict[str, str]
+    populations: dict[str, int | None]
+
+
+def _stored_locations(store: LedgerStore) -> StoredLocations:
     loc = t.locations.c
     parent = t.locations.alias("parent")
     rows = store.connection.execute(
-        select(loc.code, loc.name, loc.level, parent.c.code.label("parent_code"))
+        select(
+            loc.code,
+            loc.name,
+            loc.level,
+            parent.c.code.label("parent_code"),
+            loc.path,
+            loc.population,
+        )
         .select_from(t.locations.outerjoin(parent, parent.c.id == loc.parent_id))
         .where(loc.physical.is_(True))
+    ).all()
+    return StoredLocations(
+        {r.code: Location(r.code, r.name, LocationLevel(r.level), r.parent_code) for r in rows},
+        {r.code: r.path for r in rows},
+        {r.code: r.population for r in rows},
     )
-    return {r.code: Location(r.code, r.name, LocationLevel(r.level), r.parent_code) for r in rows}
 
 
-def plan_locations(
-    rows: list[tuple[int, dict[str, str]]], stored: dict[str, Location]
-) -> tuple[list[Problem], list[tuple[int, Location]], list[tuple[int, Location, Location]]]:
-    """Check every row; return the problems, the new locations (parents first) and the changes
-    (row, stored, wanted)."""
+class LocationPlan(NamedTuple):
+    """What a locations file asks for: its problems, the new locations (parents first), the
+    changed names or parents (row, stored, wanted), the changed populations of stored
+    locations (row, code, before, after), the populations of new ones, and every row's
+    location."""
+
+    problems: list[Problem]
+    new: list[tuple[int, Location]]
+    changed: list[tuple[int, Location, Location]]
+    population_changes: list[tuple[int, str, int | None, int]]
+    new_populations: dict[str, int]
+    wanted: dict[str, tuple[int, Location]]
+
+
+def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
+    """Check every row against the file and the ledger."""
+    stored = held.locations
     problems: list[Problem] = []
     wanted: dict[str, tuple[int, Location]] = {}
+    populations: dict[str, int] = {}
     first_row: dict[str, int] = {}
     for number, row in rows:
         code, name = row["code"], row.get("name", "")
         parent_code = row.get("parent_code", "") or None
-        ok = _check(problems, number, "编码", check_code, code, "code")
-        ok &= _check(problems, number, "名称", check_text, name, "name", name_length_max)
+        ok = check(problems, number, "编码", check_code, code, "code")
+        ok &= check(problems, number, "名称", check_text, name, "name", name_length_max)
         level = LEVELS.get(row["level"].strip().lower())
         if level is None:
             problems.append(
                 Problem(number, "级别", f"不认识的级别 {row['level']!r}：应为 市、区县、乡镇 或 村")
             )
             ok = False
-        population = row.get("population", "")
-        if population and not population.isdigit():
+        population = row.get("population", "").strip().replace(",", "")
+        if population and not (population.isdigit() and int(population) <= population_max):
             problems.append(
-                Problem(number, "人口", f"人口应为不小于 0 的整数，不是 {population!r}")
+                Problem(
+                    number,
+                    "人口",
+                    f"人口应为 0 到 {population_max} 之间的整数，不是 {row['population']!r}",
+                )
             )
         if ok and code in first_row:
             problems.append(Problem(number, "编码", f"编码 {code} 与第 {first_row[code]} 行重复"))
@@ -282,6 +194,8 @@ def plan_locations(
         if ok:
             first_row[code] = number
             wanted[code] = (number, Location(code, name, level, parent_code))
+            if population.isdigit():
+                populations[code] = int(population)
     for code, (number, location) in wanted.items():
         expected = PARENT_LEVEL[location.level]
         known = stored.get(code)
@@ -340,7 +254,43 @@ def plan_locations(
         if code in stored
         and (stored[code].name, stored[code].parent_code) != (loc.name, loc.parent_code)
     ]
-    return problems, new, changed
+    population_changes = [
+        (wanted[code][0], code, held.populations[code], population)
+        for code, population in populations.items()
+        if code in stored and held.populations[code] != population
+    ]
+    new_populations = {code: p for code, p in populations.items() if code not in stored}
+    return LocationPlan(problems, new, changed, population_changes, new_populations, wanted)
+
+
+def locations_outside(plan: LocationPlan, known: StoredLocations, scope: str) -> list[int]:
+    """The rows of a locations file that reach outside the subtree `scope` ('/510100/'): a
+    stored location elsewhere, or a new or moved one whose parent (through the file) is."""
+    paths: dict[str, str | None] = {}
+
+    def path_of(code: str, seen: frozenset[str] = frozenset()) -> str | None:
+        if code in paths:
+            return paths[code]
+        wanted = plan.wanted.get(code)
+        if wanted is None or code in seen:
+            found = known.paths.get(code)
+        elif wanted[1].parent_code is None:
+            found = known.paths.get(code, f"/{code}/")
+        else:
+            parent = path_of(wanted[1].parent_code, seen | {code})
+            found = None if parent is None else f"{parent}{code}/"
+        paths[code] = found
+        return found
+
+    outside = []
+    for code, (number, _location) in plan.wanted.items():
+        stored = known.paths.get(code)
+        path = path_of(code)
+        if (stored is not None and not stored.startswith(scope)) or (
+            path is not None and not path.startswith(scope)
+        ):
+            outside.append(number)
+    return outside
 
 
 # ---- items ------------------------------------------------------------------------------------
@@ -368,29 +318,8 @@ def parse_packs(text: str, unit: str) -> tuple[tuple[Pack, ...], list[str]]:
     return tuple(packs), errors
 
 
-def _stored_items(store: LedgerStore) -> dict[str, Item]:
-    ip = t.item_packs.c
-    packs: dict[int, list[Pack]] = {}
-    for row in store.connection.execute(
-        select(ip.item_id, ip.name, ip.base_units).order_by(ip.item_id, ip.position)
-    ):
-        packs.setdefault(row.item_id, []).append(Pack(row.name, row.base_units))
-    return {
-        r.code: Item(
-            r.code,
-            r.name,
-            ItemKind(r.kind),
-            r.category,
-            r.base_unit,
-            tuple(packs.get(r.id, ())),
-            r.expiry_tracked,
-        )
-        for r in store.connection.execute(select(t.items))
-    }
-
-
 def plan_items(
-    rows: list[tuple[int, dict[str, str]]], stored: dict[str, Item]
+    rows: Rows, stored: dict[str, Item]
 ) -> tuple[list[Problem], list[tuple[int, Item]], list[tuple[int, Item, Item]]]:
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
@@ -398,8 +327,8 @@ def plan_items(
     for number, row in rows:
         code, name, unit = row["code"], row.get("name", ""), row["unit"]
         before = len(problems)
-        _check(problems, number, "编码", check_code, code, "code")
-        _check(problems, number, "名称", check_text, name, "name", name_length_max)
+        check(problems, number, "编码", check_code, code, "code")
+        check(problems, number, "名称", check_text, name, "name", name_length_max)
         kind = ITEM_KINDS.get(row["kind"].strip().lower())
         if kind is None:
             problems.append(
@@ -407,7 +336,7 @@ def plan_items(
             )
         category = row.get("variety", "") or (KIND_WORDS[kind] if kind else "")
         if category or kind:  # an unknown 类别 with no 品种 is reported once, above
-            _check(problems, number, "品种", check_text, category, "category", category_length_max)
+            check(problems, number, "品种", check_text, category, "category", category_length_max)
         if unit not in BASE_UNITS:
             problems.append(
                 Problem(number, "单位", f"不认识的单位 {unit!r}（认得：{'、'.join(BASE_UNITS)}）")
@@ -452,77 +381,270 @@ def import_file(
     kind: str,
     path: Path,
     clock: Callable[[], dt.date] = office_today,
-    progress: Callable[[int], object] | None = None,
-    length: Callable[[int], object] | None = None,
+    progress: Progress | None = None,
+    length: Progress | None = None,
     actor: int | None = None,
+    as_of: dt.date | None = None,
 ) -> Imported:
-    """Check `path` whole, then write it in one database transaction (or raise ImportInvalid).
+    """Check the file at `path` whole, then write it in one database transaction (or raise
+    ImportInvalid). See `import_data`."""
+    check_kind(kind)
+    return import_data(
+        database,
+        kind,
+        path.name,
+        read_table(path),
+        clock=clock,
+        progress=progress,
+        length=length,
+        actor=actor,
+        as_of=as_of,
+    )
 
-    `length(n)` is told how many rows will be written; `progress(1)` is called per row."""
+
+def check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise LedgerError(Code.invalid_usage, f"只能导入 locations 或 items，不是 {kind!r}", "kind")
-    rows = records(kind, read_table(path))
+        raise LedgerError(Code.invalid_usage, f"只能导入 {'、'.join(KINDS)}，不是 {kind!r}", "kind")
+
+
+def import_upload(
+    database: Database,
+    kind: str,
+    name: str,
+    data: bytes,
+    actor: int | None,
+    scope: str | None,
+    clock: Callable[[], dt.date] = office_today,
+    as_of: dt.date | None = None,
+) -> Imported:
+    """A file sent over the API (its name gives the format), as user `actor` whose reach is
+    the subtree `scope` (None: everywhere)."""
+    check_kind(kind)
+    return import_data(
+        database,
+        kind,
+        name,
+        table_of(name, data),
+        clock=clock,
+        actor=actor,
+        as_of=as_of,
+        scope=scope,
+    )
+
+
+def import_data(
+    database: Database,
+    kind: str,
+    name: str,
+    table: list[list[str]],
+    *,
+    clock: Callable[[], dt.date] = office_today,
+    progress: Progress | None = None,
+    length: Progress | None = None,
+    actor: int | None = None,
+    as_of: dt.date | None = None,
+    scope: str | None = None,
+) -> Imported:
+    """Check the rows of file `name` whole, then write them in one database transaction (or
+    raise ImportInvalid, or OutsideScope when a row reaches outside `scope`).
+
+    `length(n)` is told how many rows will be written; `progress(k)` is called as k more are."""
+    if kind == "opening-balances":
+        from ledger.services.import_opening import OPENING_COLUMNS, import_openings
+
+        if as_of is None:
+            raise LedgerError(
+                Code.invalid_usage, "期初余额需要建账日期 --as-of (as_of is required)", "as_of"
+            )
+        rows = records(OPENING_COLUMNS, table)
+        return import_openings(database, name, rows, as_of, clock(), actor, scope, progress, length)
+    rows = records(LOCATION_COLUMNS if kind == "locations" else ITEM_COLUMNS, table)
     today = clock()
-    reason = f"导入 {path.name}"
 
     def work(store: LedgerStore) -> Imported:
         store = store.acting(actor, today)
         if kind == "locations":
-            problems, new, changed = plan_locations(rows, _stored_locations(store))
+            done = _import_locations(store, name, rows, actor, today, scope, progress, length)
         else:
-            problems, new, changed = plan_items(rows, _stored_items(store))
-        if problems:
-            raise ImportInvalid(sorted(problems), len(rows))
-        if length is not None:
-            length(len(new) + len(changed))
-        added, updated = [], []
-        for number, thing in new:
-            command = c.AddLocation(thing) if kind == "locations" else c.AddItem(thing)
-            _at_row(number, run_command, store, command, today)
-            added.append(thing.code)
-            if progress:
-                progress(1)
-        for number, old, thing in changed:
-            if kind == "locations":
-                change = LocationChange(
-                    reason,
-                    name=thing.name,
-                    parent_code=thing.parent_code,
-                )
-                _at_row(number, change_location, store, thing.code, change, actor, today)
-                what = [
-                    f"{label} {a or '—'} → {b or '—'}"
-                    for label, a, b in (
-                        ("名称", old.name, thing.name),
-                        ("上级", old.parent_code, thing.parent_code),
-                    )
-                    if a != b
-                ]
-            else:
-                item_change = ItemChange(
-                    reason,
-                    name=thing.name,
-                    category=thing.category,
-                    base_unit=thing.base_unit,
-                    packs=thing.packs,
-                )
-                _at_row(number, change_item, store, thing.code, item_change, actor, today)
-                what = [
-                    f"{label} {a} → {b}"
-                    for label, a, b in (
-                        ("名称", old.name, thing.name),
-                        ("品种", old.category, thing.category),
-                        ("单位", old.base_unit, thing.base_unit),
-                        ("包装", _packs_text(old.packs), _packs_text(thing.packs)),
-                    )
-                    if a != b
-                ]
-            updated.append(f"{thing.code} {'；'.join(what)}")
-            if progress:
-                progress(1)
-        return Imported(kind, added, updated, len(rows) - len(added) - len(updated))
+            done = _import_items(store, name, rows, actor, today, scope, progress, length)
+        if done.changed:
+            log_import(store, done, name, scope, [])
+        return done
 
     return database.write(work)
+
+
+def _import_locations(
+    store: LedgerStore,
+    name: str,
+    rows: Rows,
+    actor: int | None,
+    today: dt.date,
+    scope: str | None,
+    progress: Progress | None,
+    length: Progress | None,
+) -> Imported:
+    known = _stored_locations(store)
+    plan = plan_locations(rows, known)
+    if scope is not None:
+        outside = locations_outside(plan, known, scope)
+        if outside:
+            raise OutsideScope(outside, "的库点不在您所在市的账内 (rows outside your city)")
+    if plan.problems:
+        raise ImportInvalid(sorted(plan.problems), len(rows))
+    if length is not None:
+        length(len(plan.new) + len(plan.changed) + len(plan.population_changes))
+    reason = f"导入 {name}"
+    added, updated = [], {}
+    for number, location in plan.new:
+        _at_row(number, run_command, store, c.AddLocation(location), today)
+        added.append(location.code)
+        if progress:
+            progress(1)
+    for number, old, location in plan.changed:
+        change = LocationChange(reason, name=location.name, parent_code=location.parent_code)
+        _at_row(number, change_location, store, location.code, change, actor, today)
+        updated[location.code] = [
+            f"{label} {a or '—'} → {b or '—'}"
+            for label, a, b in (
+                ("名称", old.name, location.name),
+                ("上级", old.parent_code, location.parent_code),
+            )
+            if a != b
+        ]
+        if progress:
+            progress(1)
+    _set_populations(store, plan, actor)
+    for _number, code, before, after in plan.population_changes:
+        updated.setdefault(code, []).append(
+            f"人口 {before if before is not None else '—'} → {after}"
+        )
+    if progress and plan.population_changes:
+        progress(len(plan.population_changes))
+    unchanged = len(rows) - len(added) - len(updated)
+    return Imported(
+        "locations",
+        len(rows),
+        added,
+        [f"{code} {'；'.join(what)}" for code, what in updated.items()],
+        unchanged,
+    )
+
+
+def _set_populations(store: LedgerStore, plan: LocationPlan, actor: int | None) -> None:
+    """人口: written on the location (new ones with their row; a stored one's change logged as
+    `location.population`). Not versioned: a planning figure, not what the ledger's history is
+    read with."""
+    values = dict(plan.new_populations)
+    values.update({code: after for _, code, _, after in plan.population_changes})
+    if not values:
+        return
+    store.flush()
+    loc = t.locations.c
+    store.connection.execute(
+        update(t.locations)
+        .where(loc.code == bindparam("location_code"))
+        .values(population=bindparam("value")),
+        [{"location_code": code, "value": value} for code, value in values.items()],
+    )
+    for _number, code, before, after in plan.population_changes:
+        oplog.record(
+            store,
+            "location.population",
+            "location",
+            code,
+            user_id=actor,
+            before={"population": before},
+            after={"population": after},
+            location_path=store.location(code).path,
+        )
+
+
+def _import_items(
+    store: LedgerStore,
+    name: str,
+    rows: Rows,
+    actor: int | None,
+    today: dt.date,
+    scope: str | None,
+    progress: Progress | None,
+    length: Progress | None,
+) -> Imported:
+    problems, new, changed = plan_items(rows, stored_items(store))
+    if scope is not None and changed:
+        raise OutsideScope(
+            [number for number, _, _ in changed],
+            "改动已有物资：物资为各市共用，只有全局管理员能修改 "
+            "(items are shared by every city: a global admin changes them)",
+        )
+    if problems:
+        raise ImportInvalid(sorted(problems), len(rows))
+    if length is not None:
+        length(len(new) + len(changed))
+    added, updated = [], []
+    for number, item in new:
+        _at_row(number, run_command, store, c.AddItem(item), today)
+        added.append(item.code)
+        if progress:
+            progress(1)
+    for number, old, item in changed:
+        change = ItemChange(
+            f"导入 {name}",
+            name=item.name,
+            category=item.category,
+            base_unit=item.base_unit,
+            packs=item.packs,
+        )
+        _at_row(number, change_item, store, item.code, change, actor, today)
+        what = [
+            f"{label} {a} → {b}"
+            for label, a, b in (
+                ("名称", old.name, item.name),
+                ("品种", old.category, item.category),
+                ("单位", old.base_unit, item.base_unit),
+                ("包装", _packs_text(old.packs), _packs_text(item.packs)),
+            )
+            if a != b
+        ]
+        updated.append(f"{item.code} {'；'.join(what)}")
+        if progress:
+            progress(1)
+    return Imported("items", len(rows), added, updated, len(rows) - len(added) - len(updated))
+
+
+def log_import(
+    store: LedgerStore, done: Imported, name: str, scope: str | None, paths: list[str]
+) -> None:
+    """One `import.<kind>` entry per city the import touched (none: the importing user's
+    city, or no city for a global admin's or the command line's import of items)."""
+    summary = {
+        "file": name,
+        "rows": done.rows,
+        "added": len(done.added),
+        "updated": len(done.updated),
+        "unchanged": done.unchanged,
+    }
+    if done.kind == "opening-balances":
+        summary.update(
+            vouchers=[p.number for p in done.posted],
+            lines=sum(p.lines for p in done.posted),
+            skipped=len(done.skipped),
+        )
+    if done.kind == "locations":
+        paths = [store.location(code).path for code in done.added] + [
+            store.location(line.split(" ", 1)[0]).path for line in done.updated
+        ]
+    roots = root_paths(paths) or ([scope] if scope else [None])
+    for root in roots:
+        oplog.record(
+            store,
+            f"import.{done.kind}",
+            "import",
+            name[:200],
+            user_id=store.maker_id,
+            after=msgspec.to_builtins(summary),
+            location_path=root,
+        )
 
 
 def _at_row(number: int, action: Callable[..., object], *args) -> None:
@@ -538,88 +660,3 @@ def _at_row(number: int, action: Callable[..., object], *args) -> None:
 
 def _packs_text(packs: tuple[Pack, ...]) -> str:
     return "; ".join(f"{p.name}={p.base_units}" for p in packs) or "—"
-
-
-# ---- templates --------------------------------------------------------------------------------
-
-EXPLAIN = {
-    "locations": [
-        ("编码", "code", "必填", "库点编码，最好用行政区划代码，如 510121；只用字母、数字和 - _ ."),
-        ("名称", "name", "必填", "库点名称，如 金堂县、赵家镇、平水村"),
-        (
-            "上级编码",
-            "parent_code",
-            "市以外必填",
-            "上级库点的编码；上级可以已在账本中，也可以写在本文件中",
-        ),
-        (
-            "级别",
-            "level",
-            "必填",
-            "市、区县、乡镇 或 村；村的上级是乡镇，乡镇的上级是区县，区县的上级是市",
-        ),
-        (
-            "人口",
-            "population",
-            "选填",
-            "只作核对，账本目前不保存人口（分配计划的权重在分配时给出）",
-        ),
-    ],
-    "items": [
-        ("编码", "code", "必填", "物资编码，如 NH2014；只用字母、数字和 - _ ."),
-        ("名称", "name", "必填", "物资名称，如 2014年慰问独生子女家庭户单张年画"),
-        ("类别", "category", "必填", "宣传品 或 药具"),
-        ("品种", "variety", "选填", "如 年画、挂图、避孕套；不填则用类别"),
-        ("单位", "unit", "必填", "数量的基本单位：" + "、".join(BASE_UNITS)),
-        (
-            "包装",
-            "packs",
-            "选填",
-            "包装与基本单位的换算，如 捆=500; 箱=10000；一套4张的挂图：单位 张，包装 套=4",
-        ),
-        ("有效期管理", "tracks_expiry", "选填", "是 或 否（不填为否）；药具一般填 是"),
-    ],
-}
-
-
-def template(kind: str) -> bytes:
-    """An empty workbook with the headers, a second sheet explaining each column, and lists
-    to choose from for 级别 / 类别 / 单位 / 有效期管理."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    if kind not in KINDS:
-        raise LedgerError(Code.invalid_usage, f"模板只有 locations 或 items，不是 {kind!r}", "kind")
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "库点" if kind == "locations" else "物资"
-    columns = EXPLAIN[kind]
-    sheet.append([chinese for chinese, *_ in columns])
-    choices = {
-        "级别": list(LEVEL_WORDS.values()),
-        "类别": ["宣传品", "药具"],
-        "单位": list(BASE_UNITS),
-        "有效期管理": ["是", "否"],
-    }
-    for index, (chinese, *_rest) in enumerate(columns):
-        letter = chr(ord("A") + index)
-        sheet.column_dimensions[letter].width = 16
-        if chinese in choices:
-            validation = DataValidation(
-                type="list",
-                formula1='"' + ",".join(choices[chinese]) + '"',
-                allow_blank=chinese == "有效期管理",
-                showErrorMessage=True,
-                errorTitle=f"{chinese}不对",
-                error=f"请从下拉列表中选：{'、'.join(choices[chinese])}",
-            )
-            validation.add(f"{letter}2:{letter}100000")
-            sheet.add_data_validation(validation)
-    help_sheet = book.create_sheet("说明")
-    help_sheet.append(["列名", "英文列名", "是否必填", "说明"])
-    for row in columns:
-        help_sheet.append(list(row))
-    help_sheet.column_dimensions["D"].width = 80
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -45,6 +45,7 @@ from ledger.rules import (
     location_path_length_max,
     memo_length_max,
     name_length_max,
+    opening_lines_per_transaction_max,
     quantity_per_line_max,
     transactions_per_batch_max,
 )
@@ -108,13 +109,13 @@ def base_units(item: Item, quantity: int, unit: str | None, field: str) -> int:
     return total
 
 
-def check_lines(lines: Sequence[Any]) -> None:
+def check_lines(lines: Sequence[Any], lines_max: int = lines_per_transaction_max) -> None:
     if not lines:
         raise LedgerError(Code.invalid_field, "至少需要一行 (at least one line)", "lines")
-    if len(lines) > lines_per_transaction_max:
+    if len(lines) > lines_max:
         raise LedgerError(
             Code.too_many_lines,
-            f"一张单据最多 {lines_per_transaction_max} 行 (at most {lines_per_transaction_max} lines)",
+            f"一张单据最多 {lines_max} 行 (at most {lines_max} lines)",
             "lines",
         )
 
@@ -440,7 +441,7 @@ def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transacti
 def open_balances(store: LedgerStore, command: c.OpenBalances, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
-    check_lines(command.lines)
+    check_lines(command.lines, opening_lines_per_transaction_max)
     location = physical(store.location(command.location_code), "location_code")
     existing = store.opening_of(location.id)
     if existing is not None:

@@ -1,0 +1,288 @@
+"""What every spreadsheet import shares: reading a file (.xlsx, or .csv in UTF-8 with or without
+a BOM) into rows keyed by column, the problems found in it, what an import did, and the readers
+of the reference data a file is checked against. See docs/import.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import msgspec
+from sqlalchemy import select
+
+from ledger.db import tables as t
+from ledger.db.store import LedgerStore
+from ledger.model import Item, ItemKind, Pack
+from ledger.rules import Code, LedgerError, check_date, quantity_per_line_max
+
+# column key → (Chinese header, English header, other accepted spellings, required)
+ColumnSpec = dict[str, tuple[str, str, tuple[str, ...], bool]]
+Rows = list[tuple[int, dict[str, str]]]
+
+# A file this long gets a progress bar on the command line.
+progress_rows_min = 500
+problems_listed_max = 1_000  # an import answers at most this many problems (and says how many)
+
+
+class Problem(NamedTuple):
+    """One thing wrong with the file: its row (1 = the header row; 0 = the whole import, such as
+    the --as-of day), the column and why."""
+
+    row: int
+    column: str
+    message: str
+
+    def line(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "整个文件"
+        return f"{where}{' ' + self.column if self.column else ''}：{self.message}"
+
+
+class ImportInvalid(LedgerError):
+    """The file has problems; nothing was imported."""
+
+    def __init__(self, problems: list[Problem], total_rows: int) -> None:
+        rows = len({p.row for p in problems if p.row})
+        listed = problems[:problems_listed_max]
+        more = f"；只列出前 {problems_listed_max} 处" if len(problems) > problems_listed_max else ""
+        super().__init__(
+            Code.import_invalid,
+            f"文件有 {len(problems)} 处问题（涉及 {rows} 行，共 {total_rows} 行），一行也没有导入；"
+            f"改好后重新导入{more} ({len(problems)} problems, nothing imported)",
+            "file",
+            {"problems": [p._asdict() for p in listed]},
+        )
+        self.problems = problems
+
+
+class OutsideScope(Exception):
+    """Rows about places or reference data the importing user may not change (another city's,
+    or an item every city shares, for a city's admin): the import is refused as a whole. The
+    message names rows only, never what the other city holds."""
+
+    def __init__(self, rows: list[int], reason: str) -> None:
+        shown = "、".join(str(row) for row in sorted(set(rows))[:20])
+        more = " 等" if len(set(rows)) > 20 else ""
+        super().__init__(f"第 {shown}{more} 行{reason}")
+        self.rows = rows
+
+
+class PostedOpening(msgspec.Struct, frozen=True):
+    """One location's opening transaction (期初建账单) posted by an import: its voucher number,
+    how many lines and how much in all, per base unit."""
+
+    location_code: str
+    location_name: str
+    number: str
+    lines: int
+    totals: dict[str, int]
+
+
+class Imported(msgspec.Struct, frozen=True):
+    """What an import did. added: codes added; updated: one line per changed row (code and what
+    changed); unchanged: rows already in the ledger as in the file. For opening balances:
+    posted, one per location, and skipped, the locations whose identical opening is there."""
+
+    kind: str
+    rows: int
+    added: list[str]
+    updated: list[str]
+    unchanged: int
+    posted: list[PostedOpening] = []
+    skipped: list[str] = []
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.posted)
+
+
+Progress = Callable[[int], object]
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def unreadable(message: str) -> LedgerError:
+    return LedgerError(Code.import_file_unreadable, message, "file")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """The rows of the file's first sheet as text (the header row first)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise unreadable(f"{path.name} 读不了 (cannot read the file): {error.strerror}") from None
+    return table_of(path.name, data)
+
+
+def table_of(name: str, data: bytes) -> list[list[str]]:
+    """The rows of a file's first sheet, from its name (its extension says the format) and
+    content."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        if b"\x00" in data:
+            raise unreadable(f"{name} 含有 NUL 字符，不是文本 CSV (the CSV holds a NUL)")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise unreadable(
+                f"{name} 不是 UTF-8 编码的 CSV：在 Excel 里“另存为 CSV UTF-8”，或直接导入 .xlsx "
+                "(the CSV is not UTF-8)"
+            ) from None
+        try:
+            return [[_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error as error:
+            raise unreadable(f"{name} 不是可读的 CSV (cannot read the CSV): {error}") from None
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # a damaged or misnamed file
+            raise unreadable(
+                f"{name} 不是可读的 .xlsx 文件 (cannot read the workbook): {error}"
+            ) from None
+        try:
+            sheet = book.worksheets[0]
+            return [[_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception as error:  # a workbook whose sheet cannot be read
+            raise unreadable(
+                f"{name} 的第一个工作表读不了 (cannot read the first sheet): {error}"
+            ) from None
+        finally:
+            book.close()
+    raise unreadable(f"{name}：只能导入 .xlsx 或 .csv 文件 (only .xlsx or .csv)")
+
+
+def _columns(spec: ColumnSpec, header: list[str]) -> dict[str, int]:
+    names = {}
+    for key, (chinese, english, others, _required) in spec.items():
+        for name in (chinese, english, *others):
+            names[name.lower()] = key
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = names.get(cell.strip().lower())
+        if key is not None and key not in found:
+            found[key] = index
+    missing = [f"{v[0]}/{v[1]}" for k, v in spec.items() if v[3] and k not in found]
+    if missing:
+        known = "、".join(f"{v[0]}/{v[1]}" for v in spec.values())
+        raise unreadable(
+            f"缺少必需的列：{'、'.join(missing)}；认得的列名：{known} (missing columns)"
+        )
+    return found
+
+
+def records(spec: ColumnSpec, table: list[list[str]]) -> Rows:
+    """(row number, {column key: text}) for every non-empty data row."""
+    if not table or not any(table[0]):
+        raise unreadable("文件是空的：第 1 行应是列名 (the file is empty)")
+    found = _columns(spec, table[0])
+    rows = []
+    for number, row in enumerate(table[1:], start=2):
+        if not any(cell for cell in row):
+            continue
+        rows.append((number, {k: (row[i] if i < len(row) else "") for k, i in found.items()}))
+    return rows
+
+
+def check(
+    problems: list[Problem], row: int, column: str, rule: Callable[..., object], *args
+) -> bool:
+    """Run one of the ledger's checks on a cell; a refusal becomes a problem of that row."""
+    try:
+        rule(*args)
+    except LedgerError as error:
+        problems.append(Problem(row, column, error.message))
+        return False
+    return True
+
+
+# ---- cells ------------------------------------------------------------------------------------
+
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+$|^[0-9]+$")
+DATE_PARTS = re.compile(r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?$")
+
+
+def whole_number(text: str, what: str) -> int | str:
+    """A positive whole number written in a cell (1200, 1,200), or why it is not one."""
+    text = text.strip()
+    if not text:
+        return f"{what}不能为空"
+    if WHOLE_NUMBER.match(text) is None:
+        if re.fullmatch(r"-\s*[0-9.,]+", text):
+            return f"{what}不能为负数：{text}"
+        if re.fullmatch(r"[0-9,]*\.[0-9]+", text):
+            return f"{what}必须是整数，不能是小数：{text}"
+        return f"{what}应是正整数，不是 {text!r}"
+    value = int(text.replace(",", ""))
+    if value == 0:
+        return f"{what}必须大于零"
+    if value > quantity_per_line_max:
+        return f"{what}过大：{value}，每行最多 {quantity_per_line_max}"
+    return value
+
+
+def day(text: str, what: str) -> dt.date | str | None:
+    """A date written in a cell (2027-06-30, 2027/6/30, 2027.6.30, 2027年6月30日, or a date cell
+    of Excel), None for an empty cell, or why it is not a date the ledger holds."""
+    text = text.strip()
+    if not text:
+        return None
+    match = DATE_PARTS.match(text.split("T")[0])
+    try:
+        if match is None:
+            raise ValueError(text)
+        value = dt.date(*(int(part) for part in match.groups()))
+        check_date(value, what)
+    except ValueError:
+        return f"{what} {text!r} 不是日期：应写成 2027-06-30"
+    except LedgerError as error:
+        return error.message
+    return value
+
+
+# ---- what the ledger holds --------------------------------------------------------------------
+
+
+def stored_items(store: LedgerStore) -> dict[str, Item]:
+    ip = t.item_packs.c
+    packs: dict[int, list[Pack]] = {}
+    for row in store.connection.execute(
+        select(ip.item_id, ip.name, ip.base_units).order_by(ip.item_id, ip.position)
+    ):
+        packs.setdefault(row.item_id, []).append(Pack(row.name, row.base_units))
+    return {
+        r.code: Item(
+            r.code,
+            r.name,
+            ItemKind(r.kind),
+            r.category,
+            r.base_unit,
+            tuple(packs.get(r.id, ())),
+            r.expiry_tracked,
+        )
+        for r in store.connection.execute(select(t.items))
+    }
+
+
+def root_paths(paths: list[str]) -> list[str]:
+    """The distinct roots ('/510100/') of location paths, in order."""
+    return list(dict.fromkeys("/" + path.split("/")[1] + "/" for path in paths))
