@@ -293,3 +293,53 @@ def test_templates_have_headers_an_explanation_and_drop_down_lists(tmp_path):
         assert ("市,区县,乡镇,村" in formulas) if kind == "locations" else ("是,否" in formulas)
     done = invoke("import", "template", "items", "--out", str(tmp_path / "x.csv"), url=url)
     assert done.status == 2 and "invalid_usage" in done.err
+
+
+def test_population_is_stored_and_a_changed_one_is_a_logged_update_without_a_version(
+    place: Place, tmp_path
+):
+    url = started(place)
+    assert invoke("import", "locations", str(write(tmp_path / "a.csv", LOCATIONS_CSV)), url=url).status == 0  # fmt: skip
+
+    def populations() -> dict[str, int | None]:
+        database = place.database()
+        try:
+            with database.read() as connection:
+                loc = t.locations.c
+                query = select(loc.code, loc.population).where(loc.code.like("510121%"))
+                return dict(connection.execute(query).all())
+        finally:
+            database.dispose()
+
+    assert populations() == {
+        "510121": 800000,
+        "510121101": None,
+        "510121101001": 1200,
+        "510121101002": None,
+    }
+    versions = count(place, t.reference_versions)
+    changed = LOCATIONS_CSV.replace(
+        "510121,金堂县,510100,区县,800000", "510121,金堂县,510100,区县,810000"
+    )
+    changed = changed.replace(
+        "510121101001,平水村,510121101,村,1200", "510121101001,平水村,510121101,村,"
+    )
+    changed = changed.replace(
+        "510121101002,红花村,510121101,村,", "510121101002,红花村,510121101,村,950"
+    )
+    done = invoke("import", "locations", str(write(tmp_path / "b.csv", changed)), url=url)
+    assert done.status == 0, done.err
+    assert "0 added, 2 updated, 2 unchanged" in done.out
+    assert "updated 510121 人口 800000 → 810000" in done.out
+    assert "updated 510121101002 人口 — → 950" in done.out
+    # An empty 人口 leaves the stored one as it is; population is not versioned content.
+    assert populations()["510121101001"] == 1200
+    assert populations()["510121"] == 810000
+    assert count(place, t.reference_versions) == versions
+    log = t.operations_log.c
+    assert count(place, t.operations_log, log.action == "location.population") == 2
+    assert count(place, t.operations_log, log.action == "import.locations") == 2
+    again = invoke("import", "locations", str(write(tmp_path / "b.csv", changed)), url=url)
+    assert "0 added, 0 updated, 4 unchanged" in again.out
+    verified = invoke("verify", url=url)
+    assert verified.status == 0, verified.out + verified.err

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import msgspec
 from sqlalchemy import select
 
+from ledger.db import oplog
 from ledger.db import tables as t
 from ledger.db.store import LedgerStore
 from ledger.model import Item, ItemKind, Pack
@@ -213,6 +214,52 @@ def check(
         problems.append(Problem(row, column, error.message))
         return False
     return True
+
+
+def at_row(number: int, action: Callable[..., object], *args) -> None:
+    """A refusal from a use case while writing: the whole import is rolled back, and the row
+    is named."""
+    try:
+        action(*args)
+    except ImportInvalid:
+        raise
+    except LedgerError as error:
+        raise ImportInvalid([Problem(number, error.field or "", error.message)], 0) from None
+
+
+def log_import(
+    store: LedgerStore, done: Imported, name: str, scope: str | None, paths: list[str]
+) -> None:
+    """One `import.<kind>` entry per city the import touched (none: the importing user's
+    city, or no city for a global admin's or the command line's import of items)."""
+    summary = {
+        "file": name,
+        "rows": done.rows,
+        "added": len(done.added),
+        "updated": len(done.updated),
+        "unchanged": done.unchanged,
+    }
+    if done.kind == "opening-balances":
+        summary.update(
+            vouchers=[p.number for p in done.posted],
+            lines=sum(p.lines for p in done.posted),
+            skipped=len(done.skipped),
+        )
+    if done.kind == "locations":
+        paths = [store.location(code).path for code in done.added] + [
+            store.location(line.split(" ", 1)[0]).path for line in done.updated
+        ]
+    roots = root_paths(paths) or ([scope] if scope else [None])
+    for root in roots:
+        oplog.record(
+            store,
+            f"import.{done.kind}",
+            "import",
+            name[:200],
+            user_id=store.maker_id,
+            after=msgspec.to_builtins(summary),
+            location_path=root,
+        )
 
 
 # ---- cells ------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ledger.services.import_common import (
     Rows,
     check,
     day,
+    log_import,
     stored_items,
     whole_number,
 )
@@ -423,8 +424,6 @@ def import_openings(
     progress: Progress | None = None,
     length: Progress | None = None,
 ) -> Imported:
-    from ledger.services.imports import log_import
-
     memo = f"期初建账：导入 {name}"[:memo_length_max]
 
     def work(store: LedgerStore) -> Imported:
