@@ -262,9 +262,12 @@ class LocationController(Controller):
     def get_location(
         self, request: Request, state: State, code: FromPath[str]
     ) -> queries.LocationRecord:
-        entry = services_of(state).location(code, "code")
+        services = services_of(state)
+        entry = services.location(code, "code")
         require_visible(request.user, entry.path, entry.physical, entry.location.name)
-        return _location_out(entry)
+        with services.database.read() as connection:  # the location first in its subtree
+            found = queries.locations(connection, entry.path, None, True, 1)
+        return found[0] if found else _location_out(entry)
 
     @post("/", sync_to_thread=True, guards=[roles("admin")], summary="Add a location (admin)")
     def add_location(

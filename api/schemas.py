@@ -81,8 +81,10 @@ class ReversalCreate(msgspec.Struct, **Strict):
 
 
 class ShareIn(msgspec.Struct, **Strict):
+    """weight: the share's weight; omitted, the location's population (人口) as imported."""
+
     location_code: str
-    weight: int
+    weight: int | None = None
 
 
 class PlanCompute(msgspec.Struct, **Strict):

@@ -14,8 +14,11 @@ from ledger.rules import Code, LedgerError
 
 
 class Share(NamedTuple):
+    """weight: None until the location's population stands in for it (see
+    `ledger.services.allocation`); `allocate` needs every weight."""
+
     location_code: str
-    weight: int
+    weight: int | None
 
 
 class PlanLine(NamedTuple):
@@ -44,15 +47,23 @@ def allocate(
     codes = [share.location_code for share in shares]
     if len(set(codes)) != len(codes):
         raise LedgerError(Code.weights_invalid, "分配对象重复 (a location appears twice)", "shares")
-    if any(share.weight < 0 for share in shares):
+    missing = [share.location_code for share in shares if share.weight is None]
+    if missing:
+        raise LedgerError(
+            Code.weights_invalid,
+            f"{'、'.join(missing[:10])} 没有权重 (a share has no weight)",
+            "shares",
+        )
+    weights = [share.weight or 0 for share in shares]
+    if any(weight < 0 for weight in weights):
         raise LedgerError(Code.weights_invalid, "权重不能为负 (weights must be ≥ 0)", "shares")
-    weight_total = sum(share.weight for share in shares)
+    weight_total = sum(weights)
     if weight_total == 0:
         raise LedgerError(Code.weights_invalid, "权重合计为零 (weights sum to zero)", "shares")
     cap = quantity if available is None else min(quantity, max(available, 0))
     packs_total = cap // pack_base_units
-    floors = [packs_total * share.weight // weight_total for share in shares]
-    remainders = [packs_total * share.weight % weight_total for share in shares]
+    floors = [packs_total * weight // weight_total for weight in weights]
+    remainders = [packs_total * weight % weight_total for weight in weights]
     left = packs_total - sum(floors)
     order = sorted(range(len(shares)), key=lambda i: (-remainders[i], i))
     for index in order[:left]:

@@ -483,12 +483,16 @@ def transaction_sequences(
 
 
 class LocationRecord(msgspec.Struct, frozen=True):
+    """population: 人口, the default weight of the location's share in an allocation plan
+    (None: not known)."""
+
     code: str
     name: str
     level: str
     parent_code: str | None
     physical: bool
     path: str
+    population: int | None = None
 
 
 def locations(
@@ -503,7 +507,7 @@ def locations(
     loc = t.locations.c
     parent = t.locations.alias("parent")
     query = (
-        select(loc.code, loc.name, loc.level, parent.c.code, loc.physical, loc.path)
+        select(loc.code, loc.name, loc.level, parent.c.code, loc.physical, loc.path, loc.population)
         .outerjoin(parent, parent.c.id == loc.parent_id)
         .order_by(loc.physical.desc(), loc.path)
         .limit(limit)
@@ -516,8 +520,16 @@ def locations(
     if not include_virtual:
         query = query.where(loc.physical.is_(True))
     return [
-        LocationRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in connection.execute(query)
+        LocationRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6])
+        for r in connection.execute(query)
     ]
+
+
+def populations(connection: Connection, codes: list[str]) -> dict[str, int | None]:
+    """人口 of these locations, by code."""
+    loc = t.locations.c
+    query = select(loc.code, loc.population).where(loc.code.in_(codes))
+    return {code: population for code, population in connection.execute(query)}
 
 
 def item_codes(connection: Connection, limit: int = 50, offset: int = 0) -> list[str]:

@@ -22,7 +22,9 @@ def plan_allocation(
     unit: str | None = None,
 ) -> Plan:
     """Split `quantity` base units of an item over `shares` in whole `unit` packs (the item's
-    first pack when omitted), never more than the source has available (unexpired)."""
+    first pack when omitted), never more than the source has available (unexpired). A share
+    without a weight takes its location's population (人口); one with neither is refused
+    (`weights_invalid`)."""
     today = ledger.clock()
     if len(shares) > shares_per_plan_max:
         raise LedgerError(
@@ -36,6 +38,7 @@ def plan_allocation(
         store.location(source_code, "source_code")
         for share in shares:
             store.location(share.location_code, "shares")
+        weighted = _with_populations(store, shares)
         pack_units = item.item.shipping_pack_base_units
         if unit is not None and unit != item.item.base_unit:
             pack = item.item.pack(unit)
@@ -44,15 +47,38 @@ def plan_allocation(
             pack_units = pack.base_units
         elif unit == item.item.base_unit:
             pack_units = 1
-        return pack_units
+        return pack_units, weighted
 
-    pack_units = ledger.database.lookup(compute)
+    pack_units, weighted = ledger.database.lookup(compute)
     with ledger.database.read() as connection:
         lines = queries.balances(connection, location_code=source_code, item_code=item_code)
     available = sum(
         line.available for line in lines if line.expires_on is None or line.expires_on >= today
     )
-    return allocate(quantity, shares, pack_units, available)
+    return allocate(quantity, weighted, pack_units, available)
+
+
+def _with_populations(store, shares: Sequence[Share]) -> list[Share]:
+    """The shares, each omitted weight replaced by its location's population."""
+    codes = [share.location_code for share in shares if share.weight is None]
+    if not codes:
+        return list(shares)
+    populations = queries.populations(store.connection, codes)
+    unknown = [code for code in codes if populations.get(code) is None]
+    if unknown:
+        shown = "、".join(f"{store.location(code).location.name}({code})" for code in unknown[:10])
+        raise LedgerError(
+            Code.weights_invalid,
+            f"{shown}{' 等' if len(unknown) > 10 else ''} 没有人口数：请给出权重 weight，或先在库点导入中"
+            "填写人口 (no weight given and no population recorded)",
+            "shares",
+        )
+    return [
+        share
+        if share.weight is not None
+        else Share(share.location_code, populations[share.location_code])
+        for share in shares
+    ]
 
 
 def apply_plan(

@@ -58,3 +58,26 @@ def test_a_plan_for_an_unknown_pack_is_refused(city):
     with pytest.raises(LedgerError) as refused:
         plan_allocation(city, "510100", "GT2014", 100, [Share("510121", 1)], unit="箱")
     assert refused.value.code is Code.unknown_pack
+
+
+def test_a_share_without_a_weight_takes_its_locations_population(city):
+    from ledger.services.imports import import_data
+
+    import_data(
+        city.database,
+        "locations",
+        "人口.csv",
+        [
+            ["编码", "名称", "上级编码", "级别", "人口"],
+            ["510121", "金堂县", "510100", "区县", "800000"],
+            ["510181", "都江堰市", "510100", "区县", "710000"],
+        ],
+        clock=city.clock,
+    )
+    shares = [Share("510121", None), Share("510181", None), Share("510181-QCS", 90_000)]
+    plan = plan_allocation(city, "510100", "GT2014", 64_000, shares, unit="套")
+    assert [line.packs for line in plan.lines] == [8000, 7100, 900]
+    with pytest.raises(LedgerError) as refused:
+        plan_allocation(city, "510100", "GT2014", 100, [Share("510181-QCS", None)], unit="套")
+    assert refused.value.code is Code.weights_invalid
+    assert "青城山镇(510181-QCS) 没有人口数" in refused.value.message
