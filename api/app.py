@@ -20,6 +20,7 @@ from api.audit_log_routes import ROUTES as AUDIT_LOG_ROUTES
 from api.auth import PUBLIC_PATHS, BearerAuthentication
 from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.guard import BodyGuard, HeaderGuard
+from api.import_routes import ROUTES as IMPORT_ROUTES
 from api.reference_routes import ROUTES as REFERENCE_ROUTES
 from api.report_routes import ROUTES as REPORT_ROUTES
 from api.routes import ROUTES, Services
@@ -61,6 +62,7 @@ def create_app(
         + REPORT_ROUTES
         + AUDIT_LOG_ROUTES
         + REFERENCE_ROUTES
+        + IMPORT_ROUTES
     )
     document_problems(handlers)
 

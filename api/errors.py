@@ -7,6 +7,7 @@ a 500 is a bug, logged, and answered without internals.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 import msgspec
 from litestar import Request, Response
@@ -122,7 +123,7 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
     return problem(400, "invalid_request", f"请求格式有误 (invalid request): {message}", field)
 
 
-def on_http_error(_: Request, error: HTTPException) -> Response[Problem]:
+def on_http_error(request: Request, error: HTTPException) -> Response[Problem]:
     if isinstance(error, NotAuthorizedException):
         return problem(
             401, "unauthenticated", "需要有效的访问令牌 (a valid bearer token is required)"
@@ -132,11 +133,13 @@ def on_http_error(_: Request, error: HTTPException) -> Response[Problem]:
     if isinstance(error, NotFoundException):
         return problem(404, "not_found", error.detail or "没有这个资源 (not found)")
     if error.status_code == 413:
+        limit = request_body_bytes_max
+        with suppress(Exception):  # the route's own limit (a file upload's is larger)
+            limit = request.route_handler.resolve_request_max_body_size() or limit
         return problem(
             413,
             Code.body_too_large,
-            f"请求体过大，最多 {request_body_bytes_max} 字节 "
-            f"(the body is above {request_body_bytes_max} bytes)",
+            f"请求体过大，最多 {limit} 字节 (the body is above {limit} bytes)",
         )
     code = "method_not_allowed" if error.status_code == 405 else "http_error"
     return problem(error.status_code, code, error.detail or "request refused")

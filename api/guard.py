@@ -15,8 +15,12 @@ Two ASGI middlewares around every route:
   decoding would coerce them), and every date in it lies in the ledger's window.
 
 The body's size is bounded by Litestar's `request_max_body_size` (`request_body_bytes_max`),
-which also applies when this module reads the body. Litestar caches the body it read, so the
-handler decodes the same bytes again without reading the connection twice.
+which also applies when this module reads the body. A route that takes a spreadsheet
+(`opt={"file_upload": True}`: POST /imports/{kind}) has a larger limit of its own
+(`import_file_bytes_max`) for a file's body only (multipart/form-data, text/csv, XLSX); any
+other body sent to it is held to `request_body_bytes_max` and the JSON checks, then refused.
+Litestar caches the body it read, so the handler decodes the same bytes again without reading
+the connection twice.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ledger.rules import (
     check_date,
     integer_magnitude_max,
     request_array_length_max,
+    request_body_bytes_max,
     request_depth_max,
     request_text_length_max,
 )
@@ -77,7 +82,10 @@ class BodyGuard:
                 request = Request(scope, receive)
                 body = await request.body()
                 if body:
-                    check_body(handler, request, body)
+                    if handler.opt.get("file_upload"):
+                        check_upload(handler, request, body)
+                    else:
+                        check_body(handler, request, body)
         await self.app(scope, receive, send)
 
 
@@ -207,6 +215,36 @@ def check_body(handler: HTTPRouteHandler, request: Request, body: bytes) -> None
     decoded = decode_strictly(data.annotation, body)
     for field, day in dates_in(decoded, ""):
         check_date(day, field)
+
+
+FILE_MEDIA_TYPES = frozenset(
+    {
+        "multipart/form-data",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
+def check_upload(handler: HTTPRouteHandler, request: Request, body: bytes) -> None:
+    """A route that takes a file (`opt={"file_upload": True}`, with a larger
+    `request_max_body_size` of its own): a file's body is the route's to read. Any other body
+    is held to what every route's is — at most `request_body_bytes_max`, checked as JSON —
+    and then refused: it is not a file."""
+    if request.content_type[0].lower() in FILE_MEDIA_TYPES:
+        return
+    if len(body) > request_body_bytes_max:
+        raise LedgerError(
+            Code.body_too_large,
+            f"请求体过大，最多 {request_body_bytes_max} 字节 "
+            f"(the body is above {request_body_bytes_max} bytes)",
+        )
+    check_body(handler, request, body)
+    raise LedgerError(
+        Code.unsupported_media_type,
+        "请以 multipart/form-data（字段 file）上传文件，或以 text/csv 或 .xlsx 的类型发送文件本身 "
+        "(send the file as multipart/form-data or as a raw text/csv or XLSX body)",
+    )
 
 
 def refuse_duplicate_keys(body: bytes) -> None:

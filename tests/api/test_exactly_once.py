@@ -236,7 +236,9 @@ def _ranked(row, maps, ranks):
 
 
 def post(client: TestClient, call: Call, role: str, key: str):
-    return client.post(call.path, json=call.body, params=call.params, headers=headers(role, key))
+    return client.post(
+        call.path, json=call.body, params=call.params, headers=headers(role, key), files=call.files
+    )
 
 
 def without_ids(value):

@@ -37,14 +37,20 @@ def another_post(route, role: str, numbers):
 def test_a_retry_returns_the_first_answer_and_changes_nothing(route, client, api_database, numbers):
     role = allowed_role(route)
     call = CASES[route].build(role, "in", numbers)
-    first = client.post(call.path, json=call.body, headers=headers(role, "retry-1"))
+    first = client.post(
+        call.path, json=call.body, files=call.files, headers=headers(role, "retry-1")
+    )
     assert 200 <= first.status_code < 300, first.text
     after_first = ledger_state(api_database)
-    again = client.post(call.path, json=call.body, headers=headers(role, "retry-1"))
+    again = client.post(
+        call.path, json=call.body, files=call.files, headers=headers(role, "retry-1")
+    )
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     assert ledger_state(api_database) == after_first
     different = another_post(route, role, numbers)
-    other = client.post(different.path, json=different.body, headers=headers(role, "retry-1"))
+    other = client.post(
+        different.path, json=different.body, files=different.files, headers=headers(role, "retry-1")
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     assert ledger_state(api_database) == after_first
 

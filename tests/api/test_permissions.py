@@ -31,6 +31,7 @@ class Call(NamedTuple):
     path: str
     body: dict | None = None
     params: dict | None = None
+    files: dict | None = None  # a multipart/form-data body instead of JSON (a file upload)
 
 
 class Case(NamedTuple):
@@ -476,6 +477,20 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         frozenset({"admin", "clerk"}),
     ),
+    # Imports: an admin's file, every row in its city (another city's rows: test_roots.py).
+    ("POST", f"{V1}/imports/{{kind:str}}"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/imports/locations",
+            files={
+                "file": (
+                    "库点.csv",
+                    f"编码,名称,上级编码,级别,人口\n{OWN_TOWNSHIP[s]}-IMP,导入村,{OWN_TOWNSHIP[s]},村,900\n",
+                    "text/csv",
+                )
+            },
+        ),
+        ADMIN,
+    ),
 }
 
 
@@ -512,7 +527,12 @@ MATRIX = [
 def send(client: TestClient, method: str, call: Call, who: str | None):
     request_headers = headers(who) if who else {}
     return client.request(
-        method, call.path, json=call.body, params=call.params, headers=request_headers
+        method,
+        call.path,
+        json=call.body,
+        params=call.params,
+        headers=request_headers,
+        files=call.files,
     )
 
 
