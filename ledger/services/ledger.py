@@ -29,7 +29,7 @@ from ledger.model import (
     VirtualLocation,
     WriteOffReason,
 )
-from ledger.picking import Candidate, is_usable, pick_batches
+from ledger.picking import pick_batches
 from ledger.posting import Leg, Move, legs_of_moves, mirror_legs
 from ledger.rules import (
     Code,
@@ -49,6 +49,7 @@ from ledger.rules import (
     quantity_per_line_max,
     transactions_per_batch_max,
 )
+from ledger.services.picking import stock_candidates
 from ledger.settings import office_today
 
 SHIPMENT_KINDS = frozenset({TransactionKind.issue, TransactionKind.transfer})
@@ -170,28 +171,6 @@ def refuse_expired(batch: BatchEntry, item: ItemEntry, on: dt.date, field: str) 
 # ---- resolving lines to batches -----------------------------------------------------------
 
 
-def _candidates(
-    store: LedgerStore, location: LocationEntry, item: ItemEntry, reserved_for_us: dict[int, int]
-) -> list[tuple[BatchEntry, Candidate]]:
-    batch_ids = [batch_id for batch_id, _, _ in store.stocked_batches(location.id, item.id)]
-    keys = [AccountKey(location.id, item.id, batch_id) for batch_id in batch_ids]
-    states = store.lock_states(keys)
-    result = []
-    for key in keys:
-        state = states[key]
-        batch = store.batch_by_id(key.batch_id)
-        available = state.available + reserved_for_us.get(key.batch_id, 0)
-        result.append(
-            (
-                batch,
-                Candidate(
-                    batch.batch.number, available, batch.batch.expires_on, batch.batch.produced_on
-                ),
-            )
-        )
-    return result
-
-
 def resolve_lines(
     store: LedgerStore,
     location: LocationEntry,
@@ -201,7 +180,8 @@ def resolve_lines(
     reserved: dict[tuple[int, int], int] | None = None,
 ) -> list[tuple[ItemEntry, BatchEntry, int]]:
     """Each line as (item, batch, base units): named batches as given, the rest picked FEFO
-    (batches reserved for this movement first)."""
+    (`ledger.picking`: batches reserved for this movement first; expired ones only when
+    `refuse_expired_batches` is off, for returns and write-offs)."""
     check_lines(lines)
     reserved = reserved or {}
     resolved: list[tuple[ItemEntry, BatchEntry, int]] = []
@@ -226,48 +206,26 @@ def resolve_lines(
         ours = {
             batch_id: qty for (item_id, batch_id), qty in reserved.items() if item_id == item.id
         }
-        candidates = _candidates(store, location, item, ours)
-        by_number = {candidate.batch_number: batch for batch, candidate in candidates}
-        taken: dict[tuple[int, int], int] = {}
+        candidates = stock_candidates(store, location.id, item.id, ours, lock=True)
+        taken: dict[int, int] = {}  # by earlier lines of this movement, by batch id
         for earlier_item, earlier_batch, earlier_quantity in resolved:
-            pair = (earlier_item.id, earlier_batch.id)
-            taken[pair] = taken.get(pair, 0) + earlier_quantity
-        adjusted = [
-            candidate._replace(available=candidate.available - taken.get((item.id, batch.id), 0))
+            if earlier_item.id == item.id:
+                taken[earlier_batch.id] = taken.get(earlier_batch.id, 0) + earlier_quantity
+        left = [
+            candidate._replace(available=candidate.available - taken.get(batch.id, 0))
             for batch, candidate in candidates
         ]
-        reserved_first = [cand for cand in adjusted if by_number[cand.batch_number].id in ours]
-        others = [cand for cand in adjusted if by_number[cand.batch_number].id not in ours]
-        picks = _pick_preferring(
-            reserved_first, others, quantity, on, not refuse_expired_batches, item, field
-        )
-        resolved.extend((item, by_number[number], qty) for number, qty in picks)
+        try:
+            picks = pick_batches(
+                left, quantity, on, not refuse_expired_batches, reserved_first=True
+            )
+        except LedgerError as error:
+            raise LedgerError(
+                error.code, f"{item.item.name}: {error.message}", f"{field}.quantity"
+            ) from None
+        by_number = {candidate.batch_number: batch for batch, candidate in candidates}
+        resolved.extend((item, by_number[pick.batch_number], pick.quantity) for pick in picks)
     return resolved
-
-
-def _pick_preferring(
-    preferred: list[Candidate],
-    others: list[Candidate],
-    quantity: int,
-    on: dt.date,
-    include_expired: bool,
-    item: ItemEntry,
-    field: str,
-) -> list[tuple[str, int]]:
-    """FEFO over the preferred (reserved) batches first, then over the others."""
-    preferred_total = sum(
-        cand.available for cand in preferred if is_usable(cand, on, include_expired)
-    )
-    first = min(quantity, preferred_total)
-    try:
-        picks = pick_batches(preferred, first, on, include_expired) if first else []
-        rest = quantity - first
-        picks += pick_batches(others, rest, on, include_expired) if rest else []
-    except LedgerError as error:
-        raise LedgerError(
-            error.code, f"{item.item.name}: {error.message}", f"{field}.quantity"
-        ) from None
-    return [(pick.batch_number, pick.quantity) for pick in picks]
 
 
 def moves_between(

@@ -19,9 +19,9 @@ from sqlalchemy import func, insert, select, update
 from ledger import commands as c
 from ledger.db import oplog
 from ledger.db import tables as t
-from ledger.db.store import ItemEntry, LedgerStore, LocationEntry
+from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import AccountKey, Transaction
-from ledger.picking import Candidate, pick_order_key
+from ledger.picking import Candidate, batch_ahead, is_usable, pick_batches
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.ledger import (
     Ledger,
@@ -32,6 +32,7 @@ from ledger.services.ledger import (
     physical,
     run_command,
 )
+from ledger.services.picking import stock_candidates
 
 EDITABLE = frozenset({"draft"})
 
@@ -503,7 +504,8 @@ def approve_request(
 
 
 def suggest(store: LedgerStore, number: str, today: dt.date) -> list[Suggestion]:
-    """FEFO picks at the supplier for every outstanding line, reserved batches first."""
+    """FEFO picks at the supplier for every outstanding line, counting what this request has
+    reserved as available; ranked by expiry alone, as the override check on shipping ranks."""
     row = _request_row(store, number)
     if row.status != "approved":
         return []
@@ -515,14 +517,14 @@ def suggest(store: LedgerStore, number: str, today: dt.date) -> list[Suggestion]
         if outstanding <= 0:
             continue
         item = store.item_by_id(line.item_id)
-        for candidate in _ranked_candidates(store, supplier, item, reserved, today):
-            if outstanding == 0:
-                break
-            take = min(candidate.available, outstanding)
+        candidates = [c for _, c in _candidates(store, supplier, item, reserved)]
+        expiry = {candidate.batch_number: candidate.expires_on for candidate in candidates}
+        for pick in pick_batches(candidates, outstanding, today, partial=True):
             suggestions.append(
-                Suggestion(item.item.code, candidate.batch_number, candidate.expires_on, take)
+                Suggestion(
+                    item.item.code, pick.batch_number, expiry[pick.batch_number], pick.quantity
+                )
             )
-            outstanding -= take
     return suggestions
 
 
@@ -534,25 +536,15 @@ def _reserved_by_batch(store: LedgerStore, number: str) -> dict[tuple[int, int],
     return reserved
 
 
-def _ranked_candidates(
+def _candidates(
     store: LedgerStore,
     location: LocationEntry,
     item: ItemEntry,
     reserved: dict[tuple[int, int], int],
-    today: dt.date,
-) -> list[Candidate]:
-    """Usable batches at `location`, FEFO, with what this request may take of each."""
-    candidates = []
-    for batch_id, on_hand, held in store.stocked_batches(location.id, item.id):
-        batch = store.batch_by_id(batch_id).batch
-        if batch.is_expired(today):
-            continue
-        available = on_hand - held + reserved.get((item.id, batch_id), 0)
-        if available > 0:
-            candidates.append(
-                Candidate(batch.number, available, batch.expires_on, batch.produced_on)
-            )
-    return sorted(candidates, key=pick_order_key)
+) -> list[tuple[BatchEntry, Candidate]]:
+    """The batches at `location` with what this request may take of each."""
+    ours = {batch_id: qty for (item_id, batch_id), qty in reserved.items() if item_id == item.id}
+    return stock_candidates(store, location.id, item.id, ours)
 
 
 def ship_request(
@@ -568,7 +560,7 @@ def ship_request(
     issue_lines: list[c.LineSpec] = []
     overrides: list[str] = []
     shipped: dict[int, int] = {}
-    taken: dict[tuple[int, str], int] = {}
+    taken: dict[int, dict[str, int]] = {}  # by earlier named lines: item id → batch → units
     for index, line in enumerate(command.lines):
         field = f"lines[{index}]"
         item = store.item(line.item_code, f"{field}.item_code")
@@ -586,22 +578,25 @@ def ship_request(
                 f"{field}.quantity",
             )
         if line.batch_number is not None:
-            # An earlier batch than this one that this shipment does not already empty.
-            first = None
-            for candidate in _ranked_candidates(store, supplier, item, reserved, today):
-                if candidate.batch_number == line.batch_number:
-                    break
-                if candidate.available > taken.get((item.id, candidate.batch_number), 0):
-                    first = candidate.batch_number
-                    break
-            taken[(item.id, line.batch_number)] = (
-                taken.get((item.id, line.batch_number), 0) + quantity
+            # An earlier batch than this one that this shipment does not already empty (a
+            # batch FEFO cannot pick here is behind every batch that can).
+            candidates = [c for _, c in _candidates(store, supplier, item, reserved)]
+            chosen = next(
+                (
+                    c
+                    for c in candidates
+                    if c.batch_number == line.batch_number and is_usable(c, today)
+                ),
+                None,
             )
+            ours = taken.setdefault(item.id, {})
+            first = batch_ahead(candidates, chosen, today, ours)
+            ours[line.batch_number] = ours.get(line.batch_number, 0) + quantity
             if first is not None:
                 if not (line.override_reason or "").strip():
                     raise LedgerError(
                         Code.fefo_override_reason_required,
-                        f"{item.item.name} 应先发近效期批次 {first}，改发 {line.batch_number} 须说明原因 "
+                        f"{item.item.name} 应先发近效期批次 {first.batch_number}，改发 {line.batch_number} 须说明原因 "
                         f"(a later batch than the FEFO suggestion needs a reason)",
                         f"{field}.override_reason",
                     )

@@ -24,7 +24,7 @@ from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.packs import SealedPack, label_pack_size
-from ledger.picking import Candidate, pick_order_key
+from ledger.picking import Candidate, batch_ahead
 from ledger.rules import Code, LedgerError, check_text, scans_per_document_max
 from ledger.services import requests as rq
 from ledger.services.label_sheets import DEFAULT_GRID, Grid, LabelView, sheet_pdf
@@ -38,6 +38,7 @@ from ledger.services.ledger import (
     physical,
     run_command,
 )
+from ledger.services.picking import stock_candidates
 
 PURPOSES = ("receive", "issue", "confirm", "count")
 PURPOSE_NAMES = {"receive": "到货入库", "issue": "出库", "confirm": "到货签收", "count": "盘点"}
@@ -643,21 +644,18 @@ def _check_fefo(
             if reservation["item_id"] == item.id:
                 batch_id = reservation["batch_id"]
                 reserved_here[batch_id] = reserved_here.get(batch_id, 0) + reservation["remaining"]
+    candidates = stock_candidates(store, location.id, item.id, reserved_here)
     mine = Candidate(batch.batch.number, 1, batch.batch.expires_on, batch.batch.produced_on)
-    for batch_id, on_hand, held in store.stocked_batches(location.id, item.id):
-        other = store.batch_by_id(batch_id).batch
-        if batch_id == batch.id or other.is_expired(today):
-            continue
-        left = on_hand - held + reserved_here.get(batch_id, 0) - taken.get(batch_id, 0)
-        candidate = Candidate(other.number, left, other.expires_on, other.produced_on)
-        if left > 0 and pick_order_key(candidate) < pick_order_key(mine):
-            raise LedgerError(
-                Code.fefo_override_reason_required,
-                f"{item.item.name} 应先发批次 {other.number}"
-                f"{f'（有效期至 {other.expires_on}）' if other.expires_on else ''}，"
-                f"改发批次 {batch.batch.number} 须填写原因 (an earlier batch is on hand)",
-                "override_reason",
-            )
+    scanned = {entry.batch.number: taken.get(entry.id, 0) for entry, _ in candidates}
+    other = batch_ahead([candidate for _, candidate in candidates], mine, today, scanned)
+    if other is not None:
+        raise LedgerError(
+            Code.fefo_override_reason_required,
+            f"{item.item.name} 应先发批次 {other.batch_number}"
+            f"{f'（有效期至 {other.expires_on}）' if other.expires_on else ''}，"
+            f"改发批次 {batch.batch.number} 须填写原因 (an earlier batch is on hand)",
+            "override_reason",
+        )
 
 
 def undo(
