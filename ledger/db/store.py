@@ -34,7 +34,7 @@ from ledger.model import (
     Transaction,
     TransactionKind,
 )
-from ledger.posting import AccountState, Leg, apply_legs
+from ledger.posting import AccountState, Leg, apply_legs, check_period_open
 from ledger.reference import ReferenceKind, batch_content, item_content, location_content
 from ledger.rules import Code, LedgerError, require
 from ledger.settings import office_today
@@ -592,13 +592,7 @@ class LedgerStore:
         number = self.next_number(kind, occurred_on.year)
         head = self.chain_head()
         # After the chain head is held (locked on PostgreSQL, as a period close holds it too).
-        closed = self.closed_through(location)
-        if closed is not None and occurred_on <= closed:
-            raise LedgerError(
-                Code.period_closed,
-                f"{closed} 及以前的账期已月结，不能登记 {occurred_on} 的业务 (period closed)",
-                "occurred_on",
-            )
+        check_period_open(occurred_on, self.closed_through(location))
         sequence = head[0] + 1
         postings = tuple(
             Posting(
@@ -781,20 +775,28 @@ class LedgerStore:
 
     def opening_of(self, location_id: int) -> str | None:
         """The number of the location's opening transaction (期初建账) that has not been
-        reversed, if any."""
-        self.flush()
+        reversed, if any: stored, or buffered in this database transaction (read without a
+        flush, so that an import posting an opening for each of thousands of places writes
+        its rows in a few large batches)."""
+        opening = TransactionKind.opening.value
+        reversed_here = {row["reverses_id"] for row in self.transaction_rows}
+        for row in self.transaction_rows:
+            if (row["kind"], row["location_id"]) == (opening, location_id) and (
+                row["id"] not in reversed_here
+            ):
+                return row["number"]
         tx = t.transactions.alias("tx")
         reversal = t.transactions.alias("reversal")
-        return self.connection.execute(
-            select(tx.c.number)
+        stored = self.connection.execute(
+            select(tx.c.id, tx.c.number)
             .outerjoin(reversal, reversal.c.reverses_id == tx.c.id)
             .where(
-                tx.c.kind == TransactionKind.opening.value,
+                tx.c.kind == opening,
                 tx.c.location_id == location_id,
                 reversal.c.id.is_(None),
             )
-            .limit(1)
-        ).scalar_one_or_none()
+        ).all()
+        return next((number for id_, number in stored if id_ not in reversed_here), None)
 
     def active_confirmation(self, shipment_sequence: int) -> str | None:
         """The number of the confirmation of a shipment that has not been reversed, if any."""
