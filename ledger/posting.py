@@ -191,3 +191,19 @@ def apply_legs(
 def mirror_legs(legs: Iterable[Leg]) -> list[Leg]:
     """The legs of a reversal (红冲): every quantity negated, nothing reserved."""
     return [Leg(leg.key, -leg.quantity, leg.physical) for leg in legs]
+
+
+def in_closed_period(day: dt.date, closed_through: dt.date | None) -> bool:
+    """Whether `day` lies in a closed period (月结): on or before `closed_through`, the end of
+    the last period closed at the place's root (None: nothing closed yet)."""
+    return closed_through is not None and day <= closed_through
+
+
+def check_period_open(occurred_on: dt.date, closed_through: dt.date | None) -> None:
+    """Refuses with `period_closed` a movement dated in a closed period."""
+    if in_closed_period(occurred_on, closed_through):
+        raise LedgerError(
+            Code.period_closed,
+            f"{closed_through} 及以前的账期已月结，不能登记 {occurred_on} 的业务 (period closed)",
+            "occurred_on",
+        )

@@ -301,6 +301,8 @@ def balances_to_check(
                 touched.c.location_id.is_not(None),
                 b.on_hand != func.coalesce(c.on_hand, 0),
                 b.reserved != func.coalesce(open_reserved.c.open, 0),
+                # Not the posting rule (ledger/posting.py refuses such a balance): the rows
+                # Verifier.finish would report, selected so that it sees them.
                 b.reserved < 0,
                 and_(location.physical, or_(b.on_hand < 0, b.reserved > b.on_hand)),
             ),

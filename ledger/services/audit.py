@@ -19,6 +19,7 @@ from ledger.db import closes, oplog, queries
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.history import Checkpoint, check_packs, format_checkpoint
+from ledger.posting import in_closed_period
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
 from ledger.services.requests import as_utc
@@ -131,7 +132,7 @@ def close_period(
     root = root_to_close(store.connection, root_code, "月结")
     head = store.chain_head()  # held until commit: postings wait, then see the close
     last = store.closed_through(store.location(root.code))
-    if last is not None and period_end <= last:
+    if in_closed_period(period_end, last):
         raise LedgerError(
             Code.period_closed,
             f"{root.code} 已月结至 {last} (already closed through {last})",

@@ -25,6 +25,7 @@ from ledger.db import tables as t
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, TransactionKind
+from ledger.posting import in_closed_period
 from ledger.rules import (
     LedgerError,
     check_date,
@@ -400,7 +401,7 @@ def check_closed(store: LedgerStore, plan: Plan, as_of: dt.date, places: dict[st
     for code, lines in plan.lines.items():
         root = places[code].path.split("/")[1]
         closed = store.closed_through(store.location(root))
-        if closed is not None and as_of <= closed:
+        if in_closed_period(as_of, closed):
             plan.problems.append(
                 Problem(
                     lines[0].row,

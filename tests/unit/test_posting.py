@@ -3,7 +3,16 @@ import datetime as dt
 import pytest
 
 from ledger.model import AccountKey
-from ledger.posting import AccountState, Leg, Move, apply_legs, legs_of_moves, mirror_legs
+from ledger.posting import (
+    AccountState,
+    Leg,
+    Move,
+    apply_legs,
+    check_period_open,
+    in_closed_period,
+    legs_of_moves,
+    mirror_legs,
+)
 from ledger.rules import Code, InvariantBroken, LedgerError
 
 DAY = dt.date(2026, 6, 1)
@@ -90,3 +99,18 @@ def test_a_single_leg_is_a_bug():
 def test_mirror_legs_negate_every_quantity():
     mirrored = mirror_legs(issue_legs(4))
     assert [(leg.key, leg.quantity) for leg in mirrored] == [(A, 4), (T, -4)]
+
+
+def test_a_day_on_or_before_the_last_close_is_in_a_closed_period():
+    closed = dt.date(2026, 5, 31)
+    assert in_closed_period(closed, closed)
+    assert in_closed_period(dt.date(2026, 1, 1), closed)
+    assert not in_closed_period(DAY, closed)
+    assert not in_closed_period(dt.date(2000, 1, 1), None)
+
+
+def test_a_movement_dated_in_a_closed_period_is_refused():
+    check_period_open(DAY, dt.date(2026, 5, 31))
+    with pytest.raises(LedgerError) as refused:
+        check_period_open(dt.date(2026, 5, 31), dt.date(2026, 5, 31))
+    assert refused.value.code is Code.period_closed and refused.value.field == "occurred_on"
