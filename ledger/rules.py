@@ -176,7 +176,7 @@ date_max = dt.date(2099, 12, 31)
 # What one HTTP request may carry; each field also has its own, smaller limit.
 request_body_bytes_max = 1_048_576
 # A spreadsheet sent to POST /api/v1/imports/{kind} (that route only): a 3,000-village tree is
-# about 0.1 MB as .xlsx, 10,000 opening-balance lines about 0.4 MB.
+# 0.09 MB as .xlsx, 10,000 opening-balance lines 0.20 MB (bench/import_opening.py).
 import_file_bytes_max = 20 * 1_048_576
 request_depth_max = 8  # nesting of objects and arrays in a body
 request_array_length_max = 1_000

@@ -294,3 +294,14 @@ def test_an_opening_import_leaves_balances_an_independent_sum_confirms(place: Pl
     finally:
         database.dispose()
     assert {f"{loc}/{item}": total for loc, item, total in rows if total} == expected
+
+
+def test_template_code_and_batch_columns_are_text_so_excel_keeps_them():
+    from io import BytesIO
+
+    from ledger.services.import_templates import template
+
+    sheet = load_workbook(BytesIO(template("opening-balances"))).worksheets[0]
+    formats = {letter: sheet.column_dimensions[letter].number_format for letter in "ABCDE"}
+    assert formats["A"] == formats["B"] == formats["C"] == "@"  # 库点编码, 物资编码, 批号
+    assert formats["E"] != "@"  # 数量 is a number

@@ -101,6 +101,8 @@ CHOICES = {
     "有效期管理": ["是", "否"],
 }
 DATE_COLUMNS = ("有效期至", "生产日期")
+# Typed as text, so that Excel keeps 510121101001 whole and 2014-01 a batch number, not a date.
+TEXT_COLUMNS = ("编码", "上级编码", "库点编码", "物资编码", "批号")
 rows_validated_max = 100_000
 
 
@@ -126,6 +128,8 @@ def template(kind: str) -> bytes:
         letter = chr(ord("A") + index)
         cells = f"{letter}2:{letter}{rows_validated_max}"
         sheet.column_dimensions[letter].width = 16
+        if chinese in TEXT_COLUMNS:
+            sheet.column_dimensions[letter].number_format = "@"
         validation = None
         if chinese in CHOICES and not (kind == "opening-balances" and chinese == "单位"):
             validation = DataValidation(
