@@ -27,6 +27,7 @@ from api.routes import ROUTES, Services
 from api.scan_page import scan_page
 from api.scan_routes import ROUTES as SCAN_ROUTES
 from api.stocktake_routes import ROUTES as STOCKTAKE_ROUTES
+from api.user_routes import ROUTES as USER_ROUTES
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
 from ledger.labels import LabelKeys
@@ -63,6 +64,7 @@ def create_app(
         + AUDIT_LOG_ROUTES
         + REFERENCE_ROUTES
         + IMPORT_ROUTES
+        + USER_ROUTES
     )
     document_problems(handlers)
 

@@ -23,7 +23,7 @@ def log_root(user: User) -> str | None:
     an auditor at a root that root's; nobody else reads the log."""
     if user.is_global:
         return None
-    if user.role == "admin" or (user.role == "auditor" and user.is_root):
+    if user.has("admin") or (user.has("auditor") and user.is_root):
         return root_code_of(user.location_path)
     raise Forbidden("操作日志仅限市级审计和管理员查看 (the log is for auditors at the top)")
 

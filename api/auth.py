@@ -2,8 +2,10 @@
 
 Roles: admin (everything in its city), clerk (movements at its location), requester (its own
 requests and receipts addressed to it), approver (requests from its subtree), auditor
-(read-only across its subtree). Everybody reads only inside their subtree; virtual locations
-are visible to users at the top of the tree.
+(read-only across its subtree). A user may hold several roles at its location (a county clerk
+who also approves) and may then do what each of them may; a user holding admin is an admin.
+Everybody reads only inside their subtree; virtual locations are visible to users at the top
+of the tree.
 
 Roots are separate. Each root location (a city: a location without parent) is its own ledger,
 even when several share one database: nobody's subtree crosses from one root into another. An
@@ -38,13 +40,17 @@ from ledger.services.users import User, authenticate
 PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan"]
 
 
-token_cache_seconds = 2.0  # a revoked token stops working within this long
+token_cache_seconds = 2.0  # a token revoked by another process stops working within this long
 token_cache_size_max = 10_000
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Looks the token's hash up in the database; a hit is remembered for a couple of seconds
-    so that a busy client costs one lookup per `token_cache_seconds`, not one per request."""
+    so that a busy client costs one lookup per `token_cache_seconds`, not one per request.
+
+    A change of a user made through this process (revoked, token reset, roles or location
+    changed) takes effect at once: `forget_user` drops the user's entries, and an entry read
+    from the database before the change is never used after it."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
@@ -52,12 +58,14 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("missing bearer token")
-        cache: dict = connection.app.state.setdefault("token_cache", {})
+        state = connection.app.state
+        cache: dict = state.setdefault("token_cache", {})
+        changed: dict = state.setdefault("users_changed", {})
         now = time.monotonic()
         cached = cache.get(token)
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > now and cached[2] > changed.get(cached[0].id, -1.0):
             return AuthenticationResult(user=cached[0], auth=token)
-        user = authenticate(connection.app.state.database, token)
+        user = authenticate(state.database, token)
         if user is None:
             cache.pop(token, None)
             # a write: off the event loop, so a held SQLite write lock stalls only this request
@@ -65,8 +73,23 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("unknown or revoked token")
         if len(cache) >= token_cache_size_max:
             cache.clear()
-        cache[token] = (user, now + token_cache_seconds)
+        cache[token] = (user, now + token_cache_seconds, now)  # (user, until, read at)
         return AuthenticationResult(user=user, auth=token)
+
+
+def forget_user(state, user_id: int) -> None:
+    """The user changed (revoked, new token, other roles or place): this process stops using
+    what it remembered of it at once, including a lookup that was under way during the
+    change."""
+    cache: dict = state.setdefault("token_cache", {})
+    changed: dict = state.setdefault("users_changed", {})
+    if len(changed) >= token_cache_size_max:
+        changed.clear()
+        cache.clear()
+    changed[user_id] = time.monotonic()
+    for token, (user, *_) in list(cache.items()):
+        if user.id == user_id:
+            cache.pop(token, None)
 
 
 failed_sign_in_log_interval_seconds = 60.0  # one log entry per client and minute at most
@@ -101,12 +124,13 @@ def failed_sign_in(connection: ASGIConnection, token: str, now: float) -> None:
 
 
 def roles(*allowed: str):
-    """A guard: only these roles (admin always) reach the handler."""
+    """A guard: only users holding one of these roles (admin always) reach the handler."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user: User = connection.user
-        if user.role != "admin" and user.role not in allowed:
-            raise Forbidden(f"角色 {user.role} 无权执行此操作 (role not allowed)")
+        if not user.has("admin") and not any(user.has(role) for role in allowed):
+            held = "、".join(sorted(user.roles))
+            raise Forbidden(f"角色 {held} 无权执行此操作 (role not allowed)")
 
     return guard
 
@@ -131,7 +155,7 @@ def scope_path(user: User) -> str | None:
     admin, its city's for an admin; None (everything) for a global admin."""
     if user.is_global:
         return None
-    if user.role == "admin":
+    if user.has("admin"):
         return root_path(user)
     return user.location_path
 
@@ -144,7 +168,7 @@ def in_subtree(user: User, path: str) -> bool:
 def at_top(user: User) -> bool:
     """At the top of a tree: a user at a root, any admin (its reach is its root's), a global
     admin."""
-    return user.role == "admin" or user.is_root
+    return user.has("admin") or user.is_root
 
 
 def can_see(user: User, path: str, physical: bool = True) -> bool:
@@ -169,17 +193,17 @@ def require_at(
     what: str = "",
     locate: Callable[[str], Any] | None = None,
 ) -> None:
-    """The user is `role` at exactly this location (or an admin whose city holds it).
+    """The user holds `role` at exactly this location (or is an admin whose city holds it).
 
     locate: finds a location by code (its `.path` is read). An admin of a city is allowed only
     where it shows the location in its city (without it, refused: every caller passes it); a
     global admin is allowed anywhere. A refusal names the location only inside the user's city.
     """
-    if user.role == "admin":
+    if user.has("admin"):
         if user.is_global or (locate is not None and in_subtree(user, locate(location_code).path)):
             return
         raise Forbidden(OUTSIDE_ROOT)
-    if user.role != role or user.location_code != location_code:
+    if not user.has(role) or user.location_code != location_code:
         path = None
         if locate is not None:
             with suppress(LedgerError):  # an unknown code: the message below only repeats it

@@ -80,7 +80,7 @@ from ledger.services.requests import (
 )
 from ledger.services.scanning import Scanning
 from ledger.services.stocktakes import Stocktakes
-from ledger.services.users import User
+from ledger.services.users import ROLES, User
 
 page_size_max = 200
 
@@ -133,12 +133,14 @@ def idempotent(
     body: Any,
     work: Callable[[str | None], Any],
     status_code: int = 201,
+    kept: Callable[[Any], Any] | None = None,
 ) -> Response:
     """Run `work` once per key; replay its answer (success or refusal) for a retry.
 
     The answer is stored in the database transaction that commits the work (every write the
     work makes joins it), so a crash between the two cannot happen: a retry finds the answer,
-    or finds nothing done and does the work."""
+    or finds nothing done and does the work. kept(answer): what is stored instead, for an
+    answer holding a secret shown once (a token): a retry is answered without the secret."""
     if key is None:
         return Response(work(None), status_code=status_code)
     user: User = request.user
@@ -154,7 +156,7 @@ def idempotent(
             )
         try:
             encoded = http_idempotency.run_once(
-                database, claim, lambda: work(f"http:{user.id}:{key}"), status_code
+                database, claim, lambda: work(f"http:{user.id}:{key}"), status_code, kept
             )
         except http_idempotency.ClaimLost:
             continue  # taken over while we worked (ours rolled back): answer with theirs
@@ -182,7 +184,15 @@ def problem_for(error: LedgerError) -> Response:
 @get("/me", sync_to_thread=False, summary="The authenticated user")
 def me(request: Request) -> Me:
     user: User = request.user
-    return Me(user.id, user.label, user.role, user.location_code, user.location_name)
+    return Me(
+        user.id,
+        user.label,
+        user.role,
+        user.location_code,
+        user.location_name,
+        tuple(role for role in ROLES if user.has(role)),
+        user.is_global,
+    )
 
 
 class ItemController(Controller):
@@ -471,9 +481,9 @@ class TransactionController(Controller):
         user: User = request.user
         _check_transaction_visible(user, services, shipment)
         receiver = shipment.counterparty_code or ""
-        if user.role == "admin" and receiver:
+        if user.has("admin") and receiver:
             require_at(user, receiver, "clerk", "签收", services.location)
-        elif user.role != "admin" and user.location_code != receiver:
+        elif not user.has("admin") and user.location_code != receiver:
             raise Forbidden(f"只有收货方 {receiver} 可以签收 (only the receiver confirms)")
         return self._post(
             request,
@@ -799,7 +809,7 @@ def verification(
 
 
 def _top_auditor(user: User) -> None:
-    if user.role != "admin" and not user.is_root:
+    if not user.has("admin") and not user.is_root:
         raise Forbidden(
             "全账核验与月结覆盖全市，仅限市级审计 (whole-ledger audit is for auditors at the top)"
         )
@@ -911,10 +921,10 @@ class RequestController(Controller):
 
     def _as_approver(self, user: User, services: Services, request: AllocationRequest) -> None:
         requester = services.location(request.requester_code)
-        if user.role == "admin" and in_subtree(user, requester.path):
+        if user.has("admin") and in_subtree(user, requester.path):
             return
         if (
-            user.role != "approver"
+            not user.has("approver")
             or user.location_code == request.requester_code
             or not in_subtree(user, requester.path)
         ):
@@ -1140,7 +1150,7 @@ class RequestController(Controller):
     ) -> Response[Transaction]:
         user: User = request.user
         found = self._get(state, number, request.user)
-        if user.role == "admin":
+        if user.has("admin"):
             require_at(user, found.requester_code, "requester", "签收", services_of(state).location)
         elif user.location_code != found.requester_code:
             raise Forbidden(
@@ -1178,10 +1188,12 @@ class RequestController(Controller):
         user: User = request.user
         services = services_of(state)
         found = self._get(state, number, request.user)
-        if user.role == "clerk":
-            require_at(user, found.supplier_code, "clerk", "关闭申领单")
-        else:
-            self._as_approver(user, services, found)
+        supplying_clerk = user.has("clerk") and user.location_code == found.supplier_code
+        if not supplying_clerk:
+            if user.has("approver") or user.has("admin"):
+                self._as_approver(user, services, found)
+            else:
+                require_at(user, found.supplier_code, "clerk", "关闭申领单")
         return self._answer(
             request, state, idempotency_key, None, lambda: services.requests.close(number, user.id)
         )

@@ -62,10 +62,11 @@ SCAN_ROLES = {
 def _scanner(user: User, purpose: str, location_code: str, locate: Callable[[str], Any]) -> None:
     """Only the clerk at the document's location scans (a requester may scan arrivals), or an
     admin whose city holds it (`locate` finds the location by code)."""
-    if user.role == "admin":
+    if user.has("admin"):
         require_at(user, location_code, "clerk", "扫描", locate)
         return
-    if user.role not in SCAN_ROLES[purpose] or user.location_code != location_code:
+    may_scan = any(user.has(role) for role in SCAN_ROLES[purpose])
+    if not may_scan or user.location_code != location_code:
         require_same_root(user, locate(location_code).path)  # another city's: names nothing
         raise Forbidden(
             f"只有 {location_code} 的保管员可以在此扫描 (only the clerk at {location_code} scans here)"

@@ -128,11 +128,16 @@ class AppliedPlan(msgspec.Struct, frozen=True):
 
 
 class Me(msgspec.Struct, frozen=True):
+    """role: the user's first role; roles: every role it holds at its location (a county
+    clerk who also approves: ["clerk", "approver"]). global_admin: an admin of every city."""
+
     id: int
     label: str
     role: str
     location_code: str
     location_name: str
+    roles: tuple[str, ...] = ()
+    global_admin: bool = False
 
 
 class BalanceRow(msgspec.Struct, frozen=True):

@@ -12,6 +12,7 @@ version. The content is compact JSON with sorted keys, using codes rather than s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 
 import msgspec
@@ -59,11 +60,18 @@ def batch_content(batch: Batch) -> str:
     )
 
 
-def user_content(label: str, role: str, location_code: str) -> str:
-    """A user's versioned fields: how vouchers name them (label), their role and location (by
-    code). Not the token's hash, nor whether they are revoked: revocation is a state, kept in
-    the operations log."""
-    return _encode({"label": label, "role": role, "location": location_code})
+def user_content(label: str, role: str, location_code: str, roles: Iterable[str] = ()) -> str:
+    """A user's versioned fields: how vouchers name them (label), their first role, their
+    location (by code) and, for a user holding more than its first role, every role it holds
+    (`roles`, sorted: a county clerk who also approves has ["approver", "clerk"]). A user with
+    one role is encoded without `roles`, exactly as before users could hold several. Not the
+    token's hash, nor whether they are revoked: revocation is a state, kept in the operations
+    log."""
+    content: dict = {"label": label, "role": role, "location": location_code}
+    held = {role, *roles}
+    if len(held) > 1:
+        content["roles"] = sorted(held)
+    return _encode(content)
 
 
 def _date(value: dt.date | None) -> str | None:

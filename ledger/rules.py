@@ -100,6 +100,10 @@ class Code(StrEnum):
     expiry_before_movements = "expiry_before_movements"
     location_move_across_roots = "location_move_across_roots"
     opening_exists = "opening_exists"
+    # Users.
+    unknown_user = "unknown_user"
+    user_revoked = "user_revoked"
+    last_admin = "last_admin"
     # Settings and the command line.
     invalid_setting = "invalid_setting"
     invalid_usage = "invalid_usage"

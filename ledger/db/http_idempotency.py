@@ -154,15 +154,25 @@ def store_answer(connection: Connection, claim: Claim, status_code: int, body: s
         raise ClaimLost(claim.key)
 
 
-def run_once(database: Database, claim: Claim, work: Callable[[], Any], status_code: int) -> bytes:
+def run_once(
+    database: Database,
+    claim: Claim,
+    work: Callable[[], Any],
+    status_code: int,
+    kept: Callable[[Any], Any] | None = None,
+) -> bytes:
     """Run `work` in one database transaction that also stores its JSON answer; return the
-    answer. Every write `work` makes joins that transaction (see `Database.write`)."""
+    answer. Every write `work` makes joins that transaction (see `Database.write`).
+
+    kept(result): what is stored for a retry, when the answer holds a secret shown only once
+    (a new user's bearer token): the retry is answered without it."""
     encoded = b""
 
     def answer_with(store, result: Any) -> None:
         nonlocal encoded
         encoded = msgspec.json.encode(result)
-        store_answer(store.connection, claim, status_code, encoded.decode())
+        stored = encoded if kept is None else msgspec.json.encode(kept(result))
+        store_answer(store.connection, claim, status_code, stored.decode())
 
     database.write(lambda _store: work(), before_commit=answer_with)
     return encoded

@@ -152,16 +152,25 @@ def current_rows(connection: Connection) -> tuple[list[ReferenceRow], list[tuple
 
 
 def user_rows(connection: Connection) -> list[tuple[ReferenceRow, str]]:
-    """Every user as stored now, with the content of its versioned fields (label, role,
-    location code), and the path of its location (to place it in a root)."""
-    u, loc = t.users.c, t.locations.c
+    """Every user as stored now, with the content of its versioned fields (label, first role,
+    location code, and the other roles it holds in `user_roles`), and the path of its location
+    (to place it in a root)."""
+    u, loc, r = t.users.c, t.locations.c, t.user_roles.c
+    held: dict[int, list[str]] = {}
+    for user_id, role in connection.execute(select(r.user_id, r.role)):
+        held.setdefault(user_id, []).append(role)
     return [
         (
             ReferenceRow(
                 ReferenceKind.user.value,
                 user_id,
                 f"#{user_id}",
-                user_content(label, role, code if code is not None else f"#{location_id}"),
+                user_content(
+                    label,
+                    role,
+                    code if code is not None else f"#{location_id}",
+                    held.get(user_id, ()),
+                ),
             ),
             path or "/",
         )

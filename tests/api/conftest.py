@@ -91,6 +91,7 @@ class Template:
         self.stocktake_counting: dict[str, str] = {}  # of the county's 年画, one line counted
         self.stocktake_closed: dict[str, str] = {}  # of the county's 年画, counted as booked
         self.stocktake_digest: dict[str, str] = {}  # the closed one's approval-preview digest
+        self.user_id: dict[str, int] = {}  # by who (USER_LOCATIONS' keys, and `global`)
 
 
 def build_template(path: Path) -> Template:
@@ -109,11 +110,15 @@ def fill_template(engine) -> Template:
     upgrade(engine)
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     ledger_from_text(ledger, SETUP)
-    for who, location in USER_LOCATIONS.items():
-        add_user(ledger.database, f"测试 {who}", who.split("-")[0], location, token(who))
-    # an admin of every city: the only one who changes what cities share (items, batches)
-    add_user(ledger.database, "测试 global", "admin", None, token("global"), global_admin=True)
     template = Template()
+    for who, location in USER_LOCATIONS.items():
+        user, _ = add_user(ledger.database, f"测试 {who}", who.split("-")[0], location, token(who))
+        template.user_id[who] = user.id
+    # an admin of every city: the only one who changes what cities share (items, batches)
+    user, _ = add_user(
+        ledger.database, "测试 global", "admin", None, token("global"), global_admin=True
+    )
+    template.user_id["global"] = user.id
     requests = Requests(ledger)
     for side, county, township in (("in", "510121", "510121-ZJ"), ("out", "510181", "510181-QCS")):
         lines = (c.LineSpec("NH2014", 20000), c.LineSpec("BYT", 1000))

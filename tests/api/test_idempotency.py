@@ -25,6 +25,14 @@ def allowed_role(route) -> str:
     return next((role for role in ("clerk", "requester", "approver") if role in inside), fallback)
 
 
+def replayed(answer):
+    """What a retry is answered: the first answer, less the token it showed once (a new user's
+    or a reset one: only its hash is stored, api/user_routes.py)."""
+    if isinstance(answer, dict) and answer.get("token") is not None:
+        return {**answer, "token": None}
+    return answer
+
+
 def another_post(route, role: str, numbers):
     """A different request (another route) the same role may make: under a reused key it must
     be refused before any work is done."""
@@ -45,7 +53,7 @@ def test_a_retry_returns_the_first_answer_and_changes_nothing(route, client, api
     again = client.post(
         call.path, json=call.body, files=call.files, headers=headers(role, "retry-1")
     )
-    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert (again.status_code, again.json()) == (first.status_code, replayed(first.json()))
     assert ledger_state(api_database) == after_first
     different = another_post(route, role, numbers)
     other = client.post(

@@ -25,6 +25,7 @@ OFFICE = frozenset({"admin", "clerk", "approver", "auditor"})
 JUNE = {"date_from": "2026-06-01", "date_to": "2026-06-30"}
 OWN_TOWNSHIP = {"in": "510121-ZJ", "out": "510181-QCS"}
 OWN_COUNTY = {"in": "510121", "out": "510181"}
+CLERK_OF = {"in": "clerk", "out": "clerk-outside"}  # the clerk of OWN_COUNTY (template user)
 
 
 class Call(NamedTuple):
@@ -491,6 +492,39 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         ADMIN,
     ),
+    # Users: an admin manages its city's users (成都市's admin: both sides are its city; another
+    # city's users in tests/api/test_roots.py).
+    ("GET", f"{V1}/users"): Case(
+        lambda r, s, t: Call(f"{V1}/users", params={"under": OWN_COUNTY[s]}), ADMIN, ADMIN
+    ),
+    ("GET", f"{V1}/users/{{user_id:int}}"): Case(
+        lambda r, s, t: Call(f"{V1}/users/{t.user_id[CLERK_OF[s]]}"), ADMIN, ADMIN
+    ),
+    ("POST", f"{V1}/users"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/users",
+            {
+                "label": f"新保管员兼审批人{s}",
+                "roles": ["clerk", "approver"],
+                "location_code": OWN_COUNTY[s],
+            },
+        ),
+        ADMIN,
+        ADMIN,
+    ),
+    ("PATCH", f"{V1}/users/{{user_id:int}}"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/users/{t.user_id[CLERK_OF[s]]}", {"roles": ["clerk", "approver"]}
+        ),
+        ADMIN,
+        ADMIN,
+    ),
+    ("POST", f"{V1}/users/{{user_id:int}}/token"): Case(
+        lambda r, s, t: Call(f"{V1}/users/{t.user_id[CLERK_OF[s]]}/token"), ADMIN, ADMIN
+    ),
+    ("POST", f"{V1}/users/{{user_id:int}}/revoke"): Case(
+        lambda r, s, t: Call(f"{V1}/users/{t.user_id[CLERK_OF[s]]}/revoke"), ADMIN, ADMIN
+    ),
 }
 
 
@@ -544,14 +578,16 @@ def ledger_state(database) -> tuple:
 @pytest.mark.parametrize(("route", "role", "side"), MATRIX)
 def test_permission(route, role, side, request, shared_client, numbers):
     method, _ = route
-    if method == "GET":  # reads change nothing: one app and database serve them all
+    case = CASES[route]
+    call = case.build(role, side, numbers)
+    allowed = role in (case.inside if side == "in" else case.outside)
+    if method == "GET" or not allowed:
+        # reads and refusals change nothing (a refusal is checked for it below): one app and
+        # database serve them all
         client, api_database = shared_client
     else:
         api_database = request.getfixturevalue("api_database")
         client = request.getfixturevalue("client")
-    case = CASES[route]
-    call = case.build(role, side, numbers)
-    allowed = role in (case.inside if side == "in" else case.outside)
     before = ledger_state(api_database)
     response = send(client, method, call, role)
     if allowed:
@@ -563,7 +599,8 @@ def test_permission(route, role, side, request, shared_client, numbers):
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda route: f"{route[0]} {route[1]}")
-def test_no_token_is_401(route, client, numbers):
+def test_no_token_is_401(route, shared_client, numbers):
+    client, _ = shared_client  # refused before anything is read or written
     method, _ = route
     call = CASES[route].build("admin", "in", numbers)
     response = send(client, method, call, None)

@@ -76,6 +76,7 @@ class City(NamedTuple):
     stocktake: str
     pack_serial: int
     names: tuple[str, ...]
+    user: int  # the county clerk's user id
 
     def secrets(self) -> set[str]:
         """What a body about the other city must not hold: its names, codes and numbers."""
@@ -106,6 +107,7 @@ def first_city(t: Template) -> City:
         t.stocktake_closed["in"],
         t.pack_serial["510121"],
         FIRST_NAMES,
+        t.user_id["clerk"],
     )
 
 
@@ -113,8 +115,10 @@ def add_second_city(database: Database) -> City:
     """The second city, its users and the global admin, with one of each object."""
     ledger = Ledger(database, clock=lambda: TODAY)
     ledger_from_text(ledger, SECOND_CITY)
-    for who, location in SECOND_USERS.items():
-        add_user(database, f"测试 {who}", who.split("-")[0], location, token(who))
+    users = {
+        who: add_user(database, f"测试 {who}", who.split("-")[0], location, token(who))[0]
+        for who, location in SECOND_USERS.items()
+    }
     add_user(database, "测试 全局管理员", "admin", None, token(GLOBAL), global_admin=True)
     sent = ledger.issue(c.Issue("500100", "500101", (c.LineSpec("NH2014", 5000),)))
     ledger.confirm(c.Confirm(sent.number))
@@ -149,6 +153,7 @@ def add_second_city(database: Database) -> City:
         counted.number,
         packs[-1].serial,
         SECOND_NAMES,
+        users["clerk-yz-county"].id,
     )
 
 
@@ -297,6 +302,7 @@ READS: dict[tuple[str, str], Callable[[City], Call]] = {
     ("GET", f"{V1}/audit/period-closes"): lambda x: Call(
         f"{V1}/audit/period-closes", params={"root": x.root}
     ),
+    ("GET", f"{V1}/users/{{user_id:int}}"): lambda x: Call(f"{V1}/users/{x.user}"),
 }
 # Lists that hold only the caller's own city (checked below); and reference data every city
 # shares (items and their batches, the user itself, the chain's head, which is one chain).
@@ -309,6 +315,7 @@ LISTS = {
     ("GET", f"{V1}/audit/period-closes"),
     ("GET", f"{V1}/audit/log"),
     ("GET", f"{V1}/audit/verification"),
+    ("GET", f"{V1}/users"),
 }
 SHARED = {
     ("GET", f"{V1}/me"),
@@ -389,6 +396,7 @@ LIST_READERS = {  # who may read each list (the others are refused by role, test
     "/audit/period-closes": SECOND_USERS,
     "/audit/log": ("admin-yz", "auditor-yz"),
     "/audit/verification": ("admin-yz", "auditor-yz"),
+    "/users": ("admin-yz",),
 }
 
 

@@ -1,0 +1,280 @@
+"""Users over HTTP: admins add, list, change, re-key and revoke users without a shell.
+
+A city's admin (an admin at any of its locations) manages the users of its city only: another
+city's user, or a global admin, is refused with 403 naming nothing of it (as every other route
+treats another root, docs/roots.md); it cannot make a global admin. A global admin manages
+every user. A token is answered once, on creation and on a reset; only its hash is stored, so
+a replayed answer (the same `Idempotency-Key`) names the user but holds `token: null` — when
+the first answer was lost, reset the token. See docs/users.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
+from litestar.params import JSONBody, Parameter, QueryParameter
+
+from api.auth import OUTSIDE_ROOT, forget_user, in_subtree, require_visible, roles, scope_path
+from api.errors import Forbidden
+from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.schemas import Page, page
+from ledger.db.users import UserFilter
+from ledger.rules import Code, LedgerError, code_length_max
+from ledger.services.user_changes import UserChange, change_user, reset_token
+from ledger.services.users import (
+    ROLES,
+    User,
+    add_user,
+    find_users,
+    get_user,
+    label_length_max,
+    revoke_user,
+)
+
+UserId = Annotated[int, Parameter(ge=1, le=2_147_483_647, description="user id")]
+LocationCode = Annotated[
+    str | None, QueryParameter(max_length=code_length_max, description="a location's code")
+]
+
+
+class UserOut(msgspec.Struct, frozen=True):
+    """A user. role: its first role; roles: every role it holds at its location, in the order
+    admin, clerk, requester, approver, auditor. location_code / location_name: null for a
+    global admin (it belongs to no city). active: false once revoked."""
+
+    id: int
+    label: str
+    role: str
+    roles: tuple[str, ...]
+    location_code: str | None
+    location_name: str | None
+    global_admin: bool
+    active: bool
+
+
+class UserCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """label: what the account is for (a post, not a person: 金堂县仓库保管员). roles: one or
+    more of admin, clerk, requester, approver, auditor (the first is its first role), each
+    allowed at the location's level. global_admin: an admin of every city (a global admin
+    only; then no location_code and roles ["admin"])."""
+
+    label: Annotated[str, msgspec.Meta(max_length=label_length_max)]
+    roles: Annotated[tuple[str, ...], msgspec.Meta(min_length=1, max_length=len(ROLES))]
+    location_code: str | None = None
+    global_admin: bool = False
+
+
+class UserWithToken(msgspec.Struct, frozen=True):
+    """A user and its bearer token, shown this once (only its hash is stored). token: null in
+    an answer replayed for a retry with the same Idempotency-Key (reset it if it was lost)."""
+
+    user: UserOut
+    token: str | None
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        user.id,
+        user.label,
+        user.role,
+        tuple(role for role in ROLES if user.has(role)),
+        None if user.is_global else user.location_code,
+        None if user.is_global else user.location_name,
+        user.is_global,
+        not user.revoked,
+    )
+
+
+def without_token(answer: UserWithToken) -> UserWithToken:
+    return UserWithToken(answer.user, None)
+
+
+def require_manages(admin: User, user: User, moves_to: str | None = None) -> None:
+    """A global admin manages everybody; a city's admin the users of its city, and places
+    them only in its city. The refusal names nothing of the other city or of a global admin."""
+    if admin.is_global:
+        return
+    scope = scope_path(admin)
+    for path in (user.location_path, moves_to):
+        if path is not None and (user.is_global or not path.startswith(scope or "")):
+            raise Forbidden(OUTSIDE_ROOT)
+
+
+RESET = (
+    "The old token stops working at once in this service (other service processes: within "
+    "two seconds); the new one is answered once."
+)
+
+
+class UserController(Controller):
+    path = "/users"
+    tags: ClassVar[list[str]] = ["users"]
+    guards: ClassVar[list] = [roles()]  # admins only
+
+    @get("/", sync_to_thread=True, summary="Users of your city (a global admin: every user)")
+    def list_users(
+        self,
+        request: Request,
+        state: State,
+        location: LocationCode = None,
+        under: LocationCode = None,
+        role: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        active: Annotated[bool | None, QueryParameter(description="active or revoked")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[UserOut]:
+        admin: User = request.user
+        services = services_of(state)
+        if role is not None and role not in ROLES:
+            raise LedgerError(
+                Code.invalid_field, f"角色必须是 {', '.join(ROLES)} 之一 (unknown role)", "role"
+            )
+        where = UserFilter(scope=scope_path(admin), role=role, active=active)
+        if location is not None:
+            entry = services.location(location, "location")
+            require_visible(admin, entry.path, entry.physical, entry.location.name)
+            where = msgspec.structs.replace(where, location_id=entry.id)
+        if under is not None:
+            entry = services.location(under, "under")
+            require_visible(admin, entry.path, entry.physical, entry.location.name)
+            where = msgspec.structs.replace(where, under=entry.path)
+        rows = find_users(services.database, where, limit + 1, offset)
+        return page([user_out(user) for user in rows], limit, offset)
+
+    @get("/{user_id:int}", sync_to_thread=True, summary="One user")
+    def one(self, request: Request, state: State, user_id: UserId) -> UserOut:
+        user = get_user(services_of(state).database, user_id)
+        if user is None:
+            raise LedgerError(
+                Code.unknown_user, f"没有编号为 {user_id} 的用户 (unknown user)", "id"
+            )
+        require_manages(request.user, user)
+        return user_out(user)
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        summary="Add a user; its token is answered once",
+        description="Only a global admin adds a global admin. A retry with the same "
+        "Idempotency-Key adds nobody and answers the same user with `token: null`.",
+    )
+    def create(
+        self,
+        request: Request,
+        state: State,
+        data: JSONBody[UserCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[UserWithToken]:
+        admin: User = request.user
+        services = services_of(state)
+        if data.global_admin and not admin.is_global:
+            raise Forbidden("只有全局管理员可以新建全局管理员 (only a global admin adds one)")
+        if data.location_code is not None:
+            place = services.location(data.location_code)
+            if not admin.is_global and not in_subtree(admin, place.path):
+                raise Forbidden(OUTSIDE_ROOT)
+
+        def work(_: str | None) -> UserWithToken:
+            user, token = add_user(
+                services.database,
+                data.label,
+                data.roles,
+                data.location_code,
+                actor=admin.id,
+                global_admin=data.global_admin,
+            )
+            return UserWithToken(user_out(user), token)
+
+        return idempotent(request, state, idempotency_key, data, work, 201, kept=without_token)
+
+    @patch(
+        "/{user_id:int}",
+        sync_to_thread=True,
+        summary="Change a user's roles, location or label (a new version)",
+        description="Writes the user's next version and a `user.change` log entry; a change "
+        "that changes nothing writes nothing. Refused for a revoked user (`user_revoked`) and "
+        "when the city would be left without an active admin (`last_admin`).",
+    )
+    def change(
+        self, request: Request, state: State, user_id: UserId, data: JSONBody[UserChange]
+    ) -> UserOut:
+        admin: User = request.user
+        services = services_of(state)
+        changed = change_user(
+            services.database,
+            user_id,
+            data,
+            actor=admin.id,
+            authorize=lambda user, moves_to: require_manages(admin, user, moves_to),
+        )
+        forget_user(state, user_id)
+        return user_out(changed)
+
+    @post(
+        "/{user_id:int}/token",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Reset a user's token; the new one is answered once",
+        description=RESET,
+    )
+    def reset(
+        self,
+        request: Request,
+        state: State,
+        user_id: UserId,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[UserWithToken]:
+        admin: User = request.user
+        services = services_of(state)
+
+        def work(_: str | None) -> UserWithToken:
+            user, token = reset_token(
+                services.database,
+                user_id,
+                actor=admin.id,
+                authorize=lambda user: require_manages(admin, user),
+            )
+            return UserWithToken(user_out(user), token)
+
+        try:
+            return idempotent(request, state, idempotency_key, None, work, 200, without_token)
+        finally:
+            forget_user(state, user_id)
+
+    @post(
+        "/{user_id:int}/revoke",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Revoke a user: its token stops working",
+        description="Refused for the last active admin of a city (`last_admin`). The token "
+        "stops working at once in this service (other service processes: within two seconds).",
+    )
+    def revoke(
+        self,
+        request: Request,
+        state: State,
+        user_id: UserId,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[UserOut]:
+        admin: User = request.user
+        services = services_of(state)
+
+        def work(_: str | None) -> UserOut:
+            user = revoke_user(
+                services.database,
+                user_id,
+                actor=admin.id,
+                authorize=lambda user: require_manages(admin, user),
+            )
+            return user_out(user)
+
+        try:
+            return idempotent(request, state, idempotency_key, None, work, 200)
+        finally:
+            forget_user(state, user_id)
+
+
+ROUTES = [UserController]
