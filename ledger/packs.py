@@ -4,15 +4,20 @@ location when stock does. Pure: no I/O.
 A location's stock of a batch is its sealed packs plus loose units (packs opened, remainders).
 The rule that keeps the two honest — sealed packs never hold more than the balance — decides
 which packs move: packs the clerk scanned first, then whole sealed packs that fit, then loose
-units, and only then are packs opened (拆包).
+units, and only then are packs opened (拆包). How each kind of transaction moves packs is
+`flow`; storage (ledger/db/packs.py) reads and writes the pack rows these functions choose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import enum
+from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
-from ledger.model import Item
+from ledger.model import Item, TransactionKind
+from ledger.posting import Leg
+
+SHIPMENT_KINDS = frozenset({TransactionKind.issue, TransactionKind.transfer})
 
 
 class SealedPack(NamedTuple):
@@ -33,6 +38,74 @@ def label_pack_size(item: Item) -> int | None:
     warehouse handles), or None when the item has no packs larger than one unit."""
     sizes = [pack.base_units for pack in item.packs if pack.base_units > 1]
     return max(sizes) if sizes else None
+
+
+class Flow(enum.Enum):
+    """How a transaction moves the labelled packs of one batch."""
+
+    receive = "receive"  # scanned packs arrive from the supplier; the rest is cut into packs
+    arrive = "arrive"  # a shipment's packs in transit arrive; those not scanned are short
+    send_back = "send_back"  # a reversed shipment: its packs in transit go back to the sender
+    move = "move"  # anything else: packs leave each physical source as `take` decides
+
+
+def flow(kind: TransactionKind, reverses: TransactionKind | None, confirms_shipment: bool) -> Flow:
+    """The flow of a transaction of `kind`; `reverses`: the kind it reverses, if a reversal;
+    `confirms_shipment`: a confirmation that names its shipment."""
+    if kind is TransactionKind.receipt:
+        return Flow.receive
+    if kind is TransactionKind.confirmation and confirms_shipment:
+        return Flow.arrive
+    if kind is TransactionKind.reversal and reverses in SHIPMENT_KINDS:
+        return Flow.send_back
+    return Flow.move
+
+
+def packs_in(quantity: int, pack_size: int) -> int:
+    """How many packs `cut` makes of `quantity` units (a last partial pack counts)."""
+    return -(-quantity // pack_size)
+
+
+def packs_to_cut_at_least(quantity: int, pack_size: int, scanned: int) -> int:
+    """The packs a receipt of `quantity` units will cut at least when `scanned` labelled packs
+    arrived with it (each holds at most a pack's worth)."""
+    return max(0, packs_in(quantity, pack_size) - scanned)
+
+
+def arrival(
+    packs: Sequence[SealedPack], scanned: Collection[int] | None, received: bool
+) -> tuple[list[SealedPack], list[SealedPack]]:
+    """(arrived, short) of a shipment's `packs` on confirmation: nothing `received`, every pack
+    is short; `scanned` pack ids, those not scanned are short; not scanned (None), all arrive
+    (and packs are opened if less arrived than they hold: `settle`)."""
+    if not received:
+        return [], list(packs)
+    if scanned is None:
+        return list(packs), []
+    scanned = set(scanned)
+    return (
+        [pack for pack in packs if pack.id in scanned],
+        [pack for pack in packs if pack.id not in scanned],
+    )
+
+
+def destination(incoming: Sequence[Leg], in_transit_id: int, adjustment_id: int) -> int:
+    """Where the packs that leave go: the receiving side of the movement — a physical place or
+    in transit before a virtual one; nowhere receiving (a loss), `adjustment`."""
+    if not incoming:
+        return adjustment_id
+    physical = [leg for leg in incoming if leg.physical or leg.key.location_id == in_transit_id]
+    return (physical[0] if physical else incoming[0]).key.location_id
+
+
+def shipment_of_moved(
+    sequence: int, reverses: TransactionKind | None, reversed_shipment: int | None
+) -> int:
+    """The shipment packs sent into transit belong to: this transaction, or — reversing a
+    confirmation, which sends them back into transit — the shipment confirmed."""
+    if reverses is TransactionKind.confirmation:
+        return reversed_shipment or sequence
+    return sequence
 
 
 def cut(quantity: int, pack_size: int) -> list[int]:

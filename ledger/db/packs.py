@@ -14,14 +14,26 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ledger.model import Transaction, TransactionKind, VirtualLocation
-from ledger.packs import SealedPack, cut, label_pack_size, settle, take
+from ledger.packs import (
+    Flow,
+    SealedPack,
+    arrival,
+    cut,
+    destination,
+    flow,
+    label_pack_size,
+    packs_in,
+    packs_to_cut_at_least,
+    settle,
+    shipment_of_moved,
+    take,
+)
 from ledger.posting import Leg
 from ledger.rules import Code, LedgerError, packs_per_batch_max, packs_per_transaction_max
 
 if TYPE_CHECKING:
     from ledger.db.store import LedgerStore
 
-SHIPMENT_KINDS = (TransactionKind.issue, TransactionKind.transfer)
 READ_CHUNKS = (4, 64, 1024)  # packs per read while walking a location's sealed packs
 STOCK_UPSERT = (
     "INSERT INTO pack_stock (location_id, batch_id, sealed_count, sealed_quantity) "
@@ -170,7 +182,7 @@ class PackTracker:
         """Cut `quantity` units into packs of `size` and create them; how many packs that makes
         is checked before anything is built, so a huge quantity costs nothing."""
         if quantity > 0:
-            self.room(batch_id, -(-quantity // size))
+            self.room(batch_id, packs_in(quantity, size))
             self.create(batch_id, cut(quantity, size), location_id, expected_location_id)
 
     def create(
@@ -249,36 +261,36 @@ class PackTracker:
                 by_batch.setdefault(leg.key.batch_id, []).append((leg, after))
         if not by_batch:
             return
-        if kind is TransactionKind.receipt:
-            # At least this many packs will be cut (each scanned pack holds at most one pack's
-            # worth): refuse before cutting any when that is already too many.
+        reversed_kind = reverses.kind if reverses is not None else None
+        how = flow(kind, reversed_kind, shipment is not None)
+        if how is Flow.receive:
+            # Refuse before cutting any pack when what will be cut is already too many.
             at_least = 0
             for batch_id, batch_legs in by_batch.items():
                 leg = next(leg for leg, _ in batch_legs if leg.quantity > 0)
-                packs = -(-leg.quantity // (self.size(leg.key.item_id) or 1))
-                at_least += max(0, packs - len(self.pinned.get(batch_id) or ()))
+                scanned = len(self.pinned.get(batch_id) or ())
+                at_least += packs_to_cut_at_least(
+                    leg.quantity, self.size(leg.key.item_id) or 1, scanned
+                )
             self.voucher_room(at_least)
         in_transit = self.store.location(VirtualLocation.in_transit.value).id
         for batch_id, batch_legs in by_batch.items():
             pinned = self.pinned.pop(batch_id, None)
             outgoing = [(leg, after) for leg, after in batch_legs if leg.quantity < 0]
             incoming = [(leg, after) for leg, after in batch_legs if leg.quantity > 0]
-            if kind is TransactionKind.receipt:
+            if how is Flow.receive:
                 self._receive(batch_id, incoming[0][0], pinned or [])
-            elif kind is TransactionKind.confirmation and shipment is not None:
+            elif how is Flow.arrive:
+                assert shipment is not None
                 self._confirm(batch_id, incoming, shipment.sequence, in_transit, pinned, on)
-            elif (
-                kind is TransactionKind.reversal
-                and reverses is not None
-                and reverses.kind in SHIPMENT_KINDS
-            ):
+            elif how is Flow.send_back:
+                assert reverses is not None
                 back = next(leg for leg, _ in incoming if leg.physical).key.location_id
                 packs = self.in_shipment(in_transit, batch_id, reverses.sequence)
                 self.move(packs, batch_id, in_transit, back, None)
             else:
-                shipment_id = sequence
-                if reverses is not None and reverses.kind is TransactionKind.confirmation:
-                    shipment_id = reverses.shipment_sequence or sequence
+                reversed_shipment = reverses.shipment_sequence if reverses is not None else None
+                shipment_id = shipment_of_moved(sequence, reversed_kind, reversed_shipment)
                 self._generic(batch_id, outgoing, incoming, in_transit, shipment_id, pinned, on)
 
     def _receive(self, batch_id: int, leg: Leg, pinned: list[int]) -> None:
@@ -304,17 +316,12 @@ class PackTracker:
         packs = self.in_shipment(in_transit, batch_id, shipment_id)
         adjustment = self.store.location(VirtualLocation.adjustment.value).id
         receiver = next(((leg, after) for leg, after in incoming if leg.physical), None)
-        if receiver is None:  # nothing arrived: every pack is short
-            self.move(packs, batch_id, in_transit, adjustment, None)
-            return
-        leg, after = receiver
-        if pinned is not None:
-            scanned = set(pinned)
-            missing = [pack for pack in packs if pack.id not in scanned]
-            self.move(missing, batch_id, in_transit, adjustment, None)
-            packs = [pack for pack in packs if pack.id in scanned]
-        self.move(packs, batch_id, in_transit, leg.key.location_id, None)
-        self.settle(leg.key.location_id, batch_id, after, on)
+        arrived, short = arrival(packs, pinned, receiver is not None)
+        self.move(short, batch_id, in_transit, adjustment, None)
+        if receiver is not None:
+            leg, after = receiver
+            self.move(arrived, batch_id, in_transit, leg.key.location_id, None)
+            self.settle(leg.key.location_id, batch_id, after, on)
 
     def _generic(
         self,
@@ -326,7 +333,8 @@ class PackTracker:
         pinned: list[int] | None,
         on: dt.date,
     ) -> None:
-        destination = self._sink(incoming, in_transit)
+        adjustment = self.store.location(VirtualLocation.adjustment.value).id
+        sink = destination([leg for leg, _ in incoming], in_transit, adjustment)
         for leg, after in outgoing:
             if not leg.physical:
                 continue
@@ -347,13 +355,6 @@ class PackTracker:
                 taken.moved,
                 batch_id,
                 source,
-                destination,
-                shipment_id if destination == in_transit else None,
+                sink,
+                shipment_id if sink == in_transit else None,
             )
-
-    def _sink(self, incoming: list[tuple[Leg, int]], in_transit: int) -> int:
-        """Where packs go: the receiving side of the movement."""
-        if not incoming:
-            return self.store.location(VirtualLocation.adjustment.value).id
-        physical = [leg for leg, _ in incoming if leg.physical or leg.key.location_id == in_transit]
-        return (physical[0] if physical else incoming[0][0]).key.location_id
