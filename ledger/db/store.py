@@ -163,6 +163,7 @@ class LedgerStore:
         self.approver_id: int | None = None
         self.today: dt.date | None = None  # the ledger clock's day, when a use case gave it
         self.user_labels: dict[int, str] = {}
+        self.user_label_versions: dict[int, list[tuple[dt.date, str]]] = {}
         self.for_update = connection.dialect.name == "postgresql"
         self.as_text = connection.dialect.name == "sqlite"
         self.qmark = connection.dialect.paramstyle == "qmark"
@@ -467,10 +468,27 @@ class LedgerStore:
         finally:
             self.approver_id = previous
 
-    def user_label(self, user_id: int | None, chain_version: int = CHAIN_VERSION_CURRENT) -> str:
-        """How a voucher names a user: the user's label; 未知 on version 1 vouchers."""
+    def user_label(
+        self,
+        user_id: int | None,
+        chain_version: int = CHAIN_VERSION_CURRENT,
+        on: dt.date | None = None,
+    ) -> str:
+        """How a voucher names a user: the label of the user's version in force on `on` (the
+        voucher's date; the first version for a day before it), the current label without a
+        day; 未知 on version 1 vouchers. A user relabelled later keeps its old name on the
+        vouchers it made before."""
         if user_id is None:
             return UNKNOWN_PERSON if chain_version < 2 else NO_USER
+        if on is not None:
+            labels = self.user_label_versions.get(user_id)
+            if labels is None:
+                labels = self.user_label_versions[user_id] = versions.user_labels(
+                    self.connection, user_id
+                )
+            if labels:
+                in_force = [label for valid_from, label in labels if valid_from <= on]
+                return in_force[-1] if in_force else labels[0][1]
         label = self.user_labels.get(user_id)
         if label is None:
             label = self.connection.execute(
@@ -761,9 +779,17 @@ class LedgerStore:
             maker_id=row.maker_id,
             approver_id=row.approver_id,
             receiver_id=row.receiver_id,
-            maker=self.user_label(row.maker_id, row.chain_version),
-            approver=self.user_label(row.approver_id) if row.approver_id is not None else None,
-            receiver=self.user_label(row.receiver_id) if row.receiver_id is not None else None,
+            maker=self.user_label(row.maker_id, row.chain_version, row.occurred_on),
+            approver=(
+                self.user_label(row.approver_id, on=row.occurred_on)
+                if row.approver_id is not None
+                else None
+            ),
+            receiver=(
+                self.user_label(row.receiver_id, on=row.occurred_on)
+                if row.receiver_id is not None
+                else None
+            ),
         )
 
     def reversal_of(self, sequence: int) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, NamedTuple
 
+import msgspec
 from sqlalchemy import Connection, func, insert, select
 
 from ledger.db import tables as t
@@ -80,6 +81,17 @@ def history(connection: Connection, kind: ReferenceKind, object_id: int) -> list
             content,
         )
         for version, valid_from, recorded_at, user_id, content in rows
+    ]
+
+
+def user_labels(connection: Connection, user_id: int) -> list[tuple[dt.date, str]]:
+    """(valid from, label) of every version of a user, in the order they took force."""
+    return [
+        (record.valid_from, msgspec.json.decode(record.content).get("label", ""))
+        for record in sorted(
+            history(connection, ReferenceKind.user, user_id),
+            key=lambda record: (record.valid_from, record.version),
+        )
     ]
 
 

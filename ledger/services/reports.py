@@ -430,7 +430,7 @@ def stock_card(
                 line.occurred_on,
                 line.number,
                 memo or VOUCHER_TITLES[TransactionKind(line.kind)],
-                store.user_label(line.maker_id, line.chain_version),
+                store.user_label(line.maker_id, line.chain_version, line.occurred_on),
                 line.quantity if line.quantity > 0 else None,
                 -line.quantity if line.quantity < 0 else None,
                 line.balance_after,

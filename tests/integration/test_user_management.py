@@ -325,3 +325,35 @@ def test_a_refusal_by_the_callers_check_comes_before_anything_is_said_about_the_
         with pytest.raises(NotYours):
             call()
     assert get_user(ledger.database, users["clerk"].id).location_code == "510121"
+
+
+def test_a_relabelled_user_keeps_its_old_name_on_the_vouchers_it_made_before(office):
+    """A voucher names its maker by the label in force on the voucher's day: relabelling a
+    post later (its version valid from the office's today) does not rename old vouchers."""
+    from ledger import commands as c
+    from ledger.services import reports
+
+    ledger, users, _ = office
+    clerk = users["clerk"]
+    made = ledger.execute(
+        c.Receive("510121", (c.ReceiptLine("NH2014", "2014-01", 10),), ledger.clock()),
+        clerk.id,
+    )
+    change_user(ledger.database, clerk.id, UserChange(label="金堂县仓库保管员（新岗）"))
+    with ledger.database.read() as connection:
+        valid_from = versions.history(connection, ReferenceKind.user, clerk.id)[-1].valid_from
+    assert valid_from > made.occurred_on  # the new label is in force from today
+
+    again = ledger.database.lookup(lambda store: store.transaction_by_number(made.number))
+    assert again.maker == "金堂县仓库保管员"
+    card = ledger.database.lookup(
+        lambda store: reports.stock_card(
+            store, "510121", "NH2014", "2014-01", made.occurred_on, made.occurred_on
+        )
+    )
+    assert [r["maker"] for r in card.records() if r.get("number") == made.number] == [
+        "金堂县仓库保管员"
+    ]
+    # a voucher dated on or after the new version's day names the new label
+    later = ledger.database.lookup(lambda store: store.user_label(clerk.id, on=valid_from))
+    assert later == "金堂县仓库保管员（新岗）"
