@@ -179,10 +179,11 @@ def test_every_problem_is_listed_at_once_and_nothing_is_written(place: Place, tm
         "510121101,NH2014,2014-06,,2,\n"  # 15 … but the same location, item and batch again
         "510121101,BYT,B3,2027-01-01,1,\n"  # 16 a new batch …
         "510121101002,BYT,B3,2027-03-01,1,\n"  # 17 … given other dates on a later row
+        "510100,BYT,NEW2,,-1,\n"  # 18 two problems in one row: both are listed
     )
-    done = import_opening(url, write(tmp_path / "bad.csv", bad), "2099-01-01")  # 18: the future
+    done = import_opening(url, write(tmp_path / "bad.csv", bad), "2099-01-01")  # and the future
     assert done.status == 2
-    assert "error: import_invalid: 文件有 15 处问题（涉及 14 行，共 16 行），一行也没有导入" in (
+    assert "error: import_invalid: 文件有 17 处问题（涉及 15 行，共 17 行），一行也没有导入" in (
         done.err
     )
     for expected in (
@@ -201,6 +202,8 @@ def test_every_problem_is_listed_at_once_and_nothing_is_written(place: Place, tm
         "第 13 行 有效期至：避孕套 批号 B1 已登记：生产日期 —，有效期至 2027-06-30，与本行不一致",
         "第 15 行 批号：510121101 的 NH2014 批号 2014-06 与第 14 行重复",
         "第 17 行 有效期至：避孕套 批号 B3 的日期与第 16 行不一致",
+        "第 18 行 数量：数量不能为负数：-1",
+        "第 18 行 有效期至：避孕套 管理有效期：新批号 NEW2 必须填有效期至",
         "第 16 行 库点编码：510121101 已有期初建账单",
     ):
         if expected.startswith("第 16 行"):

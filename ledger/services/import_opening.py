@@ -229,11 +229,12 @@ def plan_openings(
                 Problem(number, "单位", f"{item.name} 没有单位 {unit!r}，可用：{known}")
             )
         dates = {}
+        dates_read = True
         for key, label in (("expires_on", "有效期至"), ("produced_on", "生产日期")):
             value = day(row.get(key, ""), label)
             if isinstance(value, str):
                 problems.append(Problem(number, label, value))
-                value = None
+                value, dates_read = None, False
             dates[key] = value
         expires, produced = dates["expires_on"], dates["produced_on"]
         if item is not None and not item.expiry_tracked and expires is not None:
@@ -244,6 +245,12 @@ def plan_openings(
             problems.append(
                 Problem(number, "生产日期", f"生产日期 {produced} 晚于有效期至 {expires}")
             )
+        if item is not None and batch_number and dates_read:  # beside the row's other problems
+            problem = _batch_dates(
+                number, item, batch_number, produced, expires, batches, first_dates
+            )
+            if problem is not None:
+                problems.append(problem)
         if len(problems) > before or item is None or place is None:
             continue
         assert isinstance(quantity, int) and per_unit is not None
@@ -269,10 +276,6 @@ def plan_openings(
             )
             continue
         seen[key] = number
-        problem = _batch_dates(number, item, batch_number, produced, expires, batches, first_dates)
-        if problem is not None:
-            problems.append(problem)
-            continue
         by_location.setdefault(code, []).append(
             Line(
                 number,
