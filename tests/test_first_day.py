@@ -48,7 +48,9 @@ def items_xlsx(folder: Path) -> Path:
     for n in range(1, PRINTED + 1):
         rows.append([f"NH{n:02d}", f"第{n}号宣传年画", "宣传品", "年画", "张", "捆=500", "否"])
     for n in range(1, CONTRACEPTIVES + 1):
-        rows.append([f"BY{n:02d}", f"第{n}号避孕套", "药具", "避孕套", "只", "盒=10; 箱=1000", "是"])
+        rows.append(
+            [f"BY{n:02d}", f"第{n}号避孕套", "药具", "避孕套", "只", "盒=10; 箱=1000", "是"]
+        )
     return xlsx(folder / "物资.xlsx", rows)
 
 
