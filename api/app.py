@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import msgspec
 from litestar import Litestar, Router, get
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,23 +15,16 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from api.audit_log_routes import ROUTES as AUDIT_LOG_ROUTES
 from api.auth import PUBLIC_PATHS, BearerAuthentication
+from api.common import Services
 from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.guard import BodyGuard, HeaderGuard
-from api.import_routes import ROUTES as IMPORT_ROUTES
-from api.reference_routes import ROUTES as REFERENCE_ROUTES
-from api.report_routes import ROUTES as REPORT_ROUTES
-from api.routes import ROUTES, Services
+from api.routes import ROUTES
 from api.scan_page import scan_page
-from api.scan_routes import ROUTES as SCAN_ROUTES
-from api.stocktake_routes import ROUTES as STOCKTAKE_ROUTES
-from api.user_routes import ROUTES as USER_ROUTES
-from ledger.db import queries
-from ledger.db.unit_of_work import Database
 from ledger.labels import LabelKeys
 from ledger.rules import request_body_bytes_max
 from ledger.services import label_keys as label_key_store
+from ledger.services.database import Database, dialect, open_database, ping
 from ledger.services.ledger import Ledger
 from ledger.settings import Settings, office_today, office_zone
 
@@ -53,33 +45,23 @@ def create_app(
     label_keys: LabelKeys | None = None,
 ) -> Litestar:
     settings = Settings.from_environment()
-    database = database or Database.from_url(settings.database_url)
+    database = database or open_database(settings.database_url)
     office_zone(settings.time_zone)  # an unknown LEDGER_TIME_ZONE stops the start, not a request
     ledger = Ledger(database, clock or office_today)
-    handlers = (
-        ROUTES
-        + SCAN_ROUTES
-        + STOCKTAKE_ROUTES
-        + REPORT_ROUTES
-        + AUDIT_LOG_ROUTES
-        + REFERENCE_ROUTES
-        + IMPORT_ROUTES
-        + USER_ROUTES
-    )
+    handlers = list(ROUTES)
     document_problems(handlers)
 
     @get("/health", summary="Service and database health", sync_to_thread=True, tags=["service"])
     def health() -> Response[Health]:
         try:
-            with database.read() as connection:
-                queries.chain_digest(connection)
+            ping(database)
         except Exception as error:  # any database failure means "not healthy"
             detail = str(error).splitlines()[0]
             return Response(
-                Health("unavailable", database.engine.dialect.name, detail),
+                Health("unavailable", dialect(database), detail),
                 status_code=HTTP_503_SERVICE_UNAVAILABLE,
             )
-        return Response(Health("ok", database.engine.dialect.name))
+        return Response(Health("ok", dialect(database)))
 
     app = Litestar(
         route_handlers=[
@@ -125,50 +107,4 @@ def create_app(
         # to the "ledger.api" logger and uvicorn logs requests.
         logging_config=None,
     )
-    # The OpenAPI document is built on first request, as Litestar does; ours adds the media types.
-    plugin = app.plugins.get(OpenAPIPlugin)
-    plugin.__class__ = _DocumentingOpenAPIPlugin
     return app
-
-
-class _DocumentingOpenAPIPlugin(OpenAPIPlugin):
-    __slots__ = ()
-
-    def _build_openapi(self):
-        openapi = super()._build_openapi()
-        document_formats(openapi)
-        return openapi
-
-
-def document_formats(openapi) -> None:
-    """Operations with a `format` parameter answer in more than one media type: say so in the
-    OpenAPI document (Litestar declares one per handler)."""
-    from litestar.openapi.spec import OpenAPIMediaType as MediaType
-    from litestar.openapi.spec import Schema
-    from litestar.openapi.spec.enums import OpenAPIType
-
-    text = MediaType(schema=Schema(type=OpenAPIType.STRING))
-    binary = MediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))
-    exports = {
-        "application/json": None,
-        "text/csv": text,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary,
-        "text/html": text,
-    }
-    for path, item in (openapi.paths or {}).items():
-        operation = item.get
-        if operation is None or not operation.parameters or not operation.responses:
-            continue
-        if "format" not in {getattr(parameter, "name", None) for parameter in operation.parameters}:
-            continue
-        ok = operation.responses.get("200")
-        content = getattr(ok, "content", None)
-        if content is None:
-            continue
-        if path.endswith("/label"):
-            content["image/svg+xml"] = text
-            continue
-        report = content.get("application/json") or next(iter(content.values()))
-        content.clear()
-        for media_type, media in exports.items():
-            content[media_type] = media or report

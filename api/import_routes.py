@@ -28,9 +28,9 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Sche
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, QueryParameter
 
-from api.auth import roles, root_path
+from api.common import IdempotencyKey, idempotent, services_of
 from api.errors import Forbidden
-from api.routes import IdempotencyKey, idempotent, services_of
+from api.policy import own_root_path, roles
 from ledger.rules import Code, LedgerError, import_file_bytes_max
 from ledger.services.import_common import Imported, OutsideScope, unreadable
 from ledger.services.imports import KINDS, import_upload
@@ -111,7 +111,7 @@ async def import_spreadsheet(
     name, data = await _upload(request)
     user: User = request.user
     services = services_of(state)
-    scope = None if user.is_global else root_path(user)
+    scope = own_root_path(user)
     fingerprint = {
         "kind": kind,
         "as_of": as_of.isoformat() if as_of and kind == "opening-balances" else None,

@@ -1,18 +1,30 @@
-"""Versions of reference data: read an item's, a location's or a batch's history; change it
-(admins) by writing its next version — never a silent update. See ledger/services/reference.py.
+"""Reference data: items (with their packs), locations (the tree) and batches; their versions
+— read an item's, a location's or a batch's history, change it (admins) by writing its next
+version, never a silent update (ledger/services/reference.py).
 """
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
-from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody
+from typing import ClassVar
 
-from api.auth import require_visible, roles
-from api.errors import Forbidden
-from api.routes import IdempotencyKey, idempotent, services_of
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.policy import (
+    at_top,
+    require_global_for_shared,
+    require_may_add_location,
+    roles,
+    scope_path,
+)
+from api.schemas import Page, page
+from ledger import commands as c
+from ledger.model import Batch, Item, Location
 from ledger.reference import ReferenceKind
-from ledger.services import reference
+from ledger.services import lookups, reference
+from ledger.services.lookups import LocationRecord
 from ledger.services.reference import (
     BatchChange,
     ItemChange,
@@ -20,6 +32,107 @@ from ledger.services.reference import (
     ReferenceVersionOut,
 )
 from ledger.services.users import User
+
+
+class ItemController(Controller):
+    path = "/items"
+    tags: ClassVar[list[str]] = ["reference"]
+
+    @get("/", sync_to_thread=True, summary="Items with their packs")
+    def list_items(self, state: State, limit: Limit = 50, offset: Offset = 0) -> Page[Item]:
+        return page(lookups.items(services_of(state).database, limit + 1, offset), limit, offset)
+
+    @get("/{code:str}", sync_to_thread=True, summary="One item")
+    def get_item(self, state: State, code: FromPath[str]) -> Item:
+        return lookups.item(services_of(state).database, code)
+
+    @post("/", sync_to_thread=True, guards=[roles("admin")], summary="Add an item (admin)")
+    def add_item(
+        self,
+        request: Request,
+        state: State,
+        data: JSONBody[Item],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Item]:
+        services = services_of(state)
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda key: services.ledger.execute(c.AddItem(data, key), request.user.id),
+        )
+
+
+class LocationController(Controller):
+    path = "/locations"
+    tags: ClassVar[list[str]] = ["reference"]
+
+    @get("/", sync_to_thread=True, summary="Locations in tree order, within your subtree")
+    def list_locations(
+        self,
+        request: Request,
+        state: State,
+        under: FromQuery[str | None] = None,
+        level: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[LocationRecord]:
+        user: User = request.user
+        services = services_of(state)
+        path = scope_path(user)
+        if under is not None:
+            path = services.visible_location(user, under, "under").path
+        found = lookups.locations(services.database, path, level, at_top(user), limit + 1, offset)
+        return page(found, limit, offset)
+
+    @get("/{code:str}", sync_to_thread=True, summary="One location")
+    def get_location(self, request: Request, state: State, code: FromPath[str]) -> LocationRecord:
+        services = services_of(state)
+        entry = services.visible_location(request.user, code, "code")
+        return lookups.location_record(services.database, entry)
+
+    @post("/", sync_to_thread=True, guards=[roles("admin")], summary="Add a location (admin)")
+    def add_location(
+        self,
+        request: Request,
+        state: State,
+        data: JSONBody[Location],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Location]:
+        services = services_of(state)
+        parent = None
+        if data.parent_code is not None:
+            parent = services.location(data.parent_code, "parent_code")
+        require_may_add_location(request.user, parent)
+        return idempotent(
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda key: services.ledger.execute(c.AddLocation(data, key), request.user.id),
+        )
+
+
+class BatchController(Controller):
+    path = "/batches"
+    tags: ClassVar[list[str]] = ["reference"]
+
+    @get("/", sync_to_thread=True, summary="Batches (print runs, 批号) with expiry")
+    def list_batches(
+        self,
+        state: State,
+        item: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[Batch]:
+        found = lookups.batches(services_of(state).database, item, limit + 1, offset)
+        return page(found, limit, offset)
+
+    @get("/{item_code:str}/{number:str}", sync_to_thread=True, summary="One batch")
+    def get_batch(self, state: State, item_code: FromPath[str], number: FromPath[str]) -> Batch:
+        return lookups.batch(services_of(state).database, item_code, number)
+
 
 CHANGE = (
     "Writes the next version (in force from `valid_from`, default today) and an operations-log "
@@ -55,7 +168,7 @@ def change_item(
     data: JSONBody[ItemChange],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReferenceVersionOut]:
-    _require_global(request.user)
+    require_global_for_shared(request.user)
     return _change(request, state, idempotency_key, data, ReferenceKind.item, code)
 
 
@@ -69,8 +182,7 @@ def location_versions(
     request: Request, state: State, code: FromPath[str]
 ) -> list[ReferenceVersionOut]:
     services = services_of(state)
-    entry = services.location(code, "code")
-    require_visible(request.user, entry.path, entry.physical, entry.location.name)
+    services.visible_location(request.user, code, "code")
     return reference.history(services.database, ReferenceKind.location, code)
 
 
@@ -90,8 +202,7 @@ def change_location(
     data: JSONBody[LocationChange],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReferenceVersionOut]:
-    entry = services_of(state).location(code, "code")
-    require_visible(request.user, entry.path, entry.physical, entry.location.name)
+    services_of(state).visible_location(request.user, code, "code")
     return _change(request, state, idempotency_key, data, ReferenceKind.location, code)
 
 
@@ -125,18 +236,8 @@ def change_batch(
     data: JSONBody[BatchChange],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ReferenceVersionOut]:
-    _require_global(request.user)
+    require_global_for_shared(request.user)
     return _change(request, state, idempotency_key, data, ReferenceKind.batch, item_code, number)
-
-
-def _require_global(user: User) -> None:
-    """Items and batches are shared by every city: a city's admin would change the others'
-    history too."""
-    if not user.is_global:
-        raise Forbidden(
-            "物资和批次为各市共用，只有全局管理员可以修改 (items and batches are shared by every "
-            "city: global admins only)"
-        )
 
 
 def _change(
@@ -161,6 +262,9 @@ def _change(
 
 
 ROUTES = [
+    ItemController,
+    LocationController,
+    BatchController,
     item_versions,
     change_item,
     location_versions,

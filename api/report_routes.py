@@ -10,10 +10,10 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.auth import in_subtree, require_visible
-from api.errors import Forbidden
-from api.routes import services_of
-from ledger.services import reports
+from api.common import services_of
+from api.media_types import ExportOperation
+from api.policy import require_sees_transaction
+from ledger.services import lookups, reports
 from ledger.services.report_formats import MEDIA_TYPES, Report, render
 from ledger.services.users import User
 
@@ -27,8 +27,7 @@ EXPORT_FORMATS = ("csv", "xlsx", "html")
 
 
 def _visible(state: State, user: User, location_code: str) -> None:
-    location = services_of(state).location(location_code, "under")
-    require_visible(user, location.path, location.physical, location.location.name)
+    services_of(state).visible_location(user, location_code, "under")
 
 
 def answer(report: Report, format: str) -> Response:
@@ -51,7 +50,12 @@ class ReportController(Controller):
     path = "/reports"
     tags: ClassVar[list[str]] = ["reports"]
 
-    @get("/period-summary", sync_to_thread=True, summary="收发存汇总表 for a period")
+    @get(
+        "/period-summary",
+        sync_to_thread=True,
+        summary="收发存汇总表 for a period",
+        operation_class=ExportOperation,
+    )
     def period_summary(
         self,
         request: Request,
@@ -71,7 +75,12 @@ class ReportController(Controller):
         )
         return answer(report, format)
 
-    @get("/stock-card", sync_to_thread=True, summary="明细账: one account's movements")
+    @get(
+        "/stock-card",
+        sync_to_thread=True,
+        summary="明细账: one account's movements",
+        operation_class=ExportOperation,
+    )
     def stock_card(
         self,
         request: Request,
@@ -89,7 +98,12 @@ class ReportController(Controller):
         )
         return answer(report, format)
 
-    @get("/stock-on-hand", sync_to_thread=True, summary="库存余额, now or as of a day")
+    @get(
+        "/stock-on-hand",
+        sync_to_thread=True,
+        summary="库存余额, now or as of a day",
+        operation_class=ExportOperation,
+    )
     def stock_on_hand(
         self,
         request: Request,
@@ -103,7 +117,12 @@ class ReportController(Controller):
         report = _read(state, lambda s: reports.stock_on_hand(s, under, as_of, item))
         return answer(report, format)
 
-    @get("/near-expiry", sync_to_thread=True, summary="近效期 / 已过期 batches in stock")
+    @get(
+        "/near-expiry",
+        sync_to_thread=True,
+        summary="近效期 / 已过期 batches in stock",
+        operation_class=ExportOperation,
+    )
     def near_expiry(
         self,
         request: Request,
@@ -117,7 +136,12 @@ class ReportController(Controller):
         report = _read(state, lambda s: reports.near_expiry(s, under, days, today))
         return answer(report, format)
 
-    @get("/coverage", sync_to_thread=True, summary="进村入户率: villages that received an item")
+    @get(
+        "/coverage",
+        sync_to_thread=True,
+        summary="进村入户率: villages that received an item",
+        operation_class=ExportOperation,
+    )
     def coverage(
         self,
         request: Request,
@@ -132,7 +156,12 @@ class ReportController(Controller):
         report = _read(state, lambda s: reports.coverage(s, under, item, date_from, date_to))
         return answer(report, format)
 
-    @get("/in-transit", sync_to_thread=True, summary="在途: unconfirmed shipments, oldest first")
+    @get(
+        "/in-transit",
+        sync_to_thread=True,
+        summary="在途: unconfirmed shipments, oldest first",
+        operation_class=ExportOperation,
+    )
     def in_transit(
         self, request: Request, state: State, under: FromQuery[str], format: Format = "json"
     ) -> Response[Report]:
@@ -141,7 +170,12 @@ class ReportController(Controller):
         report = _read(state, lambda s: reports.in_transit(s, under, today))
         return answer(report, format)
 
-    @get("/write-off-rate", sync_to_thread=True, summary="报损率 per location and item")
+    @get(
+        "/write-off-rate",
+        sync_to_thread=True,
+        summary="报损率 per location and item",
+        operation_class=ExportOperation,
+    )
     def write_off_rate(
         self,
         request: Request,
@@ -156,7 +190,12 @@ class ReportController(Controller):
         report = _read(state, lambda s: reports.write_off_rate(s, under, date_from, date_to, limit))
         return answer(report, format)
 
-    @get("/audit-sample", sync_to_thread=True, summary="抽查: a seeded, stratified count sheet")
+    @get(
+        "/audit-sample",
+        sync_to_thread=True,
+        summary="抽查: a seeded, stratified count sheet",
+        operation_class=ExportOperation,
+    )
     def audit_sample(
         self,
         request: Request,
@@ -176,6 +215,7 @@ class ReportController(Controller):
     "/stocktakes/{number:str}/report",
     sync_to_thread=True,
     tags=["reports"],
+    operation_class=ExportOperation,
     summary="盘点报告 with 盘点人 / 监盘人 / 审核人",
 )
 def stocktake_report(
@@ -195,19 +235,15 @@ def stocktake_report(
     "/transactions/{number:str}/voucher",
     sync_to_thread=True,
     tags=["reports"],
+    operation_class=ExportOperation,
     summary="The printable voucher (入库单, 出库单 …) with 经办人 / 审核人 / 签收人",
 )
 def voucher(
     request: Request, state: State, number: FromPath[str], format: Format = "html"
 ) -> Response[Report]:
-    user: User = request.user
-    transaction = _read(state, lambda s: s.transaction_by_number(number))
     services = services_of(state)
-    places = [transaction.location_code] + (
-        [transaction.counterparty_code] if transaction.counterparty_code else []
-    )
-    if not any(in_subtree(user, services.location(code).path) for code in places):
-        raise Forbidden(f"单据 {number} 不在您的管辖范围内 (outside your subtree)")
+    transaction = lookups.transaction(services.database, number)
+    require_sees_transaction(request.user, transaction, services.location)
     return answer(_read(state, lambda s: reports.voucher(s, number)), format)
 
 

@@ -7,21 +7,21 @@ Reading packs and documents follows the usual subtree rule.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
-from api.auth import require_at, require_same_root, require_visible, roles, scope_path
-from api.errors import Forbidden
-from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.media_types import LabelOperation
+from api.policy import SCAN_ROLES, require_at, require_scanner, roles, scope_path
 from api.schemas import Page, page
 from ledger.commands import Shortage
-from ledger.db.scans import DocumentRow
+from ledger.services import lookups
 from ledger.services.label_sheets import Grid, label_png, label_svg
+from ledger.services.lookups import DocumentRow
 from ledger.services.scanning import (
     AnnounceDelivery,
     OpenDocument,
@@ -51,41 +51,18 @@ class PostDocumentBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     shortage: Shortage | None = None
 
 
-SCAN_ROLES = {
-    "receive": ("clerk",),
-    "issue": ("clerk",),
-    "count": ("clerk",),
-    "confirm": ("clerk", "requester"),
-}
-
-
-def _scanner(user: User, purpose: str, location_code: str, locate: Callable[[str], Any]) -> None:
-    """Only the clerk at the document's location scans (a requester may scan arrivals), or an
-    admin whose city holds it (`locate` finds the location by code)."""
-    if user.has("admin"):
-        require_at(user, location_code, "clerk", "扫描", locate)
-        return
-    may_scan = any(user.has(role) for role in SCAN_ROLES[purpose])
-    if not may_scan or user.location_code != location_code:
-        require_same_root(user, locate(location_code).path)  # another city's: names nothing
-        raise Forbidden(
-            f"只有 {location_code} 的保管员可以在此扫描 (only the clerk at {location_code} scans here)"
-        )
-
-
 def _document_guard(state: State, user: User):
     services = services_of(state)
 
     def check(row: DocumentRow) -> None:
-        location = services.database.lookup(lambda s: s.location_by_id(row.location_id))
-        _scanner(user, row.purpose, location.location.code, lambda _: location)
+        location = lookups.location_by_id(services.database, row.location_id)
+        require_scanner(user, row.purpose, location.location.code, lambda _: location)
 
     return check
 
 
 def _visible_location(state: State, user: User, code: str) -> None:
-    location = services_of(state).location(code)
-    require_visible(user, location.path, location.physical, location.location.name)
+    services_of(state).visible_location(user, code)
 
 
 class PackController(Controller):
@@ -143,6 +120,7 @@ class PackController(Controller):
         sync_to_thread=True,
         summary="One pack's label as PNG or SVG",
         media_type="image/png",
+        operation_class=LabelOperation,
     )
     def label(
         self,
@@ -219,7 +197,7 @@ class ScanDocumentController(Controller):
     ) -> Response[ScanDocument]:
         user: User = request.user
         if data.purpose in SCAN_ROLES:
-            _scanner(user, data.purpose, data.location_code, services_of(state).location)
+            require_scanner(user, data.purpose, data.location_code, services_of(state).location)
         scanning = services_of(state).scanning
         return idempotent(
             request, state, idempotency_key, data, lambda k: scanning.open_document(data, user.id)

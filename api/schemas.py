@@ -12,7 +12,6 @@ from typing import Generic, TypeVar
 import msgspec
 
 from ledger.commands import AdjustLine, LineSpec, ReceiptLine, ReceivedLine, Shortage
-from ledger.db.queries import BalanceLine
 from ledger.model import Batch, Item, Location, Transaction
 from ledger.services.requests import AllocationRequest, RequestEvent, Suggestion
 
@@ -181,7 +180,6 @@ class Digest(msgspec.Struct, frozen=True):
 
 __all__ = [
     "AllocationRequest",
-    "BalanceLine",
     "Batch",
     "Item",
     "Location",

@@ -12,8 +12,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import require_at, require_visible, roles
-from api.routes import IdempotencyKey, idempotent, services_of
+from api.common import IdempotencyKey, idempotent, services_of
+from api.policy import require_stocktake_opener, roles
 from ledger.services.stocktakes import (
     ApprovalPreview,
     ApproveStocktake,
@@ -36,8 +36,7 @@ class ScanDocumentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def _visible(state: State, user: User, location_code: str) -> None:
-    location = services_of(state).location(location_code)
-    require_visible(user, location.path, location.physical, location.location.name)
+    services_of(state).visible_location(user, location_code)
 
 
 def _stocktake(state: State, user: User, number: str) -> Stocktake:
@@ -59,10 +58,7 @@ class StocktakeController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Stocktake]:
         user: User = request.user
-        if not any(user.has(role) for role in ("admin", "approver", "auditor")):  # a clerk only
-            require_at(user, data.location_code, "clerk", "开始盘点")
-        else:
-            _visible(state, user, data.location_code)
+        require_stocktake_opener(user, data.location_code, services_of(state).location)
         stocktakes = services_of(state).stocktakes
         return idempotent(
             request, state, idempotency_key, data, lambda k: stocktakes.open(data, user.id)

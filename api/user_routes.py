@@ -1,4 +1,5 @@
-"""Users over HTTP: admins add, list, change, re-key and revoke users without a shell.
+"""Users over HTTP: who am I (`/me`, anybody); admins add, list, change, re-key and revoke
+users without a shell.
 
 A city's admin (an admin at any of its locations) manages the users of its city only: another
 city's user, or a global admin, is refused with 403 naming nothing of it (as every other route
@@ -17,12 +18,12 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter, QueryParameter
 
-from api.auth import OUTSIDE_ROOT, forget_user, in_subtree, require_visible, roles, scope_path
-from api.errors import Forbidden
-from api.routes import IdempotencyKey, Limit, Offset, idempotent, services_of
-from api.schemas import Page, page
-from ledger.db.users import UserFilter
+from api.auth import forget_user
+from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.policy import require_manages, require_may_add_user, roles, scope_path
+from api.schemas import Me, Page, page
 from ledger.rules import Code, LedgerError, code_length_max
+from ledger.services.lookups import UserFilter
 from ledger.services.user_changes import UserChange, change_user, reset_token
 from ledger.services.users import (
     ROLES,
@@ -92,21 +93,24 @@ def without_token(answer: UserWithToken) -> UserWithToken:
     return UserWithToken(answer.user, None)
 
 
-def require_manages(admin: User, user: User, moves_to: str | None = None) -> None:
-    """A global admin manages everybody; a city's admin the users of its city, and places
-    them only in its city. The refusal names nothing of the other city or of a global admin."""
-    if admin.is_global:
-        return
-    scope = scope_path(admin)
-    for path in (user.location_path, moves_to):
-        if path is not None and (user.is_global or not path.startswith(scope or "")):
-            raise Forbidden(OUTSIDE_ROOT)
-
-
 RESET = (
     "The old token stops working at once in this service (other service processes: within "
     "two seconds); the new one is answered once."
 )
+
+
+@get("/me", sync_to_thread=False, summary="The authenticated user")
+def me(request: Request) -> Me:
+    user: User = request.user
+    return Me(
+        user.id,
+        user.label,
+        user.role,
+        user.location_code,
+        user.location_name,
+        tuple(role for role in ROLES if user.has(role)),
+        user.is_global,
+    )
 
 
 class UserController(Controller):
@@ -134,12 +138,10 @@ class UserController(Controller):
             )
         where = UserFilter(scope=scope_path(admin), role=role, active=active)
         if location is not None:
-            entry = services.location(location, "location")
-            require_visible(admin, entry.path, entry.physical, entry.location.name)
+            entry = services.visible_location(admin, location, "location")
             where = msgspec.structs.replace(where, location_id=entry.id)
         if under is not None:
-            entry = services.location(under, "under")
-            require_visible(admin, entry.path, entry.physical, entry.location.name)
+            entry = services.visible_location(admin, under, "under")
             where = msgspec.structs.replace(where, under=entry.path)
         rows = find_users(services.database, where, limit + 1, offset)
         return page([user_out(user) for user in rows], limit, offset)
@@ -170,12 +172,7 @@ class UserController(Controller):
     ) -> Response[UserWithToken]:
         admin: User = request.user
         services = services_of(state)
-        if data.global_admin and not admin.is_global:
-            raise Forbidden("只有全局管理员可以新建全局管理员 (only a global admin adds one)")
-        if data.location_code is not None:
-            place = services.location(data.location_code)
-            if not admin.is_global and not in_subtree(admin, place.path):
-                raise Forbidden(OUTSIDE_ROOT)
+        require_may_add_user(admin, data.global_admin, data.location_code, services.location)
 
         def work(_: str | None) -> UserWithToken:
             user, token = add_user(
@@ -277,4 +274,4 @@ class UserController(Controller):
             forget_user(state, user_id)
 
 
-ROUTES = [UserController]
+ROUTES = [me, UserController]

@@ -25,7 +25,7 @@ from litestar.testing import TestClient
 from sqlalchemy import DateTime, Engine, create_engine, func, inspect, select
 
 from api.app import create_app
-from api.routes import Services
+from api.common import Services
 from ledger.db import http_idempotency
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, upgrade

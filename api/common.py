@@ -1,0 +1,111 @@
+"""What every resource's handlers share: the services they call, paging parameters, and
+exactly-once POSTs (`Idempotency-Key`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.params import HeaderParameter, QueryParameter
+
+from api.errors import PROBLEM_JSON, on_ledger_error
+from api.policy import require_sees
+from ledger.labels import LabelKeys
+from ledger.rules import LedgerError
+from ledger.services import lookups
+from ledger.services.exactly_once import Answer, exactly_once
+from ledger.services.ledger import Ledger
+from ledger.services.lookups import LocationEntry
+from ledger.services.requests import Requests
+from ledger.services.scanning import Scanning
+from ledger.services.stocktakes import Stocktakes
+from ledger.services.users import User
+
+page_size_max = 200
+
+Limit = Annotated[int, QueryParameter(ge=1, le=page_size_max, description="page size")]
+offset_max = 10_000_000
+Offset = Annotated[int, QueryParameter(ge=0, le=offset_max, description="rows to skip")]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key", required=False, max_length=200, description="retry-safe POST"
+    ),
+]
+
+SHORTAGE_STEP = (
+    "A confirmation with less than was shipped is refused with 409 `shortage_unconfirmed`; its "
+    "problem details list `missing` (item_code, item_name, batch_number, shipped, received, "
+    "missing, unit). Post again with `shortage`: {reason: lost_in_transit | damaged | "
+    "short_shipped | other, lines: [{item_code, batch_number, quantity}] equal to the missing "
+    "lines, note (required for other)} to record the shortage."
+)
+
+
+class Services:
+    """What the controllers call: the ledger's use cases over one database."""
+
+    def __init__(self, ledger: Ledger, label_keys: LabelKeys) -> None:
+        self.ledger = ledger
+        self.database = ledger.database
+        self.requests = Requests(ledger)
+        self.scanning = Scanning(ledger, label_keys)
+        self.stocktakes = Stocktakes(ledger)
+
+    def location(self, code: str, field: str = "location_code") -> LocationEntry:
+        """A location by code (`field` names the input when it is unknown)."""
+        return lookups.location(self.database, code, field)
+
+    def visible_location(self, user: User, code: str, field: str = "location_code"):
+        """The location, if the user may see it (403 otherwise)."""
+        entry = self.location(code, field)
+        require_sees(user, entry)
+        return entry
+
+
+def services_of(state: State) -> Services:
+    return state.services
+
+
+def idempotent(
+    request: Request,
+    state: State,
+    key: str | None,
+    body: Any,
+    work: Callable[[str | None], Any],
+    status_code: int = 201,
+    kept: Callable[[Any], Any] | None = None,
+) -> Response:
+    """Run `work` once per key; replay its answer (success or refusal) for a retry.
+
+    The answer is stored in the database transaction that commits the work (every write the
+    work makes joins it), so a crash between the two cannot happen: a retry finds the answer,
+    or finds nothing done and does the work. kept(answer): what is stored instead, for an
+    answer holding a secret shown once (a token): a retry is answered without the secret."""
+    if key is None:
+        return Response(work(None), status_code=status_code)
+    user: User = request.user
+    content = msgspec.json.encode(body) if body is not None else b""
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + content).hexdigest()
+    answer = exactly_once(
+        services_of(state).database,
+        user.id,
+        key,
+        digest,
+        lambda: work(f"http:{user.id}:{key}"),
+        status_code,
+        _refusal,
+        kept,
+    )
+    media_type = PROBLEM_JSON if answer.status_code >= 400 else "application/json"
+    return Response(answer.body, status_code=answer.status_code, media_type=media_type)
+
+
+def _refusal(error: LedgerError) -> Answer:
+    """A ledger refusal as the problem detail the API answers with."""
+    response = on_ledger_error(None, error)  # type: ignore[arg-type]
+    return Answer(response.status_code, msgspec.json.encode(response.content))

@@ -1,0 +1,90 @@
+"""Allocation plans (分配计划): split a quantity held at a source over places by weight (a
+place's population when no weight is given), in whole packs; apply one as issues."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, post
+from litestar.datastructures import State
+from litestar.params import JSONBody
+
+from api.common import IdempotencyKey, Services, idempotent, services_of
+from api.policy import require_at, roles
+from api.schemas import AppliedPlan, PlanApply, PlanCompute, PlanLineOut, PlanOut
+from ledger.allocation import Plan, Share
+from ledger.services.allocation import apply_plan, plan_allocation
+from ledger.services.users import User
+
+
+def _plan_out(item_code: str, plan: Plan) -> PlanOut:
+    return PlanOut(
+        item_code,
+        plan.pack_base_units,
+        tuple(PlanLineOut(line.location_code, line.packs, line.quantity) for line in plan.lines),
+        plan.allocated,
+        plan.unallocated,
+    )
+
+
+def _compute(services: Services, user: User, data: PlanCompute | PlanApply) -> Plan:
+    services.visible_location(user, data.source_code, "source_code")
+    shares = [Share(share.location_code, share.weight) for share in data.shares]
+    return plan_allocation(
+        services.ledger, data.source_code, data.item_code, data.quantity, shares, data.pack
+    )
+
+
+@post(
+    "/allocation-plans",
+    sync_to_thread=True,
+    guards=[roles("clerk", "approver")],
+    tags=["plans"],
+    status_code=200,
+    summary="分配计划: compute a split by weights",
+)
+def compute_plan(
+    request: Request,
+    state: State,
+    data: JSONBody[PlanCompute],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[PlanOut]:
+    def work(_: str | None) -> PlanOut:
+        return _plan_out(data.item_code, _compute(services_of(state), request.user, data))
+
+    return idempotent(request, state, idempotency_key, data, work, 200)
+
+
+@post(
+    "/allocation-plans/apply",
+    sync_to_thread=True,
+    guards=[roles("clerk")],
+    tags=["plans"],
+    summary="Push a plan down as issues",
+)
+def apply_allocation_plan(
+    request: Request,
+    state: State,
+    data: JSONBody[PlanApply],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[AppliedPlan]:
+    user: User = request.user
+    services = services_of(state)
+    require_at(user, data.source_code, "clerk", "下发分配计划", services.location)
+
+    def work(key: str | None) -> AppliedPlan:
+        plan = _compute(services, user, data)
+        shipments = apply_plan(
+            services.ledger,
+            plan,
+            data.source_code,
+            data.item_code,
+            data.occurred_on,
+            data.memo,
+            key,
+            user.id,
+        )
+        return AppliedPlan(_plan_out(data.item_code, plan), tuple(shipments))
+
+    return idempotent(request, state, idempotency_key, data, work)
+
+
+ROUTES = [compute_plan, apply_allocation_plan]
