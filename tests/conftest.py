@@ -3,6 +3,9 @@
 PostgreSQL tests read LEDGER_TEST_PG_URL (default: the local `test` database). Each test gets
 its own schema, dropped afterwards. When the server is unreachable they skip — unless
 LEDGER_REQUIRE_PG=1 (as in CI), when they fail.
+
+A migrated database is a copy of one migrated once per process (tests/clones.py), not a run of
+every migration per test.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
+from tests import clones
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_PG") == "1"
@@ -53,14 +57,19 @@ def require_postgres() -> None:
 
 
 class PostgresSchema:
-    """A throwaway schema in the test database; engines made from it use it alone."""
+    """A throwaway schema in the test database, empty or `migrated` (a copy of the migrated
+    template); engines made from it use it alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, migrated: bool = False) -> None:
         require_postgres()
         self.name = f"ledger_test_{uuid.uuid4().hex[:12]}"
         self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
+            if migrated:  # one query: one transaction
+                script = clones.postgres_schema_sql(PG_URL, self.name)
+                connection.connection.driver_connection.execute(script)
+            else:
+                connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
 
     def engine(self, **options):
         return make_engine(
@@ -76,10 +85,9 @@ class PostgresSchema:
 @contextmanager
 def postgres_ledger(**engine_options) -> Iterator[Ledger]:
     """A migrated ledger in a throwaway PostgreSQL schema, dropped afterwards."""
-    schema = PostgresSchema()
+    schema = PostgresSchema(migrated=True)
     engine = schema.engine(**engine_options)
     try:
-        upgrade(engine)
         yield Ledger(Database(engine), clock=lambda: TODAY)
     finally:
         engine.dispose()
@@ -87,26 +95,57 @@ def postgres_ledger(**engine_options) -> Iterator[Ledger]:
 
 
 def sqlite_engine(tmp_path):
+    """An engine on a new, empty SQLite file in `tmp_path`."""
     return make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path) -> Iterator:
-    """An empty, migrated database engine on each engine kind."""
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path)
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+def migrated_sqlite_engine(tmp_path, **options):
+    """An engine on a migrated SQLite file in `tmp_path` (a copy of the migrated template)."""
+    return make_engine(clones.copy_sqlite(tmp_path / "ledger.db"), **options)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_templates(tmp_path_factory) -> Iterator[None]:
+    """The process's migrated SQLite template (tests/clones.py) lives in the session's
+    temporary directory and is removed when the session ends."""
+    clones.keep_templates_in(tmp_path_factory.mktemp("migrated"))
+    yield
+    clones.remove_templates()
+
+
+ENGINE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def migrated_engine(kind: str, tmp_path, run_migrations: bool = False) -> Iterator[Engine]:
+    """An engine on a new, migrated database of `kind` (sqlite, postgresql), dropped afterwards:
+    a copy of the migrated template, or with `run_migrations` a database the whole Alembic
+    history has just run on (for the tests of the migrations themselves)."""
+    if kind == "sqlite":
+        engine = sqlite_engine(tmp_path) if run_migrations else migrated_sqlite_engine(tmp_path)
+        try:
+            if run_migrations:
+                upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
         return
-    schema = PostgresSchema()
+    schema = PostgresSchema(migrated=not run_migrations)
     engine = schema.engine(pool_size=10, max_overflow=10)
     try:
-        upgrade(engine)
+        if run_migrations:
+            upgrade(engine)
         yield engine
     finally:
         engine.dispose()
         schema.drop()
+
+
+@pytest.fixture(params=ENGINE_KINDS)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """An empty, migrated database engine on each engine kind."""
+    with migrated_engine(request.param, tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture

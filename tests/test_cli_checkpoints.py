@@ -9,20 +9,20 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.guards import drop_guards
 from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
 from ledger.settings import office_today
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.clones import copy_sqlite
 from tests.support import ledger_command
 
 
 @pytest.fixture
 def run_ledger(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = copy_sqlite(tmp_path / "cli.db")
     engine = make_engine(url)
-    upgrade(engine)
     ledger = Ledger(Database(engine), clock=office_today)
     day = office_today() - dt.timedelta(days=3)
     ledger_from_text(ledger, CITY_TEXT + f"receipt 510100 NH2014 2014-01 10000 on {day}")

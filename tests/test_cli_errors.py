@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from ledger import settings
 from ledger.cli import run
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.clones import copy_sqlite
 from tests.conftest import TODAY
 
 
@@ -48,9 +49,8 @@ def invoke(*arguments: str, env: dict[str, str | None] | None = None) -> Result:
 @pytest.fixture
 def url(tmp_path):
     """A small ledger on SQLite: 成都市 holds 年画 (张) and 避孕套 (只)."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = copy_sqlite(tmp_path / "cli.db")
     engine = make_engine(url)
-    upgrade(engine)
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     ledger_from_text(
         ledger,

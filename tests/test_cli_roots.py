@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
+from tests.clones import copy_sqlite
 from tests.conftest import TODAY
 from tests.support import ledger_command
 
@@ -22,9 +23,8 @@ receipt 500100 NH2014 2014-01 600 on 2026-05-03
 
 @pytest.fixture
 def run_ledger(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = copy_sqlite(tmp_path / "cli.db")
     engine = make_engine(url)
-    upgrade(engine)
     ledger_from_text(Ledger(Database(engine), clock=lambda: TODAY), CITY_TEXT + SECOND_CITY)
     engine.dispose()
     return ledger_command(url)

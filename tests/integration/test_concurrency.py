@@ -14,7 +14,7 @@ from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
 from ledger.services.ledger import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
-from tests.conftest import TODAY, postgres_ledger, sqlite_engine
+from tests.conftest import TODAY, migrated_sqlite_engine, postgres_ledger
 
 THREADS = 8
 
@@ -22,10 +22,7 @@ THREADS = 8
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def racing_ledger(request, tmp_path):
     if request.param == "sqlite":
-        from ledger.db.engine import upgrade
-
-        engine = sqlite_engine(tmp_path)
-        upgrade(engine)
+        engine = migrated_sqlite_engine(tmp_path)
         yield Ledger(Database(engine), clock=lambda: TODAY)
         engine.dispose()
         return

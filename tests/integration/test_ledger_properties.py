@@ -14,12 +14,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from ledger import commands as c
 from ledger.db import queries
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
 from ledger.services.ledger import Ledger
 from tests.builder import ledger_from_text
+from tests.clones import copy_sqlite
 
 PHYSICAL = ("510100", "510121", "510121-ZJ", "510181")
 PARENT = {"510121": "510100", "510121-ZJ": "510121", "510181": "510100"}
@@ -74,8 +75,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.directory = tempfile.TemporaryDirectory()
-        engine = make_engine(f"sqlite:///{Path(self.directory.name) / 'ledger.db'}")
-        upgrade(engine)
+        engine = make_engine(copy_sqlite(Path(self.directory.name) / "ledger.db"))
         self.today = START
         self.ledger = Ledger(Database(engine), clock=lambda: self.today)
         ledger_from_text(self.ledger, SETUP)

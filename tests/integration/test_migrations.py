@@ -11,6 +11,15 @@ from sqlalchemy import inspect, text
 
 from ledger.db.engine import alembic_config, current_revision
 from ledger.db.tables import Base
+from tests.conftest import ENGINE_KINDS, migrated_engine
+
+
+@pytest.fixture(params=ENGINE_KINDS)
+def engine(request, tmp_path):
+    """Here the whole Alembic history runs for every test (elsewhere a test's database is a
+    copy of a template migrated once, tests/clones.py)."""
+    with migrated_engine(request.param, tmp_path, run_migrations=True) as engine:
+        yield engine
 
 
 def test_an_empty_database_upgrades_to_head(engine):

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from ledger.db import queries
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.audit import close_period
@@ -18,6 +18,7 @@ from ledger.services.demo import load_demo
 from ledger.services.ledger import Ledger
 from ledger.services.report_formats import render
 from ledger.services.users import list_users
+from tests.clones import copy_sqlite
 from tests.conftest import TODAY
 
 START = TODAY - dt.timedelta(days=60)
@@ -26,9 +27,7 @@ START = TODAY - dt.timedelta(days=60)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo ledger (read-only here) and all its transactions, in order."""
-    path = tmp_path_factory.mktemp("reports") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    engine = make_engine(copy_sqlite(tmp_path_factory.mktemp("reports") / "demo.db"))
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     load_demo(ledger)
     with ledger.database.read() as connection:
@@ -91,8 +90,7 @@ def test_the_roll_up_of_a_county_is_the_sum_of_its_places(demo):
 
 
 def test_the_identity_holds_across_a_period_close(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'closed.db'}")
-    upgrade(engine)
+    engine = make_engine(copy_sqlite(tmp_path / "closed.db"))
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     load_demo(ledger)
     before = read(ledger, lambda s: reports.period_summary(s, "510100", START, TODAY))

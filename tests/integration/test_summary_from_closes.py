@@ -11,13 +11,12 @@ import datetime as dt
 import pytest
 
 from ledger.db import closes, report_queries
-from ledger.db.engine import upgrade
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.audit import close_period
 from ledger.services.demo import load_demo
 from ledger.services.ledger import Ledger
-from tests.conftest import TODAY, PostgresSchema, sqlite_engine
+from tests.conftest import TODAY, PostgresSchema, migrated_sqlite_engine
 
 DAY = dt.timedelta(days=1)
 OUT = 100
@@ -45,7 +44,6 @@ RANGES = [
 
 
 def _ledger(engine) -> Ledger:
-    upgrade(engine)
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     load_demo(ledger)
     return ledger
@@ -57,10 +55,12 @@ def _ledger(engine) -> Ledger:
 def twins(request, tmp_path_factory):
     """(the demo without closes, the demo closed at CLOSES)."""
     if request.param == "sqlite":
-        engines = [sqlite_engine(tmp_path_factory.mktemp(name)) for name in ("plain", "closed")]
+        engines = [
+            migrated_sqlite_engine(tmp_path_factory.mktemp(name)) for name in ("plain", "closed")
+        ]
         schemas = []
     else:
-        schemas = [PostgresSchema(), PostgresSchema()]
+        schemas = [PostgresSchema(migrated=True), PostgresSchema(migrated=True)]
         engines = [schema.engine() for schema in schemas]
     try:
         plain, closed = (_ledger(engine) for engine in engines)
