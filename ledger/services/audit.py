@@ -16,13 +16,13 @@ import msgspec
 from sqlalchemy import Connection
 
 from ledger.db import closes, oplog, queries
+from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.history import Checkpoint, check_packs, format_checkpoint
 from ledger.posting import in_closed_period
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
-from ledger.services.requests import as_utc
 from ledger.verify import Finding, Verifier
 
 

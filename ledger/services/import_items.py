@@ -15,6 +15,7 @@ from ledger import commands as c
 from ledger.db.store import LedgerStore
 from ledger.model import Item, ItemKind, Pack
 from ledger.rules import category_length_max, check_text, name_length_max
+from ledger.services.checks import check_code
 from ledger.services.import_common import (
     ColumnSpec,
     Imported,
@@ -28,7 +29,7 @@ from ledger.services.import_common import (
     stored_items,
 )
 from ledger.services.import_templates import BASE_UNITS, PACK_UNITS
-from ledger.services.ledger import check_code, run_command
+from ledger.services.ledger import run_command
 from ledger.services.reference import ItemChange, change_item
 
 ITEM_COLUMNS: ColumnSpec = {

@@ -20,6 +20,8 @@ from ledger.db import tables as t
 from ledger.db.store import LedgerStore
 from ledger.model import Location, LocationLevel
 from ledger.rules import check_text, name_length_max
+from ledger.services.additions import PARENT_LEVEL
+from ledger.services.checks import check_code
 from ledger.services.import_common import (
     ColumnSpec,
     Imported,
@@ -31,7 +33,7 @@ from ledger.services.import_common import (
     at_row,
     check,
 )
-from ledger.services.ledger import PARENT_LEVEL, check_code, run_command
+from ledger.services.ledger import run_command
 from ledger.services.reference import LocationChange, change_location
 
 LOCATION_COLUMNS: ColumnSpec = {

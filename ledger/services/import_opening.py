@@ -33,6 +33,7 @@ from ledger.rules import (
     opening_lines_per_transaction_max,
     quantity_per_line_max,
 )
+from ledger.services.checks import check_code
 from ledger.services.import_common import (
     ColumnSpec,
     Imported,
@@ -48,7 +49,7 @@ from ledger.services.import_common import (
     stored_items,
     whole_number,
 )
-from ledger.services.ledger import check_code, run_command
+from ledger.services.ledger import run_command
 
 OPENING_COLUMNS: ColumnSpec = {
     "location_code": ("库点编码", "location_code", ("库点", "location"), True),

@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, literal, select, update
 
 from ledger.db import oplog, versions
 from ledger.db import tables as t
+from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import KINDS_REFUSING_EXPIRED, Batch, Item, Location, LocationLevel, Pack
@@ -38,8 +39,7 @@ from ledger.rules import (
     memo_length_max,
     name_length_max,
 )
-from ledger.services.ledger import PARENT_LEVEL
-from ledger.services.requests import as_utc
+from ledger.services.additions import PARENT_LEVEL
 
 UNSET = msgspec.UNSET
 UnsetType = msgspec.UnsetType

@@ -21,23 +21,23 @@ from ledger import commands as c
 from ledger import labels
 from ledger.db import oplog
 from ledger.db import scans as db
+from ledger.db.moments import as_utc
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.packs import SealedPack, label_pack_size
 from ledger.picking import Candidate, batch_ahead
 from ledger.rules import Code, LedgerError, check_text, scans_per_document_max
 from ledger.services import requests as rq
-from ledger.services.label_sheets import DEFAULT_GRID, Grid, LabelView, sheet_pdf
-from ledger.services.ledger import (
-    Ledger,
-    _receipt_batch,
+from ledger.services.checks import (
     base_units,
     business_date,
     check_composed_memo,
     check_memo,
     physical,
-    run_command,
 )
+from ledger.services.label_sheets import DEFAULT_GRID, Grid, LabelView, sheet_pdf
+from ledger.services.ledger import Ledger, run_command
+from ledger.services.movement_lines import receipt_batch
 from ledger.services.picking import stock_candidates
 
 PURPOSES = ("receive", "issue", "confirm", "count")
@@ -285,7 +285,7 @@ def announce(
         produced_on=command.produced_on,
         expires_on=command.expires_on,
     )
-    batch = _receipt_batch(store, item, line, "")
+    batch = receipt_batch(store, item, line, "")
     if batch.batch.is_expired(today):
         raise LedgerError(
             Code.batch_expired,
@@ -472,7 +472,7 @@ def _line(store: LedgerStore, line: db.LineRow) -> ScanLine:
         line.pack.quantity,
         item.item.base_unit,
         batch.batch.expires_on,
-        rq.as_utc(line.scanned_at),
+        as_utc(line.scanned_at),
         line.override_reason,
     )
 
@@ -497,8 +497,8 @@ def load_document(store: LedgerStore, document_id: int, with_lines: bool = True)
         row.request_number,
         shipment.number if shipment else None,
         row.memo,
-        rq.as_utc(row.created_at),
-        rq.as_utc(row.closed_at) if row.closed_at else None,
+        as_utc(row.created_at),
+        as_utc(row.closed_at) if row.closed_at else None,
         posted.number if posted else None,
         tuple(lines),
         summary.totals,

@@ -28,7 +28,8 @@ from ledger.db.unit_of_work import Database
 from ledger.db.users import User
 from ledger.model import Location, LocationLevel
 from ledger.rules import Code, LedgerError, check_text, name_length_max
-from ledger.services.ledger import check_code, run_command
+from ledger.services.checks import check_code
+from ledger.services.ledger import run_command
 from ledger.services.users import add_user
 from ledger.settings import office_today
 

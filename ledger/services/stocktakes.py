@@ -24,18 +24,18 @@ from ledger import commands as c
 from ledger.db import oplog
 from ledger.db import scans as scan_db
 from ledger.db import stocktakes as db
+from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore, LocationEntry
 from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile, uncounted
 from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
-from ledger.services.ledger import (
+from ledger.services.checks import (
     base_units,
     business_date,
     check_composed_memo,
     check_memo,
     physical,
-    run_command,
 )
-from ledger.services.requests import as_utc
+from ledger.services.ledger import run_command
 from ledger.services.stocktake_models import (
     AccountRef,  # noqa: F401 (re-exported: callers import every stocktake name from here)
     ApprovalPreview,
