@@ -1,6 +1,17 @@
 """The auditors' reports: 收发存汇总表, 明细账, 库存余额, 近效期/已过期, 进村入户率, 在途, 报损率,
 the stocktake report, and printable vouchers. Each is a `Report` (see report_formats) that the
-API serves as JSON, CSV, XLSX or a print-friendly HTML page."""
+API serves as JSON, CSV, XLSX or a print-friendly HTML page.
+
+Reports are views, not use cases: `report(store, …)` reads inside the caller's read
+transaction (`database.lookup`), so a report and anything read beside it see one state.
+
+Here: 收发存汇总表, the period summary (opening + in − out = closing per location × item
+(× batch), each node's subtree rolled up; figures from the nearest period closes plus the
+postings between, summed with numpy: no Python runs per movement or per account), and 报损率,
+read from it. The other families: `report_stock` (stock card, on hand, near expiry, coverage, in
+transit), `report_audit` (stocktake report, vouchers, the audit sample); `report_common` holds
+what they share.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +20,31 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ledger.commands import SHORTAGE_REASON_NAMES
-from ledger.db import closes, queries
+from ledger.db import closes
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
-from ledger.model import WRITE_OFF_REASON_NAMES, Item, Location, TransactionKind
-from ledger.rules import Code, LedgerError
+from ledger.model import Item, Location
+from ledger.services.report_audit import (  # noqa: F401 (callers import every report here)
+    audit_sample,
+    reason_name,
+    stocktake_report,
+    voucher,
+)
+from ledger.services.report_common import (  # noqa: F401 (VOUCHER_TITLES: old home)
+    VOUCHER_TITLES,
+    account_names,
+    check_range,
+    item_id_of,
+    totals_per_unit,
+)
 from ledger.services.report_formats import Column, Report
-from ledger.services.stocktakes import reconciliation as stocktake_reconciliation
-
-WRITE_OFF_RATE_LIMIT = 0.005  # policy: 报损率 < 5‰
+from ledger.services.report_stock import (
+    coverage,
+    in_transit,
+    near_expiry,
+    stock_card,
+    stock_on_hand,
+)
 
 # The columns of the period summary: (key, title, incoming?, transaction kind).
 SUMMARY_IN = (
@@ -45,55 +71,6 @@ SUMMARY_KEYS = (
     "total_out",
     "closing",
 )
-VOUCHER_TITLES = {
-    TransactionKind.receipt: "入库单",
-    TransactionKind.issue: "出库单",
-    TransactionKind.transfer: "调拨单",
-    TransactionKind.confirmation: "签收单",
-    TransactionKind.distribution: "发放单",
-    TransactionKind.return_: "退回单",
-    TransactionKind.write_off: "报损单",
-    TransactionKind.stocktake: "盘点单",
-    TransactionKind.reversal: "红冲单",
-    TransactionKind.opening: "期初建账单",
-}
-
-
-def _range(date_from: dt.date, date_to: dt.date) -> None:
-    if date_from > date_to:
-        raise LedgerError(Code.invalid_field, "起始日期晚于截止日期 (from after to)", "date_from")
-
-
-def _names(store: LedgerStore, key: tuple[int, int, int]):
-    location = store.location_by_id(key[0]).location
-    item = store.item_by_id(key[1]).item
-    batch = store.batch_by_id(key[2]).batch
-    return location, item, batch
-
-
-def totals_per_unit(
-    rows: tuple[tuple, ...], unit_at: int, sums_at: tuple[int, ...], label: str = "合计"
-) -> tuple[tuple, ...]:
-    """One total row per unit, in the order the units first appear: `label` in the first
-    column, the unit in its column, each of the `sums_at` columns summed over that unit's rows
-    (figures in different units are never added together)."""
-    sums: dict[str, list[int]] = {}
-    for row in rows:
-        unit_sums = sums.setdefault(row[unit_at], [0] * len(sums_at))
-        for index, at in enumerate(sums_at):
-            unit_sums[index] += row[at] or 0
-    totals = []
-    for unit, figures in sums.items():
-        total: list = [None] * (len(rows[0]) if rows else 0)
-        total[0], total[unit_at] = label, unit
-        for at, figure in zip(sums_at, figures, strict=True):
-            total[at] = figure
-        totals.append(tuple(total))
-    return tuple(totals)
-
-
-def _item_id(store: LedgerStore, item_code: str | None) -> int | None:
-    return store.item(item_code, "item").id if item_code else None
 
 
 _AT = {name: index for index, name in enumerate(SUMMARY_KEYS)}
@@ -242,9 +219,9 @@ def _summary_figures(
     Over closed periods the figures are the difference of two cumulative totals (each from the
     nearest period close plus the days between it and the boundary); without closes they are
     the as-of balances at both ends and the postings in the period."""
-    _range(date_from, date_to)
+    check_range(date_from, date_to)
     top = store.location(under, "under")
-    item_id = _item_id(store, item_code)
+    item_id = item_id_of(store, item_code)
     day_before = date_from - dt.timedelta(days=1)
     cells = _Cells(3 if by_batch else 2)
     # the closes of the root `under` belongs to (its own and those of every root)
@@ -401,226 +378,7 @@ def _location_at(store: LedgerStore, path: str):
     return store.location(_code_at(path)).location
 
 
-def stock_card(
-    store: LedgerStore,
-    location_code: str,
-    item_code: str,
-    batch_number: str,
-    date_from: dt.date,
-    date_to: dt.date,
-) -> Report:
-    """明细账: one account's movements in order with voucher numbers, 摘要 and running balance."""
-    _range(date_from, date_to)
-    location = store.location(location_code, "location")
-    item = store.item(item_code, "item")
-    batch = store.batch(item, batch_number, "batch")
-    opening, card = rq.stock_card(
-        store.connection, location.id, item.id, batch.id, date_from, date_to
-    )
-    rows = [(date_from, "", "期初结存", "", None, None, opening)]
-    for line in card:
-        counterparty = (
-            store.location_by_id(line.counterparty_id).location.name if line.counterparty_id else ""
-        )
-        memo = " ".join(
-            part for part in (line.memo, counterparty and f"对方：{counterparty}") if part
-        )
-        rows.append(
-            (
-                line.occurred_on,
-                line.number,
-                memo or VOUCHER_TITLES[TransactionKind(line.kind)],
-                store.user_label(line.maker_id, line.chain_version, line.occurred_on),
-                line.quantity if line.quantity > 0 else None,
-                -line.quantity if line.quantity < 0 else None,
-                line.balance_after,
-            )
-        )
-    received = sum(r[4] or 0 for r in rows[1:])
-    issued = sum(r[5] or 0 for r in rows[1:])
-    closing = rows[-1][6]
-    return Report(
-        "stock-card",
-        "库存明细账",
-        f"{location.location.name}　{item.item.name}　批次 {batch.batch.number}　单位：{item.item.base_unit}　{date_from} 至 {date_to}",
-        (
-            Column("date", "日期", "date"),
-            Column("number", "凭证号"),
-            Column("memo", "摘要"),
-            Column("maker", "制单人"),
-            Column("received", "收入", "int"),
-            Column("issued", "发出", "int"),
-            Column("balance", "结存", "int"),
-        ),
-        tuple(rows),
-        totals=((None, "", "本期合计", "", received, issued, closing),),  # one account: one unit
-    )
-
-
-def stock_on_hand(
-    store: LedgerStore, under: str, as_of: dt.date | None = None, item_code: str | None = None
-) -> Report:
-    """库存余额: on hand by location, item and batch, with expiry (now, or at the end of a day)."""
-    top = store.location(under, "under")
-    if item_code:
-        store.item(item_code, "item")
-    lines = queries.balances(
-        store.connection, item_code=item_code, as_of=as_of, under_path=top.path
-    )
-    rows = tuple(
-        (
-            line.location_code,
-            line.location_name,
-            line.item_code,
-            line.item_name,
-            line.batch_number,
-            line.expires_on,
-            line.unit,
-            line.on_hand,
-        )
-        for line in lines
-    )
-    return Report(
-        "stock-on-hand",
-        "库存余额表",
-        f"{top.location.name}及下级　截至 {as_of or '当前'}",
-        (
-            Column("location_code", "库点编码"),
-            Column("location_name", "库点"),
-            Column("item_code", "物资编码"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批次"),
-            Column("expires_on", "有效期至", "date"),
-            Column("unit", "单位"),
-            Column("on_hand", "结存", "int"),
-        ),
-        rows,
-        totals=totals_per_unit(rows, 6, (7,)),
-    )
-
-
-def near_expiry(store: LedgerStore, under: str, days: int, today: dt.date) -> Report:
-    """近效期 / 已过期: stock of batches expiring within `days` days (or already expired)."""
-    if not 0 <= days <= 3650:
-        raise LedgerError(Code.invalid_field, "天数须在 0 到 3650 之间 (days 0–3650)", "days")
-    top = store.location(under, "under")
-    rows = []
-    for location_id, item_id, batch_id, on_hand, expires_on in rq.expiring(
-        store.connection, top.path, today + dt.timedelta(days=days)
-    ):
-        location, item, batch = _names(store, (location_id, item_id, batch_id))
-        left = (expires_on - today).days
-        rows.append(
-            (
-                location.code,
-                location.name,
-                item.name,
-                batch.number,
-                expires_on,
-                left,
-                on_hand,
-                item.base_unit,
-                "已过期" if left < 0 else "近效期",
-            )
-        )
-    return Report(
-        "near-expiry",
-        "近效期及过期药具表",
-        f"{top.location.name}及下级　{today} 起 {days} 天内到期",
-        (
-            Column("location_code", "库点编码"),
-            Column("location_name", "库点"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批号"),
-            Column("expires_on", "有效期至", "date"),
-            Column("days_left", "剩余天数", "int"),
-            Column("on_hand", "结存", "int"),
-            Column("unit", "单位"),
-            Column("status", "状态"),
-        ),
-        tuple(rows),
-        totals=totals_per_unit(tuple(rows), 7, (6,)),
-    )
-
-
-def coverage(
-    store: LedgerStore, under: str, item_code: str, date_from: dt.date, date_to: dt.date
-) -> Report:
-    """进村入户率: of the villages under a node, how many received the item in the period."""
-    _range(date_from, date_to)
-    top = store.location(under, "under")
-    item = store.item(item_code, "item")
-    villages, reached = rq.villages_reached(store.connection, top.path, item.id, date_from, date_to)
-    rows = []
-    for village_id in villages:
-        village = store.location_by_id(village_id)
-        parent = store.location(village.location.parent_code or "").location.name
-        rows.append(
-            (
-                village.location.code,
-                village.location.name,
-                parent,
-                "是" if village_id in reached else "否",
-            )
-        )
-    rate = len(reached) / len(villages) if villages else 0.0
-    return Report(
-        "coverage",
-        "进村入户率统计表",
-        f"{top.location.name}　{item.item.name}　{date_from} 至 {date_to}",
-        (
-            Column("village_code", "村(社区)编码"),
-            Column("village_name", "村(社区)"),
-            Column("township_name", "所属乡镇"),
-            Column("reached", "本期已送达"),
-        ),
-        tuple(rows),
-        totals=(
-            ("合计", f"{len(villages)} 个村", f"送达 {len(reached)} 个", f"{rate * 100:.2f}%"),
-        ),
-        notes=(
-            f"进村入户率 = 送达村数 ÷ 村总数 = {len(reached)} ÷ {len(villages)} = {rate * 100:.2f}%",
-        ),
-    )
-
-
-def in_transit(store: LedgerStore, under: str, today: dt.date) -> Report:
-    """在途: shipments not yet confirmed, oldest first, with their age in days."""
-    top = store.location(under, "under")
-    rows = []
-    for shipment in rq.in_transit(store.connection, top.path):
-        item = store.item_by_id(shipment.item_id).item
-        rows.append(
-            (
-                shipment.number,
-                shipment.occurred_on,
-                store.location_by_id(shipment.source_id).location.name,
-                store.location_by_id(shipment.destination_id).location.name,
-                item.name,
-                store.batch_by_id(shipment.batch_id).batch.number,
-                shipment.quantity,
-                item.base_unit,
-                (today - shipment.occurred_on).days,
-            )
-        )
-    return Report(
-        "in-transit",
-        "在途物资表",
-        f"{top.location.name}发出或接收　截至 {today}",
-        (
-            Column("number", "发货单号"),
-            Column("shipped_on", "发出日期", "date"),
-            Column("source", "发出单位"),
-            Column("destination", "接收单位"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批次"),
-            Column("quantity", "数量", "int"),
-            Column("unit", "单位"),
-            Column("days", "在途天数", "int"),
-        ),
-        tuple(rows),
-        totals=totals_per_unit(tuple(rows), 7, (6,)),
-    )
+WRITE_OFF_RATE_LIMIT = 0.005  # policy: 报损率 < 5‰
 
 
 def write_off_rate(
@@ -677,115 +435,7 @@ def write_off_rate(
     )
 
 
-def stocktake_report(store: LedgerStore, number: str, threshold: float) -> Report:
-    """盘点报告: the reconciliation with 盘盈/盘亏 per line and signature fields."""
-    result = stocktake_reconciliation(store, number, threshold)
-    rows = tuple(
-        (
-            line.location_code,
-            line.location_name,
-            line.item_name,
-            line.batch_number,
-            line.unit,
-            line.book,
-            line.counted,
-            line.difference,
-            line.after_cut_off,
-            line.outcome_name,
-        )
-        for line in result.lines
-    )
-    rates = "；".join(f"{r.location_name} {r.rate * 100:.2f}%" for r in result.by_location)
-    return Report(
-        "stocktake",
-        "盘点报告（帐物相符核对表）",
-        f"盘点单 {result.number}　截止 {result.cut_off}　帐物相符率 {result.rate * 100:.2f}%"
-        f"（标准 ≥ {threshold * 100:g}%，{'达标' if result.passed else '未达标'}）",
-        (
-            Column("location_code", "库点编码"),
-            Column("location_name", "库点"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批次"),
-            Column("unit", "单位"),
-            Column("book", "账面数", "int"),
-            Column("counted", "实盘数", "int"),
-            Column("difference", "盈亏数", "int"),
-            Column("after_cut_off", "截止后变动", "int"),
-            Column("outcome", "结果"),
-        ),
-        rows,
-        notes=(f"各库点帐物相符率：{rates}",) if rates else (),
-        signatures=("盘点人", "监盘人", "审核人"),
-    )
-
-
-def reason_name(kind: TransactionKind, reason: str) -> str:
-    """A voucher's reason in words: 报损原因, 短少原因 on a confirmation, 盘点 …"""
-    if kind is TransactionKind.write_off:
-        return WRITE_OFF_REASON_NAMES.get(reason, reason)
-    if kind is TransactionKind.confirmation:
-        if reason == "short_delivery":  # recorded before the reason was asked for
-            return "短少"
-        return SHORTAGE_REASON_NAMES.get(reason, reason)  # type: ignore[call-overload]
-    if kind is TransactionKind.stocktake and reason == "stocktake":
-        return "盘点盈亏"
-    return reason
-
-
-def voucher(store: LedgerStore, number: str) -> Report:
-    """A printable voucher (入库单, 出库单, 调拨单, 发放单, 报损单, 盘点单 …) for one transaction."""
-    transaction = store.transaction_by_number(number)
-    location = store.location(transaction.location_code).location
-    counterparty = (
-        store.location(transaction.counterparty_code).location.name
-        if transaction.counterparty_code
-        else ""
-    )
-    rows = []
-    for posting in transaction.postings:
-        item = store.item(posting.item_code).item
-        rows.append(
-            (
-                store.location(posting.location_code).location.name,
-                item.name,
-                posting.batch_number,
-                posting.quantity,
-                item.base_unit,
-            )
-        )
-    subtitle = f"单号 {transaction.number}　日期 {transaction.occurred_on}　单位 {location.name}"
-    if counterparty:
-        subtitle += f"　对方 {counterparty}"
-    notes = [f"摘要：{transaction.memo}"] if transaction.memo else []
-    if transaction.reason:
-        notes.append(f"原因：{reason_name(transaction.kind, transaction.reason)}")
-    receiver = transaction.receiver
-    if transaction.kind in (TransactionKind.issue, TransactionKind.transfer):
-        confirmation = store.active_confirmation(transaction.sequence)
-        if confirmation is not None:  # the shipment's 签收人 signed its confirmation
-            receiver = store.transaction_by_number(confirmation).receiver
-            notes.append(f"签收单：{confirmation}")
-    return Report(
-        "voucher",
-        VOUCHER_TITLES[transaction.kind],
-        subtitle,
-        (
-            Column("location", "库点"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批次"),
-            Column("quantity", "数量（正为收、负为发）", "int"),
-            Column("unit", "单位"),
-        ),
-        tuple(rows),
-        notes=tuple(notes),
-        signatures=(
-            f"制单人：{transaction.maker}",
-            f"审核人：{transaction.approver or ''}",
-            f"签收人：{receiver or ''}",
-        ),
-    )
-
-
+# The reports that take (store, under, …) over a subtree, by the name the API and CLI use.
 REPORTS: dict[str, Callable] = {
     "period-summary": period_summary,
     "stock-card": stock_card,
@@ -795,70 +445,3 @@ REPORTS: dict[str, Callable] = {
     "in-transit": in_transit,
     "write-off-rate": write_off_rate,
 }
-
-
-def audit_sample(store: LedgerStore, under: str, size: int, seed: int, today: dt.date) -> Report:
-    """抽查: a reproducible random sample of `size` accounts in stock under a node, stratified by
-    level (county, township, village: each level's share of the sample follows its share of
-    the accounts, at least one where it has any), as a count sheet with an empty 实盘数 column."""
-    import random
-
-    if not 1 <= size <= 1000:
-        raise LedgerError(Code.invalid_field, "抽查数量须在 1 到 1000 之间 (size 1–1000)", "size")
-    top = store.location(under, "under")
-    lines = queries.balances(store.connection, under_path=top.path)
-    strata: dict[str, list] = {}
-    for line in lines:
-        level = store.location(line.location_code).location.level.value
-        strata.setdefault(level, []).append(line)
-    total = sum(len(group) for group in strata.values())
-    rng = random.Random(seed)
-    chosen = []
-    order = ("city", "county", "township", "village")
-    shares = {
-        level: max(1, round(size * len(strata[level]) / total)) if strata.get(level) else 0
-        for level in order
-    }
-    wanted = min(size, total)
-    while sum(shares.values()) > wanted:  # rounding up the small strata overshot
-        biggest = max(shares, key=lambda level: shares[level])
-        shares[biggest] -= 1
-    while sum(shares.values()) < wanted:  # or rounding down fell short
-        roomiest = max(order, key=lambda level: len(strata.get(level, [])) - shares[level])
-        shares[roomiest] += 1
-    for level in order:
-        group = sorted(
-            strata.get(level, []), key=lambda b: (b.location_code, b.item_code, b.batch_number)
-        )
-        chosen += rng.sample(group, min(shares[level], len(group)))
-    rows = tuple(
-        (
-            line.location_code,
-            line.location_name,
-            store.location(line.location_code).location.level.value,
-            line.item_name,
-            line.batch_number,
-            line.unit,
-            line.on_hand,
-            None,
-        )
-        for line in sorted(chosen, key=lambda b: (b.location_code, b.item_code, b.batch_number))
-    )
-    return Report(
-        "audit-sample",
-        "抽查盘点表",
-        f"{top.location.name}及下级　抽查 {len(rows)} 个账户（共 {total} 个）　随机种子 {seed}　{today}",
-        (
-            Column("location_code", "库点编码"),
-            Column("location_name", "库点"),
-            Column("level", "层级"),
-            Column("item_name", "物资名称"),
-            Column("batch_number", "批次"),
-            Column("unit", "单位"),
-            Column("book", "账面数", "int"),
-            Column("counted", "实盘数", "int"),
-        ),
-        rows,
-        notes=("同一随机种子得到同一样本；各层级按账户数比例抽取。",),
-        signatures=("盘点人", "监盘人", "审核人"),
-    )
