@@ -88,13 +88,9 @@ def close_period_command(period_end, root_code: str | None) -> None:
     """月结: close a city's books through PERIOD_END (YYYY-MM-DD); nothing at its locations may
     be posted on or before it afterwards, and `verify --since-close` starts there. Other cities
     in the same ledger are not touched."""
-    from ledger.services.audit import close_period
+    from ledger.services.audit import close_books
 
-    database = ledger_database()
-    today = office_today()
-    close = database.write(
-        lambda store: close_period(store, period_end.date(), None, today, root_code)
-    )
+    close = close_books(ledger_database(), period_end.date(), None, office_today(), root_code)
     click.echo(
         f"{close.root_code} closed through {close.period_end}: "
         f"digest #{close.sequence} {close.hash}, "

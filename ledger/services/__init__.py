@@ -9,8 +9,8 @@ to do. One shape for all of them:
   `database.lookup` / `database.read`. The caller never assembles the write itself.
 - `actor`: the user the vouchers and log entries name (None: the command line).
 - `today`: the day the caller's clock gives (the API's and the tests' `Ledger.clock`); None: the
-  office's today (`ledger.settings.office_today`). Only use cases whose outcome depends on the
-  day take it.
+  office's today (`ledger.settings.office_today`). Use cases that write take it, and reads
+  whose answer depends on the day.
 - the result is a value (a msgspec Struct, a `Transaction`), never a row or a store.
 
 Inside the unit of work a use case is made of steps `step(store, …, actor, today)` over the
@@ -19,17 +19,31 @@ so several steps commit together. Rules come from the pure core (`ledger.*`: FEF
 request state machine, the pack policy, closed periods); SQL lives only in `ledger.db`.
 
 Examples: `ledger.execute(database, c.Issue(…), actor, today)` (every movement kind, dispatched
-by the command's type), `requests.approve(database, number, Approve(…), actor, today)`,
-`users.add_user(database, label, role, location_code, actor=…)`,
+by the command's type: `ledger.services.ledger`), `requests.approve(database, number,
+Approve(…), actor, today)`, `scanning.post(database, document_id, actor, …)`,
+`stocktakes.close(database, number, actor, today)`, `audit.close_books(database, period_end,
+actor, today, root_code)`, `users.add_user(database, label, role, location_code, actor=…)`,
 `audit.verify_ledger(database, …)`.
 
 `Ledger`, `Requests`, `Scanning` and `Stocktakes` are adapters that bind a database and a clock
-for callers that hold one (the API's `Services`, the tests); each method calls the use case of
-the same name and nothing else.
+(and the label keys) for callers that hold one (the API's `Services`, the tests); each method
+calls the use case of the same name and nothing else.
 
-Modules by area: movements (`movements`, `confirmations`, `reversals`, `reservations`,
-`additions`, dispatched by `ledger`), requests (`requests`: the use cases; `request_transitions`,
-`request_shipments`, `request_records`: the steps), scanning, stocktakes, reference data
-corrections (`reference`), users, audit and period closes, imports, reports, backup, setup, demo.
-Shared checks: `checks`, `movement_lines`; how a use case runs: `work`.
+Reports are views, not use cases: `report(store, …)` read inside the caller's
+`database.lookup`, so a report and what is read beside it see one state (`reports`).
+
+Modules by area (the use cases first, then the steps they run):
+- movements: `ledger` (dispatch, idempotency); `movements`, `confirmations` (shortages),
+  `reversals`, `reservations`, `additions`; shared `checks`, `movement_lines`;
+- requests: `requests`; `request_transitions`, `request_shipments`, `request_records`,
+  `request_models`;
+- scanning: `scanning`; `scan_packs`, `scan_documents`, `scans`, `scan_posting`, `scan_models`;
+- stocktakes: `stocktakes`; `stocktake_counts`, `stocktake_approval`, `stocktake_scope`,
+  `stocktake_models`;
+- reference data corrections: `reference`; `reference_corrections`, `reference_versions`,
+  `reference_models`;
+- reports: `reports` (the period summary, 报损率); `report_stock`, `report_audit`, `report_common`,
+  `report_formats`;
+- users, audit and period closes, imports, allocation plans, backup, setup, the demo.
+How a use case runs its unit of work: `work`.
 """

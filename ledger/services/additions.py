@@ -9,11 +9,7 @@ import msgspec
 from ledger import commands as c
 from ledger.db import oplog
 from ledger.db.store import LedgerStore
-from ledger.model import (
-    Item,
-    Location,
-    LocationLevel,
-)
+from ledger.model import Item, Location, LocationLevel
 from ledger.rules import (
     Code,
     LedgerError,

@@ -8,24 +8,27 @@ from collections.abc import Sequence
 from ledger import commands as c
 from ledger.allocation import Plan, Share, allocate
 from ledger.db import queries
+from ledger.db.unit_of_work import Database
 from ledger.model import Transaction
 from ledger.rules import Code, LedgerError, shares_per_plan_max
-from ledger.services.ledger import Ledger
+from ledger.services.ledger import Ledger, execute_many
+from ledger.services.work import day
 
 
-def plan_allocation(
-    ledger: Ledger,
+def make_plan(
+    database: Database,
     source_code: str,
     item_code: str,
     quantity: int,
     shares: Sequence[Share],
     unit: str | None = None,
+    today: dt.date | None = None,
 ) -> Plan:
     """Split `quantity` base units of an item over `shares` in whole `unit` packs (the item's
-    first pack when omitted), never more than the source has available (unexpired). A share
-    without a weight takes its location's population (人口); one with neither is refused
-    (`weights_invalid`)."""
-    today = ledger.clock()
+    first pack when omitted), never more than the source has available (unexpired on `today`).
+    A share without a weight takes its location's population (人口); one with neither is
+    refused (`weights_invalid`)."""
+    today = day(today)
     if len(shares) > shares_per_plan_max:
         raise LedgerError(
             Code.too_many_lines,
@@ -49,8 +52,8 @@ def plan_allocation(
             pack_units = 1
         return pack_units, weighted
 
-    pack_units, weighted = ledger.database.lookup(compute)
-    with ledger.database.read() as connection:
+    pack_units, weighted = database.lookup(compute)
+    with database.read() as connection:
         lines = queries.balances(connection, location_code=source_code, item_code=item_code)
     available = sum(
         line.available for line in lines if line.expires_on is None or line.expires_on >= today
@@ -81,8 +84,8 @@ def _with_populations(store, shares: Sequence[Share]) -> list[Share]:
     ]
 
 
-def apply_plan(
-    ledger: Ledger,
+def issue_plan(
+    database: Database,
     plan: Plan,
     source_code: str,
     item_code: str,
@@ -90,6 +93,7 @@ def apply_plan(
     memo: str = "",
     idempotency_key: str | None = None,
     actor: int | None = None,
+    today: dt.date | None = None,
 ) -> list[Transaction]:
     """Issue each line of the plan from the source (FEFO), all in one database transaction."""
     issues = [
@@ -104,4 +108,42 @@ def apply_plan(
         for line in plan.lines
         if line.quantity > 0
     ]
-    return ledger.execute_many(issues, actor)
+    return execute_many(database, issues, actor, today)
+
+
+def plan_allocation(
+    ledger: Ledger,
+    source_code: str,
+    item_code: str,
+    quantity: int,
+    shares: Sequence[Share],
+    unit: str | None = None,
+) -> Plan:
+    """`make_plan` on a ledger's database, on its clock's day."""
+    return make_plan(
+        ledger.database, source_code, item_code, quantity, shares, unit, ledger.clock()
+    )
+
+
+def apply_plan(
+    ledger: Ledger,
+    plan: Plan,
+    source_code: str,
+    item_code: str,
+    occurred_on: dt.date | None = None,
+    memo: str = "",
+    idempotency_key: str | None = None,
+    actor: int | None = None,
+) -> list[Transaction]:
+    """`issue_plan` on a ledger's database, on its clock's day."""
+    return issue_plan(
+        ledger.database,
+        plan,
+        source_code,
+        item_code,
+        occurred_on,
+        memo,
+        idempotency_key,
+        actor,
+        ledger.clock(),
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
-from sqlalchemy import Connection
 
 from ledger.db import closes, oplog, queries
 from ledger.db.moments import as_utc
@@ -23,7 +23,11 @@ from ledger.history import Checkpoint, check_packs, format_checkpoint
 from ledger.posting import in_closed_period
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
+from ledger.services.work import day
 from ledger.verify import Finding, Verifier
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection  # the read connection ledger.db hands out
 
 
 class VerificationReport(msgspec.Struct, frozen=True):
@@ -154,6 +158,18 @@ def close_period(
     return close
 
 
+def close_books(
+    database: Database,
+    period_end: dt.date,
+    actor: int | None = None,
+    today: dt.date | None = None,
+    root_code: str | None = None,
+) -> PeriodClose:
+    """月结 as a use case: `close_period` in its own unit of work."""
+    today = day(today)
+    return database.write(lambda store: close_period(store, period_end, actor, today, root_code))
+
+
 def period_closes(database: Database, root_code: str | None = None) -> list[PeriodClose]:
     """The closes that apply to the root `root_code` (its own and those of every root), oldest
     first; None: every close."""
@@ -188,20 +204,9 @@ def verify_ledger(
         root, scope = _verification_scope(connection, root_code, since_close)
         recorded = closes.closes(connection, root.id if root else None)
         start = recorded[-1] if since_close and recorded else None
-        if start is None:
-            verifier = Verifier(scope=scope)
-            pending = list(recorded)
-        else:
-            balances = closes.closing_balances(connection, start.id, touched_after=start.sequence)
-            if scope is not None:
-                balances = {a: value for a, value in balances.items() if a[0] in scope}
-            reversed_before = queries.reversals_through(connection, start.sequence)
-            verifier = Verifier(start.sequence, start.hash, balances, reversed_before, scope)
-            pending = []
+        verifier, pending = _verifier(connection, recorded, start, scope)
         close_locations = _close_locations(connection, scope)
         after = start.sequence if start else 0
-        verifier.version_starts = queries.chain_version_starts(connection)
-        verifier.user_ids = queries.user_ids(connection)
 
         def check_due() -> None:
             while pending and pending[0].sequence <= verifier.last_sequence:
@@ -221,33 +226,9 @@ def verify_ledger(
             check_due()
             if progress is not None and number % 10_000 == 0:
                 progress(10_000)
-        if start is None:
-            stored = queries.stored_balances(connection)
-            if scope is not None:
-                stored = [row for row in stored if row.location_code in scope]
-        else:  # accounts untouched since the close: only rows unlike the close need reading
-            stored, unchanged = closes.balances_to_check(
-                connection, start.id, start.sequence, root.path if root else None
-            )
-            verifier.assume_unchanged(unchanged)
+        stored = _stored_balances(connection, verifier, start, root, scope)
         findings = verifier.finish(stored, head)
-        packs = queries.pack_totals(connection)
-        if scope is not None:
-            packs = [row for row in packs if row.location_code in scope]
-        findings += check_packs(packs)
-        findings += [
-            Finding(
-                5,
-                "close_beyond_chain",
-                f"period close {close.period_end} (#{close.sequence})",
-                "the close names a chain position the ledger does not reach",
-                str(close.sequence),
-                str(verifier.last_sequence),
-            )
-            for close in pending
-        ]
-        if verifier.elsewhere:
-            findings.append(_other_roots_finding(verifier.elsewhere))
+        findings += _pack_and_close_findings(connection, verifier, pending, scope)
         findings += history_findings(  # closes, checkpoints, reference data
             connection,
             since_close_id=start.id if start else None,
@@ -268,6 +249,77 @@ def verify_ledger(
         checkpoint=format_checkpoint(*head),
         checkpoints=tuple(str(checkpoint) for checkpoint in checkpoints),
     )
+
+
+def _verifier(
+    connection: Connection,
+    recorded: list[closes.CloseRow],
+    start: closes.CloseRow | None,
+    scope: frozenset[str] | None,
+) -> tuple[Verifier, list[closes.CloseRow]]:
+    """The verifier, from genesis (every recorded close still to check on the way) or from the
+    close `start` (its chain head and balances; no close left to check)."""
+    if start is None:
+        verifier = Verifier(scope=scope)
+        pending = list(recorded)
+    else:
+        balances = closes.closing_balances(connection, start.id, touched_after=start.sequence)
+        if scope is not None:
+            balances = {a: value for a, value in balances.items() if a[0] in scope}
+        reversed_before = queries.reversals_through(connection, start.sequence)
+        verifier = Verifier(start.sequence, start.hash, balances, reversed_before, scope)
+        pending = []
+    verifier.version_starts = queries.chain_version_starts(connection)
+    verifier.user_ids = queries.user_ids(connection)
+    return verifier, pending
+
+
+def _stored_balances(
+    connection: Connection,
+    verifier: Verifier,
+    start: closes.CloseRow | None,
+    root: closes.Root | None,
+    scope: frozenset[str] | None,
+) -> list:
+    """The stored balances to compare with the replay: all of them (in scope), or since a close
+    only the rows unlike the close (the untouched accounts the verifier assumes unchanged)."""
+    if start is None:
+        stored = queries.stored_balances(connection)
+        if scope is not None:
+            stored = [row for row in stored if row.location_code in scope]
+        return stored
+    stored, unchanged = closes.balances_to_check(
+        connection, start.id, start.sequence, root.path if root else None
+    )
+    verifier.assume_unchanged(unchanged)
+    return stored
+
+
+def _pack_and_close_findings(
+    connection: Connection,
+    verifier: Verifier,
+    pending: list[closes.CloseRow],
+    scope: frozenset[str] | None,
+) -> list[Finding]:
+    """Pack totals against stock, closes past the end of the chain, other roots' findings."""
+    packs = queries.pack_totals(connection)
+    if scope is not None:
+        packs = [row for row in packs if row.location_code in scope]
+    findings = check_packs(packs)
+    findings += [
+        Finding(
+            5,
+            "close_beyond_chain",
+            f"period close {close.period_end} (#{close.sequence})",
+            "the close names a chain position the ledger does not reach",
+            str(close.sequence),
+            str(verifier.last_sequence),
+        )
+        for close in pending
+    ]
+    if verifier.elsewhere:
+        findings.append(_other_roots_finding(verifier.elsewhere))
+    return findings
 
 
 def _verification_scope(

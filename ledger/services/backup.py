@@ -32,10 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from ledger.db import queries
+from ledger.db import emptiness, queries
 from ledger.db.engine import current_revision, make_engine
 from ledger.db.unit_of_work import Database
 from ledger.history import format_checkpoint
@@ -187,16 +186,7 @@ def _verify_sqlite(path: Path, progress: Progress):
 def _refuse_not_empty_sqlite(target: Path) -> None:
     if not target.exists() or target.stat().st_size == 0:
         return
-    try:
-        connection = sqlite3.connect(target)  # read only; a read-only open would leave -shm
-        try:
-            tables = connection.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError:
-        tables = -1  # a file that is not a database is not empty either
+    tables = emptiness.sqlite_tables(target)  # -1: a file that is not a database is not empty
     if tables:
         raise LedgerError(
             Code.ledger_not_empty,
@@ -264,17 +254,7 @@ def _pg_restore(source: Path, url: URL) -> None:
 
 
 def _refuse_not_empty_pg(url: URL) -> None:
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        with engine.connect() as connection:
-            tables = connection.execute(
-                text(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema "
-                    "NOT IN ('pg_catalog', 'information_schema')"
-                )
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    tables = emptiness.postgres_tables(url)
     if tables:
         raise LedgerError(
             Code.ledger_not_empty,

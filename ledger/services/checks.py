@@ -9,9 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.db.store import BatchEntry, ItemEntry, LocationEntry
-from ledger.model import (
-    Item,
-)
+from ledger.model import Item
 from ledger.rules import (
     Code,
     LedgerError,

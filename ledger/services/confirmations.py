@@ -9,17 +9,8 @@ from typing import Any, NamedTuple
 
 from ledger import commands as c
 from ledger.db.store import ItemEntry, LedgerStore
-from ledger.model import (
-    Transaction,
-    TransactionKind,
-    VirtualLocation,
-)
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_text,
-    lines_per_transaction_max,
-)
+from ledger.model import Transaction, TransactionKind, VirtualLocation
+from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
 from ledger.services.checks import base_units, business_date, check_composed_memo, check_memo
 from ledger.services.movement_lines import moves_between
 from ledger.services.movements import SHIPMENT_KINDS

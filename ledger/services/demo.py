@@ -163,20 +163,7 @@ class DemoSummary(msgspec.Struct, frozen=True):
 def load_demo(ledger: Ledger) -> DemoSummary:
     """Load the demo into an empty ledger; dates end on `ledger.clock()`."""
     end = ledger.clock()
-    start = end - dt.timedelta(days=120)
-
-    def day(offset: int) -> dt.date:
-        return start + dt.timedelta(days=offset)
-
-    locations = [CITY]
-    locations += [
-        Location(code, name, LocationLevel.county, CITY.code) for code, name, _ in COUNTIES
-    ]
-    for county, township, name, villages in TOWNSHIPS:
-        locations.append(Location(township, name, LocationLevel.township, county))
-        locations += [
-            Location(code, vname, LocationLevel.village, township) for code, vname in villages
-        ]
+    locations = _locations()
     ledger.execute_many(
         [c.AddItem(item) for item in ITEMS] + [c.AddLocation(location) for location in locations]
     )
@@ -190,208 +177,263 @@ def load_demo(ledger: Ledger) -> DemoSummary:
         tokens.append((label, f"{role}@{location}", token))
         if role in ("clerk", "requester"):
             makers[location] = user.id
-    count = 0
-
-    def post(command) -> object:
-        nonlocal count
-        count += 1
-        return ledger.execute(command, makers.get(_place_of(ledger, command)))
-
-    # 1. Print runs and the province's contraceptive allocation arrive at the city warehouse.
-    post(
-        c.Receive(
-            CITY.code,
-            tuple(
-                c.ReceiptLine(item, run, qty, produced_on=day(0)) for item, run, qty in PRINT_RUNS
-            ),
-            occurred_on=day(0),
-            memo="2014年上半年宣传品印制入库",
-        )
-    )
-    post(
-        c.Receive(
-            CITY.code,
-            (
-                c.ReceiptLine(
-                    "BYT",
-                    "BYT-2401",
-                    40,
-                    "箱",
-                    day(0) - dt.timedelta(days=700),
-                    end + dt.timedelta(days=40),
-                ),
-                c.ReceiptLine(
-                    "BYT",
-                    "BYT-2503",
-                    60,
-                    "箱",
-                    day(0) - dt.timedelta(days=300),
-                    end + dt.timedelta(days=700),
-                ),
-                c.ReceiptLine(
-                    "KFBYY",
-                    "KF-2502",
-                    30,
-                    "箱",
-                    day(0) - dt.timedelta(days=400),
-                    end + dt.timedelta(days=420),
-                ),
-                c.ReceiptLine(
-                    "WYBYY", "WY-2406", 500, "盒", day(0) - dt.timedelta(days=600), day(60)
-                ),
-                c.ReceiptLine(
-                    "WYBYY",
-                    "WY-2511",
-                    800,
-                    "盒",
-                    day(0) - dt.timedelta(days=90),
-                    end + dt.timedelta(days=900),
-                ),
-            ),
-            occurred_on=day(1),
-            memo="省计生药具站调拨药具入库",
-        )
-    )
-    # 2. Push allocation to the 20 区(市)县 by weight, in whole packs.
-    shares = [Share(code, weight) for code, _, weight in COUNTIES]
-    shipments: dict[str, list[str]] = {code: [] for code, _, _ in COUNTIES}
-    for item_code, quantity, unit in (
-        ("NH2014", 900_000, None),
-        ("GT2014", 64_000, "套"),
-        ("DY2014", 100_000, None),
-        ("BYT", 60 * 720, None),
-    ):
-        plan = plan_allocation(ledger, CITY.code, item_code, quantity, shares, unit)
-        for transaction in apply_plan(
-            ledger,
-            plan,
-            CITY.code,
-            item_code,
-            day(10),
-            "按人口分配下发",
-            actor=makers.get(CITY.code),
-        ):
-            shipments[transaction.counterparty_code].append(transaction.number)
-            count += 1
-    # 3. The districts confirm arrival: 金牛区 short by two 捆 of 年画; 简阳市 still in transit.
-    for county, numbers in shipments.items():
-        if county == "510185":
-            continue
-        for number in numbers:
-            received: tuple[c.ReceivedLine, ...] = ()
-            shortage = None
-            if county == "510106" and number == numbers[0]:
-                shipped = _shipped(ledger, number)
-                received = (c.ReceivedLine("NH2014", "2014-01", shipped - 1000),)
-                shortage = c.Shortage(  # the receiver's second step: what is missing, and why
-                    c.ShortageReason.damaged,
-                    (c.ShortageLine("NH2014", "2014-01", 1000),),
-                    "两捆外包装破损受潮",
-                )
-            post(
-                c.Confirm(number, received, occurred_on=day(14), memo="区县签收", shortage=shortage)
-            )
-    # 4. Counties issue on to their townships; townships confirm and pass to villages.
-    township_flow = [
-        ("510121", "510121-ZJ", 12_000),
-        ("510121", "510121-HK", 9_000),
-        ("510181", "510181-QCS", 8_000),
-        ("510117", "510117-TC", 10_000),
-        ("510113", "510113-CX", 6_000),
-    ]
-    for county, township, nianhua in township_flow:
-        shipment = post(
-            c.Issue(
-                county,
-                township,
-                (
-                    c.LineSpec("NH2014", nianhua),
-                    c.LineSpec("GT2014", 100, unit="套"),
-                    c.LineSpec("BYT", 30, unit="盒"),
-                ),
-                occurred_on=day(20),
-                memo="下发乡镇",
-            )
-        )
-        post(c.Confirm(shipment.number, occurred_on=day(22), memo="乡镇签收"))
-    for _, township, _, villages in TOWNSHIPS:
-        for village_code, _ in villages:
-            shipment = post(
-                c.Issue(
-                    township,
-                    village_code,
-                    (c.LineSpec("NH2014", 1500), c.LineSpec("GT2014", 10, unit="套")),
-                    occurred_on=day(30),
-                    memo="进村入户",
-                )
-            )
-            post(c.Confirm(shipment.number, occurred_on=day(31), memo="村签收"))
-            post(
-                c.Distribute(
-                    village_code,
-                    (c.LineSpec("NH2014", 1200), c.LineSpec("GT2014", 8, unit="套")),
-                    occurred_on=day(40),
-                    memo="年画入户发放",
-                )
-            )
-    # 5. Events: 5.29 and 7.11 distributions at the townships.
-    for _, township, _, _ in TOWNSHIPS:
-        post(
-            c.Distribute(
-                township,
-                (c.LineSpec("BYT", 5, unit="盒"), c.LineSpec("NH2014", 500)),
-                occurred_on=day(60),
-                memo="5.29 计生协会活动日宣传咨询",
-            )
-        )
-    mistaken = post(
-        c.Distribute(
-            "510121-ZJ",
-            (c.LineSpec("BYT", 10, unit="盒"),),
-            occurred_on=day(70),
-            memo="7.11 世界人口日",
-        )
-    )
-    post(c.Reverse(mistaken.number, occurred_on=day(71), memo="数量登记错误，红冲"))
-    post(
-        c.Distribute(
-            "510121-ZJ",
-            (c.LineSpec("BYT", 1, unit="盒"),),
-            occurred_on=day(71),
-            memo="7.11 世界人口日",
-        )
-    )
-    # 6. Write-offs: damaged 年画 at a county; the expired 外用避孕药 batch at the city.
-    post(
-        c.WriteOff(
-            "510113",
-            (c.LineSpec("NH2014", 300, "2014-01"),),
-            "damaged",
-            occurred_on=day(80),
-            memo="仓库漏雨受潮",
-        )
-    )
-    post(
-        c.WriteOff(
-            CITY.code,
-            (c.LineSpec("WYBYY", 5000, "WY-2406"),),
-            "expired",
-            occurred_on=day(90),
-            memo="过期药具销毁",
-        )
-    )
-    # 7. A stocktake at 赵家镇: two 张 of 年画 missing (盘亏).
-    post(
-        c.Adjust(
-            "510121-ZJ",
-            (c.AdjustLine("NH2014", "2014-01", -2),),
-            occurred_on=day(100),
-            memo="季度盘点盘亏",
-        )
-    )
+    demo = _Story(ledger, makers, end - dt.timedelta(days=120), end)
+    demo.deliveries()
+    shipments = demo.allocation()
+    demo.confirmations(shipments)
+    demo.onward()
+    demo.events()
+    demo.write_offs_and_count()
     # 8. An approved allocation request from 淮口镇 holds a reservation at 金堂县.
-    ledger.execute(c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=day(110)))
-    return DemoSummary(len(locations), len(ITEMS), count, start, end, tuple(tokens))
+    ledger.execute(
+        c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=demo.day(110))
+    )
+    return DemoSummary(len(locations), len(ITEMS), demo.count, demo.start, end, tuple(tokens))
+
+
+def _locations() -> list[Location]:
+    locations = [CITY]
+    locations += [
+        Location(code, name, LocationLevel.county, CITY.code) for code, name, _ in COUNTIES
+    ]
+    for county, township, name, villages in TOWNSHIPS:
+        locations.append(Location(township, name, LocationLevel.township, county))
+        locations += [
+            Location(code, vname, LocationLevel.village, township) for code, vname in villages
+        ]
+    return locations
+
+
+class _Story:
+    """The demo's four months, step by step: each voucher made by the user of its place."""
+
+    def __init__(self, ledger: Ledger, makers: dict[str, int], start: dt.date, end: dt.date):
+        self.ledger, self.makers, self.start, self.end = ledger, makers, start, end
+        self.count = 0  # vouchers posted
+
+    def day(self, offset: int) -> dt.date:
+        return self.start + dt.timedelta(days=offset)
+
+    def post(self, command) -> object:
+        self.count += 1
+        return self.ledger.execute(command, self.makers.get(_place_of(self.ledger, command)))
+
+    def deliveries(self) -> None:
+        # 1. Print runs and the province's contraceptive allocation arrive at the city warehouse.
+        self.post(
+            c.Receive(
+                CITY.code,
+                tuple(
+                    c.ReceiptLine(item, run, qty, produced_on=self.day(0))
+                    for item, run, qty in PRINT_RUNS
+                ),
+                occurred_on=self.day(0),
+                memo="2014年上半年宣传品印制入库",
+            )
+        )
+        self.post(
+            c.Receive(
+                CITY.code,
+                (
+                    c.ReceiptLine(
+                        "BYT",
+                        "BYT-2401",
+                        40,
+                        "箱",
+                        self.day(0) - dt.timedelta(days=700),
+                        self.end + dt.timedelta(days=40),
+                    ),
+                    c.ReceiptLine(
+                        "BYT",
+                        "BYT-2503",
+                        60,
+                        "箱",
+                        self.day(0) - dt.timedelta(days=300),
+                        self.end + dt.timedelta(days=700),
+                    ),
+                    c.ReceiptLine(
+                        "KFBYY",
+                        "KF-2502",
+                        30,
+                        "箱",
+                        self.day(0) - dt.timedelta(days=400),
+                        self.end + dt.timedelta(days=420),
+                    ),
+                    c.ReceiptLine(
+                        "WYBYY",
+                        "WY-2406",
+                        500,
+                        "盒",
+                        self.day(0) - dt.timedelta(days=600),
+                        self.day(60),
+                    ),
+                    c.ReceiptLine(
+                        "WYBYY",
+                        "WY-2511",
+                        800,
+                        "盒",
+                        self.day(0) - dt.timedelta(days=90),
+                        self.end + dt.timedelta(days=900),
+                    ),
+                ),
+                occurred_on=self.day(1),
+                memo="省计生药具站调拨药具入库",
+            )
+        )
+
+    def allocation(self) -> dict[str, list[str]]:
+        # 2. Push allocation to the 20 区(市)县 by weight, in whole packs.
+        shares = [Share(code, weight) for code, _, weight in COUNTIES]
+        shipments: dict[str, list[str]] = {code: [] for code, _, _ in COUNTIES}
+        for item_code, quantity, unit in (
+            ("NH2014", 900_000, None),
+            ("GT2014", 64_000, "套"),
+            ("DY2014", 100_000, None),
+            ("BYT", 60 * 720, None),
+        ):
+            plan = plan_allocation(self.ledger, CITY.code, item_code, quantity, shares, unit)
+            for transaction in apply_plan(
+                self.ledger,
+                plan,
+                CITY.code,
+                item_code,
+                self.day(10),
+                "按人口分配下发",
+                actor=self.makers.get(CITY.code),
+            ):
+                shipments[transaction.counterparty_code].append(transaction.number)
+                self.count += 1
+        return shipments
+
+    def confirmations(self, shipments: dict[str, list[str]]) -> None:
+        # 3. The districts confirm arrival: 金牛区 short by two 捆 of 年画; 简阳市 still in transit.
+        for county, numbers in shipments.items():
+            if county == "510185":
+                continue
+            for number in numbers:
+                received: tuple[c.ReceivedLine, ...] = ()
+                shortage = None
+                if county == "510106" and number == numbers[0]:
+                    shipped = _shipped(self.ledger, number)
+                    received = (c.ReceivedLine("NH2014", "2014-01", shipped - 1000),)
+                    shortage = c.Shortage(  # the receiver's second step: what is missing, and why
+                        c.ShortageReason.damaged,
+                        (c.ShortageLine("NH2014", "2014-01", 1000),),
+                        "两捆外包装破损受潮",
+                    )
+                self.post(
+                    c.Confirm(
+                        number,
+                        received,
+                        occurred_on=self.day(14),
+                        memo="区县签收",
+                        shortage=shortage,
+                    )
+                )
+
+    def onward(self) -> None:
+        # 4. Counties issue on to their townships; townships confirm and pass to villages.
+        township_flow = [
+            ("510121", "510121-ZJ", 12_000),
+            ("510121", "510121-HK", 9_000),
+            ("510181", "510181-QCS", 8_000),
+            ("510117", "510117-TC", 10_000),
+            ("510113", "510113-CX", 6_000),
+        ]
+        for county, township, nianhua in township_flow:
+            shipment = self.post(
+                c.Issue(
+                    county,
+                    township,
+                    (
+                        c.LineSpec("NH2014", nianhua),
+                        c.LineSpec("GT2014", 100, unit="套"),
+                        c.LineSpec("BYT", 30, unit="盒"),
+                    ),
+                    occurred_on=self.day(20),
+                    memo="下发乡镇",
+                )
+            )
+            self.post(c.Confirm(shipment.number, occurred_on=self.day(22), memo="乡镇签收"))
+        for _, township, _, villages in TOWNSHIPS:
+            for village_code, _ in villages:
+                shipment = self.post(
+                    c.Issue(
+                        township,
+                        village_code,
+                        (c.LineSpec("NH2014", 1500), c.LineSpec("GT2014", 10, unit="套")),
+                        occurred_on=self.day(30),
+                        memo="进村入户",
+                    )
+                )
+                self.post(c.Confirm(shipment.number, occurred_on=self.day(31), memo="村签收"))
+                self.post(
+                    c.Distribute(
+                        village_code,
+                        (c.LineSpec("NH2014", 1200), c.LineSpec("GT2014", 8, unit="套")),
+                        occurred_on=self.day(40),
+                        memo="年画入户发放",
+                    )
+                )
+
+    def events(self) -> None:
+        # 5. Events: 5.29 and 7.11 distributions at the townships.
+        for _, township, _, _ in TOWNSHIPS:
+            self.post(
+                c.Distribute(
+                    township,
+                    (c.LineSpec("BYT", 5, unit="盒"), c.LineSpec("NH2014", 500)),
+                    occurred_on=self.day(60),
+                    memo="5.29 计生协会活动日宣传咨询",
+                )
+            )
+        mistaken = self.post(
+            c.Distribute(
+                "510121-ZJ",
+                (c.LineSpec("BYT", 10, unit="盒"),),
+                occurred_on=self.day(70),
+                memo="7.11 世界人口日",
+            )
+        )
+        self.post(c.Reverse(mistaken.number, occurred_on=self.day(71), memo="数量登记错误，红冲"))
+        self.post(
+            c.Distribute(
+                "510121-ZJ",
+                (c.LineSpec("BYT", 1, unit="盒"),),
+                occurred_on=self.day(71),
+                memo="7.11 世界人口日",
+            )
+        )
+
+    def write_offs_and_count(self) -> None:
+        # 6. Write-offs: damaged 年画 at a county; the expired 外用避孕药 batch at the city.
+        self.post(
+            c.WriteOff(
+                "510113",
+                (c.LineSpec("NH2014", 300, "2014-01"),),
+                "damaged",
+                occurred_on=self.day(80),
+                memo="仓库漏雨受潮",
+            )
+        )
+        self.post(
+            c.WriteOff(
+                CITY.code,
+                (c.LineSpec("WYBYY", 5000, "WY-2406"),),
+                "expired",
+                occurred_on=self.day(90),
+                memo="过期药具销毁",
+            )
+        )
+        # 7. A stocktake at 赵家镇: two 张 of 年画 missing (盘亏).
+        self.post(
+            c.Adjust(
+                "510121-ZJ",
+                (c.AdjustLine("NH2014", "2014-01", -2),),
+                occurred_on=self.day(100),
+                memo="季度盘点盘亏",
+            )
+        )
 
 
 def _place_of(ledger: Ledger, command) -> str:

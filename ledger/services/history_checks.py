@@ -17,8 +17,7 @@ handed out, and reference data against its versions. Run in the verification's s
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from ledger.db import close_checks, versions
 from ledger.history import (
@@ -32,6 +31,9 @@ from ledger.history import (
 )
 from ledger.model import VirtualLocation
 from ledger.verify import Finding
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection  # the read connection ledger.db hands out
 
 
 def history_findings(

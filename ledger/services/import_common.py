@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
-from sqlalchemy import select
 
-from ledger.db import oplog
-from ledger.db import tables as t
+from ledger.db import import_rows, oplog
 from ledger.db.store import LedgerStore
-from ledger.model import Item, ItemKind, Pack
+from ledger.model import Item
 from ledger.rules import Code, LedgerError, check_date, quantity_per_line_max
 
 # column key → (Chinese header, English header, other accepted spellings, required)
@@ -310,24 +308,7 @@ def day(text: str, what: str) -> dt.date | str | None:
 
 
 def stored_items(store: LedgerStore) -> dict[str, Item]:
-    ip = t.item_packs.c
-    packs: dict[int, list[Pack]] = {}
-    for row in store.connection.execute(
-        select(ip.item_id, ip.name, ip.base_units).order_by(ip.item_id, ip.position)
-    ):
-        packs.setdefault(row.item_id, []).append(Pack(row.name, row.base_units))
-    return {
-        r.code: Item(
-            r.code,
-            r.name,
-            ItemKind(r.kind),
-            r.category,
-            r.base_unit,
-            tuple(packs.get(r.id, ())),
-            r.expiry_tracked,
-        )
-        for r in store.connection.execute(select(t.items))
-    }
+    return import_rows.items(store)
 
 
 def root_paths(paths: list[str]) -> list[str]:

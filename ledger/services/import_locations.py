@@ -12,11 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
-
 from ledger import commands as c
-from ledger.db import oplog
-from ledger.db import tables as t
+from ledger.db import import_rows, oplog
 from ledger.db.store import LedgerStore
 from ledger.model import Location, LocationLevel
 from ledger.rules import check_text, name_length_max
@@ -83,20 +80,7 @@ class StoredLocations(NamedTuple):
 
 
 def _stored_locations(store: LedgerStore) -> StoredLocations:
-    loc = t.locations.c
-    parent = t.locations.alias("parent")
-    rows = store.connection.execute(
-        select(
-            loc.code,
-            loc.name,
-            loc.level,
-            parent.c.code.label("parent_code"),
-            loc.path,
-            loc.population,
-        )
-        .select_from(t.locations.outerjoin(parent, parent.c.id == loc.parent_id))
-        .where(loc.physical.is_(True))
-    ).all()
+    rows = import_rows.physical_locations(store)
     return StoredLocations(
         {r.code: Location(r.code, r.name, LocationLevel(r.level), r.parent_code) for r in rows},
         {r.code: r.path for r in rows},
@@ -154,52 +138,9 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
             if population.isdigit():
                 populations[code] = int(population)
     for code, (number, location) in wanted.items():
-        expected = PARENT_LEVEL[location.level]
-        known = stored.get(code)
-        if known is not None and known.level is not location.level:
-            problems.append(
-                Problem(
-                    number,
-                    "级别",
-                    f"库点 {code} 已是{LEVEL_WORDS.get(known.level, known.level.value)}，"
-                    f"不能改成{LEVEL_WORDS[location.level]}",
-                )
-            )
-            continue
-        if expected is None:
-            if location.parent_code is not None:
-                problems.append(Problem(number, "上级编码", "市是最上级库点，不能有上级编码"))
-            elif known is None:
-                problems.append(
-                    Problem(number, "编码", f"市 {code} 不在账本中：新的市请用 ledger init 建立")
-                )
-            continue
-        if location.parent_code is None:
-            problems.append(
-                Problem(number, "上级编码", f"{LEVEL_WORDS[location.level]}必须填写上级编码")
-            )
-            continue
-        parent = wanted.get(location.parent_code)
-        parent_location = parent[1] if parent else stored.get(location.parent_code)
-        if parent_location is None:
-            problems.append(
-                Problem(
-                    number,
-                    "上级编码",
-                    f"上级编码 {location.parent_code} 既不在账本中，也不在本文件中",
-                )
-            )
-            continue
-        if parent_location.level is not expected:
-            problems.append(
-                Problem(
-                    number,
-                    "级别",
-                    f"级别顺序不对：{LEVEL_WORDS[location.level]}的上级应是{LEVEL_WORDS[expected]}，"
-                    f"{location.parent_code} {parent_location.name} 是"
-                    f"{LEVEL_WORDS.get(parent_location.level, parent_location.level.value)}",
-                )
-            )
+        problem = _tree_problem(number, location, stored.get(code), wanted, stored)
+        if problem is not None:
+            problems.append(problem)
     depth = list(LEVEL_WORDS)
     new = sorted(
         ((n, loc) for code, (n, loc) in wanted.items() if code not in stored),
@@ -218,6 +159,52 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
     ]
     new_populations = {code: p for code, p in populations.items() if code not in stored}
     return LocationPlan(problems, new, changed, population_changes, new_populations, wanted)
+
+
+def _tree_problem(
+    number: int,
+    location: Location,
+    known: Location | None,
+    wanted: dict[str, tuple[int, Location]],
+    stored: dict[str, Location],
+) -> Problem | None:
+    """Where a row's location sits in the tree: its level unchanged if stored, a city at the
+    root (and already in the ledger), anything else under a parent of the level above that is
+    in the ledger or in the file."""
+    code = location.code
+    expected = PARENT_LEVEL[location.level]
+    if known is not None and known.level is not location.level:
+        return Problem(
+            number,
+            "级别",
+            f"库点 {code} 已是{LEVEL_WORDS.get(known.level, known.level.value)}，"
+            f"不能改成{LEVEL_WORDS[location.level]}",
+        )
+    if expected is None:
+        if location.parent_code is not None:
+            return Problem(number, "上级编码", "市是最上级库点，不能有上级编码")
+        if known is None:
+            return Problem(number, "编码", f"市 {code} 不在账本中：新的市请用 ledger init 建立")
+        return None
+    if location.parent_code is None:
+        return Problem(number, "上级编码", f"{LEVEL_WORDS[location.level]}必须填写上级编码")
+    parent = wanted.get(location.parent_code)
+    parent_location = parent[1] if parent else stored.get(location.parent_code)
+    if parent_location is None:
+        return Problem(
+            number,
+            "上级编码",
+            f"上级编码 {location.parent_code} 既不在账本中，也不在本文件中",
+        )
+    if parent_location.level is not expected:
+        return Problem(
+            number,
+            "级别",
+            f"级别顺序不对：{LEVEL_WORDS[location.level]}的上级应是{LEVEL_WORDS[expected]}，"
+            f"{location.parent_code} {parent_location.name} 是"
+            f"{LEVEL_WORDS.get(parent_location.level, parent_location.level.value)}",
+        )
+    return None
 
 
 def locations_outside(plan: LocationPlan, known: StoredLocations, scope: str) -> list[int]:
@@ -319,13 +306,7 @@ def _set_populations(store: LedgerStore, plan: LocationPlan, actor: int | None) 
     if not values:
         return
     store.flush()
-    loc = t.locations.c
-    store.connection.execute(
-        update(t.locations)
-        .where(loc.code == bindparam("location_code"))
-        .values(population=bindparam("value")),
-        [{"location_code": code, "value": value} for code, value in values.items()],
-    )
+    import_rows.set_populations(store, values)
     for _number, code, before, after in plan.population_changes:
         oplog.record(
             store,

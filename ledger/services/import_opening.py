@@ -18,13 +18,11 @@ import datetime as dt
 from collections import Counter
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
-
 from ledger import commands as c
-from ledger.db import tables as t
+from ledger.db import import_rows
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
-from ledger.model import Item, TransactionKind
+from ledger.model import Item
 from ledger.posting import in_closed_period
 from ledger.rules import (
     LedgerError,
@@ -102,57 +100,22 @@ class Plan(NamedTuple):
 
 
 def _places(store: LedgerStore) -> dict[str, Place]:
-    loc = t.locations.c
-    rows = store.connection.execute(select(loc.code, loc.id, loc.name, loc.physical, loc.path))
-    return {r.code: Place(r.id, r.name, bool(r.physical), r.path) for r in rows}
+    return {r.code: Place(r.id, r.name, r.physical, r.path) for r in import_rows.places(store)}
 
 
 def _batches(
     store: LedgerStore, item_codes: list[str]
 ) -> dict[tuple[str, str], tuple[dt.date | None, dt.date | None]]:
     """(item, batch) → (produced_on, expires_on) of the batches of these items."""
-    if not item_codes:
-        return {}
-    b, i = t.batches.c, t.items.c
-    rows = store.connection.execute(
-        select(i.code, b.number, b.produced_on, b.expires_on)
-        .join(t.items, i.id == b.item_id)
-        .where(i.code.in_(bindparam("codes", expanding=True))),
-        {"codes": item_codes},
-    )
-    return {(r[0], r[1]): (_date(r[2]), _date(r[3])) for r in rows}
-
-
-def _date(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return import_rows.batch_dates(store, item_codes)
 
 
 def openings(store: LedgerStore) -> dict[str, Opening]:
     """Every location's unreversed opening, with its lines."""
-    store.flush()
-    tx, reversal, loc = t.transactions.alias("tx"), t.transactions.alias("rev"), t.locations
-    found = store.connection.execute(
-        select(tx.c.id, tx.c.number, tx.c.occurred_on, tx.c.location_id, loc.c.code)
-        .join(loc, loc.c.id == tx.c.location_id)
-        .outerjoin(reversal, reversal.c.reverses_id == tx.c.id)
-        .where(tx.c.kind == TransactionKind.opening.value, reversal.c.id.is_(None))
-    ).all()
-    if not found:
-        return {}
-    p, i, b = t.postings.c, t.items.c, t.batches.c
-    lines: dict[int, dict[tuple[str, str], int]] = {row.id: {} for row in found}
-    where = {row.id: row.location_id for row in found}
-    for row in store.connection.execute(
-        select(p.transaction_id, p.location_id, i.code, b.number, p.quantity)
-        .join(t.items, i.id == p.item_id)
-        .join(t.batches, b.id == p.batch_id)
-        .where(p.transaction_id.in_(bindparam("ids", expanding=True))),
-        {"ids": list(lines)},
-    ):
-        if row.location_id == where[row.transaction_id]:
-            key = (row.code, row.number)
-            lines[row.transaction_id][key] = lines[row.transaction_id].get(key, 0) + row.quantity
-    return {row.code: Opening(row.number, _date(row.occurred_on), lines[row.id]) for row in found}
+    return {
+        row.location_code: Opening(row.number, row.occurred_on, row.lines)
+        for row in import_rows.openings(store)
+    }
 
 
 # ---- checking ---------------------------------------------------------------------------------
@@ -176,21 +139,8 @@ def plan_openings(
 ) -> Plan:
     """Check every row against the file and the ledger's places, items and batches (the
     checks that need more of the ledger — closed periods, existing openings — follow)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _as_of_problems(as_of, today)
     outside: list[int] = []
-    try:
-        check_date(as_of, "as_of")
-        if as_of > today:
-            problems.append(
-                Problem(
-                    0,
-                    "建账日期",
-                    f"建账日期 {as_of} 晚于今天 {today}：期初是开始用账本那天架上已有的库存 "
-                    "(as-of in the future)",
-                )
-            )
-    except LedgerError as error:
-        problems.append(Problem(0, "建账日期", error.message))
     by_location: dict[str, list[Line]] = {}
     seen: dict[tuple[str, str, str], int] = {}
     first_dates: dict[tuple[str, str], tuple[int, dt.date | None, dt.date | None]] = {}
@@ -229,67 +179,29 @@ def plan_openings(
             problems.append(
                 Problem(number, "单位", f"{item.name} 没有单位 {unit!r}，可用：{known}")
             )
-        dates = {}
-        dates_read = True
-        for key, label in (("expires_on", "有效期至"), ("produced_on", "生产日期")):
-            value = day(row.get(key, ""), label)
-            if isinstance(value, str):
-                problems.append(Problem(number, label, value))
-                value, dates_read = None, False
-            dates[key] = value
-        expires, produced = dates["expires_on"], dates["produced_on"]
-        if item is not None and not item.expiry_tracked and expires is not None:
-            problems.append(
-                Problem(number, "有效期至", f"{item.name} 不管理有效期，有效期至应空着")
-            )
-        if expires and produced and produced > expires:
-            problems.append(
-                Problem(number, "生产日期", f"生产日期 {produced} 晚于有效期至 {expires}")
-            )
-        if item is not None and batch_number and dates_read:  # beside the row's other problems
-            problem = _batch_dates(
-                number, item, batch_number, produced, expires, batches, first_dates
-            )
-            if problem is not None:
-                problems.append(problem)
+        produced, expires = _row_dates(
+            number, row, item, batch_number, batches, first_dates, problems
+        )
         if len(problems) > before or item is None or place is None:
             continue
         assert isinstance(quantity, int) and per_unit is not None
-        if quantity * per_unit > quantity_per_line_max:
-            problems.append(
-                Problem(
-                    number,
-                    "数量",
-                    f"{quantity} {unit} 合 {quantity * per_unit} {item.base_unit}，每行最多 "
-                    f"{quantity_per_line_max} {item.base_unit}",
-                )
-            )
-            continue
-        key = (code, item_code, batch_number)
-        if key in seen:
-            problems.append(
-                Problem(
-                    number,
-                    "批号",
-                    f"{code} 的 {item_code} 批号 {batch_number} 与第 {seen[key]} 行重复："
-                    "同一库点的同一批次只写一行",
-                )
-            )
-            continue
-        seen[key] = number
-        by_location.setdefault(code, []).append(
-            Line(
-                number,
-                code,
-                item_code,
-                batch_number,
-                quantity,
-                unit,
-                quantity * per_unit,
-                produced,
-                expires,
-            )
+        line = Line(
+            number,
+            code,
+            item_code,
+            batch_number,
+            quantity,
+            unit,
+            quantity * per_unit,
+            produced,
+            expires,
         )
+        problem = _line_problem(line, item, seen)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        seen[(code, item_code, batch_number)] = number
+        by_location.setdefault(code, []).append(line)
     for code, lines in by_location.items():
         if len(lines) > opening_lines_per_transaction_max:
             problems.append(
@@ -301,6 +213,74 @@ def plan_openings(
                 )
             )
     return Plan(problems, outside, by_location, [])
+
+
+def _as_of_problems(as_of: dt.date, today: dt.date) -> list[Problem]:
+    try:
+        check_date(as_of, "as_of")
+    except LedgerError as error:
+        return [Problem(0, "建账日期", error.message)]
+    if as_of > today:
+        return [
+            Problem(
+                0,
+                "建账日期",
+                f"建账日期 {as_of} 晚于今天 {today}：期初是开始用账本那天架上已有的库存 "
+                "(as-of in the future)",
+            )
+        ]
+    return []
+
+
+def _row_dates(
+    number: int,
+    row: dict[str, str],
+    item: Item | None,
+    batch_number: str,
+    batches: dict[tuple[str, str], tuple[dt.date | None, dt.date | None]],
+    first_dates: dict[tuple[str, str], tuple[int, dt.date | None, dt.date | None]],
+    problems: list[Problem],
+) -> tuple[dt.date | None, dt.date | None]:
+    """The row's (produced_on, expires_on), each None when empty or unreadable; their problems
+    (and the batch's, beside the row's other problems) added to `problems`."""
+    dates = {}
+    dates_read = True
+    for key, label in (("expires_on", "有效期至"), ("produced_on", "生产日期")):
+        value = day(row.get(key, ""), label)
+        if isinstance(value, str):
+            problems.append(Problem(number, label, value))
+            value, dates_read = None, False
+        dates[key] = value
+    expires, produced = dates["expires_on"], dates["produced_on"]
+    if item is not None and not item.expiry_tracked and expires is not None:
+        problems.append(Problem(number, "有效期至", f"{item.name} 不管理有效期，有效期至应空着"))
+    if expires and produced and produced > expires:
+        problems.append(Problem(number, "生产日期", f"生产日期 {produced} 晚于有效期至 {expires}"))
+    if item is not None and batch_number and dates_read:
+        problem = _batch_dates(number, item, batch_number, produced, expires, batches, first_dates)
+        if problem is not None:
+            problems.append(problem)
+    return produced, expires
+
+
+def _line_problem(line: Line, item: Item, seen: dict[tuple[str, str, str], int]) -> Problem | None:
+    """A line above the per-line limit, or a second line of a location's batch."""
+    if line.base_units > quantity_per_line_max:
+        return Problem(
+            line.row,
+            "数量",
+            f"{line.quantity} {line.unit} 合 {line.base_units} {item.base_unit}，每行最多 "
+            f"{quantity_per_line_max} {item.base_unit}",
+        )
+    key = (line.location_code, line.item_code, line.batch_number)
+    if key in seen:
+        return Problem(
+            line.row,
+            "批号",
+            f"{line.location_code} 的 {line.item_code} 批号 {line.batch_number} 与第 {seen[key]} "
+            "行重复：同一库点的同一批次只写一行",
+        )
+    return None
 
 
 def _batch_dates(

@@ -8,16 +8,10 @@ from collections.abc import Iterable, Sequence
 
 from ledger import commands as c
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
-from ledger.model import (
-    Batch,
-)
+from ledger.model import Batch
 from ledger.picking import pick_batches
 from ledger.posting import Leg, Move, legs_of_moves
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_date,
-)
+from ledger.rules import Code, LedgerError, check_date
 from ledger.services.checks import base_units, check_code, check_lines, refuse_expired
 from ledger.services.picking import stock_candidates
 

@@ -9,12 +9,7 @@ from collections.abc import Sequence
 
 from ledger import commands as c
 from ledger.db.store import LedgerStore
-from ledger.model import (
-    Transaction,
-    TransactionKind,
-    VirtualLocation,
-    WriteOffReason,
-)
+from ledger.model import Transaction, TransactionKind, VirtualLocation, WriteOffReason
 from ledger.posting import Leg
 from ledger.rules import (
     Code,

@@ -9,14 +9,8 @@ import msgspec
 
 from ledger import commands as c
 from ledger.db.store import LedgerStore
-from ledger.model import (
-    AccountKey,
-)
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_text,
-)
+from ledger.model import AccountKey
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import business_date, physical
 from ledger.services.movement_lines import resolve_lines
 

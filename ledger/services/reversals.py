@@ -7,16 +7,9 @@ import datetime as dt
 
 from ledger import commands as c
 from ledger.db.store import LedgerStore
-from ledger.model import (
-    AccountKey,
-    Transaction,
-    TransactionKind,
-)
+from ledger.model import AccountKey, Transaction, TransactionKind
 from ledger.posting import Leg, mirror_legs
-from ledger.rules import (
-    Code,
-    LedgerError,
-)
+from ledger.rules import Code, LedgerError
 from ledger.services.checks import business_date, check_memo
 from ledger.services.movements import SHIPMENT_KINDS
 

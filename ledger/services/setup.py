@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import NamedTuple
-
-from sqlalchemy import Connection, func, select
+from typing import TYPE_CHECKING, NamedTuple
 
 from ledger import commands as c
-from ledger.db import tables as t
+from ledger.db import emptiness
 from ledger.db.engine import current_revision
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
@@ -32,6 +30,9 @@ from ledger.services.checks import check_code
 from ledger.services.ledger import run_command
 from ledger.services.users import add_user
 from ledger.settings import office_today
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection  # the read connection ledger.db hands out
 
 ADMIN_LABEL_MAX = 200  # users.label
 
@@ -54,14 +55,7 @@ def check_start(root_code: str, root_name: str, admin_label: str) -> None:
 
 def refuse_unless_empty(connection: Connection) -> None:
     """Refuse (`ledger_not_empty`) a ledger holding a root, a user or a transaction."""
-    loc = t.locations.c
-    roots = connection.execute(
-        select(loc.code, loc.name)
-        .where(loc.parent_id.is_(None), loc.physical.is_(True))
-        .order_by(loc.code)
-    ).all()
-    users = connection.execute(select(func.count()).select_from(t.users)).scalar_one()
-    transactions = connection.execute(select(func.count()).select_from(t.transactions)).scalar_one()
+    roots, users, transactions = emptiness.held(connection)
     if not (roots or users or transactions):
         return
     held = []

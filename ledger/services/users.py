@@ -13,10 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
-from ledger.db import oplog, versions
-from ledger.db import tables as t
+from ledger.db import oplog, row_locks, versions
 from ledger.db import users as stored
 from ledger.db.store import LocationEntry
 from ledger.db.unit_of_work import Database
@@ -232,10 +229,7 @@ def refuse_last_admin(store, user: User, keeps_admin: bool) -> None:
         return
     root_code = oplog.root_code_of(user.location_path)
     root = store.location(root_code)
-    query = select(t.locations.c.id).where(t.locations.c.id == root.id)
-    if store.for_update:
-        query = query.with_for_update()
-    store.connection.execute(query).one()
+    row_locks.lock_location(store, root.id)
     others = [
         found for found in stored.active_admins(store.connection, root.path) if found != user.id
     ]
