@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 from ledger import commands as c
 from ledger.chain import CHAIN_VERSION_CURRENT, GENESIS_HASH, canonical_encoding, chain_hash
-from ledger.db.store import BALANCES_INSERT, POSTINGS_INSERT, TRANSACTIONS_INSERT
+from ledger.db.accounts import BALANCES_INSERT
+from ledger.db.journal import POSTINGS_INSERT, TRANSACTIONS_INSERT
 from ledger.db.unit_of_work import Database
 from ledger.model import VOUCHER_PREFIX, AccountKey, Batch, TransactionKind, VirtualLocation
 from ledger.posting import AccountState, Leg, apply_legs

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, func, insert, literal, or_, select, uni
 
 from ledger.db import tables as t
 from ledger.db.queries import account_codes, driver_tuples, open_reservations
+from ledger.db.session import Session
 from ledger.db.store import LedgerStore
 from ledger.verify import AccountCodes, StoredBalance
 
@@ -43,7 +44,7 @@ _CLOSE_COLUMNS = (
 
 def _close(row) -> CloseRow:
     values = list(row)
-    values[2] = LedgerStore._read_date(values[2])
+    values[2] = Session.read_date(values[2])
     return CloseRow(*values)
 
 

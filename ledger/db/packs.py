@@ -1,6 +1,6 @@
 """Where each labelled pack is: moved in the same database transaction as the postings.
 
-`PackTracker.follow` is called by `LedgerStore.post` for every transaction. Pack rows of an
+`PackTracker.follow` is called by the journal's `post` for every transaction. Pack rows of an
 account are only touched while that account's balance row is locked by the posting, so
 concurrent writers cannot move the same pack twice. `pack_stock` keeps the sealed total per
 (location, batch) so that a posting reads only the packs it moves or opens, never a whole
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
+from ledger.db.reference_data import ReferenceData
+from ledger.db.session import Session
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.packs import (
     Flow,
@@ -31,9 +32,6 @@ from ledger.packs import (
 from ledger.posting import Leg
 from ledger.rules import Code, LedgerError, packs_per_batch_max, packs_per_transaction_max
 
-if TYPE_CHECKING:
-    from ledger.db.store import LedgerStore
-
 READ_CHUNKS = (4, 64, 1024)  # packs per read while walking a location's sealed packs
 STOCK_UPSERT = (
     "INSERT INTO pack_stock (location_id, batch_id, sealed_count, sealed_quantity) "
@@ -44,8 +42,9 @@ STOCK_UPSERT = (
 
 
 class PackTracker:
-    def __init__(self, store: LedgerStore) -> None:
-        self.store = store
+    def __init__(self, session: Session, reference: ReferenceData) -> None:
+        self.session = session
+        self.reference = reference
         self.sizes: dict[int, int | None] = {}  # item id → label pack size
         # Pack ids the clerk scanned for the next posting, by batch id (set by the scan use
         # case; a batch present with no ids means none of its packs was scanned).
@@ -58,7 +57,7 @@ class PackTracker:
 
     def size(self, item_id: int) -> int | None:
         if item_id not in self.sizes:
-            self.sizes[item_id] = label_pack_size(self.store.item_by_id(item_id).item)
+            self.sizes[item_id] = label_pack_size(self.reference.item_by_id(item_id).item)
         return self.sizes[item_id]
 
     # ---- reading ---------------------------------------------------------------------------
@@ -66,7 +65,7 @@ class PackTracker:
     def sealed_total(self, location_id: int, batch_id: int) -> int:
         key = (location_id, batch_id)
         if key not in self.totals:
-            row = self.store._driver(
+            row = self.session.run(
                 "SELECT sealed_quantity FROM pack_stock WHERE location_id = ? AND batch_id = ?",
                 key,
             ).first()
@@ -86,7 +85,7 @@ class PackTracker:
                 + f" ORDER BY serial {order} LIMIT {chunk}"
             )
             parameters = (location_id, batch_id) + ((last,) if last is not None else ())
-            rows = [SealedPack(*row) for row in self.store._driver(statement, parameters)]
+            rows = [SealedPack(*row) for row in self.session.run(statement, parameters)]
             yield from rows
             if len(rows) < chunk:
                 return
@@ -95,7 +94,7 @@ class PackTracker:
     def in_shipment(self, location_id: int, batch_id: int, shipment_id: int) -> list[SealedPack]:
         return [
             SealedPack(*row)
-            for row in self.store._driver(
+            for row in self.session.run(
                 "SELECT id, serial, quantity FROM packs WHERE shipment_id = ? AND batch_id = ? "
                 "AND location_id = ? AND opened_on IS NULL ORDER BY serial",
                 (shipment_id, batch_id, location_id),
@@ -106,7 +105,7 @@ class PackTracker:
         """The scanned packs that are sealed at `location_id`."""
         found = []
         for pack_id in pack_ids:
-            row = self.store._driver(
+            row = self.session.run(
                 "SELECT id, serial, quantity FROM packs WHERE id = ? AND location_id = ? "
                 "AND opened_on IS NULL",
                 (pack_id, location_id),
@@ -116,7 +115,7 @@ class PackTracker:
         return found
 
     def last_serial(self, batch_id: int) -> int:
-        row = self.store._driver(
+        row = self.session.run(
             "SELECT MAX(serial) FROM packs WHERE batch_id = ?", (batch_id,)
         ).first()
         return row[0] or 0
@@ -137,9 +136,9 @@ class PackTracker:
         change[1] += quantity
 
     def flush(self) -> None:
-        """Write the changed sealed totals (called by the store's flush)."""
+        """Write the changed sealed totals (the session's flush calls this last)."""
         if self.changes:
-            self.store._driver_many(
+            self.session.run_many(
                 STOCK_UPSERT,
                 [
                     (*key, count, quantity)
@@ -196,7 +195,7 @@ class PackTracker:
             return
         start = self.room(batch_id, len(quantities))
         self.cut_now += len(quantities)
-        self.store._driver_many(
+        self.session.run_many(
             "INSERT INTO packs (batch_id, serial, quantity, location_id, expected_location_id) "
             "VALUES (?, ?, ?, ?, ?)",
             [
@@ -216,7 +215,7 @@ class PackTracker:
     ) -> None:
         if not packs:
             return
-        self.store._driver_many(
+        self.session.run_many(
             "UPDATE packs SET location_id = ?, shipment_id = ?, expected_location_id = NULL "
             "WHERE id = ?",
             [(destination_id, shipment_id, pack.id) for pack in packs],
@@ -229,8 +228,8 @@ class PackTracker:
     ) -> None:
         if not packs:
             return
-        day = self.store._write_date(on)
-        self.store._driver_many(
+        day = self.session.write_date(on)
+        self.session.run_many(
             "UPDATE packs SET opened_on = ? WHERE id = ?", [(day, pack.id) for pack in packs]
         )
         self._stock(location_id, batch_id, packs, -1)
@@ -252,7 +251,7 @@ class PackTracker:
         balances_after: Sequence[int],
         sequence: int,
         reverses: Transaction | None,
-        shipment: Transaction | None,
+        shipment_sequence: int | None,
     ) -> None:
         self.cut_now = 0
         by_batch: dict[int, list[tuple[Leg, int]]] = {}
@@ -262,7 +261,7 @@ class PackTracker:
         if not by_batch:
             return
         reversed_kind = reverses.kind if reverses is not None else None
-        how = flow(kind, reversed_kind, shipment is not None)
+        how = flow(kind, reversed_kind, shipment_sequence is not None)
         if how is Flow.receive:
             # Refuse before cutting any pack when what will be cut is already too many.
             at_least = 0
@@ -273,7 +272,7 @@ class PackTracker:
                     leg.quantity, self.size(leg.key.item_id) or 1, scanned
                 )
             self.voucher_room(at_least)
-        in_transit = self.store.location(VirtualLocation.in_transit.value).id
+        in_transit = self.reference.location(VirtualLocation.in_transit.value).id
         for batch_id, batch_legs in by_batch.items():
             pinned = self.pinned.pop(batch_id, None)
             outgoing = [(leg, after) for leg, after in batch_legs if leg.quantity < 0]
@@ -281,8 +280,8 @@ class PackTracker:
             if how is Flow.receive:
                 self._receive(batch_id, incoming[0][0], pinned or [])
             elif how is Flow.arrive:
-                assert shipment is not None
-                self._confirm(batch_id, incoming, shipment.sequence, in_transit, pinned, on)
+                assert shipment_sequence is not None
+                self._confirm(batch_id, incoming, shipment_sequence, in_transit, pinned, on)
             elif how is Flow.send_back:
                 assert reverses is not None
                 back = next(leg for leg, _ in incoming if leg.physical).key.location_id
@@ -296,7 +295,7 @@ class PackTracker:
     def _receive(self, batch_id: int, leg: Leg, pinned: list[int]) -> None:
         size = self.size(leg.key.item_id)
         assert size is not None
-        supplier = self.store.location(VirtualLocation.supplier.value).id
+        supplier = self.reference.location(VirtualLocation.supplier.value).id
         arrived = self.chosen(pinned, supplier)
         self.move(arrived, batch_id, supplier, leg.key.location_id, None)
         rest = leg.quantity - sum(pack.quantity for pack in arrived)
@@ -314,7 +313,7 @@ class PackTracker:
         """pinned: the packs scanned on arrival (the rest are short), or None when the arrival
         was not scanned (every pack arrives; packs are opened if less arrived than they hold)."""
         packs = self.in_shipment(in_transit, batch_id, shipment_id)
-        adjustment = self.store.location(VirtualLocation.adjustment.value).id
+        adjustment = self.reference.location(VirtualLocation.adjustment.value).id
         receiver = next(((leg, after) for leg, after in incoming if leg.physical), None)
         arrived, short = arrival(packs, pinned, receiver is not None)
         self.move(short, batch_id, in_transit, adjustment, None)
@@ -333,7 +332,7 @@ class PackTracker:
         pinned: list[int] | None,
         on: dt.date,
     ) -> None:
-        adjustment = self.store.location(VirtualLocation.adjustment.value).id
+        adjustment = self.reference.location(VirtualLocation.adjustment.value).id
         sink = destination([leg for leg, _ in incoming], in_transit, adjustment)
         for leg, after in outgoing:
             if not leg.physical:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import func, insert, select, update
 
 from ledger.db import tables as t
+from ledger.db.session import Session
 from ledger.db.store import LedgerStore
 
 
@@ -58,7 +59,7 @@ _PACK_COLUMNS = (
 
 
 def _pack(row) -> PackRecord:
-    return PackRecord(*row[:7], LedgerStore._read_date(row[7]))
+    return PackRecord(*row[:7], Session.read_date(row[7]))
 
 
 def pack(store: LedgerStore, batch_id: int, serial: int) -> PackRecord | None:

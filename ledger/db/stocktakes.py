@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ledger.db import report_queries
 from ledger.db import tables as t
+from ledger.db.session import Session
 from ledger.db.store import LedgerStore
 
 _S, _L, _B = t.stocktakes.c, t.stocktake_lines.c, t.stocktake_book.c
@@ -58,7 +59,7 @@ def stocktake(store: LedgerStore, number: str, lock: bool = False) -> StocktakeR
     if row is None:
         return None
     values = list(row)
-    values[4] = LedgerStore._read_date(values[4])
+    values[4] = Session.read_date(values[4])
     return StocktakeRow(*values)
 
 

@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from ledger.db.catalog import Catalog
 from ledger.db.engine import WRITE_OPTION, make_engine, upgrade
-from ledger.db.store import Catalog, LedgerStore
+from ledger.db.store import LedgerStore
 from ledger.rules import retries_max
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ every current row and every version and checks that each row equals its last ver
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 import msgspec
 from sqlalchemy import Connection, func, insert, select
@@ -26,8 +26,17 @@ from ledger.reference import (
     user_content,
 )
 
-if TYPE_CHECKING:
-    from ledger.db.store import LedgerStore
+
+class Writer(Protocol):
+    """Where a version is written: a unit of work's connection and when it was recorded (the
+    store, or the session its repositories share)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    @property
+    def recorded_at(self) -> dt.datetime: ...
+
 
 _V = t.reference_versions.c
 
@@ -41,7 +50,7 @@ class VersionRecord(NamedTuple):
 
 
 def write(
-    store: LedgerStore,
+    store: Writer,
     kind: ReferenceKind,
     object_id: int,
     version: int,

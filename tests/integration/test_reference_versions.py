@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
+from ledger.db import catalog as store_module
 from ledger.db import oplog, queries
-from ledger.db import store as store_module
 from ledger.db.bulk import BulkLoader
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack

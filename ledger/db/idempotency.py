@@ -1,0 +1,58 @@
+"""The idempotency-key repository of the use cases (table `idempotency_keys`): the stored
+result of a command sent again with the same key. (The HTTP layer's keys are in
+`http_idempotency`.)"""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from ledger.db import tables as t
+from ledger.db.session import Session
+from ledger.rules import Code, LedgerError
+
+
+class IdempotencyKeys:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rows: list[dict] = []  # remembered in this unit of work, written by `flush`
+
+    def idempotent(self, key: str, operation: str, digest: str):
+        """The stored result row for `key`, None if new; refuses a key reused for other content."""
+        i = t.idempotency_keys.c
+        row = self.session.connection.execute(
+            select(i.operation, i.request_digest, i.transaction_id, i.result).where(i.key == key)
+        ).one_or_none()
+        if row is None:
+            buffered = next((r for r in self.rows if r["key"] == key), None)
+            if buffered is None:
+                return None
+            row = buffered
+            operation_found, digest_found = row["operation"], row["request_digest"]
+        else:
+            operation_found, digest_found = row.operation, row.request_digest
+        if (operation_found, digest_found) != (operation, digest):
+            raise LedgerError(
+                Code.idempotency_key_reused,
+                "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
+                "idempotency_key",
+            )
+        return row
+
+    def remember(
+        self, key: str, operation: str, digest: str, transaction_id: int | None, result: str
+    ) -> None:
+        self.rows.append(
+            {
+                "key": key,
+                "operation": operation,
+                "request_digest": digest,
+                "transaction_id": transaction_id,
+                "result": result,
+                "created_at": self.session.recorded_at,
+            }
+        )
+
+    def flush(self) -> None:
+        if self.rows:
+            self.session.connection.execute(insert(t.idempotency_keys), self.rows)
+            self.rows = []
