@@ -182,6 +182,16 @@ request_body_bytes_max = 1_048_576
 # A spreadsheet sent to POST /api/v1/imports/{kind} (that route only): a 3,000-village tree is
 # 0.09 MB as .xlsx, 10,000 opening-balance lines 0.20 MB (bench/import_opening.py).
 import_file_bytes_max = 20 * 1_048_576
+# What one imported file may hold, checked while it is read (a small .xlsx can unpack to
+# gigabytes, or hold millions of rows): its .xlsx parts unpacked, its data rows (a 3,000-village
+# tree and 10,000 opening lines fit; the 50,000-line worst case is timed in docs/import.md), and
+# the characters of one cell.
+import_unpacked_bytes_max = 100 * 1_048_576
+import_rows_max = 50_000
+import_cell_length_max = 1_000
+# This many empty rows in a row end a file's data (a sheet formatted down to row 1,048,576 is
+# read no further: its million empty rows would take 9 s to parse).
+import_empty_rows_run_max = 1_000
 request_depth_max = 8  # nesting of objects and arrays in a body
 request_array_length_max = 1_000
 request_text_length_max = 2_000  # characters in any one string (a body's, a query's, a path's)

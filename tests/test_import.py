@@ -343,3 +343,12 @@ def test_population_is_stored_and_a_changed_one_is_a_logged_update_without_a_ver
     assert "0 added, 0 updated, 4 unchanged" in again.out
     verified = invoke("verify", url=url)
     assert verified.status == 0, verified.out + verified.err
+
+
+def test_columns_no_import_reads_are_named_not_dropped(place: Place, tmp_path):
+    url = started(place)
+    text = "编码,名称,上级编码,级别,备注\n510121,金堂县,510100,区县,新建\n"
+    done = invoke("import", "locations", str(write(tmp_path / "库点.csv", text)), url=url)
+    assert done.status == 0, done.err
+    assert "ignored columns (未导入的列，系统不认得): 备注" in done.out
+    assert "1 added" in done.out

@@ -203,6 +203,8 @@ def _import(kind: str, file: str, as_of=None) -> None:
         for problem in error.problems:
             click.echo(f"  {problem.line()}", err=True)
         sys.exit(2)
+    if done.ignored_columns:
+        click.echo(f"ignored columns (未导入的列，系统不认得): {'、'.join(done.ignored_columns)}")
     if kind == "opening-balances":
         _openings_outcome(path.name, done)
         return

@@ -5,12 +5,9 @@ of the reference data a file is checked against. See docs/import.md.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
@@ -19,6 +16,9 @@ from ledger.db import import_rows, oplog
 from ledger.db.store import LedgerStore
 from ledger.model import Item
 from ledger.rules import Code, LedgerError, check_date, quantity_per_line_max
+from ledger.services.import_read import DateText, NoValue, Table, read_table, table_of, unreadable
+
+__all__ = ["read_table", "table_of", "unreadable"]  # the reading, from import_read
 
 # column key → (Chinese header, English header, other accepted spellings, required)
 ColumnSpec = dict[str, tuple[str, str, tuple[str, ...], bool]]
@@ -94,6 +94,7 @@ class Imported(msgspec.Struct, frozen=True):
     unchanged: int
     posted: list[PostedOpening] = []
     skipped: list[str] = []
+    ignored_columns: list[str] = []  # the file's columns no import reads (named as in the file)
 
     @property
     def changed(self) -> bool:
@@ -106,99 +107,79 @@ Progress = Callable[[int], object]
 # ---- reading ----------------------------------------------------------------------------------
 
 
-def unreadable(message: str) -> LedgerError:
-    return LedgerError(Code.import_file_unreadable, message, "file")
+# Columns that hold codes: text, never a date Excel made of what was typed.
+TEXT_COLUMNS = frozenset({"code", "parent_code", "location_code", "item_code", "batch_number"})
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def read_table(path: Path) -> list[list[str]]:
-    """The rows of the file's first sheet as text (the header row first)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise unreadable(f"{path.name} 读不了 (cannot read the file): {error.strerror}") from None
-    return table_of(path.name, data)
-
-
-def table_of(name: str, data: bytes) -> list[list[str]]:
-    """The rows of a file's first sheet, from its name (its extension says the format) and
-    content."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        if b"\x00" in data:
-            raise unreadable(f"{name} 含有 NUL 字符，不是文本 CSV (the CSV holds a NUL)")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise unreadable(
-                f"{name} 不是 UTF-8 编码的 CSV：在 Excel 里“另存为 CSV UTF-8”，或直接导入 .xlsx "
-                "(the CSV is not UTF-8)"
-            ) from None
-        try:
-            return [[_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
-        except csv.Error as error:
-            raise unreadable(f"{name} 不是可读的 CSV (cannot read the CSV): {error}") from None
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # a damaged or misnamed file
-            raise unreadable(
-                f"{name} 不是可读的 .xlsx 文件 (cannot read the workbook): {error}"
-            ) from None
-        try:
-            sheet = book.worksheets[0]
-            return [[_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception as error:  # a workbook whose sheet cannot be read
-            raise unreadable(
-                f"{name} 的第一个工作表读不了 (cannot read the first sheet): {error}"
-            ) from None
-        finally:
-            book.close()
-    raise unreadable(f"{name}：只能导入 .xlsx 或 .csv 文件 (only .xlsx or .csv)")
-
-
-def _columns(spec: ColumnSpec, header: list[str]) -> dict[str, int]:
+def _columns(spec: ColumnSpec, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Where each known column is, and the header's other (ignored) columns."""
     names = {}
     for key, (chinese, english, others, _required) in spec.items():
         for name in (chinese, english, *others):
             names[name.lower()] = key
     found: dict[str, int] = {}
+    ignored: list[str] = []
     for index, cell in enumerate(header):
         key = names.get(cell.strip().lower())
-        if key is not None and key not in found:
-            found[key] = index
+        if key is None:
+            if cell.strip():
+                ignored.append(cell.strip())
+            continue
+        if key in found:
+            first = header[found[key]].strip()
+            raise unreadable(
+                f"第 {found[key] + 1} 列“{first}”和第 {index + 1} 列“{cell.strip()}”是同一列"
+                f"（{spec[key][0]}）：请删去其中一列 (column {spec[key][1]} appears twice)"
+            )
+        found[key] = index
     missing = [f"{v[0]}/{v[1]}" for k, v in spec.items() if v[3] and k not in found]
     if missing:
         known = "、".join(f"{v[0]}/{v[1]}" for v in spec.values())
         raise unreadable(
             f"缺少必需的列：{'、'.join(missing)}；认得的列名：{known} (missing columns)"
         )
-    return found
+    return found, ignored
 
 
-def records(spec: ColumnSpec, table: list[list[str]]) -> Rows:
-    """(row number, {column key: text}) for every non-empty data row."""
-    if not table or not any(table[0]):
+def ignored_columns(spec: ColumnSpec, table: Table) -> list[str]:
+    """The header's columns the import does not read (told to the user, not dropped silently)."""
+    return _columns(spec, table[0][1])[1] if table and table[0][0] == 1 else []
+
+
+def records(spec: ColumnSpec, table: Table) -> Rows:
+    """(row number, {column key: text}) for every non-empty data row; a cell that cannot be
+    what its column needs (a code Excel turned into a date, a formula without its result)
+    refuses the file with every such cell listed."""
+    if not table or table[0][0] != 1:
         raise unreadable("文件是空的：第 1 行应是列名 (the file is empty)")
-    found = _columns(spec, table[0])
-    rows = []
-    for number, row in enumerate(table[1:], start=2):
-        if not any(cell for cell in row):
-            continue
-        rows.append((number, {k: (row[i] if i < len(row) else "") for k, i in found.items()}))
+    found, _ignored = _columns(spec, table[0][1])
+    rows: Rows = []
+    problems: list[Problem] = []
+    for number, row in table[1:]:
+        record = {k: (row[i] if i < len(row) else "") for k, i in found.items()}
+        for key, text in record.items():
+            column = spec[key][0]
+            if isinstance(text, NoValue):
+                problems.append(
+                    Problem(
+                        number,
+                        column,
+                        "这一格是公式，文件里没有保存它的计算结果：请用 Excel 打开文件、保存后再"
+                        "导入，或把公式改成数值 (a formula without a saved value)",
+                    )
+                )
+            elif key in TEXT_COLUMNS and isinstance(text, DateText):
+                problems.append(
+                    Problem(
+                        number,
+                        column,
+                        f"这一格被 Excel 存成了日期（{text}），不是{column}：请把这一列设置为"
+                        "“文本”格式后重新输入（模板的这一列已是文本格式） (a date, not text)",
+                    )
+                )
+        rows.append((number, record))
+    if problems:
+        raise ImportInvalid(problems, len(rows))
     return rows
 
 

@@ -19,6 +19,8 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
@@ -28,6 +30,8 @@ from ledger.services.import_common import (
     OutsideScope,
     Problem,
     Progress,
+    Rows,
+    ignored_columns,
     log_import,
     read_table,
     records,
@@ -36,6 +40,7 @@ from ledger.services.import_common import (
 from ledger.services.import_items import ITEM_COLUMNS, import_items
 from ledger.services.import_locations import LOCATION_COLUMNS, import_locations
 from ledger.services.import_opening import OPENING_COLUMNS, import_openings
+from ledger.services.import_read import Table
 from ledger.services.import_templates import template
 from ledger.settings import office_today
 
@@ -106,7 +111,7 @@ def import_data(
     database: Database,
     kind: str,
     name: str,
-    table: list[list[str]],
+    table: Table,
     *,
     clock: Callable[[], dt.date] = office_today,
     progress: Progress | None = None,
@@ -118,15 +123,37 @@ def import_data(
     """Check the rows of file `name` whole, then write them in one database transaction (or
     raise ImportInvalid, or OutsideScope when a row reaches outside `scope`).
 
-    `length(n)` is told how many rows will be written; `progress(k)` is called as k more are."""
+    `length(n)` is told how many rows will be written; `progress(k)` is called as k more are.
+    The header's columns no import reads come back as `ignored_columns`."""
+    spec = {
+        "opening-balances": OPENING_COLUMNS,
+        "locations": LOCATION_COLUMNS,
+        "items": ITEM_COLUMNS,
+    }[kind]
+    done = _import_rows(
+        database, kind, name, records(spec, table), clock, progress, length, actor, as_of, scope
+    )
+    return msgspec.structs.replace(done, ignored_columns=ignored_columns(spec, table))
+
+
+def _import_rows(
+    database: Database,
+    kind: str,
+    name: str,
+    rows: Rows,
+    clock: Callable[[], dt.date],
+    progress: Progress | None,
+    length: Progress | None,
+    actor: int | None,
+    as_of: dt.date | None,
+    scope: str | None,
+) -> Imported:
     if kind == "opening-balances":
         if as_of is None:
             raise LedgerError(
                 Code.invalid_usage, "期初余额需要建账日期 --as-of (as_of is required)", "as_of"
             )
-        rows = records(OPENING_COLUMNS, table)
         return import_openings(database, name, rows, as_of, clock(), actor, scope, progress, length)
-    rows = records(LOCATION_COLUMNS if kind == "locations" else ITEM_COLUMNS, table)
     today = clock()
 
     def work(store: LedgerStore) -> Imported:

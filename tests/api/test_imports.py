@@ -339,3 +339,39 @@ def test_an_idempotency_key_replays_the_first_answer(api):
     other = api.send("locations", "admin", "库点.csv", LOCATIONS.encode() + b"\n", "once")
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     assert api.state() == before
+
+
+def test_what_a_file_holds_beside_its_data_is_told_not_guessed(api):
+    import datetime as dt
+
+    from tests.test_import_reading import xlsx as shaped
+
+    before = api.state()
+    header = ["库点编码", "物资编码", "批号", "有效期至", "数量", "单位"]
+
+    def problems(data: bytes, name: str = "期初.xlsx") -> list[dict]:
+        answer = api.send("opening-balances", "admin", name, data, as_of="2026-01-01")
+        assert answer.status_code == 422, answer.text
+        return answer.json().get("problems") or [answer.json()]
+
+    twice = problems(xlsx([[*header, "数量"], ["510100", "NH2014", "2014-01", None, 4, "捆", 4]]))
+    assert twice[0]["code"] == "import_file_unreadable" and "同一列（数量）" in twice[0]["detail"]
+    spellings = problems("库点编码,location_code,物资编码,批号,数量\n".encode(), "期初.csv")
+    assert "“库点编码”" in spellings[0]["detail"] and "“location_code”" in spellings[0]["detail"]
+
+    dated = [["510100", "NH2014", dt.datetime(2014, 1, 1), None, 4, "捆"]]
+    [date] = problems(xlsx([header, *dated]))
+    assert (date["row"], date["column"]) == (2, "批号") and "文本" in date["message"]
+    [formula] = problems(xlsx([header, ["510100", "NH2014", "2014-01", None, "=2*2", "捆"]]))
+    assert (formula["row"], formula["column"]) == (2, "数量")
+    assert "公式" in formula["message"] and "保存" in formula["message"]
+    assert api.state() == before
+
+    # Unknown columns are named in the answer; a stale <dimension> hides no row.
+    rows = [[*header, "生产时间"], ["510100", "NH2014", "2014-01", None, 4, "捆", "2014-01"]]
+    done = api.send(
+        "opening-balances", "admin", "期初.xlsx", shaped(rows, "A1:E1"), as_of="2026-01-01"
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["ignored_columns"] == ["生产时间"]
+    assert [p["lines"] for p in done.json()["posted"]] == [1]
