@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from ledger import commands as c
 from ledger.db import import_rows
+from ledger.db.import_lock import hold_import_lock
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item
@@ -412,6 +413,7 @@ def import_openings(
     memo = f"期初建账：导入 {name}"[:memo_length_max]
 
     def work(store: LedgerStore) -> Imported:
+        hold_import_lock(store)  # a second import of the same file plans on the first's openings
         store = store.acting(actor, today)
         places = _places(store)
         items = stored_items(store)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from ledger.db.import_lock import hold_import_lock
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
@@ -157,6 +158,7 @@ def _import_rows(
     today = clock()
 
     def work(store: LedgerStore) -> Imported:
+        hold_import_lock(store)  # a second import of the same file plans on the first's rows
         store = store.acting(actor, today)
         if kind == "locations":
             done = import_locations(store, name, rows, actor, today, scope, progress, length)
