@@ -119,6 +119,14 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
             f"{field or '参数'} 超出范围 (integer out of range): {message}",
             field,
         )
+    if "Invalid RFC3339 encoded date" in message:
+        return problem(
+            400,
+            "invalid_request",
+            f"{field or '日期'} 不是有效的日期：应写成 YYYY-MM-DD，且是日历上有的一天，如 "
+            f"2026-01-01 (not a valid date: {message})",
+            field,
+        )
     if message.startswith("Expected `str` of length <="):
         return problem(
             422, Code.text_too_long, f"{field or '参数'} 过长 (text too long): {message}", field

@@ -239,11 +239,15 @@ def check_upload(handler: HTTPRouteHandler, request: Request, body: bytes) -> No
             f"请求体过大，最多 {request_body_bytes_max} 字节 "
             f"(the body is above {request_body_bytes_max} bytes)",
         )
-    check_body(handler, request, body)
+    media_type = request.content_type[0].lower()
+    if JSON_MEDIA_TYPE.match(media_type):
+        check_body(handler, request, body)  # held to what every JSON body is, then refused
     raise LedgerError(
         Code.unsupported_media_type,
-        "请以 multipart/form-data（字段 file）上传文件，或以 text/csv 或 .xlsx 的类型发送文件本身 "
-        "(send the file as multipart/form-data or as a raw text/csv or XLSX body)",
+        "这里只收文件：请以 multipart/form-data 上传（字段 file，.xlsx 或 .csv 文件），或把文件"
+        "本身作为请求体发送，Content-Type 为 text/csv 或 application/vnd.openxmlformats-"
+        f"officedocument.spreadsheetml.sheet；收到 {media_type or '无类型'} (send the file as "
+        "multipart/form-data field `file`, or as a raw text/csv or XLSX body)",
     )
 
 

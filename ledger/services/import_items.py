@@ -88,8 +88,8 @@ def plan_items(
     for number, row in rows:
         code, name, unit = row["code"], row.get("name", ""), row["unit"]
         before = len(problems)
-        check(problems, number, "编码", check_code, code, "code")
-        check(problems, number, "名称", check_text, name, "name", name_length_max)
+        check(problems, number, "编码", check_code, code, "编码")
+        check(problems, number, "名称", check_text, name, "名称", name_length_max)
         kind = ITEM_KINDS.get(row["kind"].strip().lower())
         if kind is None:
             problems.append(
@@ -97,7 +97,7 @@ def plan_items(
             )
         category = row.get("variety", "") or (KIND_WORDS[kind] if kind else "")
         if category or kind:  # an unknown 类别 with no 品种 is reported once, above
-            check(problems, number, "品种", check_text, category, "category", category_length_max)
+            check(problems, number, "品种", check_text, category, "品种", category_length_max)
         if unit not in BASE_UNITS:
             problems.append(
                 Problem(number, "单位", f"不认识的单位 {unit!r}（认得：{'、'.join(BASE_UNITS)}）")

@@ -112,8 +112,8 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
     for number, row in rows:
         code, name = row["code"], row.get("name", "")
         parent_code = row.get("parent_code", "") or None
-        ok = check(problems, number, "编码", check_code, code, "code")
-        ok &= check(problems, number, "名称", check_text, name, "name", name_length_max)
+        ok = check(problems, number, "编码", check_code, code, "编码")
+        ok &= check(problems, number, "名称", check_text, name, "名称", name_length_max)
         level = LEVELS.get(row["level"].strip().lower())
         if level is None:
             problems.append(
@@ -184,7 +184,13 @@ def _tree_problem(
         if location.parent_code is not None:
             return Problem(number, "上级编码", "市是最上级库点，不能有上级编码")
         if known is None:
-            return Problem(number, "编码", f"市 {code} 不在账本中：新的市请用 ledger init 建立")
+            return Problem(
+                number,
+                "编码",
+                f"市 {code} 不在账本中，导入不建新的市：请全局管理员先用 POST /api/v1/locations "
+                "建立（level 为 city，不填 parent_code），再导入它下面的库点 (a new city is "
+                "added by a global admin, not by an import)",
+            )
         return None
     if location.parent_code is None:
         return Problem(number, "上级编码", f"{LEVEL_WORDS[location.level]}必须填写上级编码")

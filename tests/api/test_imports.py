@@ -375,3 +375,27 @@ def test_what_a_file_holds_beside_its_data_is_told_not_guessed(api):
     assert done.status_code == 200, done.text
     assert done.json()["ignored_columns"] == ["生产时间"]
     assert [p["lines"] for p in done.json()["posted"]] == [1]
+
+
+def test_refusals_say_in_chinese_what_to_do(api):
+    before = api.state()
+    bad = "编码,名称,上级编码,级别\n金堂,,510100,区县\n520100,贵阳市,,市\n"
+    answer = api.send("locations", "global", "库点.csv", bad.encode())
+    assert answer.status_code == 422, answer.text
+    messages = {(p["row"], p["column"]): p["message"] for p in answer.json()["problems"]}
+    assert messages[2, "编码"].startswith("编码 只能用")
+    assert messages[2, "名称"].startswith("名称 ")
+    assert "POST /api/v1/locations" in messages[3, "编码"] and "parent_code" in messages[3, "编码"]
+
+    plain = api.client.post(
+        f"{V1}/imports/locations",
+        content=LOCATIONS.encode(),
+        headers={**headers("admin"), "Content-Type": "text/plain"},
+    )
+    assert (plain.status_code, plain.json()["code"]) == (415, "unsupported_media_type")
+    assert "字段 file" in plain.json()["detail"] and "text/plain" in plain.json()["detail"]
+
+    day = api.send("opening-balances", "admin", "期初.xlsx", OPENING, as_of="2026-02-30")
+    assert (day.status_code, day.json()["code"]) == (400, "invalid_request"), day.text
+    assert day.json()["detail"].startswith("as_of 不是有效的日期")
+    assert api.state() == before
