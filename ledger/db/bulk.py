@@ -1,81 +1,74 @@
-"""The bulk loader: many movements computed with the pure core and written in large batches.
+"""The bulk loader: many movements posted through the journal and written in large batches.
 
-For building big ledgers fast (benchmarks, the synthetic city). It applies the same posting
-engine as the use cases (`apply_legs`: balanced, never negative, dates in order), the same
-voucher numbering and the same hash chain, so the ledger it writes is the one the use cases
-would have written for the same commands — but without their per-command reads, locks and
-pack labels. It only starts on an empty ledger (no transactions yet) and holds its database
-transaction until `finish`. Reservations made and consumed by the same commands leave nothing
-behind and are not written.
+For building big ledgers fast (benchmarks, the synthetic city). Each command becomes its moves
+(ledger.posting `Move`, two legs each) and goes through the same journal `post` as the use
+cases: the posting engine (`apply_legs`: balanced, never negative, dates in order), the voucher
+numbering, the period check and the hash chain, so the ledger it writes is the one the use cases
+would have written for the same commands. What it leaves out are the use cases' per-command
+checks and reads, balance locks (it only starts on an empty ledger, so every account starts
+empty) and pack labels (it writes no pack rows). Batches are created as the reference-data
+repository creates them. It holds its database transaction until `finish`. Reservations made
+and consumed by the same commands leave nothing behind and are not written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from ledger import commands as c
-from ledger.chain import CHAIN_VERSION_CURRENT, GENESIS_HASH, canonical_encoding, chain_hash
-from ledger.db.accounts import BALANCES_INSERT
-from ledger.db.journal import POSTINGS_INSERT, TRANSACTIONS_INSERT
+from ledger.db.accounts import Accounts
+from ledger.db.catalog import LocationEntry
+from ledger.db.journal import Journal, TransactionRow
+from ledger.db.numbering import Numbering
+from ledger.db.people import People
+from ledger.db.reference_data import ReferenceData
+from ledger.db.session import Session
 from ledger.db.unit_of_work import Database
-from ledger.model import VOUCHER_PREFIX, AccountKey, Batch, TransactionKind, VirtualLocation
-from ledger.posting import AccountState, Leg, apply_legs
-from ledger.reference import batch_content
+from ledger.model import Batch, TransactionKind, VirtualLocation
+from ledger.posting import Move, legs_of_moves
 from ledger.rules import Code, LedgerError
-from ledger.settings import office_today
 
 ROWS_PER_WRITE = 100_000
+
+
+class Shipment(NamedTuple):
+    """An issue or transfer posted by the loader and not yet confirmed."""
+
+    sequence: int
+    issuer: LocationEntry
+    receiver: LocationEntry
+    moves: list[Move]  # issuer → in transit
 
 
 class BulkLoader:
     def __init__(self, database: Database) -> None:
         self.connection = database.engine.connect()
         self.connection.begin()
-        self.as_text = self.connection.dialect.name == "sqlite"
-        self.qmark = self.connection.dialect.paramstyle == "qmark"
-        head = self._run("SELECT sequence, hash FROM chain_head WHERE id = 1").one()
-        if head[0] != 0:
+        session = self.session = Session(self.connection)
+        people = People(self.connection)  # the loader posts as no user (the command line)
+        reference = self.reference = ReferenceData(session, database.catalog, people)
+        accounts = Accounts(session, reference.describe, fresh=True)
+        numbering = Numbering(session)
+        journal = self.journal = Journal(session, reference, accounts, numbering, people)
+        session.buffers = [journal.flush, accounts.flush, numbering.flush, journal.flush_head]
+        if journal.chain_head()[0] != 0:
             self.connection.rollback()
             self.connection.close()
             raise LedgerError(Code.invalid_field, "bulk loading needs an empty ledger", "database")
-        self.head = [0, GENESIS_HASH]
-        self.locations = {
-            row[1]: (row[0], bool(row[2]), row[3])
-            for row in self._run("SELECT id, code, physical, path FROM locations")
-        }
-        self.items = {row[1]: row[0] for row in self._run("SELECT id, code FROM items")}
-        self.batches: dict[tuple[str, str], int] = {}
-        for row in self._run(
-            "SELECT b.id, i.code, b.number FROM batches b JOIN items i ON i.id = b.item_id"
-        ):
-            self.batches[(row[1], row[2])] = row[0]
-        self.next_batch = 1 + max(self.batches.values(), default=0)
-        self.states: dict[AccountKey, AccountState] = {}
-        self.counters: dict[tuple[str, int], int] = {}
-        self.shipments: dict[str, tuple[int, str, str, list[tuple[str, str, int]]]] = {}
-        self.transaction_rows: list[tuple] = []
-        self.posting_rows: list[tuple] = []
-        now = dt.datetime.now(dt.UTC)
-        self.recorded_at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.as_text else now
-        self.today = self._date(office_today())
+        reference.cache_every_location()
+        self.supplier, self.transit, self.adjustment = (
+            reference.location(virtual.value)
+            for virtual in (
+                VirtualLocation.supplier,
+                VirtualLocation.in_transit,
+                VirtualLocation.adjustment,
+            )
+        )
+        self.shipments: dict[str, Shipment] = {}  # by number
+        self.batch_ids: dict[tuple[str, str], tuple[int, int]] = {}  # codes → (item, batch) ids
         self.written = 0
-        self.virtual = {v: v.value for v in VirtualLocation}
-
-    # ---- SQL ---------------------------------------------------------------------------------
-
-    def _statement(self, statement: str) -> str:
-        return statement if self.qmark else statement.replace("?", "%s")
-
-    def _run(self, statement: str, parameters: tuple = ()):
-        return self.connection.exec_driver_sql(self._statement(statement), parameters)
-
-    def _many(self, statement: str, rows: list[tuple]) -> None:
-        if rows:
-            self.connection.exec_driver_sql(self._statement(statement), rows)
-
-    def _date(self, value: dt.date | None):
-        return value.isoformat() if self.as_text and value is not None else value
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -85,110 +78,84 @@ class BulkLoader:
             if handler is None:
                 raise TypeError(f"the bulk loader does not take {type(command).__name__}")
             handler(command)
-        if len(self.posting_rows) >= ROWS_PER_WRITE:
-            self._write()
+        if len(self.journal.posting_rows) >= ROWS_PER_WRITE:
+            self.journal.flush()
 
     def _receive(self, command: c.Receive) -> None:
-        legs = []
+        location = self.reference.location(command.location_code)
+        moves = []
         for line in command.lines:
-            key = (line.item_code, line.batch_number)
-            if key not in self.batches:
-                self.batches[key] = self.next_batch
-                self._run(
-                    "INSERT INTO batches (id, item_id, number, produced_on, expires_on) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        self.next_batch,
-                        self.items[line.item_code],
-                        line.batch_number,
-                        self._date(line.produced_on),
-                        self._date(line.expires_on),
-                    ),
+            item = self.reference.item(line.item_code)
+            batch = self.reference.find_batch(item, line.batch_number)
+            if batch is None:
+                batch = self.reference.add_batch(
+                    item,
+                    Batch(item.item.code, line.batch_number, line.produced_on, line.expires_on),
                 )
-                batch = Batch(line.item_code, line.batch_number, line.produced_on, line.expires_on)
-                self._run(  # its version 1, as the store writes for a batch it creates
-                    "INSERT INTO reference_versions (object_type, object_id, version, valid_from, "
-                    "recorded_at, user_id, content) VALUES ('batch', ?, 1, ?, ?, NULL, ?)",
-                    (self.next_batch, self.today, self.recorded_at, batch_content(batch)),
-                )
-                self.next_batch += 1
-            legs += self._move(
-                self.virtual[VirtualLocation.supplier],
-                command.location_code,
-                line.item_code,
-                line.batch_number,
-                line.quantity,
-            )
-        self._post(
-            TransactionKind.receipt,
-            command.occurred_on,
-            command.location_code,
-            legs,
-            memo=command.memo,
-        )
+            moves.append(self._move(self.supplier, location, item.id, batch.id, line.quantity))
+        self._post(TransactionKind.receipt, command.occurred_on, location, moves, memo=command.memo)
 
     def _issue(self, command: c.Issue) -> None:
-        transit = self.virtual[VirtualLocation.in_transit]
-        legs = []
-        for line in command.lines:
-            legs += self._move(
-                command.source_code, transit, line.item_code, line.batch_number, line.quantity
-            )
-        source_path = self.locations[command.source_code][2]
+        source = self.reference.location(command.source_code)
+        destination = self.reference.location(command.destination_code)
+        moves = [self._line_move(source, self.transit, line) for line in command.lines]
         kind = (
             TransactionKind.issue
-            if self.locations[command.destination_code][2].startswith(source_path)
+            if destination.path.startswith(source.path)
             else TransactionKind.transfer
         )
-        sequence, number = self._post(
-            kind,
-            command.occurred_on,
-            command.source_code,
-            legs,
-            counterparty=command.destination_code,
-            memo=command.memo,
+        shipment = self._post(
+            kind, command.occurred_on, source, moves, counterparty=destination, memo=command.memo
         )
-        shipped = [(line.item_code, line.batch_number, line.quantity) for line in command.lines]
-        self.shipments[number] = (sequence, command.source_code, command.destination_code, shipped)
+        self.shipments[shipment.number] = Shipment(shipment.id, source, destination, moves)
 
     def _confirm(self, command: c.Confirm) -> None:
-        sequence, issuer, receiver, shipped = self.shipments.pop(command.shipment_number)
-        received = {
-            (line.item_code, line.batch_number): line.quantity_received for line in command.received
-        }
-        transit = self.virtual[VirtualLocation.in_transit]
-        adjustment = self.virtual[VirtualLocation.adjustment]
+        shipment = self.shipments.pop(command.shipment_number, None)
+        if shipment is None:
+            shipment = self._stored_shipment(command.shipment_number)
+        received = {}
+        for line in command.received:  # what arrived of the lines named (the rest in full)
+            item = self.reference.item(line.item_code)
+            batch = self.reference.batch(item, line.batch_number)
+            received[(item.id, batch.id)] = line.quantity_received
+        transit, adjustment, receiver = self.transit, self.adjustment, shipment.receiver
         arrived, short = [], []
-        for item, batch, quantity in shipped:
-            got = received.get((item, batch), quantity)
+        for move in shipment.moves:
+            got = received.get((move.item_id, move.batch_id), move.quantity)
             if got:
-                arrived += self._move(transit, receiver, item, batch, got)
-            if quantity - got:
-                short += self._move(transit, adjustment, item, batch, quantity - got)
+                arrived.append(self._move(transit, receiver, move.item_id, move.batch_id, got))
+            if move.quantity - got:
+                missing = move.quantity - got
+                short.append(self._move(transit, adjustment, move.item_id, move.batch_id, missing))
         self._post(
             TransactionKind.confirmation,
             command.occurred_on,
             receiver,
             arrived + short,
-            counterparty=issuer,
-            shipment=sequence,
+            counterparty=shipment.issuer,
+            shipment_sequence=shipment.sequence,
             reason=command.shortage.reason if short and command.shortage else None,
             memo=c.confirmation_memo(command.memo, command.shortage if short else None),
         )
 
-    def _out(self, kind: TransactionKind, sink: str, command, reason: str | None = None) -> None:
-        legs = []
-        for line in command.lines:
-            legs += self._move(
-                command.location_code,
-                self.virtual[sink],
-                line.item_code,
-                line.batch_number,
-                line.quantity,
-            )
-        self._post(
-            kind, command.occurred_on, command.location_code, legs, reason=reason, memo=command.memo
-        )
+    def _stored_shipment(self, number: str) -> Shipment:
+        """A shipment posted before this loader's commands (read back from the journal)."""
+        transaction = self.journal.transaction_by_number(number)
+        issuer = self.reference.location(transaction.location_code)
+        moves = []
+        for posting in transaction.postings:
+            if posting.location_code == self.transit.location.code:
+                item = self.reference.item(posting.item_code)
+                batch = self.reference.batch(item, posting.batch_number)
+                moves.append(self._move(issuer, self.transit, item.id, batch.id, posting.quantity))
+        receiver = self.reference.location(transaction.counterparty_code or "")
+        return Shipment(transaction.sequence, issuer, receiver, moves)
+
+    def _out(self, kind: TransactionKind, sink: VirtualLocation, command, reason=None) -> None:
+        location = self.reference.location(command.location_code)
+        to = self.reference.location(sink.value)
+        moves = [self._line_move(location, to, line) for line in command.lines]
+        self._post(kind, command.occurred_on, location, moves, reason=reason, memo=command.memo)
 
     def _distribute(self, command: c.Distribute) -> None:
         self._out(TransactionKind.distribution, VirtualLocation.distributed, command)
@@ -197,29 +164,20 @@ class BulkLoader:
         self._out(TransactionKind.write_off, VirtualLocation.scrapped, command, command.reason)
 
     def _adjust(self, command: c.Adjust) -> None:
-        adjustment = self.virtual[VirtualLocation.adjustment]
+        location = self.reference.location(command.location_code)
+        adjustment = self.adjustment
         gains, losses = [], []
         for line in command.lines:
+            item = self.reference.item(line.item_code)
+            batch_id = self.reference.batch(item, line.batch_number).id
             if line.difference > 0:
-                gains += self._move(
-                    adjustment,
-                    command.location_code,
-                    line.item_code,
-                    line.batch_number,
-                    line.difference,
-                )
+                gains.append(self._move(adjustment, location, item.id, batch_id, line.difference))
             else:
-                losses += self._move(
-                    command.location_code,
-                    adjustment,
-                    line.item_code,
-                    line.batch_number,
-                    -line.difference,
-                )
+                losses.append(self._move(location, adjustment, item.id, batch_id, -line.difference))
         self._post(
             TransactionKind.stocktake,
             command.occurred_on,
-            command.location_code,
+            location,
             gains + losses,
             reason=command.reason,
             memo=command.memo,
@@ -230,112 +188,58 @@ class BulkLoader:
 
     # ---- posting -----------------------------------------------------------------------------
 
-    def _move(self, source: str, destination: str, item: str, batch: str, quantity: int) -> list:
-        item_id, batch_id = self.items[item], self.batches[(item, batch)]
-        from_id, from_physical, _ = self.locations[source]
-        to_id, to_physical, _ = self.locations[destination]
-        return [
-            (
-                Leg(AccountKey(from_id, item_id, batch_id), -quantity, from_physical),
-                source,
-                item,
-                batch,
-            ),
-            (
-                Leg(AccountKey(to_id, item_id, batch_id), quantity, to_physical),
-                destination,
-                item,
-                batch,
-            ),
-        ]
+    @staticmethod
+    def _move(
+        source: LocationEntry, destination: LocationEntry, item_id: int, batch_id: int, quantity
+    ) -> Move:
+        return Move(
+            source.id,
+            source.physical,
+            destination.id,
+            destination.physical,
+            item_id,
+            batch_id,
+            quantity,
+        )
+
+    def _line_move(self, source: LocationEntry, destination: LocationEntry, line) -> Move:
+        """A line naming its batch (the loader does not pick FEFO), in base units."""
+        ids = self.batch_ids.get((line.item_code, line.batch_number))
+        if ids is None:
+            item = self.reference.item(line.item_code)
+            batch = self.reference.batch(item, line.batch_number)
+            ids = self.batch_ids[(line.item_code, line.batch_number)] = (item.id, batch.id)
+        return self._move(source, destination, *ids, line.quantity)
 
     def _post(
         self,
         kind: TransactionKind,
         occurred_on: dt.date | None,
-        location: str,
-        legs: list,
-        counterparty: str | None = None,
-        shipment: int | None = None,
+        location: LocationEntry,
+        moves: Sequence[Move],
+        counterparty: LocationEntry | None = None,
+        shipment_sequence: int | None = None,
         reason: str | None = None,
         memo: str = "",
-    ) -> tuple[int, str]:
+    ) -> TransactionRow:
         if occurred_on is None:
             raise LedgerError(Code.invalid_field, "bulk commands carry their dates", "occurred_on")
-        balances = apply_legs([leg for leg, *_ in legs], self.states, occurred_on)
-        prefix, year = VOUCHER_PREFIX[kind], occurred_on.year
-        self.counters[(prefix, year)] = last = self.counters.get((prefix, year), 0) + 1
-        number = f"{prefix}-{year}-{last:06d}"
-        sequence = self.head[0] + 1
-        encoding = canonical_encoding(
-            sequence,
-            number,
-            kind.value,
-            occurred_on,
-            location,
-            counterparty,
-            None,
-            shipment,
-            reason,
-            memo,
-            ((code, item, batch, leg.quantity) for leg, code, item, batch in legs),
-            CHAIN_VERSION_CURRENT,
-        )
-        digest = chain_hash(self.head[1], encoding)
-        day = self._date(occurred_on)
-        self.transaction_rows.append(
-            (
-                sequence,
-                number,
-                kind.value,
-                day,
-                self.recorded_at,
-                self.locations[location][0],
-                self.locations[counterparty][0] if counterparty else None,
-                None,
-                shipment,
-                reason,
-                memo,
-                self.head[1],
-                digest,
-                CHAIN_VERSION_CURRENT,
-                None,  # the bulk loader posts as no user (the command line)
-                None,
-                None,
-            )
-        )
-        for (leg, *_), balance in zip(legs, balances, strict=True):
-            self.posting_rows.append((sequence, *leg.key, leg.quantity, balance, day))
-        self.head = [sequence, digest]
-        return sequence, number
+        self.written += 1
+        legs = legs_of_moves(moves)
+        return self.journal.append(
+            kind, occurred_on, location, legs, counterparty, None, shipment_sequence, reason, memo
+        )[0]
 
     # ---- writing -----------------------------------------------------------------------------
-
-    def _write(self) -> None:
-        self._many(TRANSACTIONS_INSERT, self.transaction_rows)
-        self._many(POSTINGS_INSERT, self.posting_rows)
-        self.written += len(self.transaction_rows)
-        self.transaction_rows, self.posting_rows = [], []
 
     def finish(self) -> int:
         """Write the rest, the balances, the counters and the chain head; commit."""
         try:
-            self._write()
-            self._many(
-                BALANCES_INSERT,
-                [
-                    (state.on_hand, state.reserved, self._date(state.last_on), *key)
-                    for key, state in sorted(self.states.items())
-                ],
-            )
-            self._many(
-                "INSERT INTO voucher_counters (prefix, year, last) VALUES (?, ?, ?)",
-                [(prefix, year, last) for (prefix, year), last in sorted(self.counters.items())],
-            )
-            self._run("UPDATE chain_head SET sequence = ?, hash = ? WHERE id = 1", tuple(self.head))
-            if not self.as_text:  # PostgreSQL: plan the next queries on what was just loaded
-                self._run("ANALYZE", ())
+            self.session.flush()
+            if not self.session.as_text:  # PostgreSQL: plan the next queries on what was loaded
+                self.session.run("ANALYZE")
             self.connection.commit()
+            self.reference.commit_catalog()
         finally:
             self.connection.close()
         return self.written
