@@ -21,7 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, or_, select
 
 from ledger.db import tables as t
-from ledger.db.queries import account_codes, driver_tuples
+from ledger.db.raw_reads import account_codes, driver_tuples
 from ledger.model import TransactionKind
 
 _C, _B, _M, _I = (

@@ -8,7 +8,8 @@ from typing import NamedTuple
 from sqlalchemy import Connection, and_, func, insert, literal, or_, select, union_all
 
 from ledger.db import tables as t
-from ledger.db.queries import account_codes, driver_tuples, open_reservations
+from ledger.db.balance_queries import open_reservations
+from ledger.db.raw_reads import account_codes, driver_tuples
 from ledger.db.session import Session
 from ledger.db.store import LedgerStore
 from ledger.verify import AccountCodes, StoredBalance

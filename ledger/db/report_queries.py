@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Connection, and_, case, cast, exists, func, s
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
-from ledger.db.queries import driver_tuples
+from ledger.db.raw_reads import driver_tuples
 
 # Which figure column a movement adds into, by direction and transaction kind: for incoming
 # (True) and outgoing (False), transaction kind -> column number.

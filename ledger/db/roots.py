@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Connection, cast, func, select
 
 from ledger.db import tables as t
-from ledger.db.queries import BalanceLine
+from ledger.db.balance_queries import BalanceLine
 
 
 def virtual_share(
