@@ -63,61 +63,9 @@ def stored_transactions(
     """Every stored transaction (after sequence `after`) with its postings, in chain order,
     streamed. Transactions and postings are read as two ordered streams and merged: a join
     would repeat each transaction's text for every posting."""
-    locations = {
-        row.id: (row.code, row.physical)
-        for row in connection.execute(
-            select(t.locations.c.id, t.locations.c.code, t.locations.c.physical)
-        )
-    }
-    items = {row.id: row.code for row in connection.execute(select(t.items.c.id, t.items.c.code))}
-    batches = {
-        row.id: (row.number, row.expires_on)
-        for row in connection.execute(
-            select(t.batches.c.id, t.batches.c.number, t.batches.c.expires_on)
-        )
-    }
-    tx, p = t.transactions.c, t.postings.c
-    transactions = driver_stream(
-        connection,
-        select(
-            tx.id,
-            tx.number,
-            tx.kind,
-            tx.occurred_on,
-            tx.location_id,
-            tx.counterparty_id,
-            tx.reverses_id,
-            tx.shipment_id,
-            tx.reason,
-            tx.memo,
-            tx.previous_hash,
-            tx.hash,
-            tx.chain_version,
-            tx.maker_id,
-            tx.approver_id,
-            tx.receiver_id,
-        )
-        .where(tx.id > after)
-        .order_by(tx.id),
-        batch_rows,
-        "verify_transactions",
-    )
-    postings = driver_stream(
-        connection,
-        select(
-            p.transaction_id,
-            p.location_id,
-            p.item_id,
-            p.batch_id,
-            p.quantity,
-            p.balance_after,
-            p.occurred_on,
-        )
-        .where(p.transaction_id > after)
-        .order_by(p.transaction_id, p.id),
-        batch_rows,
-        "verify_postings",
-    )
+    locations, items, batches = _codes(connection)
+    transactions = _transaction_rows(connection, after, batch_rows)
+    postings = _posting_rows(connection, after, batch_rows)
     days: dict = {}  # SQLite returns dates as text: each day is parsed once
     pending = next(postings, None)
     for row in transactions:
@@ -166,6 +114,73 @@ def stored_transactions(
             approver_id=row[14],
             receiver_id=row[15],
         )
+
+
+def _codes(connection: Connection) -> tuple[dict, dict, dict]:
+    """Location (code, physical), item code and batch (number, expires_on), by id."""
+    locations = {
+        row.id: (row.code, row.physical)
+        for row in connection.execute(
+            select(t.locations.c.id, t.locations.c.code, t.locations.c.physical)
+        )
+    }
+    items = {row.id: row.code for row in connection.execute(select(t.items.c.id, t.items.c.code))}
+    batches = {
+        row.id: (row.number, row.expires_on)
+        for row in connection.execute(
+            select(t.batches.c.id, t.batches.c.number, t.batches.c.expires_on)
+        )
+    }
+    return locations, items, batches
+
+
+def _transaction_rows(connection: Connection, after: int, batch_rows: int) -> Iterator[tuple]:
+    tx = t.transactions.c
+    return driver_stream(
+        connection,
+        select(
+            tx.id,
+            tx.number,
+            tx.kind,
+            tx.occurred_on,
+            tx.location_id,
+            tx.counterparty_id,
+            tx.reverses_id,
+            tx.shipment_id,
+            tx.reason,
+            tx.memo,
+            tx.previous_hash,
+            tx.hash,
+            tx.chain_version,
+            tx.maker_id,
+            tx.approver_id,
+            tx.receiver_id,
+        )
+        .where(tx.id > after)
+        .order_by(tx.id),
+        batch_rows,
+        "verify_transactions",
+    )
+
+
+def _posting_rows(connection: Connection, after: int, batch_rows: int) -> Iterator[tuple]:
+    p = t.postings.c
+    return driver_stream(
+        connection,
+        select(
+            p.transaction_id,
+            p.location_id,
+            p.item_id,
+            p.batch_id,
+            p.quantity,
+            p.balance_after,
+            p.occurred_on,
+        )
+        .where(p.transaction_id > after)
+        .order_by(p.transaction_id, p.id),
+        batch_rows,
+        "verify_postings",
+    )
 
 
 def _as_day(value) -> dt.date | str:
