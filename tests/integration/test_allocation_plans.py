@@ -67,11 +67,16 @@ def test_a_share_without_a_weight_takes_its_locations_population(city):
         city.database,
         "locations",
         "人口.csv",
-        [
-            ["编码", "名称", "上级编码", "级别", "人口"],
-            ["510121", "金堂县", "510100", "区县", "800000"],
-            ["510181", "都江堰市", "510100", "区县", "710000"],
-        ],
+        list(
+            enumerate(  # (row number, cells), as a file is read
+                [
+                    ["编码", "名称", "上级编码", "级别", "人口"],
+                    ["510121", "金堂县", "510100", "区县", "800000"],
+                    ["510181", "都江堰市", "510100", "区县", "710000"],
+                ],
+                1,
+            )
+        ),
         clock=city.clock,
     )
     shares = [Share("510121", None), Share("510181", None), Share("510181-QCS", 90_000)]
