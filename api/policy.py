@@ -326,5 +326,7 @@ def require_may_add_user(
         raise Forbidden("只有全局管理员可以新建全局管理员 (only a global admin adds one)")
     if location_code is not None:
         place = locate(location_code)
-        if not admin.is_global and not in_subtree(admin, place.path):
+        # a virtual place belongs to no city: the use case refuses it as such
+        # (location_must_be_physical), which names nothing of another city
+        if not admin.is_global and place.physical and not in_subtree(admin, place.path):
             raise Forbidden(OUTSIDE_ROOT)

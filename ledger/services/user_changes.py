@@ -89,6 +89,8 @@ def change_user(
         else:
             code = user.location_code if change.location_code is UNSET else change.location_code
             location = store.location(code, "location_code")
+            if not location.physical:  # belongs to no city: said before the city check
+                check_place(roles, location)
             if authorize is not None and code != user.location_code:
                 authorize(user, location.path)
             check_place(roles, location)

@@ -323,3 +323,23 @@ def test_user_changes_are_in_the_operations_log_and_the_ledger_verifies(world):
     for who in ("auditor-root", GLOBAL):
         report = world.client.get(f"{V1}/audit/verification", headers=headers(who)).json()
         assert report["ok"], report["findings"]
+
+
+def test_a_user_at_a_virtual_place_is_refused_as_such(world):
+    """A virtual place (期初, 在途 …) belongs to no city: a city's admin asking for a user there,
+    or moving one there, is told the place must be physical (422), not that it is outside its
+    city."""
+    for place in ("opening", "in-transit"):
+        made = world.client.post(
+            f"{V1}/users",
+            json={"label": "虚拟库点用户", "roles": ["clerk"], "location_code": place},
+            headers=headers("admin"),
+        )
+        assert made.status_code == 422, made.text
+        assert made.json()["code"] == "location_must_be_physical"
+    user = add(world, "admin", ["clerk"], "510121")["user"]
+    moved = world.client.patch(
+        f"{V1}/users/{user['id']}", json={"location_code": "opening"}, headers=headers("admin")
+    )
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["code"] == "location_must_be_physical"
