@@ -15,7 +15,7 @@ from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.policy import audit_root, log_root, require_top_auditor, roles
 from api.schemas import Digest, Page, page
 from ledger.history import format_checkpoint, parse_checkpoint
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code, LedgerError, integer_magnitude_max
 from ledger.services import lookups
 from ledger.services.audit import (
     PeriodClose,
@@ -165,7 +165,7 @@ def audit_log(
     ] = None,
     object_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
     object_key: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    user_id: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+    user_id: Annotated[int | None, QueryParameter(ge=1, le=integer_magnitude_max)] = None,
     since: Annotated[dt.datetime | None, QueryParameter(description="from this instant")] = None,
     until: Annotated[dt.datetime | None, QueryParameter(description="before this instant")] = None,
     limit: Limit = 50,

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from api.common import services_of
 from api.media_types import ExportOperation
 from api.policy import require_sees_transaction
+from ledger.reconcile import DEFAULT_THRESHOLD
 from ledger.services import lookups, reports
 from ledger.services.report_formats import MEDIA_TYPES, Report, render
 from ledger.services.users import User
@@ -222,7 +223,7 @@ def stocktake_report(
     request: Request,
     state: State,
     number: FromPath[str],
-    threshold: Rate = 0.98,
+    threshold: Rate = DEFAULT_THRESHOLD,
     format: Format = "json",
 ) -> Response[Report]:
     stocktake = services_of(state).stocktakes.get(number)

@@ -19,6 +19,7 @@ from api.media_types import LabelOperation
 from api.policy import SCAN_ROLES, require_at, require_scanner, roles, scope_path
 from api.schemas import Page, page
 from ledger.commands import Shortage
+from ledger.rules import integer_magnitude_max
 from ledger.services import lookups
 from ledger.services.label_sheets import Grid, label_png, label_svg
 from ledger.services.lookups import DocumentRow
@@ -34,7 +35,7 @@ from ledger.services.scanning import (
 )
 from ledger.services.users import User
 
-DocumentId = Annotated[int, Parameter(ge=1, le=2_147_483_647, description="scan document")]
+DocumentId = Annotated[int, Parameter(ge=1, le=integer_magnitude_max, description="scan document")]
 Serial = Annotated[int, Parameter(ge=1, le=9_999_999, description="pack serial")]
 Columns = Annotated[int, QueryParameter(ge=1, le=6, description="labels across")]
 Rows = Annotated[int, QueryParameter(ge=1, le=14, description="labels down")]

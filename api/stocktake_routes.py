@@ -14,6 +14,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.common import IdempotencyKey, idempotent, services_of
 from api.policy import require_stocktake_opener, roles
+from ledger.reconcile import DEFAULT_THRESHOLD
+from ledger.rules import integer_magnitude_max
 from ledger.services.stocktakes import (
     ApprovalPreview,
     ApproveStocktake,
@@ -32,7 +34,7 @@ Threshold = Annotated[float, QueryParameter(ge=0, le=1, description="match rate 
 
 
 class ScanDocumentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    document: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+    document: Annotated[int, msgspec.Meta(ge=1, le=integer_magnitude_max)]
 
 
 def _visible(state: State, user: User, location_code: str) -> None:
@@ -209,7 +211,7 @@ class StocktakeController(Controller):
         request: Request,
         state: State,
         number: FromPath[str],
-        threshold: Threshold = 0.98,
+        threshold: Threshold = DEFAULT_THRESHOLD,
     ) -> StocktakeReconciliation:
         _stocktake(state, request.user, number)
         return services_of(state).stocktakes.reconciliation(number, threshold)

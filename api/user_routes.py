@@ -22,7 +22,7 @@ from api.auth import forget_user
 from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.policy import require_manages, require_may_add_user, roles, scope_path
 from api.schemas import Me, Page, page
-from ledger.rules import Code, LedgerError, code_length_max
+from ledger.rules import Code, LedgerError, code_length_max, integer_magnitude_max
 from ledger.services.lookups import UserFilter
 from ledger.services.user_changes import UserChange, change_user, reset_token
 from ledger.services.users import (
@@ -35,7 +35,7 @@ from ledger.services.users import (
     revoke_user,
 )
 
-UserId = Annotated[int, Parameter(ge=1, le=2_147_483_647, description="user id")]
+UserId = Annotated[int, Parameter(ge=1, le=integer_magnitude_max, description="user id")]
 LocationCode = Annotated[
     str | None, QueryParameter(max_length=code_length_max, description="a location's code")
 ]

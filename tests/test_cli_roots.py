@@ -63,3 +63,31 @@ def test_a_global_admin_takes_no_location_and_everybody_else_needs_one(run_ledge
     assert both.returncode != 0 and both.stderr.startswith("error: invalid_field: ")
     clerk = run_ledger("users", "add", "--role", "clerk", "--global", "--label", "保管员")
     assert clerk.returncode != 0 and "只有管理员" in clerk.stderr
+
+
+def test_a_report_without_under_covers_the_only_city_and_asks_when_there_are_two(
+    run_ledger, tmp_path
+):
+    out = tmp_path / "summary.csv"
+    unnamed = run_ledger("report", "period-summary", "--out", str(out))
+    assert unnamed.returncode == 2 and unnamed.stderr.startswith("error: root_required: ")
+    assert "510100" in unnamed.stderr and "500100" in unnamed.stderr and not out.exists()
+    named = run_ledger("report", "period-summary", "--under", "500100", "--out", str(out))
+    assert named.returncode == 0, named.stderr
+    assert "500100" in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_report_without_under_in_a_ledger_of_one_city_covers_that_city(tmp_path):
+    url = copy_sqlite(tmp_path / "one.db")
+    engine = make_engine(url)
+    ledger_from_text(
+        Ledger(Database(engine), clock=lambda: TODAY),
+        CITY_TEXT + "receipt 510121 NH2014 2014-01 1000 on 2026-05-02\n",
+    )
+    engine.dispose()
+    run = ledger_command(url)
+    out, named = tmp_path / "default.csv", tmp_path / "named.csv"
+    assert run("report", "stock-on-hand", "--out", str(out)).returncode == 0
+    assert run("report", "stock-on-hand", "--under", "510100", "--out", str(named)).returncode == 0
+    assert out.read_text(encoding="utf-8-sig") == named.read_text(encoding="utf-8-sig")
+    assert "金堂县" in out.read_text(encoding="utf-8-sig")

@@ -87,7 +87,9 @@ REPORT_NEEDS = {
         ]
     ),
 )
-@click.option("--under", default="510100", show_default=True, help="Top of the subtree.")
+@click.option(
+    "--under", help="Top of the subtree (a location's code); by default the ledger's only city."
+)
 @click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]))
@@ -153,6 +155,11 @@ def report(
             Code.invalid_usage, f"--from {first} 晚于 --to {last} (from after to)", "date_from"
         )
     database = ledger_database()
+    if under is None:  # the ledger's only city; with several, the user names one (root_required)
+        from ledger.services.audit import root_to_close
+
+        with database.read() as connection:
+            under = root_to_close(connection, None, "报表").code
 
     def check_codes(store) -> None:
         """Every code the report names, looked up before it is read (and any bar shown)."""

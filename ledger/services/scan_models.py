@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from ledger.rules import integer_magnitude_max
+
 PURPOSES = ("receive", "issue", "confirm", "count")
 PURPOSE_NAMES = {"receive": "到货入库", "issue": "出库", "confirm": "到货签收", "count": "盘点"}
 
@@ -40,7 +42,7 @@ class OpenDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class Scan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One scanned label. override_reason: why a later-expiring batch is issued first."""
 
-    document: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+    document: Annotated[int, msgspec.Meta(ge=1, le=integer_magnitude_max)]
     payload: str
     override_reason: str | None = None
 
