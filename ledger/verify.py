@@ -23,91 +23,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Container, Iterable
 
-import msgspec
-
 from ledger.chain import (
-    CHAIN_VERSION_CURRENT,
     CHAIN_VERSIONS,
     GENESIS_HASH,
     canonical_encoding,
     chain_hash,
 )
 from ledger.model import KINDS_REFUSING_EXPIRED, TransactionKind
-
-
-class Finding(msgspec.Struct, frozen=True):
-    """One thing `verify` found wrong.
-
-    invariant: which of the six invariants (1–6) it breaks.
-    code: what kind of finding, stable (e.g. `balance_mismatch`).
-    subject: the transaction or account it is about, by voucher number and codes.
-    message: what is wrong, in words.
-    expected / found: the two values that disagree, where there are two.
-    """
-
-    invariant: int
-    code: str
-    subject: str
-    message: str
-    expected: str | None = None
-    found: str | None = None
-
-
-class StoredPosting(msgspec.Struct, frozen=True, array_like=True):
-    """A posting as stored, with what verification needs to know about its batch and location."""
-
-    location_code: str
-    physical: bool
-    item_code: str
-    batch_number: str
-    batch_expires_on: dt.date | None
-    quantity: int
-    balance_after: int
-    # The date stored on the posting (postings.occurred_on): always its transaction's (as
-    # read, even when not a date). None: not read (a caller that only checks the chain).
-    occurred_on: dt.date | str | None = None
-
-
-class StoredTransaction(msgspec.Struct, frozen=True):
-    sequence: int
-    number: str
-    kind: str
-    occurred_on: dt.date
-    location_code: str
-    counterparty_code: str | None
-    reverses_sequence: int | None
-    shipment_sequence: int | None
-    reason: str | None
-    memo: str
-    previous_hash: str
-    hash: str
-    postings: tuple[StoredPosting, ...]
-    chain_version: int = CHAIN_VERSION_CURRENT
-    maker_id: int | None = None
-    approver_id: int | None = None
-    receiver_id: int | None = None
-
-
-class StoredBalance(msgspec.Struct, frozen=True, array_like=True):
-    location_code: str
-    physical: bool
-    item_code: str
-    batch_number: str
-    on_hand: int
-    reserved: int
-    reservations_open: int  # sum of open reservation quantities on this account
-
-
-AccountCodes = tuple[str, str, str]
-
-
-def _account_subject(account: AccountCodes) -> str:
-    location, item, batch = account
-    return f"account {location}/{item}/{batch}"
-
-
-def _transaction_subject(tx: StoredTransaction) -> str:
-    return f"transaction {tx.number} (#{tx.sequence})"
+from ledger.verify_records import (  # noqa: F401  (named here for the callers)
+    AccountCodes,
+    Finding,
+    StoredBalance,
+    StoredPosting,
+    StoredTransaction,
+    account_subject,
+    transaction_subject,
+)
 
 
 class Verifier:
@@ -189,7 +120,7 @@ class Verifier:
                 Finding(
                     5,
                     "sequence_gap",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"sequence jumps from #{self.last_sequence} to #{tx.sequence}: "
                     f"missing {missing} (removed?)",
                     str(self.last_sequence + 1),
@@ -234,7 +165,7 @@ class Verifier:
                 Finding(
                     5,
                     "hash_mismatch",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     "content does not match its hash: a field or a posting was altered or removed",
                     tx.hash,
                     recomputed,
@@ -252,7 +183,7 @@ class Verifier:
                 Finding(
                     5,
                     "chain_version_unknown",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"recorded with chain version {tx.chain_version}, which no release wrote",
                     "/".join(str(v) for v in sorted(CHAIN_VERSIONS)),
                     str(tx.chain_version),
@@ -267,7 +198,7 @@ class Verifier:
                 Finding(
                     5,
                     "chain_version_mismatch",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"recorded with chain version {tx.chain_version}, but every transaction from "
                     f"#{self.version_starts[expected]} on is hashed with version {expected}",
                     str(expected),
@@ -279,7 +210,7 @@ class Verifier:
                 Finding(
                     5,
                     "chain_version_downgraded",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"recorded with chain version {tx.chain_version} after a transaction of "
                     f"version {self.last_version}: its people were left out of its hash",
                     str(self.last_version),
@@ -291,7 +222,7 @@ class Verifier:
                 Finding(
                     5,
                     "people_not_hashed",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     "names a maker, approver or receiver but its chain version does not hash them",
                     None,
                     f"{tx.maker_id}/{tx.approver_id}/{tx.receiver_id}",
@@ -317,7 +248,7 @@ class Verifier:
                     Finding(
                         5,
                         "unknown_user",
-                        _transaction_subject(tx),
+                        transaction_subject(tx),
                         f"its {role}_id names no user: the user was removed or the id altered",
                         "a stored user",
                         f"{role}_id {user_id}",
@@ -344,7 +275,7 @@ class Verifier:
                     Finding(
                         1,
                         "unbalanced_transaction",
-                        _transaction_subject(tx),
+                        transaction_subject(tx),
                         f"postings of {item}/{batch} sum to {total}, not zero",
                         "0",
                         str(total),
@@ -355,7 +286,7 @@ class Verifier:
                 Finding(
                     1,
                     "too_few_postings",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"has {len(tx.postings)} posting(s); a transaction has at least two",
                     "2",
                     str(len(tx.postings)),
@@ -372,7 +303,7 @@ class Verifier:
                     Finding(
                         3,
                         "expired_batch_moved",
-                        _transaction_subject(tx),
+                        transaction_subject(tx),
                         f"{tx.kind} of batch {posting.item_code}/{posting.batch_number} "
                         f"on {tx.occurred_on}, after its expiry {expires}",
                         f"on or before {expires}",
@@ -395,7 +326,7 @@ class Verifier:
                     Finding(
                         4,
                         "running_balance_mismatch",
-                        f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                        f"{transaction_subject(tx)} on {account_subject(account)}",
                         "balance recorded after the posting differs from the sum of postings",
                         str(balance),
                         str(posting.balance_after),
@@ -406,7 +337,7 @@ class Verifier:
                     Finding(
                         2,
                         "negative_balance",
-                        f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                        f"{transaction_subject(tx)} on {account_subject(account)}",
                         "a physical location's balance went below zero",
                         "≥ 0",
                         str(balance),
@@ -418,7 +349,7 @@ class Verifier:
             Finding(
                 5,
                 "posting_date_mismatch",
-                f"{_transaction_subject(tx)} on {_account_subject(account)}",
+                f"{transaction_subject(tx)} on {account_subject(account)}",
                 "the posting's stored date differs from its transaction's: reports by date "
                 "and period closes read the posting's",
                 str(tx.occurred_on),
@@ -435,7 +366,7 @@ class Verifier:
                 Finding(
                     5,
                     "reversed_twice",
-                    _transaction_subject(tx),
+                    transaction_subject(tx),
                     f"reverses #{tx.reverses_sequence}, already reversed by {earlier}",
                 )
             )
@@ -480,7 +411,7 @@ class Verifier:
                     Finding(
                         4,
                         "closing_balance_mismatch",
-                        f"{subject}: {_account_subject(account)}",
+                        f"{subject}: {account_subject(account)}",
                         "the closing balance differs from the sum of the postings before it",
                         str(expected),
                         str(recorded),
@@ -505,7 +436,7 @@ class Verifier:
             account = (row.location_code, row.item_code, row.batch_number)
             seen.add(account)
             expected = self.running.get(account, 0)
-            subject = _account_subject(account)
+            subject = account_subject(account)
             if row.on_hand != expected:
                 self.findings.append(
                     Finding(
@@ -556,7 +487,7 @@ class Verifier:
                     Finding(
                         4,
                         "balance_missing",
-                        _account_subject(account),
+                        account_subject(account),
                         "postings add up to a balance but no stored balance row exists",
                         str(balance),
                         "none",
