@@ -171,9 +171,10 @@ def apply_legs(
             )
     balances_after: list[int] = []
     for leg in legs:
-        state = states.get(leg.key)
-        if state is None:
-            state = states[leg.key] = AccountState(is_new=True)
+        found = states.get(leg.key)
+        if found is None:
+            found = states[leg.key] = AccountState(is_new=True)
+        state = found
         state.on_hand += leg.quantity
         state.reserved -= leg.reservation_consumed
         if leg.physical and (state.last_on is None or occurred_on > state.last_on):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Code(StrEnum):
@@ -149,6 +151,13 @@ def require(condition: bool, message: str) -> None:
     """Check an invariant; unlike `assert` this is never compiled away."""
     if not condition:
         raise InvariantBroken(message)
+
+
+def present(value: T | None, message: str) -> T:
+    """`value`, which an invariant says is there (InvariantBroken when it is None)."""
+    if value is None:
+        raise InvariantBroken(message)
+    return value
 
 
 # Limits (TigerBeetle style: a bound on everything, qualifier last).

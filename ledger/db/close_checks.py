@@ -187,8 +187,8 @@ class MovementCheck:
         are given in the order they were made."""
         expected = dict(self._base(previous, path)) if previous is not None else {}
         since = previous.period_end if previous is not None else dt.date.min
-        for *key, quantity in self._moved(since, close.period_end, path):
-            key = key[0] if self.keys.packed else tuple(key)
+        for *columns, quantity in self._moved(since, close.period_end, path):
+            key = columns[0] if self.keys.packed else tuple(columns)
             expected[key] = expected.get(key, 0) + int(quantity)
         moves = self._compare(expected, self._stored(t.close_movements, close.id, path, True), True)
         items: dict = {}

@@ -4,6 +4,8 @@ result of a command sent again with the same key. (The HTTP layer's keys are in
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select
 
 from ledger.db import tables as t
@@ -16,18 +18,19 @@ class IdempotencyKeys:
         self.session = session
         self.rows: list[dict] = []  # remembered in this unit of work, written by `flush`
 
-    def idempotent(self, key: str, operation: str, digest: str):
-        """The stored result row for `key`, None if new; refuses a key reused for other content."""
+    def idempotent(self, key: str, operation: str, digest: str) -> Any:
+        """The stored result for `key` (a row, or the dict remembered in this unit of work), None
+        if new; refuses a key reused for other content."""
         i = t.idempotency_keys.c
         row = self.session.connection.execute(
             select(i.operation, i.request_digest, i.transaction_id, i.result).where(i.key == key)
         ).one_or_none()
+        found: Any = row
         if row is None:
-            buffered = next((r for r in self.rows if r["key"] == key), None)
-            if buffered is None:
+            found = next((r for r in self.rows if r["key"] == key), None)
+            if found is None:
                 return None
-            row = buffered
-            operation_found, digest_found = row["operation"], row["request_digest"]
+            operation_found, digest_found = found["operation"], found["request_digest"]
         else:
             operation_found, digest_found = row.operation, row.request_digest
         if (operation_found, digest_found) != (operation, digest):
@@ -36,7 +39,7 @@ class IdempotencyKeys:
                 "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
                 "idempotency_key",
             )
-        return row
+        return found
 
     def remember(
         self, key: str, operation: str, digest: str, transaction_id: int | None, result: str

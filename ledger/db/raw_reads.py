@@ -16,7 +16,7 @@ def driver_tuples(connection: Connection, query) -> list[tuple]:
     database's work."""
     result = connection.execute(query)
     try:
-        return result.cursor.fetchall()
+        return list(result.cursor.fetchall())
     finally:
         result.close()
 
@@ -27,7 +27,7 @@ def driver_rows(connection: Connection, statement: str) -> list[tuple]:
     cursor = connection.connection.cursor()
     try:
         cursor.execute(statement)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
 
@@ -38,6 +38,7 @@ def driver_stream(connection: Connection, query, batch_rows: int, name: str) -> 
     costs more than the database's work. The query's parameters must need no conversion."""
     compiled = query.compile(dialect=connection.dialect)
     raw = connection.connection.dbapi_connection
+    assert raw is not None  # an open connection has its driver connection
     if connection.dialect.name == "postgresql":
         cursor = raw.cursor(name=name)
         parameters = compiled.params

@@ -19,7 +19,7 @@ from ledger.db.people import People
 from ledger.db.session import Session
 from ledger.model import AccountKey, Batch, Item, ItemKind, Location, LocationLevel, Pack
 from ledger.reference import ReferenceKind, batch_content, item_content, location_content
-from ledger.rules import Code, LedgerError, require
+from ledger.rules import Code, LedgerError, present
 from ledger.settings import office_today
 
 LOCATIONS_PER_READ = 5_000
@@ -56,8 +56,7 @@ class ReferenceData:
         entry = self.pending.items_by_id.get(item_id) or self.catalog.items_by_id.get(item_id)
         if entry is None:
             entry = self._load_item(t.items.c.id == item_id)
-        require(entry is not None, f"item id {item_id} referenced but missing")
-        return entry
+        return present(entry, f"item id {item_id} referenced but missing")
 
     def _load_item(self, condition) -> ItemEntry | None:
         row = self.connection.execute(select(t.items).where(condition)).one_or_none()
@@ -129,8 +128,7 @@ class ReferenceData:
         )
         if entry is None:
             entry = self._load_location(t.locations.c.id == location_id)
-        require(entry is not None, f"location id {location_id} referenced but missing")
-        return entry
+        return present(entry, f"location id {location_id} referenced but missing")
 
     def _load_location(self, condition) -> LocationEntry | None:
         found = self._load_locations(condition)
@@ -224,8 +222,7 @@ class ReferenceData:
         entry = self.pending.batches_by_id.get(batch_id) or self.catalog.batches_by_id.get(batch_id)
         if entry is None:
             entry = self._load_batch(t.batches.c.id == batch_id)
-        require(entry is not None, f"batch id {batch_id} referenced but missing")
-        return entry
+        return present(entry, f"batch id {batch_id} referenced but missing")
 
     def find_batch(self, item: ItemEntry, number: str) -> BatchEntry | None:
         try:
@@ -304,10 +301,10 @@ class ReferenceData:
             self.catalog.generation += 1
         for entry in self.pending.items.values():
             self.catalog.add_item(entry)
-        for entry in self.pending.locations.values():
-            self.catalog.add_location(entry)
-        for entry in self.pending.batches.values():
-            self.catalog.add_batch(entry)
+        for location in self.pending.locations.values():
+            self.catalog.add_location(location)
+        for batch in self.pending.batches.values():
+            self.catalog.add_batch(batch)
 
     def describe(self, key: AccountKey) -> str:
         location = self.location_by_id(key.location_id).location

@@ -59,7 +59,7 @@ _PACK_COLUMNS = (
 
 
 def _pack(row) -> PackRecord:
-    return PackRecord(*row[:7], Session.read_date(row[7]))
+    return PackRecord._make((*row[:7], Session.read_date(row[7])))
 
 
 def pack(store: LedgerStore, batch_id: int, serial: int) -> PackRecord | None:

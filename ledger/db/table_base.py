@@ -3,7 +3,7 @@ the migrations follow."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -17,3 +17,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(row: type[Base]) -> Table:
+    """The Core table of a declared row class (typed as the `Table` it is, for insert/update)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.db.table_base import NAMING_CONVENTION, Base  # noqa: F401  (re-exported)
+from ledger.db.table_base import NAMING_CONVENTION, Base, table_of  # noqa: F401  (re-exported)
 
 
 class ItemRow(Base):
@@ -218,17 +218,17 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-items = ItemRow.__table__
-item_packs = ItemPackRow.__table__
-batches = BatchRow.__table__
-locations = LocationRow.__table__
-transactions = TransactionRow.__table__
-postings = PostingRow.__table__
-balances = BalanceRow.__table__
-reservations = ReservationRow.__table__
-voucher_counters = VoucherCounterRow.__table__
-chain_head = ChainHeadRow.__table__
-idempotency_keys = IdempotencyKeyRow.__table__
+items = table_of(ItemRow)
+item_packs = table_of(ItemPackRow)
+batches = table_of(BatchRow)
+locations = table_of(LocationRow)
+transactions = table_of(TransactionRow)
+postings = table_of(PostingRow)
+balances = table_of(BalanceRow)
+reservations = table_of(ReservationRow)
+voucher_counters = table_of(VoucherCounterRow)
+chain_head = table_of(ChainHeadRow)
+idempotency_keys = table_of(IdempotencyKeyRow)
 
 
 class UserRow(Base):
@@ -339,15 +339,15 @@ class HttpIdempotencyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-users = UserRow.__table__
-user_roles = UserRoleRow.__table__
-allocation_requests = AllocationRequestRow.__table__
-allocation_request_lines = AllocationRequestLineRow.__table__
+users = table_of(UserRow)
+user_roles = table_of(UserRoleRow)
+allocation_requests = table_of(AllocationRequestRow)
+allocation_request_lines = table_of(AllocationRequestLineRow)
 
 
-allocation_request_shipments = AllocationRequestShipmentRow.__table__
-allocation_request_events = AllocationRequestEventRow.__table__
-http_idempotency = HttpIdempotencyRow.__table__
+allocation_request_shipments = table_of(AllocationRequestShipmentRow)
+allocation_request_events = table_of(AllocationRequestEventRow)
+http_idempotency = table_of(HttpIdempotencyRow)
 
 # The floor work's and the history's tables, declared in modules of their own; named here too.
 from ledger.db.tables_history import *  # noqa: E402, F403

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.db.table_base import Base
+from ledger.db.table_base import Base, table_of
 
 
 class PeriodCloseRow(Base):
@@ -156,12 +156,12 @@ class ChainVersionRow(Base):
     first_sequence: Mapped[int] = mapped_column(BigInteger)
 
 
-operations_log = OperationLogRow.__table__
-chain_versions = ChainVersionRow.__table__
-reference_versions = ReferenceVersionRow.__table__
+operations_log = table_of(OperationLogRow)
+chain_versions = table_of(ChainVersionRow)
+reference_versions = table_of(ReferenceVersionRow)
 
 
-period_closes = PeriodCloseRow.__table__
-closing_balances = ClosingBalanceRow.__table__
-close_movements = CloseMovementRow.__table__
-close_item_movements = CloseItemMovementRow.__table__
+period_closes = table_of(PeriodCloseRow)
+closing_balances = table_of(ClosingBalanceRow)
+close_movements = table_of(CloseMovementRow)
+close_item_movements = table_of(CloseItemMovementRow)

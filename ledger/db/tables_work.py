@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.db.table_base import Base
+from ledger.db.table_base import Base, table_of
 
 
 class PackRow(Base):
@@ -191,11 +191,11 @@ class StocktakeAdjustmentRow(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), primary_key=True)
 
 
-packs = PackRow.__table__
-pack_stock = PackStockRow.__table__
-stocktakes = StocktakeRow.__table__
-stocktake_lines = StocktakeLineRow.__table__
-stocktake_book = StocktakeBookRow.__table__
-stocktake_adjustments = StocktakeAdjustmentRow.__table__
-scan_documents = ScanDocumentRow.__table__
-scan_lines = ScanLineRow.__table__
+packs = table_of(PackRow)
+pack_stock = table_of(PackStockRow)
+stocktakes = table_of(StocktakeRow)
+stocktake_lines = table_of(StocktakeLineRow)
+stocktake_book = table_of(StocktakeBookRow)
+stocktake_adjustments = table_of(StocktakeAdjustmentRow)
+scan_documents = table_of(ScanDocumentRow)
+scan_lines = table_of(ScanLineRow)

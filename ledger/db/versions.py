@@ -146,12 +146,12 @@ def current_rows(connection: Connection) -> tuple[list[ReferenceRow], list[tuple
         rows.append(ReferenceRow(ReferenceKind.item.value, row.id, row.code, item_content(item)))
     parent = t.locations.alias("parent")
     paths = []
-    for row in connection.execute(
+    for location_row in connection.execute(
         select(loc.id, loc.code, loc.name, loc.level, parent.c.code, loc.path).outerjoin(
             parent, parent.c.id == loc.parent_id
         )
     ):
-        location_id, code, name, level, parent_code, path = row
+        location_id, code, name, level, parent_code, path = location_row
         location = Location(code, name, _enum(LocationLevel, level), parent_code)
         rows.append(
             ReferenceRow(
