@@ -435,52 +435,7 @@ class Verifier:
         for row in stored:
             account = (row.location_code, row.item_code, row.batch_number)
             seen.add(account)
-            expected = self.running.get(account, 0)
-            subject = account_subject(account)
-            if row.on_hand != expected:
-                self.findings.append(
-                    Finding(
-                        4,
-                        "balance_mismatch",
-                        subject,
-                        "stored on-hand balance differs from the sum of its postings",
-                        str(expected),
-                        str(row.on_hand),
-                    )
-                )
-            if row.physical and row.on_hand < 0:
-                self.findings.append(
-                    Finding(
-                        2,
-                        "negative_balance",
-                        subject,
-                        "stored balance below zero",
-                        "≥ 0",
-                        str(row.on_hand),
-                    )
-                )
-            if row.physical and row.reserved > row.on_hand:
-                self.findings.append(
-                    Finding(
-                        6,
-                        "reserved_exceeds_on_hand",
-                        subject,
-                        "more reserved than on hand",
-                        f"≤ {row.on_hand}",
-                        str(row.reserved),
-                    )
-                )
-            if row.reserved != row.reservations_open or row.reserved < 0:
-                self.findings.append(
-                    Finding(
-                        6,
-                        "reserved_mismatch",
-                        subject,
-                        "stored reserved quantity differs from the open reservations",
-                        str(row.reservations_open),
-                        str(row.reserved),
-                    )
-                )
+            self._check_stored(row, account)
         for account, balance in self.running.items():
             if account not in seen and balance != 0:
                 self.findings.append(
@@ -494,17 +449,70 @@ class Verifier:
                     )
                 )
         if chain_head is not None:
-            head_sequence, head_hash = chain_head
-            if (head_sequence, head_hash) != (self.last_sequence, self.last_hash):
-                self.findings.append(
-                    Finding(
-                        5,
-                        "chain_head_mismatch",
-                        "chain head",
-                        "the recorded chain head is not the last transaction: "
-                        "transactions at the end were removed or added outside the ledger",
-                        f"#{head_sequence} {head_hash[:16]}",
-                        f"#{self.last_sequence} {self.last_hash[:16]}",
-                    )
-                )
+            self._check_head(chain_head)
         return self.findings
+
+    def _check_stored(self, row: StoredBalance, account: AccountCodes) -> None:
+        """One stored balance row against the postings' running sum and its own bounds."""
+        expected = self.running.get(account, 0)
+        subject = account_subject(account)
+        if row.on_hand != expected:
+            self.findings.append(
+                Finding(
+                    4,
+                    "balance_mismatch",
+                    subject,
+                    "stored on-hand balance differs from the sum of its postings",
+                    str(expected),
+                    str(row.on_hand),
+                )
+            )
+        if row.physical and row.on_hand < 0:
+            self.findings.append(
+                Finding(
+                    2,
+                    "negative_balance",
+                    subject,
+                    "stored balance below zero",
+                    "≥ 0",
+                    str(row.on_hand),
+                )
+            )
+        if row.physical and row.reserved > row.on_hand:
+            self.findings.append(
+                Finding(
+                    6,
+                    "reserved_exceeds_on_hand",
+                    subject,
+                    "more reserved than on hand",
+                    f"≤ {row.on_hand}",
+                    str(row.reserved),
+                )
+            )
+        if row.reserved != row.reservations_open or row.reserved < 0:
+            self.findings.append(
+                Finding(
+                    6,
+                    "reserved_mismatch",
+                    subject,
+                    "stored reserved quantity differs from the open reservations",
+                    str(row.reservations_open),
+                    str(row.reserved),
+                )
+            )
+
+    def _check_head(self, chain_head: tuple[int, str]) -> None:
+        """The recorded chain head against the last transaction read."""
+        head_sequence, head_hash = chain_head
+        if (head_sequence, head_hash) != (self.last_sequence, self.last_hash):
+            self.findings.append(
+                Finding(
+                    5,
+                    "chain_head_mismatch",
+                    "chain head",
+                    "the recorded chain head is not the last transaction: "
+                    "transactions at the end were removed or added outside the ledger",
+                    f"#{head_sequence} {head_hash[:16]}",
+                    f"#{self.last_sequence} {self.last_hash[:16]}",
+                )
+            )
