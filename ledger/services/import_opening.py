@@ -149,15 +149,10 @@ def plan_openings(
         before = len(problems)
         code = row["location_code"].strip()
         place = places.get(code)
-        if not code:
-            problems.append(Problem(number, "库点编码", "库点编码不能为空"))
-        elif place is None:
-            problems.append(Problem(number, "库点编码", f"账本中没有编码为 {code} 的库点"))
-        elif not place.physical:
-            problems.append(
-                Problem(number, "库点编码", f"{code} {place.name} 是虚拟库点，期初只能记在实际库点")
-            )
-        elif scope is not None and not place.path.startswith(scope):
+        place_problem = _place_problem(number, code, place)
+        if place_problem is not None:
+            problems.append(place_problem)
+        elif place is not None and scope is not None and not place.path.startswith(scope):
             outside.append(number)
             continue
         item_code = row["item_code"].strip()
@@ -214,6 +209,18 @@ def plan_openings(
                 )
             )
     return Plan(problems, outside, by_location, [])
+
+
+def _place_problem(number: int, code: str, place: Place | None) -> Problem | None:
+    """What is wrong with a row's 库点编码, if anything (a place outside the admin's scope is
+    not a problem: its row is reported as outside)."""
+    if not code:
+        return Problem(number, "库点编码", "库点编码不能为空")
+    if place is None:
+        return Problem(number, "库点编码", f"账本中没有编码为 {code} 的库点")
+    if not place.physical:
+        return Problem(number, "库点编码", f"{code} {place.name} 是虚拟库点，期初只能记在实际库点")
+    return None
 
 
 def _as_of_problems(as_of: dt.date, today: dt.date) -> list[Problem]:
