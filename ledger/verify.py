@@ -161,15 +161,13 @@ class Verifier:
         )
         recomputed = chain_hash(tx.previous_hash, encoding)
         if recomputed != tx.hash:
-            self.findings.append(
-                Finding(
-                    5,
-                    "hash_mismatch",
-                    transaction_subject(tx),
-                    "content does not match its hash: a field or a posting was altered or removed",
-                    tx.hash,
-                    recomputed,
-                )
+            self._find(
+                5,
+                "hash_mismatch",
+                transaction_subject(tx),
+                "content does not match its hash: a field or a posting was altered or removed",
+                tx.hash,
+                recomputed,
             )
         self.last_sequence = tx.sequence
         self.last_hash = tx.hash
@@ -179,15 +177,13 @@ class Verifier:
         """The chain version is known and never goes down (an old encoding leaves the people
         out of the hash: a transaction rewritten to it would hide who made it)."""
         if tx.chain_version not in CHAIN_VERSIONS:
-            self.findings.append(
-                Finding(
-                    5,
-                    "chain_version_unknown",
-                    transaction_subject(tx),
-                    f"recorded with chain version {tx.chain_version}, which no release wrote",
-                    "/".join(str(v) for v in sorted(CHAIN_VERSIONS)),
-                    str(tx.chain_version),
-                )
+            self._find(
+                5,
+                "chain_version_unknown",
+                transaction_subject(tx),
+                f"recorded with chain version {tx.chain_version}, which no release wrote",
+                "/".join(str(v) for v in sorted(CHAIN_VERSIONS)),
+                str(tx.chain_version),
             )
             return False
         expected = max(
@@ -218,15 +214,13 @@ class Verifier:
                 )
             )
         if tx.chain_version < 2 and (tx.maker_id or tx.approver_id or tx.receiver_id):
-            self.findings.append(
-                Finding(
-                    5,
-                    "people_not_hashed",
-                    transaction_subject(tx),
-                    "names a maker, approver or receiver but its chain version does not hash them",
-                    None,
-                    f"{tx.maker_id}/{tx.approver_id}/{tx.receiver_id}",
-                )
+            self._find(
+                5,
+                "people_not_hashed",
+                transaction_subject(tx),
+                "names a maker, approver or receiver but its chain version does not hash them",
+                None,
+                f"{tx.maker_id}/{tx.approver_id}/{tx.receiver_id}",
             )
         self.last_version = max(self.last_version, tx.chain_version)
         return True
@@ -244,15 +238,13 @@ class Verifier:
             return
         for role, user_id in (("maker", maker), ("approver", approver), ("receiver", receiver)):
             if user_id is not None and user_id not in users:
-                self.findings.append(
-                    Finding(
-                        5,
-                        "unknown_user",
-                        transaction_subject(tx),
-                        f"its {role}_id names no user: the user was removed or the id altered",
-                        "a stored user",
-                        f"{role}_id {user_id}",
-                    )
+                self._find(
+                    5,
+                    "unknown_user",
+                    transaction_subject(tx),
+                    f"its {role}_id names no user: the user was removed or the id altered",
+                    "a stored user",
+                    f"{role}_id {user_id}",
                 )
 
     def _check_balanced(self, tx: StoredTransaction) -> None:
@@ -271,26 +263,22 @@ class Verifier:
             totals[pair] = totals.get(pair, 0) + posting.quantity
         for (item, batch), total in totals.items():
             if total != 0:
-                self.findings.append(
-                    Finding(
-                        1,
-                        "unbalanced_transaction",
-                        transaction_subject(tx),
-                        f"postings of {item}/{batch} sum to {total}, not zero",
-                        "0",
-                        str(total),
-                    )
+                self._find(
+                    1,
+                    "unbalanced_transaction",
+                    transaction_subject(tx),
+                    f"postings of {item}/{batch} sum to {total}, not zero",
+                    "0",
+                    str(total),
                 )
         if len(tx.postings) < 2:
-            self.findings.append(
-                Finding(
-                    1,
-                    "too_few_postings",
-                    transaction_subject(tx),
-                    f"has {len(tx.postings)} posting(s); a transaction has at least two",
-                    "2",
-                    str(len(tx.postings)),
-                )
+            self._find(
+                1,
+                "too_few_postings",
+                transaction_subject(tx),
+                f"has {len(tx.postings)} posting(s); a transaction has at least two",
+                "2",
+                str(len(tx.postings)),
             )
 
     def _check_expired(self, tx: StoredTransaction) -> None:
@@ -322,26 +310,22 @@ class Verifier:
             balance = self.running.get(account, 0) + posting.quantity
             self.running[account] = balance
             if posting.balance_after != balance:
-                self.findings.append(
-                    Finding(
-                        4,
-                        "running_balance_mismatch",
-                        f"{transaction_subject(tx)} on {account_subject(account)}",
-                        "balance recorded after the posting differs from the sum of postings",
-                        str(balance),
-                        str(posting.balance_after),
-                    )
+                self._find(
+                    4,
+                    "running_balance_mismatch",
+                    f"{transaction_subject(tx)} on {account_subject(account)}",
+                    "balance recorded after the posting differs from the sum of postings",
+                    str(balance),
+                    str(posting.balance_after),
                 )
             if posting.physical and balance < 0:
-                self.findings.append(
-                    Finding(
-                        2,
-                        "negative_balance",
-                        f"{transaction_subject(tx)} on {account_subject(account)}",
-                        "a physical location's balance went below zero",
-                        "≥ 0",
-                        str(balance),
-                    )
+                self._find(
+                    2,
+                    "negative_balance",
+                    f"{transaction_subject(tx)} on {account_subject(account)}",
+                    "a physical location's balance went below zero",
+                    "≥ 0",
+                    str(balance),
                 )
 
     def _misdated(self, tx: StoredTransaction, account: AccountCodes, day: dt.date | str) -> None:
@@ -362,13 +346,11 @@ class Verifier:
             return
         earlier = self.reversed.get(tx.reverses_sequence)
         if earlier is not None:
-            self.findings.append(
-                Finding(
-                    5,
-                    "reversed_twice",
-                    transaction_subject(tx),
-                    f"reverses #{tx.reverses_sequence}, already reversed by {earlier}",
-                )
+            self._find(
+                5,
+                "reversed_twice",
+                transaction_subject(tx),
+                f"reverses #{tx.reverses_sequence}, already reversed by {earlier}",
             )
         self.reversed[tx.reverses_sequence] = tx.number
 
@@ -387,15 +369,13 @@ class Verifier:
         a verification of one root); None: every account."""
         subject = f"period close {period_end} (#{sequence})"
         if self.last_sequence != sequence or self.last_hash != digest:
-            self.findings.append(
-                Finding(
-                    5,
-                    "close_digest_mismatch",
-                    subject,
-                    "the chain at the close's sequence differs from the digest it recorded",
-                    f"#{sequence} {digest}",
-                    f"#{self.last_sequence} {self.last_hash}",
-                )
+            self._find(
+                5,
+                "close_digest_mismatch",
+                subject,
+                "the chain at the close's sequence differs from the digest it recorded",
+                f"#{sequence} {digest}",
+                f"#{self.last_sequence} {self.last_hash}",
             )
         computed = {account: balance for account, balance in self.running.items() if balance}
         kept = {account: balance for account, balance in balances.items() if balance}
@@ -407,15 +387,13 @@ class Verifier:
         for account in sorted(set(kept) | set(computed)):
             expected, recorded = computed.get(account, 0), kept.get(account, 0)
             if expected != recorded:
-                self.findings.append(
-                    Finding(
-                        4,
-                        "closing_balance_mismatch",
-                        f"{subject}: {account_subject(account)}",
-                        "the closing balance differs from the sum of the postings before it",
-                        str(expected),
-                        str(recorded),
-                    )
+                self._find(
+                    4,
+                    "closing_balance_mismatch",
+                    f"{subject}: {account_subject(account)}",
+                    "the closing balance differs from the sum of the postings before it",
+                    str(expected),
+                    str(recorded),
                 )
 
     def assume_unchanged(self, balances: dict[AccountCodes, int]) -> None:
@@ -438,67 +416,63 @@ class Verifier:
             self._check_stored(row, account)
         for account, balance in self.running.items():
             if account not in seen and balance != 0:
-                self.findings.append(
-                    Finding(
-                        4,
-                        "balance_missing",
-                        account_subject(account),
-                        "postings add up to a balance but no stored balance row exists",
-                        str(balance),
-                        "none",
-                    )
+                self._find(
+                    4,
+                    "balance_missing",
+                    account_subject(account),
+                    "postings add up to a balance but no stored balance row exists",
+                    str(balance),
+                    "none",
                 )
         if chain_head is not None:
             self._check_head(chain_head)
         return self.findings
+
+    def _find(
+        self,
+        invariant: int,
+        code: str,
+        subject: str,
+        message: str,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.findings.append(Finding(invariant, code, subject, message, expected, found))
 
     def _check_stored(self, row: StoredBalance, account: AccountCodes) -> None:
         """One stored balance row against the postings' running sum and its own bounds."""
         expected = self.running.get(account, 0)
         subject = account_subject(account)
         if row.on_hand != expected:
-            self.findings.append(
-                Finding(
-                    4,
-                    "balance_mismatch",
-                    subject,
-                    "stored on-hand balance differs from the sum of its postings",
-                    str(expected),
-                    str(row.on_hand),
-                )
+            self._find(
+                4,
+                "balance_mismatch",
+                subject,
+                "stored on-hand balance differs from the sum of its postings",
+                str(expected),
+                str(row.on_hand),
             )
         if row.physical and row.on_hand < 0:
-            self.findings.append(
-                Finding(
-                    2,
-                    "negative_balance",
-                    subject,
-                    "stored balance below zero",
-                    "≥ 0",
-                    str(row.on_hand),
-                )
+            self._find(
+                2, "negative_balance", subject, "stored balance below zero", "≥ 0", str(row.on_hand)
             )
         if row.physical and row.reserved > row.on_hand:
-            self.findings.append(
-                Finding(
-                    6,
-                    "reserved_exceeds_on_hand",
-                    subject,
-                    "more reserved than on hand",
-                    f"≤ {row.on_hand}",
-                    str(row.reserved),
-                )
+            self._find(
+                6,
+                "reserved_exceeds_on_hand",
+                subject,
+                "more reserved than on hand",
+                f"≤ {row.on_hand}",
+                str(row.reserved),
             )
         if row.reserved != row.reservations_open or row.reserved < 0:
-            self.findings.append(
-                Finding(
-                    6,
-                    "reserved_mismatch",
-                    subject,
-                    "stored reserved quantity differs from the open reservations",
-                    str(row.reservations_open),
-                    str(row.reserved),
-                )
+            self._find(
+                6,
+                "reserved_mismatch",
+                subject,
+                "stored reserved quantity differs from the open reservations",
+                str(row.reservations_open),
+                str(row.reserved),
             )
 
     def _check_head(self, chain_head: tuple[int, str]) -> None:
