@@ -10,31 +10,11 @@ putting an older row back).
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select
 
 from ledger.db import tables as t
-from ledger.model import Batch, Item, Location
-
-
-class ItemEntry(NamedTuple):
-    id: int
-    item: Item
-
-
-class LocationEntry(NamedTuple):
-    id: int
-    location: Location
-    physical: bool
-    path: str  # '/510100/510121/510121101/' — codes from the root down
-
-
-class BatchEntry(NamedTuple):
-    id: int
-    item_id: int
-    batch: Batch
-
+from ledger.entries import BatchEntry, ItemEntry, LocationEntry
 
 catalog_check_seconds = 2.0  # another process's change of reference data is seen within this
 

@@ -10,15 +10,13 @@ DELETE). `root_id` scopes an entry to one city: its auditors read it; entries wi
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import Connection, insert, or_, select
 
 from ledger.db import tables as t
-
-if TYPE_CHECKING:
-    from ledger.db.store import LedgerStore
+from ledger.entries import LocationEntry
 
 CLI_ACTOR = "命令行"  # entries made from the command line on the server, by whoever ran it
 SYSTEM_ACTOR = "系统"
@@ -52,8 +50,17 @@ def root_code_of(path: str) -> str:
     return path.split("/")[1]
 
 
+class Writer(Protocol):
+    """What `record` needs of the unit of work it writes in (a `LedgerStore`)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    def location(self, code: str, field: str = ...) -> LocationEntry: ...
+
+
 def record(
-    store: LedgerStore,
+    store: Writer,
     action: str,
     object_type: str,
     object_key: str,

@@ -19,9 +19,11 @@ use cases written against the store keep working; new code can call the reposito
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Connection
 
+from ledger.db import oplog
 from ledger.db.accounts import Accounts
 from ledger.db.catalog import BatchEntry, Catalog, ItemEntry, LocationEntry
 from ledger.db.idempotency import IdempotencyKeys
@@ -141,3 +143,24 @@ class LedgerStore:
         ledger's `today` (its clock's, which the use case read)."""
         self.people.acting(user_id, today)
         return self
+
+    def record_operation(
+        self,
+        action: str,
+        object_type: str,
+        object_key: str,
+        *,
+        user_id: int | None,
+        after: Any = None,
+        location_path: str | None = None,
+    ) -> None:
+        """An entry of the operations log, in this unit of work (`oplog.record`)."""
+        oplog.record(
+            self,
+            action,
+            object_type,
+            object_key,
+            user_id=user_id,
+            after=after,
+            location_path=location_path,
+        )

@@ -7,8 +7,6 @@ import datetime as dt
 import msgspec
 
 from ledger import commands as c
-from ledger.db import oplog
-from ledger.db.store import LedgerStore
 from ledger.model import Item, Location, LocationLevel
 from ledger.rules import (
     Code,
@@ -20,9 +18,10 @@ from ledger.rules import (
     name_length_max,
 )
 from ledger.services.checks import check_code
+from ledger.services.ports import Store
 
 
-def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
+def add_item(store: Store, command: c.AddItem, today: dt.date) -> Item:
     item = command.item
     check_code(item.code, "code")
     check_text(item.name, "name", name_length_max)
@@ -35,8 +34,7 @@ def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
         check_text(pack.name, "packs.name", 10)
         check_quantity(pack.base_units, "packs.base_units")
     store.add_item(item)
-    oplog.record(
-        store,
+    store.record_operation(
         "item.add",
         "item",
         item.code,
@@ -46,7 +44,7 @@ def add_item(store: LedgerStore, command: c.AddItem, today: dt.date) -> Item:
     return item
 
 
-def add_location(store: LedgerStore, command: c.AddLocation, today: dt.date) -> Location:
+def add_location(store: Store, command: c.AddLocation, today: dt.date) -> Location:
     location = command.location
     check_code(location.code, "code")
     check_text(location.name, "name", name_length_max)
@@ -60,8 +58,7 @@ def add_location(store: LedgerStore, command: c.AddLocation, today: dt.date) -> 
             Code.invalid_field, "区县、乡镇和村需要上级库点 (parent required)", "parent_code"
         )
     entry = store.add_location(location)
-    oplog.record(
-        store,
+    store.record_operation(
         "location.add",
         "location",
         location.code,
@@ -88,7 +85,7 @@ LEVEL_NAMES = {
 }
 
 
-def check_location_level(store: LedgerStore, location: Location) -> None:
+def check_location_level(store: Store, location: Location) -> None:
     """村 under a 乡镇, 乡镇 under a 区县, 区县 under a 市, a 市 at the root; and the code path from
     the root down fits what storage holds. (A virtual location or a missing parent is refused
     by the caller.)"""

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.db.store import BatchEntry, ItemEntry, LocationEntry
+from ledger.entries import BatchEntry, ItemEntry, LocationEntry
 from ledger.model import Item
 from ledger.rules import (
     Code,

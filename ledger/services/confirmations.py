@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from ledger import commands as c
-from ledger.db.store import ItemEntry, LedgerStore
+from ledger.entries import ItemEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
 from ledger.services.checks import base_units, business_date, check_composed_memo, check_memo
 from ledger.services.movement_lines import moves_between
 from ledger.services.movements import SHIPMENT_KINDS
+from ledger.services.ports import Store
 
 
-def confirm(store: LedgerStore, command: c.Confirm, today: dt.date) -> Transaction:
+def confirm(store: Store, command: c.Confirm, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     shipment = store.transaction_by_number(command.shipment_number, lock=True)
@@ -57,7 +58,7 @@ def confirm(store: LedgerStore, command: c.Confirm, today: dt.date) -> Transacti
     )
 
 
-def _check_confirmable(store: LedgerStore, shipment: Transaction, on: dt.date) -> None:
+def _check_confirmable(store: Store, shipment: Transaction, on: dt.date) -> None:
     """A shipment, neither reversed nor confirmed yet, confirmed no earlier than it left."""
     if shipment.kind not in SHIPMENT_KINDS:
         raise LedgerError(
@@ -88,7 +89,7 @@ def _check_confirmable(store: LedgerStore, shipment: Transaction, on: dt.date) -
 
 
 def _received(
-    store: LedgerStore,
+    store: Store,
     shipment: Transaction,
     shipped: dict[tuple[str, str], int],
     lines: Sequence[c.ReceivedLine],
@@ -175,7 +176,7 @@ def shortage_refused(shipment_number: str, missing: Sequence[MissingLine], why: 
 
 
 def check_shortage(
-    store: LedgerStore,
+    store: Store,
     shipment: Transaction,
     missing: Sequence[MissingLine],
     shortage: c.Shortage | None,

@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 
 from ledger import commands as c
-from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, Location, Transaction
 from ledger.rules import (
@@ -29,6 +28,7 @@ from ledger.rules import (
     idempotency_key_length_max,
     transactions_per_batch_max,
 )
+from ledger.services import ports
 from ledger.services.additions import (  # noqa: F401 (old home of these names)
     LEVEL_NAMES,
     PARENT_LEVEL,
@@ -68,12 +68,13 @@ from ledger.services.movements import (  # noqa: F401 (old home of these names)
     return_to_parent,
     write_off,
 )
+from ledger.services.ports import Store
 from ledger.services.reservations import Released, Reservation, release, reserve
 from ledger.services.reversals import reverse
 from ledger.services.work import day
 from ledger.settings import office_today
 
-HANDLERS: dict[type, Callable[[LedgerStore, Any, dt.date], Any]] = {
+HANDLERS: dict[type, Callable[[Store, Any, dt.date], Any]] = {
     c.AddItem: add_item,
     c.AddLocation: add_location,
     c.Receive: receive,
@@ -111,7 +112,7 @@ def storable_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
+def run_command(store: Store, command: Any, today: dt.date) -> Any:
     """Carry out one command on `store`, honouring its idempotency key."""
     handler = HANDLERS.get(type(command))
     if handler is None:
@@ -141,7 +142,7 @@ def run_command(store: LedgerStore, command: Any, today: dt.date) -> Any:
 
 
 def execute(
-    database: Database, command: Any, actor: int | None = None, today: dt.date | None = None
+    database: ports.Database, command: Any, actor: int | None = None, today: dt.date | None = None
 ) -> Any:
     """Carry out one command in its own unit of work as user `actor` (the vouchers' maker; None:
     the command line) on `today` (default: the office's)."""
@@ -150,7 +151,7 @@ def execute(
 
 
 def execute_many(
-    database: Database,
+    database: ports.Database,
     commands: Sequence[Any],
     actor: int | None = None,
     today: dt.date | None = None,

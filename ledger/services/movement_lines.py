@@ -7,17 +7,18 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from ledger import commands as c
-from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
+from ledger.entries import BatchEntry, ItemEntry, LocationEntry
 from ledger.model import Batch
 from ledger.picking import pick_batches
 from ledger.posting import Leg, Move, legs_of_moves
 from ledger.rules import Code, LedgerError, check_date
 from ledger.services.checks import base_units, check_code, check_lines, refuse_expired
 from ledger.services.picking import stock_candidates
+from ledger.services.ports import Store
 
 
 def resolve_lines(
-    store: LedgerStore,
+    store: Store,
     location: LocationEntry,
     lines: Sequence[c.LineSpec],
     on: dt.date,
@@ -117,9 +118,7 @@ def merge_picks(
     return [tuple(entry) for entry in merged.values()]  # type: ignore[misc]
 
 
-def receipt_batch(
-    store: LedgerStore, item: ItemEntry, line: c.ReceiptLine, field: str
-) -> BatchEntry:
+def receipt_batch(store: Store, item: ItemEntry, line: c.ReceiptLine, field: str) -> BatchEntry:
     check_code(line.batch_number, f"{field}.batch_number")
     for name in ("produced_on", "expires_on"):
         if getattr(line, name) is not None:

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ledger import commands as c
-from ledger.db.store import LedgerStore
 from ledger.model import Transaction, TransactionKind, VirtualLocation, WriteOffReason
 from ledger.posting import Leg
 from ledger.rules import (
@@ -27,11 +26,12 @@ from ledger.services.checks import (
     refuse_expired,
 )
 from ledger.services.movement_lines import merge_picks, moves_between, receipt_batch, resolve_lines
+from ledger.services.ports import Store
 
 SHIPMENT_KINDS = frozenset({TransactionKind.issue, TransactionKind.transfer})
 
 
-def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transaction:
+def receive(store: Store, command: c.Receive, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     check_lines(command.lines)
@@ -49,7 +49,7 @@ def receive(store: LedgerStore, command: c.Receive, today: dt.date) -> Transacti
     return store.post(TransactionKind.receipt, on, location, legs, memo=command.memo)
 
 
-def open_balances(store: LedgerStore, command: c.OpenBalances, today: dt.date) -> Transaction:
+def open_balances(store: Store, command: c.OpenBalances, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     check_lines(command.lines, opening_lines_per_transaction_max)
@@ -73,7 +73,7 @@ def open_balances(store: LedgerStore, command: c.OpenBalances, today: dt.date) -
     return store.post(TransactionKind.opening, on, location, legs, memo=command.memo)
 
 
-def issue(store: LedgerStore, command: c.Issue, today: dt.date) -> Transaction:
+def issue(store: Store, command: c.Issue, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     source = physical(store.location(command.source_code, "source_code"), "source_code")
@@ -119,7 +119,7 @@ def issue(store: LedgerStore, command: c.Issue, today: dt.date) -> Transaction:
     return transaction
 
 
-def _consume_reservations(store: LedgerStore, rows: list[dict], legs: Sequence[Leg]) -> None:
+def _consume_reservations(store: Store, rows: list[dict], legs: Sequence[Leg]) -> None:
     consumed = {
         (leg.key.item_id, leg.key.batch_id): leg.reservation_consumed
         for leg in legs
@@ -133,7 +133,7 @@ def _consume_reservations(store: LedgerStore, rows: list[dict], legs: Sequence[L
             store.reduce_reservation(row["id"], row["remaining"] - take, released=False)
 
 
-def distribute(store: LedgerStore, command: c.Distribute, today: dt.date) -> Transaction:
+def distribute(store: Store, command: c.Distribute, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     location = physical(store.location(command.location_code), "location_code")
@@ -142,7 +142,7 @@ def distribute(store: LedgerStore, command: c.Distribute, today: dt.date) -> Tra
     return store.post(TransactionKind.distribution, on, location, legs, memo=command.memo)
 
 
-def return_to_parent(store: LedgerStore, command: c.Return, today: dt.date) -> Transaction:
+def return_to_parent(store: Store, command: c.Return, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     location = physical(store.location(command.location_code), "location_code")
@@ -160,7 +160,7 @@ def return_to_parent(store: LedgerStore, command: c.Return, today: dt.date) -> T
     )
 
 
-def write_off(store: LedgerStore, command: c.WriteOff, today: dt.date) -> Transaction:
+def write_off(store: Store, command: c.WriteOff, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     reasons = [reason.value for reason in WriteOffReason]
@@ -182,7 +182,7 @@ def write_off(store: LedgerStore, command: c.WriteOff, today: dt.date) -> Transa
     )
 
 
-def adjust(store: LedgerStore, command: c.Adjust, today: dt.date) -> Transaction:
+def adjust(store: Store, command: c.Adjust, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     check_lines(command.lines)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ledger.db.store import BatchEntry, LedgerStore
+from ledger.entries import BatchEntry
 from ledger.model import AccountKey
 from ledger.picking import Candidate
+from ledger.services.ports import Store
 
 
 def stock_candidates(
-    store: LedgerStore,
+    store: Store,
     location_id: int,
     item_id: int,
     reserved_here: Mapping[int, int] | None = None,

@@ -8,11 +8,11 @@ import datetime as dt
 import msgspec
 
 from ledger import commands as c
-from ledger.db.store import LedgerStore
 from ledger.model import AccountKey
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import business_date, physical
 from ledger.services.movement_lines import resolve_lines
+from ledger.services.ports import Store
 
 
 class Reservation(msgspec.Struct, frozen=True):
@@ -29,7 +29,7 @@ class Released(msgspec.Struct, frozen=True):
     quantity: int  # base units released in all
 
 
-def reserve(store: LedgerStore, command: c.Reserve, today: dt.date) -> Reservation:
+def reserve(store: Store, command: c.Reserve, today: dt.date) -> Reservation:
     on = business_date(command.occurred_on, today)
     check_text(command.reference, "reference", 80)
     location = physical(store.location(command.location_code), "location_code")
@@ -53,7 +53,7 @@ def reserve(store: LedgerStore, command: c.Reserve, today: dt.date) -> Reservati
     )
 
 
-def release(store: LedgerStore, command: c.Release, today: dt.date) -> Released:
+def release(store: Store, command: c.Release, today: dt.date) -> Released:
     rows = store.open_reservations(command.reference)
     if not rows:
         raise LedgerError(

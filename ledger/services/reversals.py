@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from ledger import commands as c
-from ledger.db.store import LedgerStore
 from ledger.model import AccountKey, Transaction, TransactionKind
 from ledger.posting import Leg, mirror_legs
 from ledger.rules import Code, LedgerError
 from ledger.services.checks import business_date, check_memo
 from ledger.services.movements import SHIPMENT_KINDS
+from ledger.services.ports import Store
 
 
-def reverse(store: LedgerStore, command: c.Reverse, today: dt.date) -> Transaction:
+def reverse(store: Store, command: c.Reverse, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     original = store.transaction_by_number(command.transaction_number, lock=True)
