@@ -69,6 +69,13 @@ VOUCHER_PREFIX: dict[TransactionKind, str] = {
     TransactionKind.opening: "QC",
 }
 
+
+def voucher_number(prefix: str, year: int, serial: int) -> str:
+    """A number of the series of `prefix` in `year` (serials are gapless per prefix and year):
+    RK-2026-000123."""
+    return f"{prefix}-{year}-{serial:06d}"
+
+
 # Kinds that hand stock onward or out to the public: an expired batch may not take part.
 KINDS_REFUSING_EXPIRED: frozenset[TransactionKind] = frozenset(
     {TransactionKind.issue, TransactionKind.transfer, TransactionKind.distribution}

@@ -8,7 +8,7 @@ from sqlalchemy import insert, update
 
 from ledger.db import tables as t
 from ledger.db.session import Session
-from ledger.model import VOUCHER_PREFIX, TransactionKind
+from ledger.model import VOUCHER_PREFIX, TransactionKind, voucher_number
 
 
 class Numbering:
@@ -33,7 +33,7 @@ class Numbering:
             counter = self.counters[(prefix, year)] = [last or 0, last is not None]
         counter[0] += 1
         self.dirty.add((prefix, year))
-        return f"{prefix}-{year}-{counter[0]:06d}"
+        return voucher_number(prefix, year, counter[0])
 
     def flush(self) -> None:
         c = t.voucher_counters.c
