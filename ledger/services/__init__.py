@@ -18,6 +18,13 @@ unit of work's store (`ledger.db.store.LedgerStore`); steps call steps, never an
 so several steps commit together. Rules come from the pure core (`ledger.*`: FEFO picking, the
 request state machine, the pack policy, closed periods); SQL lives only in `ledger.db`.
 
+The movement steps are written against a port, not against `LedgerStore`: `ports.Store` (the
+repositories they use: reference data, accounts, journal, reservations, idempotency keys, the
+operations log) and `ports.Database` (`write`, `lookup`), typing Protocols that the real ones
+satisfy. tests/unit/fake_store.py implements them with dictionaries (posting, FEFO, closed
+periods and the chain still the core's), so the movement use cases are unit-tested without a
+database; a contract test runs the same commands on the fake and on both engines.
+
 Examples: `ledger.execute(database, c.Issue(…), actor, today)` (every movement kind, dispatched
 by the command's type: `ledger.services.ledger`), `requests.approve(database, number,
 Approve(…), actor, today)`, `scanning.post(database, document_id, actor, …)`,
@@ -34,7 +41,8 @@ Reports are views, not use cases: `report(store, …)` read inside the caller's
 
 Modules by area (the use cases first, then the steps they run):
 - movements: `ledger` (dispatch, idempotency); `movements`, `confirmations` (shortages),
-  `reversals`, `reservations`, `additions`; shared `checks`, `movement_lines`;
+  `reversals`, `reservations`, `additions`; shared `checks`, `movement_lines`; the port
+  `ports`;
 - requests: `requests`; `request_transitions`, `request_shipments`, `request_records`,
   `request_models`;
 - scanning: `scanning`; `scan_packs`, `scan_documents`, `scans`, `scan_posting`, `scan_models`;
