@@ -82,7 +82,7 @@ def verification(
     given = checkpoint or []
     if len(given) > checkpoints_per_verification_max:
         raise LedgerError(
-            Code.invalid_checkpoint,
+            Code.too_many_lines,
             f"一次最多核验 {checkpoints_per_verification_max} 个核验点 "
             f"(at most {checkpoints_per_verification_max} checkpoints)",
             "checkpoint",

@@ -271,7 +271,7 @@ class RequestController(Controller):
         body = data or ConfirmShipment(shipment)
         if body.shipment_number != shipment:
             raise LedgerError(
-                Code.invalid_field,
+                Code.body_differs_from_path,
                 "请求体中的发货单号与路径不一致 (shipment number differs from the path)",
                 "shipment_number",
             )

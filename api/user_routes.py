@@ -134,7 +134,7 @@ class UserController(Controller):
         services = services_of(state)
         if role is not None and role not in ROLES:
             raise LedgerError(
-                Code.invalid_field, f"角色必须是 {', '.join(ROLES)} 之一 (unknown role)", "role"
+                Code.unknown_role, f"角色必须是 {', '.join(ROLES)} 之一 (unknown role)", "role"
             )
         where = UserFilter(scope=scope_path(admin), role=role, active=active)
         if location is not None:

@@ -41,7 +41,7 @@ def allocate(
     if quantity < 0:
         raise LedgerError(Code.quantity_must_be_positive, "分配数量不能为负", "quantity")
     if pack_base_units <= 0:
-        raise LedgerError(Code.invalid_field, "包装数量必须大于零", "pack")
+        raise LedgerError(Code.quantity_must_be_positive, "包装数量必须大于零", "pack")
     if not shares:
         raise LedgerError(Code.weights_invalid, "至少需要一个分配对象 (no locations)", "shares")
     codes = [share.location_code for share in shares]

@@ -173,7 +173,7 @@ def test_an_unreachable_postgresql_is_a_database_error():
                 "--out",
                 "p.csv",
             ],
-            "error: invalid_usage: --from 2026-06-30 晚于 --to 2026-06-01 (from after to)",
+            "error: date_range_invalid: --from 2026-06-30 晚于 --to 2026-06-01 (from after to)",
         ),
         (
             ["report", "stock-card", "--item", "NOPE", "--batch", "1", "--out", "c.csv"],

@@ -56,11 +56,11 @@ def test_a_global_admin_takes_no_location_and_everybody_else_needs_one(run_ledge
     listed = run_ledger("users", "list")
     assert "全部市 (global)" in listed.stdout
     nowhere = run_ledger("users", "add", "--role", "clerk", "--label", "保管员")
-    assert nowhere.returncode != 0 and nowhere.stderr.startswith("error: invalid_field: ")
+    assert nowhere.returncode != 0 and nowhere.stderr.startswith("error: global_admin_only: ")
     both = run_ledger(
         "users", "add", "--role", "admin", "--global", "--location", "510100", "--label", "x"
     )
-    assert both.returncode != 0 and both.stderr.startswith("error: invalid_field: ")
+    assert both.returncode != 0 and both.stderr.startswith("error: global_admin_only: ")
     clerk = run_ledger("users", "add", "--role", "clerk", "--global", "--label", "保管员")
     assert clerk.returncode != 0 and "只有管理员" in clerk.stderr
 

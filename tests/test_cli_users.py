@@ -89,6 +89,6 @@ def test_users_with_several_roles_are_added_changed_re_keyed_and_revoked(url):
     level = ledger(
         url, "users", "add", "--role", "requester", "--location", "510100", "--label", "x"
     )
-    assert level.status == 2 and level.error.startswith("error: invalid_field: ")
+    assert level.status == 2 and level.error.startswith("error: role_not_allowed_at_level: ")
     verified = ledger(url, "verify")
     assert verified.status == 0, verified.out + verified.err

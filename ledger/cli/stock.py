@@ -152,7 +152,7 @@ def report(
     last = date_to.date() if date_to else today
     if first > last:
         raise LedgerError(
-            Code.invalid_usage, f"--from {first} 晚于 --to {last} (from after to)", "date_from"
+            Code.date_range_invalid, f"--from {first} 晚于 --to {last} (from after to)", "date_from"
         )
     database = ledger_database()
     if under is None:  # the ledger's only city; with several, the user names one (root_required)

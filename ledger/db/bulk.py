@@ -56,7 +56,9 @@ class BulkLoader:
         if journal.chain_head()[0] != 0:
             self.connection.rollback()
             self.connection.close()
-            raise LedgerError(Code.invalid_field, "bulk loading needs an empty ledger", "database")
+            raise LedgerError(
+                Code.ledger_not_empty, "bulk loading needs an empty ledger", "database"
+            )
         reference.cache_every_location()
         self.supplier, self.transit, self.adjustment = (
             reference.location(virtual.value)

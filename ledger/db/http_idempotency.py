@@ -136,7 +136,7 @@ def claim(database: Database, user_id: int, key: str, digest: str) -> Claim | St
             continue
         if time.monotonic() > deadline:
             raise LedgerError(
-                Code.request_state,
+                Code.idempotency_key_in_progress,
                 "同一幂等键的请求仍在处理中，请稍后重试 (a request with this key is still in progress)",
                 "Idempotency-Key",
             )

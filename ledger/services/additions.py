@@ -29,7 +29,9 @@ def add_item(store: Store, command: c.AddItem, today: dt.date) -> Item:
     check_text(item.base_unit, "base_unit", 10)
     names = [pack.name for pack in item.packs]
     if len(set(names)) != len(names) or item.base_unit in names:
-        raise LedgerError(Code.invalid_field, "包装名称重复 (pack names must be unique)", "packs")
+        raise LedgerError(
+            Code.duplicate_pack_name, "包装名称重复 (pack names must be unique)", "packs"
+        )
     for pack in item.packs:
         check_text(pack.name, "packs.name", 10)
         check_quantity(pack.base_units, "packs.base_units")
@@ -51,11 +53,13 @@ def add_location(store: Store, command: c.AddLocation, today: dt.date) -> Locati
     check_location_level(store, location)
     if location.level is LocationLevel.virtual:
         raise LedgerError(
-            Code.invalid_field, "虚拟库点是固定的，不能新增 (virtual locations are fixed)", "level"
+            Code.location_must_be_physical,
+            "虚拟库点是固定的，不能新增 (virtual locations are fixed)",
+            "level",
         )
     if location.level is not LocationLevel.city and location.parent_code is None:
         raise LedgerError(
-            Code.invalid_field, "区县、乡镇和村需要上级库点 (parent required)", "parent_code"
+            Code.location_level, "区县、乡镇和村需要上级库点 (parent required)", "parent_code"
         )
     entry = store.add_location(location)
     store.record_operation(

@@ -129,7 +129,7 @@ def close_period(
     roots are not touched. root_code: the root (None: the ledger's only root)."""
     if period_end >= today:
         raise LedgerError(
-            Code.invalid_field,
+            Code.period_not_ended,
             f"只能对已结束的账期月结：{period_end} 尚未过去 (the period has not ended)",
             "period_end",
         )

@@ -54,7 +54,7 @@ class BalanceQuery(NamedTuple):
 def check_grouping(group_by: str) -> None:
     if group_by not in GROUPINGS:
         raise LedgerError(
-            Code.invalid_field, f"group_by 必须是 {', '.join(GROUPINGS)} 之一", "group_by"
+            Code.unknown_grouping, f"group_by 必须是 {', '.join(GROUPINGS)} 之一", "group_by"
         )
 
 

@@ -187,7 +187,7 @@ def check_shortage(
     if not missing:
         if shortage is not None:
             raise LedgerError(
-                Code.invalid_field,
+                Code.no_shortage_to_confirm,
                 f"{shipment.number} 全部到货，没有短少，不要填写短少确认 (nothing is missing)",
                 "shortage",
             )
@@ -198,7 +198,7 @@ def check_shortage(
     if shortage.reason not in reasons:
         known = "、".join(f"{name} ({code})" for code, name in reasons.items())
         raise LedgerError(
-            Code.invalid_field,
+            Code.unknown_shortage_reason,
             f"短少原因必须是 {known} 之一 (unknown shortage reason {shortage.reason!r})",
             "shortage.reason",
         )

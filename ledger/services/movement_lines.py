@@ -133,7 +133,7 @@ def receipt_batch(store: Store, item: ItemEntry, line: c.ReceiptLine, field: str
             )
         if not item.item.expiry_tracked and line.expires_on is not None:
             raise LedgerError(
-                Code.invalid_field,
+                Code.expiry_not_tracked,
                 f"{item.item.name} 不管理有效期 (item has no expiry)",
                 f"{field}.expires_on",
             )

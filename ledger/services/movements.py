@@ -166,7 +166,7 @@ def write_off(store: Store, command: c.WriteOff, today: dt.date) -> Transaction:
     reasons = [reason.value for reason in WriteOffReason]
     if command.reason not in reasons:
         raise LedgerError(
-            Code.invalid_field,
+            Code.unknown_write_off_reason,
             f"报损原因必须是 {', '.join(reasons)} 之一 (unknown reason)",
             "reason",
         )

@@ -62,13 +62,13 @@ def change_batch(
         )
     if not item.item.expiry_tracked and expires is not None:
         raise LedgerError(
-            Code.invalid_field,
+            Code.expiry_not_tracked,
             f"{item.item.name} 不管理有效期 (item has no expiry)",
             "expires_on",
         )
     if produced is not None and expires is not None and produced > expires:
         raise LedgerError(
-            Code.invalid_field,
+            Code.date_range_invalid,
             f"生产/印制日期 {produced} 晚于有效期至 {expires} (produced after expiry)",
             "produced_on",
         )
@@ -119,7 +119,9 @@ def change_location(
     entry = store.location(code, "code")
     if not entry.physical:
         raise LedgerError(
-            Code.invalid_field, "虚拟库点是固定的，不能修改 (virtual locations are fixed)", "code"
+            Code.location_must_be_physical,
+            "虚拟库点是固定的，不能修改 (virtual locations are fixed)",
+            "code",
         )
     db.lock_root(store, entry.path.split("/")[1])
     row = db.locked_location(store, entry.id)
@@ -258,7 +260,9 @@ def _check_item(item: Item) -> None:
         )
     names = [pack.name for pack in item.packs]
     if len(set(names)) != len(names) or item.base_unit in names:
-        raise LedgerError(Code.invalid_field, "包装名称重复 (pack names must be unique)", "packs")
+        raise LedgerError(
+            Code.duplicate_pack_name, "包装名称重复 (pack names must be unique)", "packs"
+        )
     for pack in item.packs:
         check_text(pack.name, "packs.name", unit_name_length_max)
         check_quantity(pack.base_units, "packs.base_units")

@@ -25,7 +25,9 @@ VOUCHER_TITLES = {
 
 def check_range(date_from: dt.date, date_to: dt.date) -> None:
     if date_from > date_to:
-        raise LedgerError(Code.invalid_field, "起始日期晚于截止日期 (from after to)", "date_from")
+        raise LedgerError(
+            Code.date_range_invalid, "起始日期晚于截止日期 (from after to)", "date_from"
+        )
 
 
 def account_names(store: LedgerStore, key: tuple[int, int, int]):

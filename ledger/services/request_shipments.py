@@ -136,7 +136,9 @@ class _Shipping:
         item = self.store.item(line.item_code, f"{field}.item_code")
         if item.id not in self.lines:
             raise LedgerError(
-                Code.invalid_field, f"申领单中没有 {item.item.name} (item not requested)", field
+                Code.item_not_requested,
+                f"申领单中没有 {item.item.name} (item not requested)",
+                field,
             )
         quantity = base_units(item.item, line.quantity, line.unit, f"{field}.quantity")
         self.shipped[item.id] = self.shipped.get(item.id, 0) + quantity

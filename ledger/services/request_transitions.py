@@ -68,7 +68,7 @@ def _supplier(
     supplier = physical(store.location(supplier_code, "supplier_code"), "supplier_code")
     if supplier.id == requester.id or not requester.path.startswith(supplier.path):
         raise LedgerError(
-            Code.invalid_field,
+            Code.supplier_not_above_requester,
             f"供货方 {supplier.location.name} 必须是 {requester.location.name} 的上级 (supplier must be above)",
             "supplier_code",
         )
@@ -124,7 +124,9 @@ def approve_request(
         item = store.item(line.item_code, f"{field}.item_code")
         if item.id not in lines:
             raise LedgerError(
-                Code.invalid_field, f"申领单中没有 {item.item.name} (item not requested)", field
+                Code.item_not_requested,
+                f"申领单中没有 {item.item.name} (item not requested)",
+                field,
             )
         quantity = (
             0

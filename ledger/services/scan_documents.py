@@ -31,7 +31,7 @@ def open_document(
 ) -> int:
     if command.purpose not in PURPOSES:
         raise LedgerError(
-            Code.invalid_field,
+            Code.unknown_scan_purpose,
             f"用途只能是 {', '.join(PURPOSES)} (unknown purpose {command.purpose!r})",
             "purpose",
         )
@@ -56,7 +56,7 @@ def open_document(
                 )
             if request.supplier_code != location.location.code:
                 raise LedgerError(
-                    Code.invalid_field,
+                    Code.location_not_supplier,
                     f"申领单 {request.number} 由 {request.supplier_name} 发货 (another supplier)",
                     "request_number",
                 )
@@ -83,7 +83,7 @@ def open_document(
         shipment = open_shipment(store, command.shipment_number)
         if shipment.counterparty_code != location.location.code:
             raise LedgerError(
-                Code.invalid_field,
+                Code.shipment_addressed_elsewhere,
                 f"{shipment.number} 不是发往 {location.location.name} 的 (addressed elsewhere)",
                 "shipment_number",
             )
@@ -107,11 +107,18 @@ def open_shipment(store: LedgerStore, number: str) -> Transaction:
         raise LedgerError(
             Code.not_a_shipment, f"{number} 不是出库或调拨单 (not a shipment)", "shipment_number"
         )
-    done = store.active_confirmation(shipment.sequence) or store.reversal_of(shipment.sequence)
-    if done is not None:
+    reversal = store.reversal_of(shipment.sequence)
+    if reversal is not None:
+        raise LedgerError(
+            Code.not_a_shipment,
+            f"{number} 已被 {reversal} 红冲，不能签收 (shipment reversed)",
+            "shipment_number",
+        )
+    confirmation = store.active_confirmation(shipment.sequence)
+    if confirmation is not None:
         raise LedgerError(
             Code.shipment_already_confirmed,
-            f"{number} 已由 {done} 处理，不能再签收 (already confirmed or reversed)",
+            f"{number} 已由 {confirmation} 签收，不能再签收 (already confirmed)",
             "shipment_number",
         )
     return shipment

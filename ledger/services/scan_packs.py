@@ -115,7 +115,7 @@ def announce(
     size = label_pack_size(item.item)
     if size is None:
         raise LedgerError(
-            Code.unknown_pack,
+            Code.item_has_no_packs,
             f"{item.item.name} 没有包装规格，不能打印包装标签 (item has no packs to label)",
             "item_code",
         )
@@ -214,7 +214,7 @@ def pack_by_serial(
     pack = db.pack(store, batch.id, serial)
     if pack is None:
         raise LedgerError(
-            Code.unknown_pack,
+            Code.unknown_labelled_pack,
             f"{item.item.name} 批次 {batch_number} 没有第 {serial} 包 (no such pack)",
             "serial",
         )

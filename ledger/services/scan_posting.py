@@ -45,7 +45,7 @@ def post(
     require_open(row)
     if shortage is not None and row.purpose != "confirm":
         raise LedgerError(
-            Code.invalid_field,
+            Code.no_shortage_to_confirm,
             "只有到货签收单可以填写短少确认 (only a confirmation takes a shortage)",
             "shortage",
         )

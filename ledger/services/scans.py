@@ -99,7 +99,7 @@ def _check_request_room(
     line = next((line for line in request.lines if line.item_code == item.item.code), None)
     if line is None:
         raise LedgerError(
-            Code.invalid_field,
+            Code.item_not_requested,
             f"申领单 {number} 中没有 {item.item.name} (item not requested)",
             "payload",
         )

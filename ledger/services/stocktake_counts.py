@@ -137,16 +137,30 @@ def add_scan_document(store: LedgerStore, number: str, document_id: int, actor: 
     row = stocktake_row(store, number, lock=True)
     require_status(row, "counting", "导入扫描单")
     document = scan_db.document(store, document_id)
-    if document is None or document.purpose != "count" or document.status != "posted":
+    if document is None:
         raise LedgerError(
-            Code.invalid_field,
-            f"扫描单 {document_id} 不是已完成的盘点扫描单 (not a finished count document)",
+            Code.unknown_scan_document,
+            f"没有扫描单 {document_id} (unknown scan document)",
+            "document",
+        )
+    if document.purpose != "count":
+        raise LedgerError(
+            Code.not_a_count_document,
+            f"扫描单 {document_id} 不是盘点扫描单 (not a count document)",
+            "document",
+        )
+    if document.status != "posted":
+        raise LedgerError(
+            Code.scan_document_state,
+            f"扫描单 {document_id} 还没有完成（过账），不能导入盘点 (count document not finished)",
             "document",
         )
     source = f"scan:{document_id}"
     if source in db.sources(store, row.id):
         raise LedgerError(
-            Code.duplicate_line, f"扫描单 {document_id} 已导入 (already imported)", "document"
+            Code.scan_document_already_counted,
+            f"扫描单 {document_id} 已导入 (already imported)",
+            "document",
         )
     location = store.location_by_id(document.location_id).location.code
     lines = []

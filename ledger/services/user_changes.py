@@ -80,7 +80,7 @@ def change_user(
         if user.is_global:
             if roles != ("admin",) or change.location_code not in (UNSET, None):
                 raise LedgerError(
-                    Code.invalid_field,
+                    Code.global_admin_only,
                     "全局管理员只能改名称：它不属于任何库点，也不兼任其他角色 "
                     "(a global admin changes only its label)",
                     "roles" if roles != ("admin",) else "location_code",

@@ -73,7 +73,7 @@ def checked_roles(roles: str | Sequence[str]) -> tuple[str, ...]:
     for role in asked:
         if role not in ROLES:
             raise LedgerError(
-                Code.invalid_field,
+                Code.unknown_role,
                 f"角色必须是 {', '.join(ROLES)} 之一：{role!r} (unknown role)",
                 "roles" if len(asked) > 1 else "role",
             )
@@ -87,7 +87,7 @@ def check_place(roles: Sequence[str], location: LocationEntry) -> None:
     for role in roles:
         if location.location.level.value not in ROLE_LEVELS[role]:
             raise LedgerError(
-                Code.invalid_field,
+                Code.role_not_allowed_at_level,
                 f"{ROLE_NAMES[role]} ({role}) 不能设在{location.location.name}这一级 "
                 f"(role not allowed at this level)",
                 "roles" if len(roles) > 1 else "role",
@@ -131,14 +131,16 @@ def add_user(
     roles = checked_roles(role)
     if global_admin != (location_code is None):
         raise LedgerError(
-            Code.invalid_field,
+            Code.global_admin_only,
             "全局管理员不属于任何库点，其他用户必须指定库点 "
             "(a global admin takes no location; every other user needs one)",
             "location_code",
         )
     if global_admin and roles != ("admin",):
         raise LedgerError(
-            Code.invalid_field, "只有管理员 (admin) 可以是全局的 (only an admin is global)", "role"
+            Code.global_admin_only,
+            "只有管理员 (admin) 可以是全局的 (only an admin is global)",
+            "role",
         )
     token = token or new_token()
     if not token.startswith(TOKEN_PREFIX):

@@ -127,8 +127,8 @@ def test_a_role_given_or_taken_applies_to_the_next_request(world):
     assert same.status_code == 200 and same.json() == moved
     # refused: a role not allowed at the level, an unknown field, an unknown role
     for body, code in (
-        ({"location_code": "510121-ZJ-PS", "roles": ["approver"]}, "invalid_field"),
-        ({"roles": ["boss"]}, "invalid_field"),
+        ({"location_code": "510121-ZJ-PS", "roles": ["approver"]}, "role_not_allowed_at_level"),
+        ({"roles": ["boss"]}, "unknown_role"),
         ({"roles": []}, "invalid_field"),
         ({"role": "clerk"}, "invalid_request"),
     ):
@@ -216,7 +216,7 @@ def test_the_list_holds_the_callers_city_and_filters(world):
     assert ids("admin", role="approver") >= {chengdu["id"], world.numbers.user_id["approver"]}
     assert world.numbers.user_id["clerk"] not in ids("admin", role="approver")
     bad = world.client.get(f"{V1}/users", params={"role": "boss"}, headers=headers("admin"))
-    assert bad.status_code == 422 and bad.json()["code"] == "invalid_field"
+    assert bad.status_code == 422 and bad.json()["code"] == "unknown_role"
 
 
 def test_a_citys_admin_manages_only_its_city_and_makes_no_global_admin(world):

@@ -221,7 +221,7 @@ def test_distribution_return_write_off_and_adjustment(city):
         c.Return("510100", (c.LineSpec("GT2014", 4),)),
     )
     refused(
-        Code.invalid_field,
+        Code.unknown_write_off_reason,
         city.write_off,
         c.WriteOff("510121", (c.LineSpec("GT2014", 4),), "stolen-by-mice"),
     )
@@ -321,7 +321,7 @@ def test_a_shortage_is_recorded_only_as_acknowledged(city):
         error = refused(Code.shortage_unconfirmed, confirm, c.Shortage("damaged", lines))
         assert "短少确认与实际短少不一致" in error.message and len(error.details["missing"]) == 2
     refused(Code.duplicate_line, confirm, c.Shortage("damaged", (*both, both[0])))
-    refused(Code.invalid_field, confirm, c.Shortage("丢了", both))
+    refused(Code.unknown_shortage_reason, confirm, c.Shortage("丢了", both))
     refused(Code.reason_required, confirm, c.Shortage("other", both, "  "))
     error = refused(Code.text_too_long, confirm, c.Shortage("other", both, "说" * 201))
     assert "最多 200" in error.message
@@ -339,7 +339,7 @@ def test_a_shortage_is_recorded_only_as_acknowledged(city):
     # A shipment that arrived in full takes no shortage.
     whole = city.issue(c.Issue("510100", "510121", (c.LineSpec("NH2014", 100),)))
     refused(
-        Code.invalid_field,
+        Code.no_shortage_to_confirm,
         city.confirm,
         c.Confirm(whole.number, shortage=c.Shortage("damaged", both[:1])),
     )

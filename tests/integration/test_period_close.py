@@ -64,7 +64,7 @@ def test_nothing_is_posted_into_a_closed_period(closed):
     )
     refused(Code.period_closed, closed.receive, late_receipt)
     refused(Code.period_closed, close, closed, MAY_END)
-    refused(Code.invalid_field, close, closed, TODAY)
+    refused(Code.period_not_ended, close, closed, TODAY)
     june = close(closed, dt.date(2026, 6, 10))
     assert june.sequence == 6
     closed.distribute(c.Distribute("510181", (c.LineSpec("NH2014", 1),), dt.date(2026, 6, 11)))

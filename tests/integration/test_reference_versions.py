@@ -180,7 +180,7 @@ def test_what_a_change_may_not_do(city):
         LocationChange("", name="金堂"),
     )
     refused(
-        Code.invalid_field,
+        Code.date_range_invalid,
         change,
         city,
         ReferenceKind.batch,

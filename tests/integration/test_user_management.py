@@ -84,7 +84,7 @@ def test_a_county_clerk_who_also_approves_holds_both_roles_in_its_first_version(
 def test_every_role_must_be_allowed_at_the_level(office):
     ledger, users, _ = office
     error = refused(
-        Code.invalid_field,
+        Code.role_not_allowed_at_level,
         add_user,
         ledger.database,
         "平水村兼审批",
@@ -92,13 +92,13 @@ def test_every_role_must_be_allowed_at_the_level(office):
         "510121-ZJ-PS",
     )
     assert "审批人" in error.message and "平水村" in error.message
-    refused(Code.invalid_field, add_user, ledger.database, "x", ("clerk", "boss"), "510121")
+    refused(Code.unknown_role, add_user, ledger.database, "x", ("clerk", "boss"), "510121")
     refused(Code.invalid_field, add_user, ledger.database, "x", (), "510121")
     with pytest.raises(LedgerError) as error:
         add_user(ledger.database, "全局兼保管", ("admin", "clerk"), None, global_admin=True)
-    assert error.value.code is Code.invalid_field
+    assert error.value.code is Code.global_admin_only
     refused(
-        Code.invalid_field,
+        Code.role_not_allowed_at_level,
         change_user,
         ledger.database,
         users["clerk"].id,
@@ -274,14 +274,14 @@ def test_a_global_admin_stays_a_global_admin(office):
     ledger, users, _ = office
     root = users["global"]
     refused(
-        Code.invalid_field,
+        Code.global_admin_only,
         change_user,
         ledger.database,
         root.id,
         UserChange(roles=("admin", "clerk")),
     )
     refused(
-        Code.invalid_field,
+        Code.global_admin_only,
         change_user,
         ledger.database,
         root.id,
