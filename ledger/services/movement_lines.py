@@ -115,7 +115,7 @@ def merge_picks(
     for item, batch, quantity in lines:
         entry = merged.setdefault((item.id, batch.id), [item, batch, 0])
         entry[2] += quantity
-    return [tuple(entry) for entry in merged.values()]  # type: ignore[misc]
+    return [tuple(entry) for entry in merged.values()]  # (item, batch, quantity)
 
 
 def receipt_batch(store: Store, item: ItemEntry, line: c.ReceiptLine, field: str) -> BatchEntry:

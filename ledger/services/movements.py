@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ledger import commands as c
+from ledger.entries import BatchEntry, ItemEntry
 from ledger.model import Transaction, TransactionKind, VirtualLocation, WriteOffReason
 from ledger.posting import Leg
 from ledger.rules import (
@@ -189,7 +190,8 @@ def adjust(store: Store, command: c.Adjust, today: dt.date) -> Transaction:
     check_text(command.reason, "reason", 40)
     location = physical(store.location(command.location_code), "location_code")
     adjustment = store.location(VirtualLocation.adjustment.value)
-    gains, losses = [], []
+    gains: list[tuple[ItemEntry, BatchEntry, int]] = []
+    losses: list[tuple[ItemEntry, BatchEntry, int]] = []
     for index, line in enumerate(command.lines):
         field = f"lines[{index}]"
         item = store.item(line.item_code, f"{field}.item_code")
