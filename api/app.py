@@ -22,10 +22,9 @@ from api.guard import BodyGuard, HeaderGuard
 from api.routes import ROUTES
 from api.scan_page import scan_page
 from ledger.labels import LabelKeys
-from ledger.rules import request_body_bytes_max
+from ledger.limits import request_body_bytes_max
 from ledger.services import label_keys as label_key_store
 from ledger.services.database import Database, dialect, open_database, ping
-from ledger.services.ledger import Ledger
 from ledger.settings import Settings, office_today, office_zone
 
 API_PREFIX = "/api/v1"
@@ -47,7 +46,6 @@ def create_app(
     settings = Settings.from_environment()
     database = database or open_database(settings.database_url)
     office_zone(settings.time_zone)  # an unknown LEDGER_TIME_ZONE stops the start, not a request
-    ledger = Ledger(database, clock or office_today)
     handlers = list(ROUTES)
     document_problems(handlers)
 
@@ -76,7 +74,9 @@ def create_app(
         state=State(
             {
                 "database": database,
-                "services": Services(ledger, label_keys or label_key_store.load(settings)),
+                "services": Services(
+                    database, clock or office_today, label_keys or label_key_store.load(settings)
+                ),
             }
         ),
         # Headers, path and query first (a NUL in a token must not reach the database), then

@@ -15,12 +15,21 @@ from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.policy import audit_root, log_root, require_top_auditor, roles
 from api.schemas import Digest, Page, page
 from ledger.history import format_checkpoint, parse_checkpoint
-from ledger.rules import Code, LedgerError, integer_magnitude_max
+from ledger.limits import (
+    checkpoints_per_verification_max,
+    code_length_max,
+    integer_magnitude_max,
+    log_action_length_max,
+    log_object_key_length_max,
+    log_object_type_length_max,
+)
+from ledger.model import Role
+from ledger.rules import Code, LedgerError
 from ledger.services import lookups
 from ledger.services.audit import (
     PeriodClose,
     VerificationReport,
-    close_period,
+    close_books,
     period_closes,
     verify_ledger,
 )
@@ -28,7 +37,6 @@ from ledger.services.audit_log import LogEntry, LogFilter, read_log
 from ledger.services.users import User
 from ledger.settings import office_zone
 
-checkpoints_per_verification_max = 100
 Checkpoints = Annotated[
     list[str] | None,
     QueryParameter(
@@ -40,7 +48,9 @@ Checkpoints = Annotated[
 ]
 RootCode = Annotated[
     str | None,
-    QueryParameter(max_length=40, description="a city (root location); for a global admin"),
+    QueryParameter(
+        max_length=code_length_max, description="a city (root location); for a global admin"
+    ),
 ]
 
 
@@ -58,7 +68,7 @@ def chain_digest(state: State) -> Digest:
 @get(
     "/audit/verification",
     sync_to_thread=True,
-    guards=[roles("auditor")],
+    guards=[roles(Role.auditor)],
     tags=["audit"],
     summary="Verify all six invariants over your city's ledger (auditors at the top of the tree)",
     description=(
@@ -120,7 +130,7 @@ class PeriodCloseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 @post(
     "/audit/period-closes",
     sync_to_thread=True,
-    guards=[roles("auditor")],
+    guards=[roles(Role.auditor)],
     tags=["audit"],
     summary="月结: close your city's books through a day (auditors at the top)",
     description=(
@@ -137,13 +147,11 @@ def create_period_close(
     user: User = request.user
     require_top_auditor(user)
     root = audit_root(user, data.root_code)
-    ledger = services_of(state).ledger
-    today = ledger.clock()
+    services = services_of(state)
+    today = services.clock()
 
     def work(_: str | None) -> PeriodClose:
-        return ledger.database.write(
-            lambda store: close_period(store, data.period_end, user.id, today, root)
-        )
+        return close_books(services.database, data.period_end, user.id, today, root)
 
     return idempotent(request, state, idempotency_key, data, work)
 
@@ -160,11 +168,14 @@ def audit_log(
     action: Annotated[
         str | None,
         QueryParameter(
-            max_length=40, description="an action or its prefix: user, stocktake.approve"
+            max_length=log_action_length_max,
+            description="an action or its prefix: user, stocktake.approve",
         ),
     ] = None,
-    object_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
-    object_key: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    object_type: Annotated[
+        str | None, QueryParameter(max_length=log_object_type_length_max)
+    ] = None,
+    object_key: Annotated[str | None, QueryParameter(max_length=log_object_key_length_max)] = None,
     user_id: Annotated[int | None, QueryParameter(ge=1, le=integer_magnitude_max)] = None,
     since: Annotated[dt.datetime | None, QueryParameter(description="from this instant")] = None,
     until: Annotated[dt.datetime | None, QueryParameter(description="before this instant")] = None,

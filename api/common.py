@@ -3,6 +3,7 @@ exactly-once POSTs (`Idempotency-Key`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -15,25 +16,23 @@ from litestar.params import HeaderParameter, QueryParameter
 from api.errors import PROBLEM_JSON, on_ledger_error
 from api.policy import require_sees
 from ledger.labels import LabelKeys
+from ledger.limits import idempotency_key_length_max, offset_max, page_size_max
 from ledger.rules import LedgerError
 from ledger.services import lookups
+from ledger.services.database import Database
 from ledger.services.exactly_once import Answer, exactly_once
-from ledger.services.ledger import Ledger
 from ledger.services.lookups import LocationEntry
-from ledger.services.requests import Requests
-from ledger.services.scanning import Scanning
-from ledger.services.stocktakes import Stocktakes
 from ledger.services.users import User
 
-page_size_max = 200
-
 Limit = Annotated[int, QueryParameter(ge=1, le=page_size_max, description="page size")]
-offset_max = 10_000_000
 Offset = Annotated[int, QueryParameter(ge=0, le=offset_max, description="rows to skip")]
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
-        name="Idempotency-Key", required=False, max_length=200, description="retry-safe POST"
+        name="Idempotency-Key",
+        required=False,
+        max_length=idempotency_key_length_max,
+        description="retry-safe POST",
     ),
 ]
 
@@ -47,14 +46,16 @@ SHORTAGE_STEP = (
 
 
 class Services:
-    """What the controllers call: the ledger's use cases over one database."""
+    """What the controllers hand the use cases (`ledger.services`): the database, the clock
+    that gives today's date (the office's; tests fix it) and the label keys. A handler calls
+    `verb(services.database, …, user.id, services.clock())`."""
 
-    def __init__(self, ledger: Ledger, label_keys: LabelKeys) -> None:
-        self.ledger = ledger
-        self.database = ledger.database
-        self.requests = Requests(ledger)
-        self.scanning = Scanning(ledger, label_keys)
-        self.stocktakes = Stocktakes(ledger)
+    def __init__(
+        self, database: Database, clock: Callable[[], dt.date], label_keys: LabelKeys
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.label_keys = label_keys
 
     def location(self, code: str, field: str = "location_code") -> LocationEntry:
         """A location by code (`field` names the input when it is unknown)."""

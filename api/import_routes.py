@@ -31,7 +31,8 @@ from litestar.params import FromPath, QueryParameter
 from api.common import IdempotencyKey, idempotent, services_of
 from api.errors import Forbidden
 from api.policy import own_root_path, roles
-from ledger.rules import Code, LedgerError, import_file_bytes_max
+from ledger.limits import file_name_length_max, import_file_bytes_max
+from ledger.rules import Code, LedgerError
 from ledger.services.import_common import Imported, OutsideScope, unreadable
 from ledger.services.imports import KINDS, import_upload
 from ledger.services.users import User
@@ -40,7 +41,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MULTIPART = "multipart/form-data"
 RAW_TYPES = {"text/csv": ".csv", XLSX: ".xlsx"}
 FILE_MEDIA_TYPES = frozenset({MULTIPART, *RAW_TYPES})
-file_name_length_max = 100
 
 
 @dataclass
@@ -128,7 +128,7 @@ async def import_spreadsheet(
                 data,
                 user.id,
                 scope,
-                services.ledger.clock,
+                services.clock,
                 as_of if kind == "opening-balances" else None,
             )
         except OutsideScope as error:

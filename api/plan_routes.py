@@ -11,7 +11,8 @@ from api.common import IdempotencyKey, Services, idempotent, services_of
 from api.policy import require_at, roles
 from api.schemas import AppliedPlan, PlanApply, PlanCompute, PlanLineOut, PlanOut
 from ledger.allocation import Plan, Share
-from ledger.services.allocation import apply_plan, plan_allocation
+from ledger.model import Role
+from ledger.services.allocation import issue_plan, make_plan
 from ledger.services.users import User
 
 
@@ -28,15 +29,21 @@ def _plan_out(item_code: str, plan: Plan) -> PlanOut:
 def _compute(services: Services, user: User, data: PlanCompute | PlanApply) -> Plan:
     services.visible_location(user, data.source_code, "source_code")
     shares = [Share(share.location_code, share.weight) for share in data.shares]
-    return plan_allocation(
-        services.ledger, data.source_code, data.item_code, data.quantity, shares, data.pack
+    return make_plan(
+        services.database,
+        data.source_code,
+        data.item_code,
+        data.quantity,
+        shares,
+        data.pack,
+        services.clock(),
     )
 
 
 @post(
     "/allocation-plans",
     sync_to_thread=True,
-    guards=[roles("clerk", "approver")],
+    guards=[roles(Role.clerk, Role.approver)],
     tags=["plans"],
     status_code=200,
     summary="分配计划: compute a split by weights",
@@ -56,7 +63,7 @@ def compute_plan(
 @post(
     "/allocation-plans/apply",
     sync_to_thread=True,
-    guards=[roles("clerk")],
+    guards=[roles(Role.clerk)],
     tags=["plans"],
     summary="Push a plan down as issues",
 )
@@ -68,12 +75,12 @@ def apply_allocation_plan(
 ) -> Response[AppliedPlan]:
     user: User = request.user
     services = services_of(state)
-    require_at(user, data.source_code, "clerk", "下发分配计划", services.location)
+    require_at(user, data.source_code, Role.clerk, "下发分配计划", services.location)
 
     def work(key: str | None) -> AppliedPlan:
         plan = _compute(services, user, data)
-        shipments = apply_plan(
-            services.ledger,
+        shipments = issue_plan(
+            services.database,
             plan,
             data.source_code,
             data.item_code,
@@ -81,6 +88,7 @@ def apply_allocation_plan(
             data.memo,
             key,
             user.id,
+            services.clock(),
         )
         return AppliedPlan(_plan_out(data.item_code, plan), tuple(shipments))
 

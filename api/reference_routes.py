@@ -21,9 +21,10 @@ from api.policy import (
 )
 from api.schemas import Page, page
 from ledger import commands as c
-from ledger.model import Batch, Item, Location
+from ledger.model import Batch, Item, Location, Role
 from ledger.reference import ReferenceKind
 from ledger.services import lookups, reference
+from ledger.services.ledger import execute
 from ledger.services.lookups import LocationRecord
 from ledger.services.reference import (
     BatchChange,
@@ -46,7 +47,7 @@ class ItemController(Controller):
     def get_item(self, state: State, code: FromPath[str]) -> Item:
         return lookups.item(services_of(state).database, code)
 
-    @post("/", sync_to_thread=True, guards=[roles("admin")], summary="Add an item (admin)")
+    @post("/", sync_to_thread=True, guards=[roles(Role.admin)], summary="Add an item (admin)")
     def add_item(
         self,
         request: Request,
@@ -60,7 +61,9 @@ class ItemController(Controller):
             state,
             idempotency_key,
             data,
-            lambda key: services.ledger.execute(c.AddItem(data, key), request.user.id),
+            lambda key: execute(
+                services.database, c.AddItem(data, key), request.user.id, services.clock()
+            ),
         )
 
 
@@ -92,7 +95,7 @@ class LocationController(Controller):
         entry = services.visible_location(request.user, code, "code")
         return lookups.location_record(services.database, entry)
 
-    @post("/", sync_to_thread=True, guards=[roles("admin")], summary="Add a location (admin)")
+    @post("/", sync_to_thread=True, guards=[roles(Role.admin)], summary="Add a location (admin)")
     def add_location(
         self,
         request: Request,
@@ -110,7 +113,9 @@ class LocationController(Controller):
             state,
             idempotency_key,
             data,
-            lambda key: services.ledger.execute(c.AddLocation(data, key), request.user.id),
+            lambda key: execute(
+                services.database, c.AddLocation(data, key), request.user.id, services.clock()
+            ),
         )
 
 
@@ -155,7 +160,7 @@ def item_versions(state: State, code: FromPath[str]) -> list[ReferenceVersionOut
 @post(
     "/items/{code:str}/versions",
     sync_to_thread=True,
-    guards=[roles("admin")],
+    guards=[roles(Role.admin)],
     tags=["reference"],
     summary="Change an item's name, category, packs or base unit (global admin)",
     description=CHANGE + " The base unit cannot change once the item has batches, requests or "
@@ -189,7 +194,7 @@ def location_versions(
 @post(
     "/locations/{code:str}/versions",
     sync_to_thread=True,
-    guards=[roles("admin")],
+    guards=[roles(Role.admin)],
     tags=["reference"],
     summary="Rename a location or move it under another parent (admin of its city)",
     description=CHANGE + " A move keeps the level (a 村 under a 乡镇 …) and the city "
@@ -221,7 +226,7 @@ def batch_versions(
 @post(
     "/batches/{item_code:str}/{number:str}/versions",
     sync_to_thread=True,
-    guards=[roles("admin")],
+    guards=[roles(Role.admin)],
     tags=["reference"],
     summary="Correct a batch's production or expiry date (global admin)",
     description=CHANGE + " An expiry cannot move before an issue, transfer or distribution of "
@@ -250,14 +255,14 @@ def _change(
     number: str | None = None,
 ) -> Response[ReferenceVersionOut]:
     user: User = request.user
-    ledger = services_of(state).ledger
-    today = ledger.clock()
+    services = services_of(state)
+    today = services.clock()
     return idempotent(
         request,
         state,
         key,
         data,
-        lambda _: reference.change(ledger.database, kind, code, data, user.id, today, number),
+        lambda _: reference.change(services.database, kind, code, data, user.id, today, number),
     )
 
 

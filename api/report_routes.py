@@ -13,8 +13,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from api.common import services_of
 from api.media_types import ExportOperation
 from api.policy import require_sees_transaction
+from ledger.limits import audit_sample_size_max, integer_magnitude_max, near_expiry_days_max
 from ledger.reconcile import DEFAULT_THRESHOLD
-from ledger.services import lookups, reports
+from ledger.services import lookups, reports, stocktakes
 from ledger.services.report_formats import MEDIA_TYPES, Report, render
 from ledger.services.users import User
 
@@ -22,7 +23,7 @@ Format = Annotated[
     str, QueryParameter(pattern="^(json|csv|xlsx|html)$", description="json, csv, xlsx or html")
 ]
 Day = Annotated[dt.date, QueryParameter(description="YYYY-MM-DD")]
-Days = Annotated[int, QueryParameter(ge=0, le=3650)]
+Days = Annotated[int, QueryParameter(ge=0, le=near_expiry_days_max)]
 Rate = Annotated[float, QueryParameter(ge=0, le=1)]
 EXPORT_FORMATS = ("csv", "xlsx", "html")
 
@@ -133,7 +134,7 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        today = services_of(state).ledger.clock()
+        today = services_of(state).clock()
         report = _read(state, lambda s: reports.near_expiry(s, under, days, today))
         return answer(report, format)
 
@@ -167,7 +168,7 @@ class ReportController(Controller):
         self, request: Request, state: State, under: FromQuery[str], format: Format = "json"
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        today = services_of(state).ledger.clock()
+        today = services_of(state).clock()
         report = _read(state, lambda s: reports.in_transit(s, under, today))
         return answer(report, format)
 
@@ -202,12 +203,12 @@ class ReportController(Controller):
         request: Request,
         state: State,
         under: FromQuery[str],
-        size: Annotated[int, QueryParameter(ge=1, le=1000)] = 30,
-        seed: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
+        size: Annotated[int, QueryParameter(ge=1, le=audit_sample_size_max)] = 30,
+        seed: Annotated[int, QueryParameter(ge=0, le=integer_magnitude_max)] = 0,
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        today = services_of(state).ledger.clock()
+        today = services_of(state).clock()
         report = _read(state, lambda s: reports.audit_sample(s, under, size, seed, today))
         return answer(report, format)
 
@@ -226,7 +227,7 @@ def stocktake_report(
     threshold: Rate = DEFAULT_THRESHOLD,
     format: Format = "json",
 ) -> Response[Report]:
-    stocktake = services_of(state).stocktakes.get(number)
+    stocktake = stocktakes.get(services_of(state).database, number)
     _visible(state, request.user, stocktake.location_code)
     report = _read(state, lambda s: reports.stocktake_report(s, number, threshold))
     return answer(report, format)

@@ -30,9 +30,9 @@ from api.policy import (
     scope_path,
 )
 from api.schemas import Page, page
-from ledger.model import Transaction
+from ledger.model import Role, Transaction
 from ledger.rules import Code, LedgerError
-from ledger.services import lookups
+from ledger.services import lookups, requests
 from ledger.services.requests import (
     AllocationRequest,
     Approve,
@@ -55,7 +55,7 @@ class RequestController(Controller):
         """The request, if the user may see it (so no refusal after this names another city's
         places)."""
         services = services_of(state)
-        found = services.requests.get(number)
+        found = requests.get(services.database, number)
         require_sees_request(user, found, services.location)
         return found
 
@@ -73,7 +73,7 @@ class RequestController(Controller):
     def _as_requester(self, request: Request, state: State, number: str, what: str) -> None:
         found = self._get(state, number, request.user)
         locate = services_of(state).location
-        require_at(request.user, found.requester_code, "requester", what, locate)
+        require_at(request.user, found.requester_code, Role.requester, what, locate)
 
     def _as_approver(self, request: Request, state: State, number: str) -> None:
         found = self._get(state, number, request.user)
@@ -82,7 +82,7 @@ class RequestController(Controller):
     @post(
         "/",
         sync_to_thread=True,
-        guards=[roles("requester")],
+        guards=[roles(Role.requester)],
         summary="申领: create a draft request",
     )
     def create(
@@ -94,9 +94,13 @@ class RequestController(Controller):
     ) -> Response[AllocationRequest]:
         user: User = request.user
         services = services_of(state)
-        require_at(user, data.requester_code, "requester", "申领", services.location)
+        require_at(user, data.requester_code, Role.requester, "申领", services.location)
         return idempotent(
-            request, state, idempotency_key, data, lambda _: services.requests.create(data, user.id)
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda _: requests.create(services.database, data, user.id, services.clock()),
         )
 
     @get("/", sync_to_thread=True, summary="Requests from or to your subtree")
@@ -121,7 +125,7 @@ class RequestController(Controller):
     @get("/{number:str}/events", sync_to_thread=True, summary="Every state change: who and when")
     def events(self, request: Request, state: State, number: FromPath[str]) -> list[RequestEvent]:
         self._get(state, number, request.user)
-        return services_of(state).requests.events(number)
+        return requests.events(services_of(state).database, number)
 
     @get(
         "/{number:str}/suggestion",
@@ -130,24 +134,26 @@ class RequestController(Controller):
     )
     def suggestion(self, request: Request, state: State, number: FromPath[str]) -> list[Suggestion]:
         self._get(state, number, request.user)
-        return services_of(state).requests.suggestion(number)
+        services = services_of(state)
+        return requests.suggestion(services.database, number, services.clock())
 
     @put(
         "/{number:str}",
         sync_to_thread=True,
-        guards=[roles("requester")],
+        guards=[roles(Role.requester)],
         summary="Edit a draft request",
     )
     def edit(
         self, request: Request, state: State, number: FromPath[str], data: JSONBody[EditRequest]
     ) -> AllocationRequest:
         self._as_requester(request, state, number, "修改申领单")
-        return services_of(state).requests.edit(number, data, request.user.id)
+        services = services_of(state)
+        return requests.edit(services.database, number, data, request.user.id, services.clock())
 
     @post(
         "/{number:str}/submit",
         sync_to_thread=True,
-        guards=[roles("requester")],
+        guards=[roles(Role.requester)],
         summary="Submit a draft",
     )
     def submit(
@@ -158,15 +164,19 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         self._as_requester(request, state, number, "提交申领单")
-        requests, user_id = services_of(state).requests, request.user.id
+        services, user_id = services_of(state), request.user.id
         return self._answer(
-            request, state, idempotency_key, None, lambda: requests.submit(number, user_id)
+            request,
+            state,
+            idempotency_key,
+            None,
+            lambda: requests.submit(services.database, number, user_id, services.clock()),
         )
 
     @post(
         "/{number:str}/cancel",
         sync_to_thread=True,
-        guards=[roles("requester")],
+        guards=[roles(Role.requester)],
         summary="Cancel (nothing shipped yet)",
     )
     def cancel(
@@ -177,15 +187,19 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         self._as_requester(request, state, number, "撤销申领单")
-        requests, user_id = services_of(state).requests, request.user.id
+        services, user_id = services_of(state), request.user.id
         return self._answer(
-            request, state, idempotency_key, None, lambda: requests.cancel(number, user_id)
+            request,
+            state,
+            idempotency_key,
+            None,
+            lambda: requests.cancel(services.database, number, user_id, services.clock()),
         )
 
     @post(
         "/{number:str}/approve",
         sync_to_thread=True,
-        guards=[roles("approver")],
+        guards=[roles(Role.approver)],
         summary="Approve all or part; reserves stock",
     )
     def approve(
@@ -197,15 +211,19 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         self._as_approver(request, state, number)
-        requests, user_id = services_of(state).requests, request.user.id
+        services, user_id = services_of(state), request.user.id
         return self._answer(
-            request, state, idempotency_key, data, lambda: requests.approve(number, data, user_id)
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda: requests.approve(services.database, number, data, user_id, services.clock()),
         )
 
     @post(
         "/{number:str}/reject",
         sync_to_thread=True,
-        guards=[roles("approver")],
+        guards=[roles(Role.approver)],
         summary="Reject with a reason",
     )
     def reject(
@@ -217,15 +235,19 @@ class RequestController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AllocationRequest]:
         self._as_approver(request, state, number)
-        requests, user_id = services_of(state).requests, request.user.id
+        services, user_id = services_of(state), request.user.id
         return self._answer(
-            request, state, idempotency_key, data, lambda: requests.reject(number, data, user_id)
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda: requests.reject(services.database, number, data, user_id, services.clock()),
         )
 
     @post(
         "/{number:str}/shipments",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="Ship against the request",
     )
     def ship(
@@ -239,20 +261,20 @@ class RequestController(Controller):
         user: User = request.user
         services = services_of(state)
         found = self._get(state, number, user)
-        require_at(user, found.supplier_code, "clerk", "发货", services.location)
+        require_at(user, found.supplier_code, Role.clerk, "发货", services.location)
         return self._answer(
             request,
             state,
             idempotency_key,
             data,
-            lambda: services.requests.ship(number, data, user.id),
+            lambda: requests.ship(services.database, number, data, user.id, services.clock()),
             201,
         )
 
     @post(
         "/{number:str}/shipments/{shipment:str}/confirm",
         sync_to_thread=True,
-        guards=[roles("requester", "clerk")],
+        guards=[roles(Role.requester, Role.clerk)],
         summary="The requester confirms a shipment's arrival",
         description=SHORTAGE_STEP,
     )
@@ -280,14 +302,14 @@ class RequestController(Controller):
             state,
             idempotency_key,
             body,
-            lambda: services.requests.confirm(number, body, user.id),
+            lambda: requests.confirm(services.database, number, body, user.id, services.clock()),
             201,
         )
 
     @post(
         "/{number:str}/close",
         sync_to_thread=True,
-        guards=[roles("approver", "clerk")],
+        guards=[roles(Role.approver, Role.clerk)],
         summary="Close; the unshipped rest is cancelled",
     )
     def close(
@@ -301,7 +323,11 @@ class RequestController(Controller):
         services = services_of(state)
         require_request_closer(user, self._get(state, number, user), services.location)
         return self._answer(
-            request, state, idempotency_key, None, lambda: services.requests.close(number, user.id)
+            request,
+            state,
+            idempotency_key,
+            None,
+            lambda: requests.close(services.database, number, user.id, services.clock()),
         )
 
 

@@ -19,8 +19,15 @@ from api.media_types import LabelOperation
 from api.policy import SCAN_ROLES, require_at, require_scanner, roles, scope_path
 from api.schemas import Page, page
 from ledger.commands import Shortage
-from ledger.rules import integer_magnitude_max
-from ledger.services import lookups
+from ledger.limits import (
+    integer_magnitude_max,
+    label_columns_max,
+    label_margin_mm_max,
+    label_rows_max,
+    pack_serial_max,
+)
+from ledger.model import Role, ScanDocumentStatus
+from ledger.services import lookups, scanning
 from ledger.services.label_sheets import Grid, label_png, label_svg
 from ledger.services.lookups import DocumentRow
 from ledger.services.scanning import (
@@ -36,10 +43,15 @@ from ledger.services.scanning import (
 from ledger.services.users import User
 
 DocumentId = Annotated[int, Parameter(ge=1, le=integer_magnitude_max, description="scan document")]
-Serial = Annotated[int, Parameter(ge=1, le=9_999_999, description="pack serial")]
-Columns = Annotated[int, QueryParameter(ge=1, le=6, description="labels across")]
-Rows = Annotated[int, QueryParameter(ge=1, le=14, description="labels down")]
-Margin = Annotated[float, QueryParameter(ge=0, le=30, description="page margin in mm")]
+Serial = Annotated[int, Parameter(ge=1, le=pack_serial_max, description="pack serial")]
+Columns = Annotated[int, QueryParameter(ge=1, le=label_columns_max, description="labels across")]
+Rows = Annotated[int, QueryParameter(ge=1, le=label_rows_max, description="labels down")]
+Margin = Annotated[
+    float, QueryParameter(ge=0, le=label_margin_mm_max, description="page margin in mm")
+]
+DocumentStatus = Annotated[
+    str | None, QueryParameter(pattern=f"^({'|'.join(ScanDocumentStatus)})$")
+]
 
 
 class PostDocumentBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -83,14 +95,23 @@ class PackController(Controller):
         offset: Offset = 0,
     ) -> Page[PackInfo]:
         _visible_location(state, request.user, location)
-        scanning = services_of(state).scanning
-        found = scanning.packs(item_code, number, location, sealed, limit + 1, offset)
+        services = services_of(state)
+        found = scanning.packs(
+            services.database,
+            services.label_keys,
+            item_code,
+            number,
+            location,
+            sealed,
+            limit + 1,
+            offset,
+        )
         return page(found, limit, offset)
 
     @get(
         "/labels",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="Label sheet (PDF, A4) of the sealed packs at or announced for a location",
         media_type="application/pdf",
     )
@@ -106,8 +127,14 @@ class PackController(Controller):
         margin_mm: Margin = 8.0,
     ) -> Response[bytes]:
         _visible_location(state, request.user, location)
-        sheet = services_of(state).scanning.sheet(
-            item_code, number, location, Grid(columns, rows, margin_mm)
+        services = services_of(state)
+        sheet = scanning.sheet(
+            services.database,
+            services.label_keys,
+            item_code,
+            number,
+            location,
+            Grid(columns, rows, margin_mm),
         )
         filename = f"labels-{item_code}-{number}.pdf"
         return Response(
@@ -132,7 +159,8 @@ class PackController(Controller):
         serial: Serial,
         format: Annotated[str, QueryParameter(pattern="^(png|svg)$")] = "png",
     ) -> Response[bytes]:
-        pack = services_of(state).scanning.pack(item_code, number, serial)
+        services = services_of(state)
+        pack = scanning.pack(services.database, services.label_keys, item_code, number, serial)
         _visible_location(state, request.user, pack.location_code)
         (view,) = label_views([pack])
         if format == "svg":
@@ -143,7 +171,7 @@ class PackController(Controller):
 @post(
     "/deliveries",
     sync_to_thread=True,
-    guards=[roles("clerk")],
+    guards=[roles(Role.clerk)],
     tags=["labels"],
     summary="到货通知: register a delivery and cut it into labelled packs to scan in",
 )
@@ -153,15 +181,25 @@ def announce_delivery(
     data: JSONBody[AnnounceDelivery],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[list[PackInfo]]:
-    require_at(request.user, data.location_code, "clerk", "登记到货", services_of(state).location)
-    scanning = services_of(state).scanning
-    return idempotent(request, state, idempotency_key, data, lambda k: scanning.announce(data))
+    require_at(
+        request.user, data.location_code, Role.clerk, "登记到货", services_of(state).location
+    )
+    services = services_of(state)
+    return idempotent(
+        request,
+        state,
+        idempotency_key,
+        data,
+        lambda k: scanning.announce(
+            services.database, services.label_keys, data, None, services.clock()
+        ),
+    )
 
 
 @post(
     "/packs/open",
     sync_to_thread=True,
-    guards=[roles("clerk")],
+    guards=[roles(Role.clerk)],
     tags=["labels"],
     status_code=200,
     summary="拆包: open a pack; its units become loose stock where it is",
@@ -172,10 +210,17 @@ def open_pack(
     data: JSONBody[OpenPack],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[PackInfo]:
-    require_at(request.user, data.location_code, "clerk", "拆包", services_of(state).location)
-    scanning = services_of(state).scanning
+    require_at(request.user, data.location_code, Role.clerk, "拆包", services_of(state).location)
+    services = services_of(state)
     return idempotent(
-        request, state, idempotency_key, data, lambda k: scanning.open_pack(data), 200
+        request,
+        state,
+        idempotency_key,
+        data,
+        lambda k: scanning.open_pack(
+            services.database, services.label_keys, data, None, services.clock()
+        ),
+        200,
     )
 
 
@@ -186,7 +231,7 @@ class ScanDocumentController(Controller):
     @post(
         "/",
         sync_to_thread=True,
-        guards=[roles("clerk", "requester")],
+        guards=[roles(Role.clerk, Role.requester)],
         summary="Open a scan document (receive, issue, confirm, count)",
     )
     def create(
@@ -199,9 +244,13 @@ class ScanDocumentController(Controller):
         user: User = request.user
         if data.purpose in SCAN_ROLES:
             require_scanner(user, data.purpose, data.location_code, services_of(state).location)
-        scanning = services_of(state).scanning
+        services = services_of(state)
         return idempotent(
-            request, state, idempotency_key, data, lambda k: scanning.open_document(data, user.id)
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: scanning.open_document(services.database, data, user.id, services.clock()),
         )
 
     @get(
@@ -213,38 +262,43 @@ class ScanDocumentController(Controller):
         self,
         request: Request,
         state: State,
-        status: Annotated[str | None, QueryParameter(pattern="^(open|posted|cancelled)$")] = None,
+        status: DocumentStatus = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ScanDocument]:
         user: User = request.user
-        found = services_of(state).scanning.documents(scope_path(user), status, limit + 1, offset)
+        database = services_of(state).database
+        found = scanning.documents(database, scope_path(user), status, limit + 1, offset)
         return page(found, limit, offset)
 
     @get("/{document_id:int}", sync_to_thread=True, summary="One scan document with its scans")
     def one(self, request: Request, state: State, document_id: DocumentId) -> ScanDocument:
-        document = services_of(state).scanning.document(document_id)
+        document = scanning.document(services_of(state).database, document_id)
         _visible_location(state, request.user, document.location_code)
         return document
 
     def _act(self, request, state, key, document_id: int, action: str, data=None) -> Response:
-        scanning = services_of(state).scanning
+        services = services_of(state)
+        database = services.database
         check = _document_guard(state, request.user)
         user: User = request.user
 
         def work(_: str | None) -> ScanDocument:
+            today = services.clock()
             if action == "undo":
-                return scanning.undo(document_id, check)
+                return scanning.undo(database, document_id, check, None, today)
             if action == "cancel":
-                return scanning.cancel(document_id, check, user.id)
-            return scanning.post(document_id, user.id, data.occurred_on, check, data.shortage)
+                return scanning.cancel(database, document_id, check, user.id, today)
+            return scanning.post(
+                database, document_id, user.id, data.occurred_on, check, data.shortage, today
+            )
 
         return idempotent(request, state, key, data, work, 200)
 
     @post(
         "/{document_id:int}/undo",
         sync_to_thread=True,
-        guards=[roles("clerk", "requester")],
+        guards=[roles(Role.clerk, Role.requester)],
         status_code=200,
         summary="Take back the last scan",
     )
@@ -260,7 +314,7 @@ class ScanDocumentController(Controller):
     @post(
         "/{document_id:int}/cancel",
         sync_to_thread=True,
-        guards=[roles("clerk", "requester")],
+        guards=[roles(Role.clerk, Role.requester)],
         status_code=200,
         summary="Cancel an open document; nothing is posted",
     )
@@ -276,7 +330,7 @@ class ScanDocumentController(Controller):
     @post(
         "/{document_id:int}/post",
         sync_to_thread=True,
-        guards=[roles("clerk", "requester")],
+        guards=[roles(Role.clerk, Role.requester)],
         status_code=200,
         summary="Post what was scanned as one transaction (a count closes with its totals)",
         description=(
@@ -299,7 +353,7 @@ class ScanDocumentController(Controller):
 @post(
     "/scans",
     sync_to_thread=True,
-    guards=[roles("clerk", "requester")],
+    guards=[roles(Role.clerk, Role.requester)],
     tags=["scanning"],
     status_code=200,
     summary="Scan one label into an open document",
@@ -311,14 +365,16 @@ def scan(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ScanResult]:
     user: User = request.user
-    scanning = services_of(state).scanning
+    services = services_of(state)
     check = _document_guard(state, user)
     return idempotent(
         request,
         state,
         idempotency_key,
         data,
-        lambda k: scanning.scan(data, user.id, check),
+        lambda k: scanning.scan(
+            services.database, services.label_keys, data, user.id, check, services.clock()
+        ),
         200,
     )
 

@@ -14,8 +14,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.common import IdempotencyKey, idempotent, services_of
 from api.policy import require_stocktake_opener, roles
+from ledger.limits import integer_magnitude_max
+from ledger.model import Role
 from ledger.reconcile import DEFAULT_THRESHOLD
-from ledger.rules import integer_magnitude_max
+from ledger.services import scanning, stocktakes
 from ledger.services.stocktakes import (
     ApprovalPreview,
     ApproveStocktake,
@@ -28,8 +30,8 @@ from ledger.services.stocktakes import (
 )
 from ledger.services.users import User
 
-OFFICE = ("clerk", "approver", "auditor")
-REVIEWERS = ("approver", "auditor")
+OFFICE = (Role.clerk, Role.approver, Role.auditor)
+REVIEWERS = (Role.approver, Role.auditor)
 Threshold = Annotated[float, QueryParameter(ge=0, le=1, description="match rate required")]
 
 
@@ -42,7 +44,7 @@ def _visible(state: State, user: User, location_code: str) -> None:
 
 
 def _stocktake(state: State, user: User, number: str) -> Stocktake:
-    stocktake = services_of(state).stocktakes.get(number)
+    stocktake = stocktakes.get(services_of(state).database, number)
     _visible(state, user, stocktake.location_code)
     return stocktake
 
@@ -61,9 +63,13 @@ class StocktakeController(Controller):
     ) -> Response[Stocktake]:
         user: User = request.user
         require_stocktake_opener(user, data.location_code, services_of(state).location)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
-            request, state, idempotency_key, data, lambda k: stocktakes.open(data, user.id)
+            request,
+            state,
+            idempotency_key,
+            data,
+            lambda k: stocktakes.open_stocktake(services.database, data, user.id, services.clock()),
         )
 
     @get("/{number:str}", sync_to_thread=True, summary="One stocktake with its counted lines")
@@ -73,7 +79,7 @@ class StocktakeController(Controller):
     @post(
         "/{number:str}/counts",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         status_code=200,
         summary="Enter counted quantities (0 for none found)",
     )
@@ -89,20 +95,20 @@ class StocktakeController(Controller):
         _stocktake(state, user, number)
         for line in data.lines:
             _visible(state, user, line.location_code)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
             request,
             state,
             idempotency_key,
             data,
-            lambda k: stocktakes.count(number, data, user.id),
+            lambda k: stocktakes.count(services.database, number, data, user.id, services.clock()),
             200,
         )
 
     @post(
         "/{number:str}/scan-documents",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         status_code=200,
         summary="Count from a finished count scan document",
     )
@@ -116,22 +122,24 @@ class StocktakeController(Controller):
     ) -> Response[Stocktake]:
         user: User = request.user
         _stocktake(state, user, number)
-        document = services_of(state).scanning.document(data.document)
+        services = services_of(state)
+        document = scanning.document(services.database, data.document)
         _visible(state, user, document.location_code)
-        stocktakes = services_of(state).stocktakes
         return idempotent(
             request,
             state,
             idempotency_key,
             data,
-            lambda k: stocktakes.add_scan_document(number, data.document, user.id),
+            lambda k: stocktakes.add_scan_document(
+                services.database, number, data.document, user.id, services.clock()
+            ),
             200,
         )
 
     @post(
         "/{number:str}/zero-uncounted",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         status_code=200,
         summary="Declare a place fully counted: its uncounted book lines are counted as 0",
         description=(
@@ -151,13 +159,15 @@ class StocktakeController(Controller):
         user: User = request.user
         _stocktake(state, user, number)
         _visible(state, user, data.location_code)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
             request,
             state,
             idempotency_key,
             data,
-            lambda k: stocktakes.zero_uncounted(number, data, user.id),
+            lambda k: stocktakes.zero_uncounted(
+                services.database, number, data, user.id, services.clock()
+            ),
             200,
         )
 
@@ -174,7 +184,7 @@ class StocktakeController(Controller):
         self, request: Request, state: State, number: FromPath[str]
     ) -> ApprovalPreview:
         _stocktake(state, request.user, number)
-        return services_of(state).stocktakes.preview(number)
+        return stocktakes.preview(services_of(state).database, number)
 
     @post(
         "/{number:str}/close",
@@ -191,13 +201,15 @@ class StocktakeController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[StocktakeReconciliation]:
         _stocktake(state, request.user, number)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
             request,
             state,
             idempotency_key,
             None,
-            lambda k: stocktakes.close(number, request.user.id),
+            lambda k: stocktakes.close(
+                services.database, number, request.user.id, services.clock()
+            ),
             200,
         )
 
@@ -214,7 +226,7 @@ class StocktakeController(Controller):
         threshold: Threshold = DEFAULT_THRESHOLD,
     ) -> StocktakeReconciliation:
         _stocktake(state, request.user, number)
-        return services_of(state).stocktakes.reconciliation(number, threshold)
+        return stocktakes.reconciliation(services_of(state).database, number, threshold)
 
     @post(
         "/{number:str}/recount",
@@ -233,13 +245,15 @@ class StocktakeController(Controller):
     ) -> Response[Stocktake]:
         user: User = request.user
         _stocktake(state, user, number)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
             request,
             state,
             idempotency_key,
             data,
-            lambda k: stocktakes.recount(number, data, user.id),
+            lambda k: stocktakes.recount(
+                services.database, number, data, user.id, services.clock()
+            ),
             200,
         )
 
@@ -260,13 +274,15 @@ class StocktakeController(Controller):
     ) -> Response[Stocktake]:
         user: User = request.user
         _stocktake(state, user, number)
-        stocktakes = services_of(state).stocktakes
+        services = services_of(state)
         return idempotent(
             request,
             state,
             idempotency_key,
             data,
-            lambda k: stocktakes.approve(number, data, user.id),
+            lambda k: stocktakes.approve(
+                services.database, number, data, user.id, services.clock()
+            ),
             200,
         )
 

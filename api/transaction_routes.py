@@ -40,8 +40,9 @@ from api.schemas import (
     page,
 )
 from ledger import commands as c
-from ledger.model import Transaction, TransactionKind
+from ledger.model import Role, Transaction, TransactionKind
 from ledger.services import lookups
+from ledger.services.ledger import execute
 from ledger.services.lookups import TransactionFilter
 from ledger.services.users import User
 
@@ -92,16 +93,20 @@ class TransactionController(Controller):
         services = services_of(state)
         user: User = request.user
         return idempotent(
-            request, state, key, body, lambda k: services.ledger.execute(command(k), user.id)
+            request,
+            state,
+            key,
+            body,
+            lambda k: execute(services.database, command(k), user.id, services.clock()),
         )
 
     def _clerk_at(self, request: Request, state: State, location_code: str, what: str) -> None:
-        require_at(request.user, location_code, "clerk", what, services_of(state).location)
+        require_at(request.user, location_code, Role.clerk, what, services_of(state).location)
 
     @post(
         "/receipts",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="入库: receive into a warehouse",
     )
     def receipt(
@@ -123,7 +128,7 @@ class TransactionController(Controller):
     @post(
         "/issues",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="出库/调拨: issue into transit",
     )
     def issue(
@@ -153,7 +158,7 @@ class TransactionController(Controller):
     @post(
         "/confirmations",
         sync_to_thread=True,
-        guards=[roles("clerk", "requester")],
+        guards=[roles(Role.clerk, Role.requester)],
         summary="签收: confirm a shipment",
         description=SHORTAGE_STEP,
     )
@@ -185,7 +190,7 @@ class TransactionController(Controller):
     @post(
         "/distributions",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="发放: hand out to the public",
     )
     def distribution(
@@ -207,7 +212,7 @@ class TransactionController(Controller):
     @post(
         "/returns",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="退回: return to the parent location",
     )
     def return_(
@@ -229,7 +234,7 @@ class TransactionController(Controller):
     @post(
         "/write-offs",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="报损: write off with a reason",
     )
     def write_off(
@@ -253,7 +258,7 @@ class TransactionController(Controller):
     @post(
         "/adjustments",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="盘点调整: stocktake gains and losses",
     )
     def adjustment(
@@ -277,7 +282,7 @@ class TransactionController(Controller):
     @post(
         "/reversals",
         sync_to_thread=True,
-        guards=[roles("clerk")],
+        guards=[roles(Role.clerk)],
         summary="红冲: reverse a transaction",
     )
     def reversal(

@@ -10,7 +10,7 @@ from ledger import commands as c
 from ledger.db.engine import upgrade
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.conftest import PostgresSchema, sqlite_engine
 
 TODAY = dt.date(2026, 6, 30)

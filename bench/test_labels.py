@@ -16,8 +16,7 @@ from ledger.db.unit_of_work import Database
 from ledger.model import Location, LocationLevel
 from ledger.services.demo import ITEMS
 from ledger.services.label_sheets import Grid
-from ledger.services.ledger import Ledger
-from ledger.services.scanning import Scanning
+from tests.bound import Ledger, Scanning
 from tests.conftest import TODAY, sqlite_engine
 
 KEYS = labels.LabelKeys("B1", {"B1": b"bench-label-key-0123456789"})

@@ -23,8 +23,8 @@ from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.audit import close_period, period_closes, verify_ledger
-from ledger.services.ledger import Ledger
 from scripts.synthetic_city import CLOCK, YEAR, load_bulk
+from tests.bound import Ledger
 from tests.conftest import PostgresSchema
 
 CITIES = [("sqlite", 1_000_000), ("postgresql", 1_000_000)]

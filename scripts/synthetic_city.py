@@ -11,7 +11,7 @@ distributions to the public, write-offs (damaged, expired) and stocktake adjustm
 
 `generate` yields the same commands for the same seed and size. Two ways to load them:
 
-- `use-cases`: every command through `Ledger.execute_many` (every rule applied, slow);
+- `use-cases`: every command through the use case `execute_many` (every rule applied, slow);
 - `bulk`: the same transactions computed with the pure core (posting engine, numbering, hash
   chain) and written straight into the tables in large batches. The result is the same ledger:
   same voucher numbers, same hash chain, same balances, and `ledger verify` passes. It writes no
@@ -315,23 +315,22 @@ def _adjust(world, rng, day):
 
 def load_use_cases(database, postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> int:
     """Through the use cases, a day per database transaction. Returns the transactions made."""
-    from ledger.services.ledger import Ledger
+    from ledger.services.ledger import execute_many
 
-    ledger = Ledger(database, clock=lambda: CLOCK)
-    ledger.execute_many(reference_commands(shape))
+    execute_many(database, reference_commands(shape), today=CLOCK)
     made = 0
     for commands in generate(postings, seed, shape):
         for start in range(0, len(commands), 10_000):
-            made += len(ledger.execute_many(commands[start : start + 10_000]))
+            made += len(execute_many(database, commands[start : start + 10_000], today=CLOCK))
     return made
 
 
 def load_bulk(database, postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> int:
     """Straight into the tables. Returns the transactions written."""
     from ledger.db.bulk import BulkLoader
-    from ledger.services.ledger import Ledger
+    from ledger.services.ledger import execute_many
 
-    Ledger(database, clock=lambda: CLOCK).execute_many(reference_commands(shape))
+    execute_many(database, reference_commands(shape), today=CLOCK)
     loader = BulkLoader(database)
     for commands in generate(postings, seed, shape):
         loader.add(commands)

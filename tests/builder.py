@@ -14,7 +14,7 @@ import datetime as dt
 
 from ledger import commands as c
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 
 
 def _options(words: list[str]) -> dict[str, str]:

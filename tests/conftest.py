@@ -21,8 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
-from ledger.services.ledger import Ledger
 from tests import clones
+from tests.bound import Ledger
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_PG") == "1"

@@ -22,7 +22,7 @@ from ledger.db import tables as t
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
 from ledger.services.audit import verify_ledger
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import PG_URL, TODAY, require_postgres
 

@@ -12,8 +12,8 @@ from ledger import commands as c
 from ledger.db.engine import make_engine
 from ledger.db.guards import drop_guards
 from ledger.db.unit_of_work import Database
-from ledger.services.ledger import Ledger
 from ledger.settings import office_today
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.clones import copy_sqlite
 from tests.support import ledger_command

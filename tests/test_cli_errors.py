@@ -16,7 +16,7 @@ from ledger import settings
 from ledger.cli import run
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.clones import copy_sqlite
 from tests.conftest import TODAY

@@ -72,7 +72,6 @@ def demo_load(if_empty: bool) -> None:
     """Load the demo city (成都市, 20 区(市)县, townships, villages) and four months of movements."""
     from ledger.db import queries
     from ledger.services.demo import load_demo
-    from ledger.services.ledger import Ledger
 
     database = ledger_database(must_exist=False)
     database.upgrade()
@@ -87,7 +86,7 @@ def demo_load(if_empty: bool) -> None:
             f"账本已有 {transactions} 张单据，演示数据只能载入空账本 (ledger not empty); "
             "use --if-empty, or point LEDGER_DATABASE_URL at a new database",
         )
-    summary = load_demo(Ledger(database))
+    summary = load_demo(database)
     click.echo(
         f"demo loaded: {summary.locations} locations, {summary.items} items, "
         f"{summary.transactions} transactions from {summary.start} to {summary.end}"

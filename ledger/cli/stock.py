@@ -15,6 +15,7 @@ from ledger.cli.base import (
     text_table,
     write_output,
 )
+from ledger.limits import audit_sample_size_max, near_expiry_days_max
 from ledger.rules import Code, LedgerError
 from ledger.settings import Settings, office_today
 
@@ -100,14 +101,14 @@ REPORT_NEEDS = {
     "--days",
     default=90,
     show_default=True,
-    type=click.IntRange(0, 3650),
+    type=click.IntRange(0, near_expiry_days_max),
     help="near-expiry: days ahead.",
 )
 @click.option(
     "--size",
     default=30,
     show_default=True,
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(1, audit_sample_size_max),
     help="audit-sample: accounts.",
 )
 @click.option("--seed", default=0, show_default=True, help="audit-sample: random seed.")
@@ -218,10 +219,8 @@ def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
             )
     import time
 
-    from ledger.services import label_keys
+    from ledger.services import label_keys, scanning
     from ledger.services.label_sheets import Grid
-    from ledger.services.ledger import Ledger
-    from ledger.services.scanning import Scanning
 
     item_code, separator, batch_number = batch.partition("/")
     columns, _, rows = grid.lower().partition("x")
@@ -241,10 +240,9 @@ def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
     path = output_path(out, ("pdf",))
     database = ledger_database()
     keys = label_keys.load(Settings.from_environment())
-    scanning = Scanning(Ledger(database), keys)
     started = time.perf_counter()
-    packs = scanning.packs(item_code, batch_number, location_code)
-    sheet = scanning.sheet(item_code, batch_number, location_code, sheet_grid)
+    packs = scanning.packs(database, keys, item_code, batch_number, location_code)
+    sheet = scanning.sheet(database, keys, item_code, batch_number, location_code, sheet_grid)
     write_output(path, sheet)
     pages = -(-len(packs) // (sheet_grid.columns * sheet_grid.rows)) or 1
     click.echo(

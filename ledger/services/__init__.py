@@ -8,9 +8,9 @@ to do. One shape for all of them:
   on write conflicts; inside another use case's write it joins that one) or, to read,
   `database.lookup` / `database.read`. The caller never assembles the write itself.
 - `actor`: the user the vouchers and log entries name (None: the command line).
-- `today`: the day the caller's clock gives (the API's and the tests' `Ledger.clock`); None: the
-  office's today (`ledger.settings.office_today`). Use cases that write take it, and reads
-  whose answer depends on the day.
+- `today`: the day the caller's clock gives (the API passes `services.clock()`, the tests their
+  fixed day); None: the office's today (`ledger.settings.office_today`). Use cases that write
+  take it, and reads whose answer depends on the day.
 - the result is a value (a msgspec Struct, a `Transaction`), never a row or a store.
 
 Inside the unit of work a use case is made of steps `step(store, …, actor, today)` over the
@@ -32,9 +32,9 @@ Approve(…), actor, today)`, `scanning.post(database, document_id, actor, …)`
 actor, today, root_code)`, `users.add_user(database, label, role, location_code, actor=…)`,
 `audit.verify_ledger(database, …)`.
 
-`Ledger`, `Requests`, `Scanning` and `Stocktakes` are adapters that bind a database and a clock
-(and the label keys) for callers that hold one (the API's `Services`, the tests); each method
-calls the use case of the same name and nothing else.
+There is no other shape: the API, the command line, the scripts and the demo loader call these
+functions themselves (the API's `Services` only holds the database, the clock and the label
+keys). The tests' `tests/bound.py` binds a database and a clock for brevity, nothing more.
 
 Reports are views, not use cases: `report(store, …)` read inside the caller's
 `database.lookup`, so a report and what is read beside it see one state (`reports`).

@@ -9,9 +9,10 @@ from ledger import commands as c
 from ledger.allocation import Plan, Share, allocate
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
+from ledger.limits import shares_per_plan_max
 from ledger.model import Transaction
-from ledger.rules import Code, LedgerError, shares_per_plan_max
-from ledger.services.ledger import Ledger, execute_many
+from ledger.rules import Code, LedgerError
+from ledger.services.ledger import execute_many
 from ledger.services.work import day
 
 
@@ -109,41 +110,3 @@ def issue_plan(
         if line.quantity > 0
     ]
     return execute_many(database, issues, actor, today)
-
-
-def plan_allocation(
-    ledger: Ledger,
-    source_code: str,
-    item_code: str,
-    quantity: int,
-    shares: Sequence[Share],
-    unit: str | None = None,
-) -> Plan:
-    """`make_plan` on a ledger's database, on its clock's day."""
-    return make_plan(
-        ledger.database, source_code, item_code, quantity, shares, unit, ledger.clock()
-    )
-
-
-def apply_plan(
-    ledger: Ledger,
-    plan: Plan,
-    source_code: str,
-    item_code: str,
-    occurred_on: dt.date | None = None,
-    memo: str = "",
-    idempotency_key: str | None = None,
-    actor: int | None = None,
-) -> list[Transaction]:
-    """`issue_plan` on a ledger's database, on its clock's day."""
-    return issue_plan(
-        ledger.database,
-        plan,
-        source_code,
-        item_code,
-        occurred_on,
-        memo,
-        idempotency_key,
-        actor,
-        ledger.clock(),
-    )

@@ -17,10 +17,12 @@ import msgspec
 
 from ledger import commands as c
 from ledger.allocation import Share
-from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
-from ledger.services.allocation import apply_plan, plan_allocation
-from ledger.services.ledger import Ledger
+from ledger.model import Item, ItemKind, Location, LocationLevel, Pack, Role
+from ledger.services.allocation import issue_plan, make_plan
+from ledger.services.database import Database
+from ledger.services.ledger import execute, execute_many
 from ledger.services.users import add_user
+from ledger.services.work import day
 
 CITY = Location("510100", "成都市", LocationLevel.city)
 
@@ -137,13 +139,13 @@ PRINT_RUNS: tuple[tuple[str, str, int], ...] = (
 
 # Demo API users: (role, location, label). Their tokens are fixed so the README's examples work;
 # a real deployment creates users with `ledger users add`, which makes random tokens.
-DEMO_USERS: tuple[tuple[str, str, str], ...] = (
-    ("admin", "510100", "系统管理员"),
-    ("clerk", "510100", "市宣传中心仓库保管员"),
-    ("auditor", "510100", "市级审计"),
-    ("clerk", "510121", "金堂县仓库保管员"),
-    ("approver", "510121", "金堂县审批"),
-    ("requester", "510121-ZJ", "赵家镇计生办"),
+DEMO_USERS: tuple[tuple[Role, str, str], ...] = (
+    (Role.admin, "510100", "系统管理员"),
+    (Role.clerk, "510100", "市宣传中心仓库保管员"),
+    (Role.auditor, "510100", "市级审计"),
+    (Role.clerk, "510121", "金堂县仓库保管员"),
+    (Role.approver, "510121", "金堂县审批"),
+    (Role.requester, "510121-ZJ", "赵家镇计生办"),
 )
 
 
@@ -160,12 +162,15 @@ class DemoSummary(msgspec.Struct, frozen=True):
     tokens: tuple[tuple[str, str, str], ...] = ()  # (label, role@location, token)
 
 
-def load_demo(ledger: Ledger) -> DemoSummary:
-    """Load the demo into an empty ledger; dates end on `ledger.clock()`."""
-    end = ledger.clock()
+def load_demo(database: Database, today: dt.date | None = None) -> DemoSummary:
+    """Load the demo into an empty ledger; dates end on `today` (default: the office's)."""
+    end = day(today)
     locations = _locations()
-    ledger.execute_many(
-        [c.AddItem(item) for item in ITEMS] + [c.AddLocation(location) for location in locations]
+    execute_many(
+        database,
+        [c.AddItem(item) for item in ITEMS] + [c.AddLocation(location) for location in locations],
+        None,
+        end,
     )
     # The demo's users, first: each voucher is made by the user of the place it belongs to
     # (the warehouse clerk, or the township's requester for its arrivals), where there is one.
@@ -173,11 +178,11 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     makers: dict[str, int] = {}
     for role, location, label in DEMO_USERS:
         token = demo_token(role, location)
-        user, _ = add_user(ledger.database, label, role, location, token)
+        user, _ = add_user(database, label, role, location, token)
         tokens.append((label, f"{role}@{location}", token))
-        if role in ("clerk", "requester"):
+        if role in (Role.clerk, Role.requester):
             makers[location] = user.id
-    demo = _Story(ledger, makers, end - dt.timedelta(days=120), end)
+    demo = _Story(database, makers, end - dt.timedelta(days=120), end)
     demo.deliveries()
     shipments = demo.allocation()
     demo.confirmations(shipments)
@@ -185,8 +190,11 @@ def load_demo(ledger: Ledger) -> DemoSummary:
     demo.events()
     demo.write_offs_and_count()
     # 8. An approved allocation request from 淮口镇 holds a reservation at 金堂县.
-    ledger.execute(
-        c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=demo.day(110))
+    execute(
+        database,
+        c.Reserve("SQ-DEMO-0001", "510121", "BYT", 20, unit="盒", occurred_on=demo.day(110)),
+        None,
+        end,
     )
     return DemoSummary(len(locations), len(ITEMS), demo.count, demo.start, end, tuple(tokens))
 
@@ -205,10 +213,11 @@ def _locations() -> list[Location]:
 
 
 class _Story:
-    """The demo's four months, step by step: each voucher made by the user of its place."""
+    """The demo's four months, step by step: each voucher made by the user of its place, each
+    posted on the ledger's today (`end`)."""
 
-    def __init__(self, ledger: Ledger, makers: dict[str, int], start: dt.date, end: dt.date):
-        self.ledger, self.makers, self.start, self.end = ledger, makers, start, end
+    def __init__(self, database: Database, makers: dict[str, int], start: dt.date, end: dt.date):
+        self.database, self.makers, self.start, self.end = database, makers, start, end
         self.count = 0  # vouchers posted
 
     def day(self, offset: int) -> dt.date:
@@ -216,7 +225,8 @@ class _Story:
 
     def post(self, command) -> object:
         self.count += 1
-        return self.ledger.execute(command, self.makers.get(_place_of(self.ledger, command)))
+        maker = self.makers.get(_place_of(self.database, command))
+        return execute(self.database, command, maker, self.end)
 
     def deliveries(self) -> None:
         # 1. Print runs and the province's contraceptive allocation arrive at the city warehouse.
@@ -291,15 +301,16 @@ class _Story:
             ("DY2014", 100_000, None),
             ("BYT", 60 * 720, None),
         ):
-            plan = plan_allocation(self.ledger, CITY.code, item_code, quantity, shares, unit)
-            for transaction in apply_plan(
-                self.ledger,
+            plan = make_plan(self.database, CITY.code, item_code, quantity, shares, unit, self.end)
+            for transaction in issue_plan(
+                self.database,
                 plan,
                 CITY.code,
                 item_code,
                 self.day(10),
                 "按人口分配下发",
                 actor=self.makers.get(CITY.code),
+                today=self.end,
             ):
                 shipments[transaction.counterparty_code].append(transaction.number)
                 self.count += 1
@@ -314,7 +325,7 @@ class _Story:
                 received: tuple[c.ReceivedLine, ...] = ()
                 shortage = None
                 if county == "510106" and number == numbers[0]:
-                    shipped = _shipped(self.ledger, number)
+                    shipped = _shipped(self.database, number)
                     received = (c.ReceivedLine("NH2014", "2014-01", shipped - 1000),)
                     shortage = c.Shortage(  # the receiver's second step: what is missing, and why
                         c.ShortageReason.damaged,
@@ -436,7 +447,7 @@ class _Story:
         )
 
 
-def _place_of(ledger: Ledger, command) -> str:
+def _place_of(database: Database, command) -> str:
     """The location whose voucher a command makes: the issuing warehouse, the receiver of a
     confirmation, the location of the reversed voucher, else the command's own location."""
     if isinstance(command, c.Issue):
@@ -447,15 +458,15 @@ def _place_of(ledger: Ledger, command) -> str:
             if isinstance(command, c.Confirm)
             else (command.transaction_number)
         )
-        original = ledger.database.lookup(lambda store: store.transaction_by_number(number))
+        original = database.lookup(lambda store: store.transaction_by_number(number))
         if isinstance(command, c.Confirm):
             return original.counterparty_code or ""
         return original.location_code
     return command.location_code
 
 
-def _shipped(ledger: Ledger, number: str) -> int:
-    transaction = ledger.database.lookup(lambda store: store.transaction_by_number(number))
+def _shipped(database: Database, number: str) -> int:
+    transaction = database.lookup(lambda store: store.transaction_by_number(number))
     return sum(
         p.quantity
         for p in transaction.postings

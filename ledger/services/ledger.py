@@ -4,8 +4,7 @@ additions, run by the type of the command (`HANDLERS`), each honouring its idemp
 `execute(database, command, actor, today)` is the use case the HTTP API, the CLI, the demo loader
 and the benchmarks call: one command in its own unit of work (or, with `execute_many`, many
 commands in one), retried on write conflicts. The handlers live by area: `movements`,
-`confirmations` (shortages), `reversals`, `reservations`, `additions`. `Ledger` binds a database
-and the office clock for the callers that hold one.
+`confirmations` (shortages), `reversals`, `reservations`, `additions`.
 """
 
 from __future__ import annotations
@@ -18,16 +17,13 @@ from typing import Any
 import msgspec
 
 from ledger import commands as c
-from ledger.db.unit_of_work import Database
-from ledger.model import Item, Location, Transaction
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_text,
+from ledger.limits import (
     idempotency_key_derived_length_max,
     idempotency_key_length_max,
     transactions_per_batch_max,
 )
+from ledger.model import Item, Location, Transaction
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services import ports
 from ledger.services.additions import (  # noqa: F401 (old home of these names)
     LEVEL_NAMES,
@@ -72,7 +68,6 @@ from ledger.services.ports import Store
 from ledger.services.reservations import Released, Reservation, release, reserve
 from ledger.services.reversals import reverse
 from ledger.services.work import day
-from ledger.settings import office_today
 
 HANDLERS: dict[type, Callable[[Store, Any, dt.date], Any]] = {
     c.AddItem: add_item,
@@ -167,58 +162,3 @@ def execute_many(
     return database.write(
         lambda store: [run_command(store.acting(actor, today), cmd, today) for cmd in commands]
     )
-
-
-class Ledger:
-    """`execute` bound to one database and a clock that gives today's date: the office's (see
-    `ledger.settings.office_today`); tests fix it. The other areas' use cases take the database
-    and the day the same way (`ledger.services` says how)."""
-
-    def __init__(self, database: Database, clock: Callable[[], dt.date] = office_today) -> None:
-        self.database = database
-        self.clock = clock
-
-    def execute(self, command: Any, actor: int | None = None) -> Any:
-        """Carry out one command as user `actor` (the vouchers' maker; None: the command line)."""
-        return execute(self.database, command, actor, self.clock())
-
-    def execute_many(self, commands: Sequence[Any], actor: int | None = None) -> list[Any]:
-        """Carry out many commands in one database transaction: all of them, or none."""
-        return execute_many(self.database, commands, actor, self.clock())
-
-    # Named entry points, for readers of the call sites.
-    def add_item(self, item: Item, idempotency_key: str | None = None) -> Item:
-        return self.execute(c.AddItem(item, idempotency_key))
-
-    def add_location(self, location: Location, idempotency_key: str | None = None) -> Location:
-        return self.execute(c.AddLocation(location, idempotency_key))
-
-    def receive(self, command: c.Receive) -> Transaction:
-        return self.execute(command)
-
-    def issue(self, command: c.Issue) -> Transaction:
-        return self.execute(command)
-
-    def confirm(self, command: c.Confirm) -> Transaction:
-        return self.execute(command)
-
-    def distribute(self, command: c.Distribute) -> Transaction:
-        return self.execute(command)
-
-    def return_to_parent(self, command: c.Return) -> Transaction:
-        return self.execute(command)
-
-    def write_off(self, command: c.WriteOff) -> Transaction:
-        return self.execute(command)
-
-    def adjust(self, command: c.Adjust) -> Transaction:
-        return self.execute(command)
-
-    def reverse(self, command: c.Reverse) -> Transaction:
-        return self.execute(command)
-
-    def reserve(self, command: c.Reserve) -> Reservation:
-        return self.execute(command)
-
-    def release(self, command: c.Release) -> Released:
-        return self.execute(command)

@@ -19,12 +19,12 @@ from ledger.db import scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.ledger import Ledger
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
-from ledger.services.scanning import OpenDocument, Scan, Scanning, pack_info
-from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake, Stocktakes
+from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
+from ledger.services.scanning import OpenDocument, Scan, pack_info
+from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
+from tests.bound import Ledger, Requests, Scanning, Stocktakes
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
 

@@ -30,7 +30,6 @@ from ledger.db import http_idempotency
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database, UnitOfWork
-from ledger.services.ledger import Ledger
 from tests.api.conftest import Template, fill_template, headers
 from tests.api.test_idempotency import allowed_role, replayed
 from tests.api.test_permissions import CASES, V1, Call
@@ -138,9 +137,9 @@ def server(app, opener: Opener) -> Iterator[tuple[TestClient, Database]]:
     """A server process over the database `opener` opens: nothing in memory is kept from the
     last one (a new engine, reference-data cache and services)."""
     database = Database(opener())
-    keys = app.state.services.scanning.keys
+    keys = app.state.services.label_keys
     app.state.database = database
-    app.state.services = Services(Ledger(database, clock=lambda: TODAY), keys)
+    app.state.services = Services(database, lambda: TODAY, keys)
     app.state.token_cache = {}
     app.state.users_changed = {}
     try:

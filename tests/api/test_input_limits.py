@@ -12,10 +12,10 @@ from litestar.testing import TestClient
 from api.app import create_app
 from ledger.db import queries
 from ledger.db.unit_of_work import Database
-from ledger.rules import idempotency_key_length_max, memo_length_max
-from ledger.services.ledger import Ledger
+from ledger.limits import idempotency_key_length_max, memo_length_max
 from ledger.services.users import add_user
 from tests.api.conftest import SETUP, headers, token
+from tests.bound import Ledger
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
 

@@ -25,14 +25,14 @@ from ledger import commands as c
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.ledger import Ledger
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests
-from ledger.services.scanning import OpenDocument, Scan, Scanning
-from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake, Stocktakes
+from ledger.services.requests import Approve, CreateRequest, RequestLineIn
+from ledger.services.scanning import OpenDocument, Scan
+from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.api.conftest import Template, fill_template, headers, token
 from tests.api.test_permissions import CASES, Call, app_routes, ledger_state, send
+from tests.bound import Ledger, Requests, Scanning, Stocktakes
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY, PostgresSchema
 

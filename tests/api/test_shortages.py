@@ -14,12 +14,11 @@ from ledger.db import queries
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code
 from ledger.services import label_keys
-from ledger.services.ledger import Ledger
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
-from ledger.services.scanning import Scanning
+from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.api.conftest import SETUP, headers, token
+from tests.bound import Ledger, Requests, Scanning
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
 

@@ -10,9 +10,9 @@ from litestar.testing import TestClient
 from api.app import create_app
 from ledger import commands as c
 from ledger.db.unit_of_work import Database
-from ledger.services.ledger import Ledger
 from ledger.services.users import add_user
 from tests.api.conftest import SETUP, headers, token
+from tests.bound import Ledger
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
 

@@ -17,8 +17,8 @@ from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.demo import load_demo
-from ledger.services.ledger import Ledger
 from ledger.services.report_formats import WIDEST_PORTRAIT, render
+from tests.bound import Ledger
 from tests.conftest import TODAY
 
 START = TODAY - dt.timedelta(days=60)
@@ -42,7 +42,7 @@ def demo(tmp_path_factory):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}")
     upgrade(engine)
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
-    load_demo(ledger)
+    load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
         first = next(queries.stored_transactions(connection)).number
     yield ledger, first

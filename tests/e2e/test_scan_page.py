@@ -22,10 +22,10 @@ from ledger.db import queries, scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.ledger import Ledger
-from ledger.services.scanning import Scanning, pack_info
+from ledger.services.scanning import pack_info
 from ledger.settings import Settings
 from tests.api.conftest import build_template, token
+from tests.bound import Ledger, Scanning
 from tests.conftest import TODAY
 
 

@@ -7,7 +7,7 @@ import pytest
 from ledger import commands as c
 from ledger.allocation import Share
 from ledger.rules import Code, LedgerError
-from ledger.services.allocation import apply_plan, plan_allocation
+from tests.bound import apply_plan, plan_allocation
 from tests.builder import CITY_TEXT, ledger_from_text
 
 

@@ -12,7 +12,7 @@ from ledger.db import queries
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY, migrated_sqlite_engine, postgres_ledger
 

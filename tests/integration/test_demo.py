@@ -9,7 +9,7 @@ from tests.conftest import TODAY
 
 
 def test_the_demo_loads_and_verifies_clean(ledger):
-    summary = load_demo(ledger)
+    summary = load_demo(ledger.database, ledger.clock())
     assert summary.end == TODAY and summary.transactions > 150
     report = verify_ledger(ledger.database)
     assert report.ok, report.findings[:5]
@@ -46,7 +46,7 @@ def test_the_demo_loads_and_verifies_clean(ledger):
 
 
 def test_the_demos_vouchers_are_made_by_the_users_of_their_places(ledger):
-    load_demo(ledger)
+    load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
         rows = connection.exec_driver_sql(
             "SELECT l.code, u.label FROM transactions t JOIN locations l ON l.id = t.location_id "

@@ -18,7 +18,7 @@ from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.builder import ledger_from_text
 from tests.clones import copy_sqlite
 

@@ -11,8 +11,8 @@ import pytest
 from ledger import commands as c
 from ledger import settings
 from ledger.rules import Code, LedgerError
-from ledger.services.ledger import Ledger
 from ledger.settings import Settings, office_today, office_zone
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 
 # 2026-06-30 16:30 UTC is 2026-07-01 00:30 in Shanghai (UTC+8) and 09:30 on 06-30 in Los Angeles.
@@ -90,7 +90,7 @@ def test_the_api_uses_the_office_day(database, monkeypatch, server_far_from_the_
 
     stand_at(monkeypatch, AFTER_MIDNIGHT_IN_SHANGHAI)
     app = create_app(database)
-    assert app.state["services"].ledger.clock() == dt.date(2026, 7, 1)
+    assert app.state["services"].clock() == dt.date(2026, 7, 1)
     monkeypatch.setenv("LEDGER_TIME_ZONE", "Nowhere/Atlantis")
     with pytest.raises(LedgerError) as refused:
         create_app(database)

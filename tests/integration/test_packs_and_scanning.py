@@ -11,6 +11,7 @@ from ledger import labels
 from ledger.rules import Code
 from ledger.services import requests as rq
 from ledger.services import scanning as sc
+from tests.bound import Requests, Scanning
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.support import refused, stock
 
@@ -34,7 +35,7 @@ receipt 510100 BYT B-LATE 1440 expires 2027-12-31 on 2026-05-02
 
 @pytest.fixture
 def scanning(city):
-    return sc.Scanning(city, KEYS)
+    return Scanning(city, KEYS)
 
 
 def where(scanning, item, batch) -> dict[str, list[int]]:
@@ -178,7 +179,7 @@ def test_scan_rules_for_issues(city, scanning):
 
 
 def test_an_expired_batch_is_refused_on_issue(city, scanning):
-    late_clock = sc.Scanning(type(city)(city.database, clock=lambda: dt.date(2027, 1, 5)), KEYS)
+    late_clock = Scanning(type(city)(city.database, clock=lambda: dt.date(2027, 1, 5)), KEYS)
     document = late_clock.open_document(
         sc.OpenDocument("issue", "510100", destination_code="510121")
     )
@@ -235,7 +236,7 @@ def test_an_opened_pack_cannot_be_scanned_and_nothing_scanned_cannot_post(city, 
 
 
 def test_scanning_against_a_request_ships_it(city, scanning):
-    requests = rq.Requests(city)
+    requests = Requests(city)
     request = requests.create(rq.CreateRequest("510121", (rq.RequestLineIn("NH2014", 1000),)))
     requests.submit(request.number)
     requests.approve(request.number, rq.Approve((rq.RequestLineIn("NH2014", 1000),)))
@@ -263,7 +264,7 @@ def test_scanning_against_a_request_ships_it(city, scanning):
 
 
 def test_a_later_batch_needs_no_reason_once_the_earlier_one_is_all_scanned(city, scanning):
-    requests = rq.Requests(city)
+    requests = Requests(city)
     request = requests.create(rq.CreateRequest("510121", (rq.RequestLineIn("BYT", 2160),)))
     requests.submit(request.number)
     requests.approve(request.number, rq.Approve((rq.RequestLineIn("BYT", 2160),)))

@@ -20,8 +20,8 @@ from ledger.reference import ReferenceKind
 from ledger.rules import Code
 from ledger.services import reference
 from ledger.services.audit import verify_ledger
-from ledger.services.ledger import Ledger
 from ledger.services.reference import BatchChange, ItemChange, LocationChange
+from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
 from tests.support import refused

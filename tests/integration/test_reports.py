@@ -15,9 +15,9 @@ from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.audit import close_period
 from ledger.services.demo import load_demo
-from ledger.services.ledger import Ledger
 from ledger.services.report_formats import render
 from ledger.services.users import list_users
+from tests.bound import Ledger
 from tests.clones import copy_sqlite
 from tests.conftest import TODAY
 
@@ -29,7 +29,7 @@ def demo(tmp_path_factory):
     """The demo ledger (read-only here) and all its transactions, in order."""
     engine = make_engine(copy_sqlite(tmp_path_factory.mktemp("reports") / "demo.db"))
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
-    load_demo(ledger)
+    load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
         transactions = list(queries.stored_transactions(connection))
         paths = {
@@ -92,7 +92,7 @@ def test_the_roll_up_of_a_county_is_the_sum_of_its_places(demo):
 def test_the_identity_holds_across_a_period_close(tmp_path):
     engine = make_engine(copy_sqlite(tmp_path / "closed.db"))
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
-    load_demo(ledger)
+    load_demo(ledger.database, ledger.clock())
     before = read(ledger, lambda s: reports.period_summary(s, "510100", START, TODAY))
     middle = TODAY - dt.timedelta(days=20)
     ledger.database.write(lambda store: close_period(store, middle, None, TODAY))

@@ -14,10 +14,10 @@ from ledger.services.requests import (
     EditRequest,
     Reject,
     RequestLineIn,
-    Requests,
     Ship,
     ShipLine,
 )
+from tests.bound import Requests
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.support import refused, stock
 

@@ -11,6 +11,7 @@ from ledger.rules import Code
 from ledger.services import scanning as sc
 from ledger.services import stocktakes as st
 from ledger.services.audit import verify_ledger
+from tests.bound import Scanning, Stocktakes
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.support import refused, stock
 
@@ -50,7 +51,7 @@ def by_account(report):
 
 
 def test_a_count_with_movements_during_it(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     opened = stocktakes.open(
         st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True), actor=None
     )
@@ -89,7 +90,7 @@ def test_a_count_with_movements_during_it(county):
 
 
 def test_approval_posts_exactly_the_differences(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     number = stocktakes.open(st.OpenStocktake("510121-ZJ", CUT_OFF)).number
     assert [(e.location_code, e.book) for e in stocktakes.get(number).expected] == [
         ("510121-ZJ", 800)
@@ -124,7 +125,7 @@ def test_approval_posts_exactly_the_differences(county):
 
 
 def test_a_recount_leaves_no_stale_lines(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     opened = stocktakes.open(
         st.OpenStocktake("510121", CUT_OFF, ("NH2014",), location_codes=("510121-ZJ",))
     )
@@ -159,8 +160,8 @@ def test_a_recount_leaves_no_stale_lines(county):
 
 
 def test_counts_from_a_scan_document_and_the_rules(county):
-    stocktakes = st.Stocktakes(county)
-    scanning = sc.Scanning(county, sc_keys())
+    stocktakes = Stocktakes(county)
+    scanning = Scanning(county, sc_keys())
     number = stocktakes.open(st.OpenStocktake("510121", CUT_OFF, ("NH2014",))).number
     document = scanning.open_document(sc.OpenDocument("count", "510121"))
     for pack in scanning.packs("NH2014", "2014-01", "510121")[:3]:
@@ -201,7 +202,7 @@ def sc_keys():
 
 
 def test_a_county_count_does_not_reach_its_townships_unless_it_names_them(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     alone = stocktakes.open(st.OpenStocktake("510121", CUT_OFF))
     assert {e.location_code for e in alone.expected} == {"510121"}
     error = refused(
@@ -230,7 +231,7 @@ def test_a_county_count_does_not_reach_its_townships_unless_it_names_them(county
 
 
 def test_an_uncounted_line_is_not_counted_and_never_a_loss(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     number = stocktakes.open(
         st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True)
     ).number
@@ -259,7 +260,7 @@ def test_an_uncounted_line_is_not_counted_and_never_a_loss(county):
 
 
 def test_declaring_a_place_fully_counted_makes_its_uncounted_lines_zero(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     number = stocktakes.open(
         st.OpenStocktake("510121", CUT_OFF, blind=True, include_subtree=True)
     ).number
@@ -284,7 +285,7 @@ def test_declaring_a_place_fully_counted_makes_its_uncounted_lines_zero(county):
 
 
 def test_approval_posts_only_what_its_preview_showed(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     number = stocktakes.open(st.OpenStocktake("510121-ZJ", CUT_OFF)).number
     stocktakes.count(number, st.EnterCounts((line("510121-ZJ", "NH2014", "2014-01", 790),)))
     refused(Code.stocktake_state, stocktakes.preview, number)  # still counting
@@ -315,7 +316,7 @@ def test_approval_posts_only_what_its_preview_showed(county):
 
 
 def test_text_over_its_limit_is_refused_with_the_limit(county):
-    stocktakes = st.Stocktakes(county)
+    stocktakes = Stocktakes(county)
     error = refused(
         Code.text_too_long, stocktakes.open, st.OpenStocktake("510121", memo="注" * 501)
     )

@@ -15,7 +15,7 @@ from ledger.db.unit_of_work import Database
 from ledger.services import reports
 from ledger.services.audit import close_period
 from ledger.services.demo import load_demo
-from ledger.services.ledger import Ledger
+from tests.bound import Ledger
 from tests.conftest import TODAY, PostgresSchema, migrated_sqlite_engine
 
 DAY = dt.timedelta(days=1)
@@ -45,7 +45,7 @@ RANGES = [
 
 def _ledger(engine) -> Ledger:
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
-    load_demo(ledger)
+    load_demo(ledger.database, ledger.clock())
     return ledger
 
 

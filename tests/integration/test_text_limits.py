@@ -16,6 +16,7 @@ from ledger.services import requests as rq
 from ledger.services import scanning as sc
 from ledger.services import stocktakes as st
 from ledger.services.users import add_user
+from tests.bound import Requests, Scanning, Stocktakes
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.support import refused
 
@@ -98,7 +99,7 @@ def test_movement_memos_reasons_and_references(city):
 
 
 def test_requests_scans_and_users(city):
-    requests = rq.Requests(city)
+    requests = Requests(city)
     lines = (rq.RequestLineIn("NH2014", 100),)
     draft = at_limit_and_over(
         city,
@@ -112,7 +113,7 @@ def test_requests_scans_and_users(city):
         city, requests.reject, lambda n: (draft.number, rq.Reject(CJK * n)), 500, "reason"
     )
     assert rejected.reject_reason == CJK * 500
-    scanning = sc.Scanning(city, sc_keys())
+    scanning = Scanning(city, sc_keys())
     document = at_limit_and_over(
         city,
         scanning.open_document,
@@ -134,7 +135,7 @@ def test_requests_scans_and_users(city):
     assert user.label == CJK * 200
     error = refused(
         Code.text_too_long,
-        st.Stocktakes(city).open,
+        Stocktakes(city).open,
         st.OpenStocktake("510121", memo=CJK * 501),
     )
     assert "最多 500" in error.message
@@ -147,7 +148,7 @@ def test_a_memo_the_ledger_composes_is_refused_over_the_limit_never_cut(city):
         "receipt 510100 BYT B-EARLY 300 expires 2026-09-30 on 2026-05-02\n"
         "receipt 510100 BYT B-LATE 300 expires 2028-01-31 on 2026-05-02\n",
     )
-    requests = rq.Requests(city)
+    requests = Requests(city)
     ask = rq.CreateRequest("510121", (rq.RequestLineIn("BYT", 30),))
     number = requests.submit(requests.create(ask).number).number
     requests.approve(number, rq.Approve((rq.RequestLineIn("BYT", 30),)))

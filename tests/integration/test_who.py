@@ -15,15 +15,10 @@ from ledger.db import oplog
 from ledger.db.engine import alembic_config
 from ledger.db.guards import drop_guards
 from ledger.services.audit import verify_ledger
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Requests, Ship, ShipLine
-from ledger.services.stocktakes import (
-    ApproveStocktake,
-    CountLine,
-    EnterCounts,
-    OpenStocktake,
-    Stocktakes,
-)
+from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
+from ledger.services.stocktakes import ApproveStocktake, CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user, revoke_user
+from tests.bound import Requests, Stocktakes
 from tests.builder import ledger_from_text
 
 CITY = """
@@ -231,7 +226,7 @@ def test_transactions_recorded_before_the_switch_keep_verifying_under_version_1(
         command.upgrade(alembic_config(connection=connection), "head")
 
     from ledger.db.unit_of_work import Database
-    from ledger.services.ledger import Ledger
+    from tests.bound import Ledger
     from tests.conftest import TODAY
 
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
