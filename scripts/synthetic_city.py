@@ -327,14 +327,11 @@ def load_use_cases(database, postings: int, seed: int = 7, shape: Shape = CITY_S
 
 def load_bulk(database, postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> int:
     """Straight into the tables. Returns the transactions written."""
-    from ledger.db.bulk import BulkLoader
+    from ledger.services.bulk import load_in_bulk
     from ledger.services.ledger import execute_many
 
     execute_many(database, reference_commands(shape), today=CLOCK)
-    loader = BulkLoader(database)
-    for commands in generate(postings, seed, shape):
-        loader.add(commands)
-    return loader.finish()
+    return load_in_bulk(database, generate(postings, seed, shape))
 
 
 def main() -> None:
@@ -344,20 +341,17 @@ def main() -> None:
     parser.add_argument("--mode", choices=["bulk", "use-cases"], default="bulk")
     parser.add_argument("--database", help="database URL (default: LEDGER_DATABASE_URL)")
     arguments = parser.parse_args()
-    from ledger.db.unit_of_work import Database
+    from ledger.services.database import ledger_size, open_database
     from ledger.settings import Settings
 
     url = arguments.database or Settings.from_environment().database_url
-    database = Database.from_url(url)
+    database = open_database(url)
     database.upgrade()
     started = time.perf_counter()
     load = load_bulk if arguments.mode == "bulk" else load_use_cases
     made = load(database, arguments.postings, arguments.seed)
     seconds = time.perf_counter() - started
-    from ledger.db import queries
-
-    with database.read() as connection:
-        transactions, postings = queries.counts(connection)
+    transactions, postings = ledger_size(database)
     print(
         f"{arguments.mode}: {made:,} new transactions; the ledger holds {transactions:,} "
         f"transactions, {postings:,} postings; {seconds:.1f} s ({postings / seconds:,.0f} "

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ledger.cli.base import ledger_database, main, text_table
+from ledger.limits import offset_max, page_size_max
 from ledger.settings import office_today
 
 
@@ -32,21 +33,13 @@ from ledger.settings import office_today
 )
 def verify(since_close: bool, root_code: str | None, checkpoints: tuple[str, ...]) -> None:
     """Re-check all six invariants over the whole ledger; exit 1 if anything is wrong."""
-    from ledger.db import closes, queries
     from ledger.history import parse_checkpoint
-    from ledger.services.audit import root_to_close, verify_ledger
+    from ledger.services.audit import transactions_to_verify, verify_ledger
 
     wanted = [parse_checkpoint(text, "--checkpoint") for text in checkpoints]
     database = ledger_database()
-    with database.read() as connection:
-        total, _ = queries.counts(connection)
-        # refused before the progress bar starts: the error stays one line
-        root = root_to_close(connection, root_code, "核验") if root_code else None
-        if since_close and root is None and len(closes.roots(connection)) > 1:
-            root_to_close(connection, None, "自上次月结以来核验")
-        last = closes.last_close(connection, root.id if root else None) if since_close else None
-        if last is not None:
-            total = closes.transactions_after(connection, last.sequence)
+    # refused before the progress bar starts: the error stays one line
+    total = transactions_to_verify(database, since_close, root_code)
     with click.progressbar(length=max(total, 1), label="verifying", file=sys.stderr) as bar:
         report = verify_ledger(
             database,
@@ -107,12 +100,10 @@ def close_period_command(period_end, root_code: str | None) -> None:
 def digest(full: bool) -> None:
     """The chain head as a checkpoint, N:HASH, to keep outside the database (printed, mailed,
     filed): `ledger verify --checkpoint N:HASH` later proves the ledger still holds it."""
-    from ledger.db import queries
     from ledger.history import format_checkpoint
+    from ledger.services.lookups import chain_head
 
-    database = ledger_database()
-    with database.read() as connection:
-        sequence, head = queries.checkpoint_head(connection)
+    sequence, head = chain_head(ledger_database())
     click.echo(format_checkpoint(sequence, head, 64 if full else 16))
     click.echo(f"transaction #{sequence}, hash {head}", err=True)
 
@@ -123,12 +114,11 @@ def digest(full: bool) -> None:
 @click.option("--object", "object_key", help="The object's key, e.g. PD-2026-000001.")
 @click.option("--user", "user_id", type=int, help="Only what this user id did.")
 @click.option("--root", "root_code", help="Only the entries of this city (default: every entry).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 200))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, page_size_max))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, offset_max))
 def log_command(action, object_type, object_key, user_id, root_code, limit, offset) -> None:
     """操作日志: every action that is not a movement, newest first."""
-    from ledger.db.oplog import LogFilter
-    from ledger.services.audit_log import read_log
+    from ledger.services.audit_log import LogFilter, read_log
 
     database = ledger_database()
     entries = read_log(

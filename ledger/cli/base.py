@@ -28,7 +28,7 @@ def ledger_database(must_exist: bool = True):
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from ledger.db.unit_of_work import Database
+    from ledger.services.database import open_database
 
     url = Settings.from_environment().database_url
     try:
@@ -57,7 +57,7 @@ def ledger_database(must_exist: bool = True):
                 "LEDGER_DATABASE_URL",
             )
     try:
-        database = Database.from_url(url)
+        database = open_database(url)
     except (ArgumentError, ImportError, ValueError) as error:  # a driver that is not there …
         raise LedgerError(
             Code.database_url_unsupported,
@@ -70,9 +70,7 @@ def ledger_database(must_exist: bool = True):
 
 
 def ensure_schema(database) -> None:
-    from ledger.db.engine import current_revision
-
-    if current_revision(database.engine) is None:
+    if not has_schema(database):
         raise LedgerError(Code.no_ledger, f"数据库里还没有账本；{NO_LEDGER_HINT}")
 
 
@@ -133,9 +131,9 @@ def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def has_schema(database) -> bool:
-    from ledger.db.engine import current_revision
+    from ledger.services.database import schema_revision
 
-    return current_revision(database.engine) is not None
+    return schema_revision(database) is not None
 
 
 def _usage_message(error: click.ClickException) -> str:
@@ -164,7 +162,7 @@ def _fail(code: Code | str, message: str, status: int) -> None:
 def run(args: list[str] | None = None) -> None:
     """Entry point: every error is one line, `error: <code>: <message>`; exit 2 for refused
     input, 1 for the unexpected (LEDGER_DEBUG=1 lets its traceback through)."""
-    from ledger.db import DatabaseError
+    from ledger.services.database import DatabaseError
     from ledger.services.label_keys import LabelKeyError
 
     try:

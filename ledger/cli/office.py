@@ -21,11 +21,11 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision."""
-    from ledger.db.engine import current_revision
+    from ledger.services.database import schema_revision
 
     database = ledger_database(must_exist=False)
     database.upgrade()
-    click.echo(f"schema at revision {current_revision(database.engine)}")
+    click.echo(f"schema at revision {schema_revision(database)}")
 
 
 @main.command("init")
@@ -70,13 +70,12 @@ def demo() -> None:
 )
 def demo_load(if_empty: bool) -> None:
     """Load the demo city (成都市, 20 区(市)县, townships, villages) and four months of movements."""
-    from ledger.db import queries
+    from ledger.services.database import ledger_size
     from ledger.services.demo import load_demo
 
     database = ledger_database(must_exist=False)
     database.upgrade()
-    with database.read() as connection:
-        transactions, _ = queries.counts(connection)
+    transactions, _ = ledger_size(database)
     if transactions:
         if if_empty:
             click.echo(f"ledger already holds {transactions} transactions; demo not loaded")
@@ -144,10 +143,9 @@ def restore(file: str) -> None:
 
 
 def _verify_bar(database):
-    from ledger.db import queries
+    from ledger.services.database import ledger_size
 
-    with database.read() as connection:
-        total, _ = queries.counts(connection)
+    total, _ = ledger_size(database)
     return click.progressbar(length=max(total, 1), label="copying and verifying", file=sys.stderr)
 
 

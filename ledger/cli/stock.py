@@ -30,22 +30,11 @@ from ledger.settings import Settings, office_today
 @click.option("--virtual", is_flag=True, help="Include virtual locations (supplier, in-transit …).")
 def balance(location_code, item_code, batch_number, as_of, virtual) -> None:
     """Stock on hand by location / item / batch (库存余额)."""
-    from ledger.db import queries
+    from ledger.services.balances import balance_lines
 
     database = ledger_database()
     day = as_of.date() if as_of else None
-
-    def check_codes(store) -> None:
-        if location_code:
-            store.location(location_code)
-        if item_code:
-            item = store.item(item_code)
-            if batch_number:
-                store.batch(item, batch_number)
-
-    database.lookup(check_codes)
-    with database.read() as connection:
-        lines = queries.balances(connection, location_code, item_code, batch_number, day, virtual)
+    lines = balance_lines(database, location_code, item_code, batch_number, day, virtual)
     header = ("库点", "物资", "批次", "有效期至", "库存", "预留", "可用", "单位")
     rows = [
         (
@@ -157,10 +146,9 @@ def report(
         )
     database = ledger_database()
     if under is None:  # the ledger's only city; with several, the user names one (root_required)
-        from ledger.services.audit import root_to_close
+        from ledger.services.audit import root_code_of
 
-        with database.read() as connection:
-            under = root_to_close(connection, None, "报表").code
+        under = root_code_of(database, None, "报表")
 
     def check_codes(store) -> None:
         """Every code the report names, looked up before it is read (and any bar shown)."""
@@ -265,17 +253,5 @@ def labels_rotate_key() -> None:
             raise
         return  # no ledger here to log it in (nothing is created for that)
     if has_schema(database):
-        from ledger.db import oplog
-
-        def work(store) -> None:
-            oplog.record(
-                store,
-                "label_key.rotate",
-                "label_key",
-                key_id,
-                user_id=None,
-                after={"signing_key": key_id},
-            )
-
-        database.write(work)
+        label_keys.log_rotation(database, key_id)
     database.dispose()

@@ -182,6 +182,30 @@ def period_closes(database: Database, root_code: str | None = None) -> list[Peri
         return [_period_close(row, root_codes) for row in closes.closes(connection, root_id)]
 
 
+def root_code_of(database: Database, root_code: str | None, what: str) -> str:
+    """The code of the root `root_code` names or, when it names none, of the ledger's only root
+    (`root_to_close`: `what` is the work that needs it, for the refusal)."""
+    with database.read() as connection:
+        return root_to_close(connection, root_code, what).code
+
+
+def transactions_to_verify(
+    database: Database, since_close: bool = False, root_code: str | None = None
+) -> int:
+    """How many transactions `verify_ledger` with these arguments reads (for a progress bar).
+    An unknown root, or — since the last close — a ledger of several roots with none named, is
+    refused here, before the verification starts."""
+    with database.read() as connection:
+        total, _ = queries.counts(connection)
+        root = root_to_close(connection, root_code, "核验") if root_code else None
+        if since_close and root is None and len(closes.roots(connection)) > 1:
+            root_to_close(connection, None, "自上次月结以来核验")
+        last = closes.last_close(connection, root.id if root else None) if since_close else None
+        if last is not None:
+            total = closes.transactions_after(connection, last.sequence)
+    return total
+
+
 def verify_ledger(
     database: Database,
     *,

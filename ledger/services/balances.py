@@ -86,6 +86,34 @@ def balances(database: Database, query: BalanceQuery, group_by: str = "account")
     return grouped(lines, group_by)
 
 
+def balance_lines(
+    database: Database,
+    location_code: str | None = None,
+    item_code: str | None = None,
+    batch_number: str | None = None,
+    as_of: dt.date | None = None,
+    include_virtual: bool = False,
+) -> list[BalanceLine]:
+    """Every balance line of the ledger (every root's; the virtual places' too with
+    `include_virtual`) of one location / item / batch when given, now or at the end of `as_of`:
+    what the command line on the server reads. Each code given is looked up first, so an
+    unknown one is refused as such."""
+
+    def check_codes(store) -> None:
+        if location_code:
+            store.location(location_code)
+        if item_code:
+            item = store.item(item_code)
+            if batch_number:
+                store.batch(item, batch_number)
+
+    database.lookup(check_codes)
+    with database.read() as connection:
+        return queries.balances(
+            connection, location_code, item_code, batch_number, as_of, include_virtual
+        )
+
+
 def grouped(lines: list[BalanceLine], group_by: str) -> list[Balance]:
     """Balance lines as rows, summed per `group_by` in the order each key first appears."""
     if group_by == "account":

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from ledger.labels import KEY_ID_PATTERN, LabelKeys
+from ledger.services.database import Database
 from ledger.settings import Settings
 
 
@@ -56,6 +57,16 @@ def rotate(settings: Settings) -> str:
     path = Path(settings.label_key_file)
     _write(path, f"{key_id}:{secrets.token_hex(32)}\n" + path.read_text(encoding="ascii"))
     return key_id
+
+
+def log_rotation(database: Database, key_id: str) -> None:
+    """The rotation to `key_id` in the operations log (`label_key.rotate`), in its own unit of
+    work (the key file is not in the database: this is all the ledger keeps of it)."""
+    database.write(
+        lambda store: store.record_operation(
+            "label_key.rotate", "label_key", key_id, user_id=None, after={"signing_key": key_id}
+        )
+    )
 
 
 def _write(path: Path, text: str) -> None:
