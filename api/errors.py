@@ -19,7 +19,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from ledger.rules import Code, LedgerError, request_body_bytes_max
+from ledger.limits import request_body_bytes_max
+from ledger.rules import Code, LedgerError
 
 log = logging.getLogger("ledger.api")
 

@@ -37,16 +37,14 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import BodyKwarg, ParameterKwarg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_date,
+from ledger.limits import (
     integer_magnitude_max,
     request_array_length_max,
     request_body_bytes_max,
     request_depth_max,
     request_text_length_max,
 )
+from ledger.rules import Code, LedgerError, check_date
 
 JSON_MEDIA_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 INTEGER = re.compile(r"[+-]?[0-9]+")  # a decimal integer (lax decoding would take 1e3, 10.0)

@@ -22,7 +22,13 @@ from api.auth import forget_user
 from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.policy import require_manages, require_may_add_user, roles, scope_path
 from api.schemas import Me, Page, page
-from ledger.rules import Code, LedgerError, code_length_max, integer_magnitude_max
+from ledger.limits import (
+    code_length_max,
+    integer_magnitude_max,
+    role_length_max,
+    user_label_length_max,
+)
+from ledger.rules import Code, LedgerError
 from ledger.services.lookups import UserFilter
 from ledger.services.user_changes import UserChange, change_user, reset_token
 from ledger.services.users import (
@@ -31,7 +37,6 @@ from ledger.services.users import (
     add_user,
     find_users,
     get_user,
-    label_length_max,
     revoke_user,
 )
 
@@ -62,7 +67,7 @@ class UserCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     allowed at the location's level. global_admin: an admin of every city (a global admin
     only; then no location_code and roles ["admin"])."""
 
-    label: Annotated[str, msgspec.Meta(max_length=label_length_max)]
+    label: Annotated[str, msgspec.Meta(max_length=user_label_length_max)]
     roles: Annotated[tuple[str, ...], msgspec.Meta(min_length=1, max_length=len(ROLES))]
     location_code: str | None = None
     global_admin: bool = False
@@ -125,7 +130,7 @@ class UserController(Controller):
         state: State,
         location: LocationCode = None,
         under: LocationCode = None,
-        role: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        role: Annotated[str | None, QueryParameter(max_length=role_length_max)] = None,
         active: Annotated[bool | None, QueryParameter(description="active or revoked")] = None,
         limit: Limit = 50,
         offset: Offset = 0,

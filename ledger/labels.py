@@ -28,6 +28,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from ledger.limits import label_payload_length_max
 from ledger.rules import Code, LedgerError
 
 VERSION = "L1"
@@ -99,7 +100,7 @@ def encode(label: PackLabel, keys: LabelKeys) -> str:
 
 def decode(payload: str, keys: LabelKeys) -> PackLabel:
     """The label a scanned payload stands for, or `label_invalid` if it is garbled or forged."""
-    if not isinstance(payload, str) or len(payload) > 200:
+    if not isinstance(payload, str) or len(payload) > label_payload_length_max:
         raise LedgerError(Code.label_invalid, "不是本系统的标签 (not a label)", "payload")
     text = normalise(payload)
     match = PAYLOAD_PATTERN.fullmatch(text)

@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import NamedTuple
 
+from ledger.limits import postings_per_transaction_max
 from ledger.model import AccountKey
-from ledger.rules import Code, LedgerError, postings_per_transaction_max, require
+from ledger.rules import Code, LedgerError, require
 
 
 class AccountState:

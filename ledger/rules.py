@@ -1,4 +1,5 @@
-"""Rejections and limits: the closed set of reasons the ledger refuses a command.
+"""Rejections: the closed set of reasons the ledger refuses a command, and the checks every
+command shares (the limits they check are `ledger.limits`).
 
 A rejection is the user's mistake or a rule of the office; it carries a stable `code` that the
 API returns as-is, a message a clerk can act on (in Chinese, with the English code beside it) and
@@ -11,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Any, TypeVar
+
+from ledger.limits import date_max, date_min, quantity_per_line_max
 
 T = TypeVar("T")
 
@@ -183,53 +186,6 @@ def present(value: T | None, message: str) -> T:
     if value is None:
         raise InvariantBroken(message)
     return value
-
-
-# Limits (TigerBeetle style: a bound on everything, qualifier last).
-lines_per_transaction_max = 200
-# An opening (期初建账) records a whole warehouse's shelves in one voucher per location: a city
-# warehouse with many batches needs more lines than any movement.
-opening_lines_per_transaction_max = 5_000
-postings_per_transaction_max = (
-    2 * max(lines_per_transaction_max, opening_lines_per_transaction_max) + 2
-)
-transactions_per_batch_max = 10_000
-quantity_per_line_max = 2_000_000_000  # fits a 32-bit signed integer with room to sum
-memo_length_max = 500
-code_length_max = 40
-name_length_max = 200
-category_length_max = 40  # items.category, as stored
-idempotency_key_length_max = 200  # what a client sends (the Idempotency-Key header)
-# A key the API derives from a client's (the user before it, a plan's location after it).
-idempotency_key_derived_length_max = 2 * idempotency_key_length_max
-packs_per_batch_max = 100_000  # labels one batch may have
-packs_per_transaction_max = 100_000  # labels one voucher (all its lines) may cut
-scans_per_document_max = 10_000
-retries_max = 8
-shares_per_plan_max = 1_000  # locations one allocation plan splits over
-location_path_length_max = 400  # codes from the root down, as stored (locations.path)
-# The ledger's dates: business dates, as-of and report dates, print, manufacture and expiry dates.
-date_min = dt.date(2000, 1, 1)
-date_max = dt.date(2099, 12, 31)
-# What one HTTP request may carry; each field also has its own, smaller limit.
-request_body_bytes_max = 1_048_576
-# A spreadsheet sent to POST /api/v1/imports/{kind} (that route only): a 3,000-village tree is
-# 0.09 MB as .xlsx, 10,000 opening-balance lines 0.20 MB (bench/import_opening.py).
-import_file_bytes_max = 20 * 1_048_576
-# What one imported file may hold, checked while it is read (a small .xlsx can unpack to
-# gigabytes, or hold millions of rows): its .xlsx parts unpacked, its data rows (a 3,000-village
-# tree and 10,000 opening lines fit; the 50,000-line worst case is timed in docs/import.md), and
-# the characters of one cell.
-import_unpacked_bytes_max = 100 * 1_048_576
-import_rows_max = 50_000
-import_cell_length_max = 1_000
-# This many empty rows in a row end a file's data (a sheet formatted down to row 1,048,576 is
-# read no further: its million empty rows would take 9 s to parse).
-import_empty_rows_run_max = 1_000
-request_depth_max = 8  # nesting of objects and arrays in a body
-request_array_length_max = 1_000
-request_text_length_max = 2_000  # characters in any one string (a body's, a query's, a path's)
-integer_magnitude_max = 2_147_483_647  # any integer in a request fits a 32-bit signed integer
 
 
 def check_quantity(quantity: int, field: str = "quantity") -> None:

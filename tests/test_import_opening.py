@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ledger.db import queries
 from ledger.db import tables as t
-from ledger.rules import opening_lines_per_transaction_max
+from ledger.limits import opening_lines_per_transaction_max
 from ledger.services import reports
 from tests.test_cli_init import Place, place  # noqa: F401  (the fixture)
 from tests.test_import import ITEMS_CSV, LOCATIONS_CSV, count, started, write

@@ -12,13 +12,13 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from ledger.rules import (
-    LedgerError,
+from ledger.limits import (
     import_cell_length_max,
     import_empty_rows_run_max,
     import_rows_max,
     import_unpacked_bytes_max,
 )
+from ledger.rules import LedgerError
 from ledger.services import import_read
 from ledger.services.import_read import DateText, NoValue, table_of
 

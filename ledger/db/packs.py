@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from ledger.db.reference_data import ReferenceData
 from ledger.db.session import Session
+from ledger.limits import packs_per_batch_max, packs_per_transaction_max
 from ledger.model import Transaction, TransactionKind, VirtualLocation
 from ledger.packs import (
     Flow,
@@ -30,7 +31,7 @@ from ledger.packs import (
     take,
 )
 from ledger.posting import Leg
-from ledger.rules import Code, LedgerError, packs_per_batch_max, packs_per_transaction_max
+from ledger.rules import Code, LedgerError
 
 READ_CHUNKS = (4, 64, 1024)  # packs per read while walking a location's sealed packs
 STOCK_UPSERT = (

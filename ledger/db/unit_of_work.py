@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from ledger.db.catalog import Catalog
 from ledger.db.engine import WRITE_OPTION, make_engine, upgrade
 from ledger.db.store import LedgerStore
-from ledger.rules import retries_max
+from ledger.limits import retries_max
 
 T = TypeVar("T")
 

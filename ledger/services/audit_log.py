@@ -6,9 +6,8 @@ from ledger.db import oplog
 from ledger.db.oplog import EVERY_ENTRY, LogEntry, LogFilter
 from ledger.db.roots import root_count
 from ledger.db.unit_of_work import Database
+from ledger.limits import page_size_max
 from ledger.rules import Code, LedgerError
-
-log_page_size_max = 200
 
 
 def read_log(
@@ -23,9 +22,9 @@ def read_log(
     (global admins and the command line on the server). Entries tied to no city (a refused
     token, an item added) go with a city's entries only while the ledger holds that one city:
     with several, they are a global admin's."""
-    if not 1 <= limit <= log_page_size_max + 1:
+    if not 1 <= limit <= page_size_max + 1:
         raise LedgerError(
-            Code.invalid_field, f"每页最多 {log_page_size_max} 条 (limit out of range)", "limit"
+            Code.invalid_field, f"每页最多 {page_size_max} 条 (limit out of range)", "limit"
         )
 
     def work(store):

@@ -9,18 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.entries import BatchEntry, ItemEntry, LocationEntry
-from ledger.model import Item
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_date,
-    check_quantity,
-    check_text,
+from ledger.limits import (
     code_length_max,
     lines_per_transaction_max,
     memo_length_max,
     quantity_per_line_max,
 )
+from ledger.model import Item
+from ledger.rules import Code, LedgerError, check_date, check_quantity, check_text
 
 CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 

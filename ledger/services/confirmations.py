@@ -9,8 +9,9 @@ from typing import Any, NamedTuple
 
 from ledger import commands as c
 from ledger.entries import ItemEntry
+from ledger.limits import lines_per_transaction_max, shortage_note_length_max
 from ledger.model import Transaction, TransactionKind, VirtualLocation
-from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, business_date, check_composed_memo, check_memo
 from ledger.services.movement_lines import moves_between
 from ledger.services.movements import SHIPMENT_KINDS
@@ -123,7 +124,6 @@ def _received(
     return received
 
 
-shortage_note_length_max = 200
 missing_lines_in_message_max = 5
 
 

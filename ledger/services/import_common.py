@@ -14,8 +14,9 @@ import msgspec
 
 from ledger.db import import_rows, oplog
 from ledger.db.store import LedgerStore
+from ledger.limits import log_object_key_length_max, problems_listed_max, quantity_per_line_max
 from ledger.model import Item
-from ledger.rules import Code, LedgerError, check_date, quantity_per_line_max
+from ledger.rules import Code, LedgerError, check_date
 from ledger.services.import_read import DateText, NoValue, Table, read_table, table_of, unreadable
 
 __all__ = ["read_table", "table_of", "unreadable"]  # the reading, from import_read
@@ -26,7 +27,6 @@ Rows = list[tuple[int, dict[str, str]]]
 
 # A file this long gets a progress bar on the command line.
 progress_rows_min = 500
-problems_listed_max = 1_000  # an import answers at most this many problems (and says how many)
 
 
 class Problem(NamedTuple):
@@ -234,7 +234,7 @@ def log_import(
             store,
             f"import.{done.kind}",
             "import",
-            name[:200],
+            name[:log_object_key_length_max],
             user_id=store.maker_id,
             after=msgspec.to_builtins(summary),
             location_path=root,

@@ -13,8 +13,14 @@ import re
 
 from ledger import commands as c
 from ledger.db.store import LedgerStore
+from ledger.limits import (
+    category_length_max,
+    name_length_max,
+    packs_per_item_max,
+    quantity_per_line_max,
+)
 from ledger.model import Item, ItemKind, Pack
-from ledger.rules import category_length_max, check_text, name_length_max
+from ledger.rules import check_text
 from ledger.services.checks import check_code
 from ledger.services.import_common import (
     ColumnSpec,
@@ -52,7 +58,6 @@ KIND_WORDS = {ItemKind.printed: "宣传品", ItemKind.contraceptive: "药具"}
 YES = {"是", "yes", "y", "true", "1", "需要"}
 NO = {"否", "no", "n", "false", "0", "不需要", ""}
 PACK_ENTRY = re.compile(r"^\s*([^=＝\s]+)\s*[=＝]\s*([0-9]+)\s*$")
-packs_max = 10
 
 # ---- items ------------------------------------------------------------------------------------
 
@@ -70,12 +75,14 @@ def parse_packs(text: str, unit: str) -> tuple[tuple[Pack, ...], list[str]]:
             errors.append(f"不认识的包装单位 {name!r}（认得：{'、'.join(PACK_UNITS)}）")
         elif name == unit or name in (p.name for p in packs):
             errors.append(f"包装 {name} 重复（或与单位 {unit} 相同）")
-        elif not 2 <= units <= 2_000_000_000:
-            errors.append(f"包装 {name} 的数量应是 2 到 2000000000 之间的整数，不是 {units}")
+        elif not 2 <= units <= quantity_per_line_max:
+            errors.append(
+                f"包装 {name} 的数量应是 2 到 {quantity_per_line_max} 之间的整数，不是 {units}"
+            )
         else:
             packs.append(Pack(name, units))
-    if len(packs) > packs_max:
-        errors.append(f"包装最多 {packs_max} 种")
+    if len(packs) > packs_per_item_max:
+        errors.append(f"包装最多 {packs_per_item_max} 种")
     return tuple(packs), errors
 
 

@@ -15,8 +15,9 @@ from typing import NamedTuple
 from ledger import commands as c
 from ledger.db import import_rows, oplog
 from ledger.db.store import LedgerStore
+from ledger.limits import name_length_max, population_max
 from ledger.model import Location, LocationLevel
-from ledger.rules import check_text, name_length_max
+from ledger.rules import check_text
 from ledger.services.additions import PARENT_LEVEL
 from ledger.services.checks import check_code
 from ledger.services.import_common import (
@@ -66,7 +67,6 @@ LEVEL_WORDS = {
     LocationLevel.township: "乡镇",
     LocationLevel.village: "村",
 }
-population_max = 2_000_000_000
 
 # ---- locations --------------------------------------------------------------------------------
 

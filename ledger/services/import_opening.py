@@ -23,15 +23,10 @@ from ledger.db import import_rows
 from ledger.db.import_lock import hold_import_lock
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
+from ledger.limits import memo_length_max, opening_lines_per_transaction_max, quantity_per_line_max
 from ledger.model import Item
 from ledger.posting import in_closed_period
-from ledger.rules import (
-    LedgerError,
-    check_date,
-    memo_length_max,
-    opening_lines_per_transaction_max,
-    quantity_per_line_max,
-)
+from ledger.rules import LedgerError, check_date
 from ledger.services.checks import check_code
 from ledger.services.import_common import (
     ColumnSpec,

@@ -20,14 +20,13 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ledger.rules import (
-    Code,
-    LedgerError,
+from ledger.limits import (
     import_cell_length_max,
     import_empty_rows_run_max,
     import_rows_max,
     import_unpacked_bytes_max,
 )
+from ledger.rules import Code, LedgerError
 
 # (row number in the file, its cells as text), the header row (row 1) first.
 Table = list[tuple[int, list[str]]]

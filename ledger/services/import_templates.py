@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import io
 
-from ledger.rules import Code, LedgerError, opening_lines_per_transaction_max
+from ledger.limits import opening_lines_per_transaction_max
+from ledger.rules import Code, LedgerError
 
 LEVEL_WORDS = ("市", "区县", "乡镇", "村")
 # The units an office counts in; anything else is a typing mistake until added here.

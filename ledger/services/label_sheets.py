@@ -25,6 +25,8 @@ import msgspec
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
+from ledger.limits import label_columns_max, label_margin_mm_max, label_rows_max
+
 A4_WIDTH_MM, A4_HEIGHT_MM = 210.0, 297.0
 POINTS_PER_MM = 72 / 25.4
 LABEL_FONT_FILE = Path(__file__).with_name("fonts") / "NotoSansSC-Regular-GB2312.ttf"
@@ -72,10 +74,12 @@ class Grid(msgspec.Struct, frozen=True):
     margin_mm: float = 8.0
 
     def check(self) -> None:
-        if not (1 <= self.columns <= 6 and 1 <= self.rows <= 14):
-            raise ValueError("a sheet holds 1-6 columns and 1-14 rows of labels")
-        if not (0 <= self.margin_mm <= 30):
-            raise ValueError("margin must be 0-30 mm")
+        if not (1 <= self.columns <= label_columns_max and 1 <= self.rows <= label_rows_max):
+            raise ValueError(
+                f"a sheet holds 1-{label_columns_max} columns and 1-{label_rows_max} rows of labels"
+            )
+        if not (0 <= self.margin_mm <= label_margin_mm_max):
+            raise ValueError(f"margin must be 0-{label_margin_mm_max} mm")
 
 
 DEFAULT_GRID = Grid()

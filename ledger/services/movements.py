@@ -9,15 +9,10 @@ from collections.abc import Sequence
 
 from ledger import commands as c
 from ledger.entries import BatchEntry, ItemEntry
+from ledger.limits import opening_lines_per_transaction_max, reason_code_length_max
 from ledger.model import Transaction, TransactionKind, VirtualLocation, WriteOffReason
 from ledger.posting import Leg
-from ledger.rules import (
-    Code,
-    LedgerError,
-    check_quantity,
-    check_text,
-    opening_lines_per_transaction_max,
-)
+from ledger.rules import Code, LedgerError, check_quantity, check_text
 from ledger.services.checks import (
     base_units,
     business_date,
@@ -187,7 +182,7 @@ def adjust(store: Store, command: c.Adjust, today: dt.date) -> Transaction:
     on = business_date(command.occurred_on, today)
     check_memo(command.memo)
     check_lines(command.lines)
-    check_text(command.reason, "reason", 40)
+    check_text(command.reason, "reason", reason_code_length_max)
     location = physical(store.location(command.location_code), "location_code")
     adjustment = store.location(VirtualLocation.adjustment.value)
     gains: list[tuple[ItemEntry, BatchEntry, int]] = []

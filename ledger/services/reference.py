@@ -28,11 +28,10 @@ from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.reference import ReferenceKind
-from ledger.services.reference_corrections import (  # noqa: F401 (old home of these names)
+from ledger.services.reference_corrections import (
     change_batch,
     change_item,
     change_location,
-    packs_per_item_max,
 )
 from ledger.services.reference_models import (  # noqa: F401 (callers import every name here)
     UNSET,

@@ -10,18 +10,16 @@ import msgspec
 
 from ledger.db import reference_changes as db
 from ledger.db.store import LedgerStore
-from ledger.model import KINDS_REFUSING_EXPIRED, Batch, Item, Location, LocationLevel
-from ledger.reference import ReferenceKind, batch_content, item_content, location_content
-from ledger.rules import (
-    Code,
-    LedgerError,
+from ledger.limits import (
     category_length_max,
-    check_date,
-    check_quantity,
-    check_text,
     location_path_length_max,
     name_length_max,
+    packs_per_item_max,
+    unit_name_length_max,
 )
+from ledger.model import KINDS_REFUSING_EXPIRED, Batch, Item, Location, LocationLevel
+from ledger.reference import ReferenceKind, batch_content, item_content, location_content
+from ledger.rules import Code, LedgerError, check_date, check_quantity, check_text
 from ledger.services.additions import PARENT_LEVEL
 from ledger.services.reference_models import (
     UNSET,
@@ -31,9 +29,6 @@ from ledger.services.reference_models import (
     ReferenceVersionOut,
 )
 from ledger.services.reference_versions import next_version
-
-packs_per_item_max = 10
-unit_name_length_max = 10  # a base unit or a pack's name
 
 # ---- batches ----------------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ import msgspec
 from ledger.db import oplog, versions
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
+from ledger.limits import memo_length_max
 from ledger.reference import ReferenceKind
-from ledger.rules import Code, LedgerError, check_date, check_text, memo_length_max
+from ledger.rules import Code, LedgerError, check_date, check_text
 from ledger.services.reference_models import ReferenceVersionOut
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from ledger.commands import SHORTAGE_REASON_NAMES
 from ledger.db import queries
 from ledger.db.store import LedgerStore
+from ledger.limits import audit_sample_size_max
 from ledger.model import WRITE_OFF_REASON_NAMES, TransactionKind
 from ledger.rules import Code, LedgerError
 from ledger.services.report_common import VOUCHER_TITLES
@@ -129,8 +130,12 @@ def audit_sample(store: LedgerStore, under: str, size: int, seed: int, today: dt
     the accounts, at least one where it has any), as a count sheet with an empty 实盘数 column."""
     import random
 
-    if not 1 <= size <= 1000:
-        raise LedgerError(Code.invalid_field, "抽查数量须在 1 到 1000 之间 (size 1–1000)", "size")
+    if not 1 <= size <= audit_sample_size_max:
+        raise LedgerError(
+            Code.invalid_field,
+            f"抽查数量须在 1 到 {audit_sample_size_max} 之间 (size 1–{audit_sample_size_max})",
+            "size",
+        )
     top = store.location(under, "under")
     lines = queries.balances(store.connection, under_path=top.path)
     strata: dict[str, list] = {}

@@ -10,6 +10,7 @@ import datetime as dt
 from ledger import commands as c
 from ledger.db import requests as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
+from ledger.limits import override_reason_length_max
 from ledger.model import AccountKey, Transaction, VirtualLocation
 from ledger.picking import Candidate, batch_ahead, is_usable, pick_batches
 from ledger.requests import RequestAction, RequestStatus, everything_arrived
@@ -20,8 +21,6 @@ from ledger.services.movements import issue
 from ledger.services.picking import stock_candidates
 from ledger.services.request_models import ConfirmShipment, Ship, ShipLine, Suggestion
 from ledger.services.request_records import move, record_event, request_row
-
-override_reason_length_max = 200
 
 
 def suggest(store: LedgerStore, number: str, today: dt.date) -> list[Suggestion]:

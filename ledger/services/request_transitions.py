@@ -9,6 +9,7 @@ import datetime as dt
 from ledger import commands as c
 from ledger.db import requests as db
 from ledger.db.store import LedgerStore, LocationEntry
+from ledger.limits import reject_reason_length_max
 from ledger.requests import RequestAction, RequestStatus, status_after_approval
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, check_memo, physical
@@ -22,8 +23,6 @@ from ledger.services.request_records import (
     resolve_lines,
 )
 from ledger.services.reservations import reserve
-
-reject_reason_length_max = 500
 
 
 def create_request(

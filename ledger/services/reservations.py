@@ -8,6 +8,7 @@ import datetime as dt
 import msgspec
 
 from ledger import commands as c
+from ledger.limits import reservation_reference_length_max
 from ledger.model import AccountKey
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import business_date, physical
@@ -31,7 +32,7 @@ class Released(msgspec.Struct, frozen=True):
 
 def reserve(store: Store, command: c.Reserve, today: dt.date) -> Reservation:
     on = business_date(command.occurred_on, today)
-    check_text(command.reference, "reference", 80)
+    check_text(command.reference, "reference", reservation_reference_length_max)
     location = physical(store.location(command.location_code), "location_code")
     line = c.LineSpec(command.item_code, command.quantity, command.batch_number, command.unit)
     picks = resolve_lines(store, location, [line], on, True)

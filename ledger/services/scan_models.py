@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from ledger.rules import integer_magnitude_max
+from ledger.limits import integer_magnitude_max
 
 PURPOSES = ("receive", "issue", "confirm", "count")
 PURPOSE_NAMES = {"receive": "到货入库", "issue": "出库", "confirm": "到货签收", "count": "盘点"}

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from ledger import labels
 from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
+from ledger.limits import override_reason_length_max, scans_per_document_max
 from ledger.picking import Candidate, batch_ahead
-from ledger.rules import Code, LedgerError, check_text, scans_per_document_max
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.picking import stock_candidates
 from ledger.services.request_records import load_request
 from ledger.services.scan_documents import (
@@ -56,7 +57,7 @@ def scan(
     location = store.location_by_id(row.location_id)
     reason = (command.override_reason or "").strip() or None
     if reason is not None:
-        check_text(reason, "override_reason", 200)
+        check_text(reason, "override_reason", override_reason_length_max)
     if row.purpose == "receive":
         require_sealed_at(store, item, batch, pack, location, expected=True)
     elif row.purpose == "confirm":

@@ -24,8 +24,9 @@ from ledger.db import emptiness
 from ledger.db.engine import current_revision
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
+from ledger.limits import name_length_max, user_label_length_max
 from ledger.model import Location, LocationLevel
-from ledger.rules import Code, LedgerError, check_text, name_length_max
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import check_code
 from ledger.services.ledger import run_command
 from ledger.services.users import add_user
@@ -33,8 +34,6 @@ from ledger.settings import office_today
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection  # the read connection ledger.db hands out
-
-ADMIN_LABEL_MAX = 200  # users.label
 
 
 class Started(NamedTuple):
@@ -50,7 +49,7 @@ def check_start(root_code: str, root_name: str, admin_label: str) -> None:
     """The command line's input, checked before anything is created (not even a file)."""
     check_code(root_code, "root_code")
     check_text(root_name, "root_name", name_length_max)
-    check_text(admin_label, "admin", ADMIN_LABEL_MAX)
+    check_text(admin_label, "admin", user_label_length_max)
 
 
 def refuse_unless_empty(connection: Connection) -> None:

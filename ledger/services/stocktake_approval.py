@@ -12,8 +12,9 @@ import msgspec
 from ledger import commands as c
 from ledger.db import stocktakes as db
 from ledger.db.store import LedgerStore
+from ledger.limits import approval_reason_length_max, lines_per_transaction_max
 from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile
-from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import check_composed_memo
 from ledger.services.movements import adjust as post_adjustment
 from ledger.services.stocktake_models import (
@@ -25,7 +26,6 @@ from ledger.services.stocktake_models import (
     UnitTotal,
 )
 from ledger.services.stocktake_scope import (
-    approval_reason_length_max,
     require_status,
     stocktake_row,
 )

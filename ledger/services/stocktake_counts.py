@@ -10,8 +10,13 @@ from ledger.db import scans as scan_db
 from ledger.db import stocktakes as db
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
+from ledger.limits import (
+    lines_per_transaction_max,
+    recount_reason_length_max,
+    stocktake_locations_max,
+)
 from ledger.reconcile import Lines, uncounted
-from ledger.rules import Code, LedgerError, check_text, lines_per_transaction_max
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, business_date, check_memo, physical
 from ledger.services.stocktake_models import (
     CountedLine,
@@ -25,10 +30,8 @@ from ledger.services.stocktake_models import (
 )
 from ledger.services.stocktake_scope import (
     in_scope,
-    recount_reason_length_max,
     require_status,
     scope_balances,
-    stocktake_locations_max,
     stocktake_row,
 )
 

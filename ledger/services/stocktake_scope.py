@@ -36,11 +36,6 @@ def require_status(row: db.StocktakeRow, status: str, action: str) -> None:
         )
 
 
-stocktake_locations_max = 1_000  # places (and items) one count may name
-approval_reason_length_max = 300
-recount_reason_length_max = 500
-
-
 class Scope(NamedTuple):
     top: LocationEntry
     item_ids: list[int] | None  # None: every item

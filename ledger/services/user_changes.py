@@ -22,6 +22,7 @@ from ledger.db import oplog, versions
 from ledger.db import users as stored
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
+from ledger.limits import user_label_length_max
 from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.users import (
@@ -30,7 +31,6 @@ from ledger.services.users import (
     checked_roles,
     described,
     get_user,
-    label_length_max,
     new_token,
     refuse_last_admin,
     stored_user,
@@ -75,7 +75,7 @@ def change_user(
     def work(store) -> None:
         user = stored_user(store, user_id, authorize and (lambda found: authorize(found, None)))
         label = user.label if change.label is UNSET else change.label
-        check_text(label, "label", label_length_max)
+        check_text(label, "label", user_label_length_max)
         roles = _roles(user, change)
         if user.is_global:
             if roles != ("admin",) or change.location_code not in (UNSET, None):

@@ -18,6 +18,7 @@ from ledger.db import users as stored
 from ledger.db.store import LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
+from ledger.limits import token_length_max, user_label_length_max
 from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError, check_text
 from ledger.settings import office_today
@@ -42,7 +43,6 @@ TOKEN_PREFIX = "lgr_"
 # to none of the cities; the virtual locations belong to none either (and no other role may be
 # at one).
 GLOBAL_ADMIN_LOCATION = "supplier"
-label_length_max = 200  # users.label
 
 __all__ = [
     "ROLES",
@@ -127,7 +127,7 @@ def add_user(
     no city, so it takes no location_code (it is kept at a virtual location) and holds no other
     role.
     """
-    check_text(label, "label", label_length_max)
+    check_text(label, "label", user_label_length_max)
     roles = checked_roles(role)
     if global_admin != (location_code is None):
         raise LedgerError(
@@ -275,7 +275,7 @@ def revoke_user(database: Database, user_id: int, actor: int | None = None, auth
 
 def authenticate(database: Database, token: str) -> User | None:
     """The active user holding `token`, or None."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > token_length_max:
         return None
     with database.read() as connection:
         return stored.active_user_by_token_hash(connection, token_digest(token))

@@ -36,7 +36,7 @@ from api.app import create_app
 from ledger.db import tables as t
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
-from ledger.rules import (
+from ledger.limits import (
     request_array_length_max,
     request_body_bytes_max,
     request_depth_max,

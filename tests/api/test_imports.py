@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from ledger.db import tables as t
-from ledger.rules import import_file_bytes_max
+from ledger.limits import import_file_bytes_max
 from ledger.services.users import add_user
 from tests.api.conftest import headers, token
 from tests.builder import ledger_from_text

@@ -15,10 +15,7 @@ from sqlalchemy import func, select
 
 from ledger import commands as c
 from ledger.db import tables as t
-from ledger.model import Location, LocationLevel
-from ledger.rules import (
-    Code,
-    LedgerError,
+from ledger.limits import (
     date_max,
     date_min,
     idempotency_key_length_max,
@@ -26,6 +23,8 @@ from ledger.rules import (
     packs_per_batch_max,
     quantity_per_line_max,
 )
+from ledger.model import Location, LocationLevel
+from ledger.rules import Code, LedgerError
 from ledger.services.ledger import storable_key
 from tests.builder import ledger_from_text
 
