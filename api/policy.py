@@ -32,6 +32,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from api.errors import Forbidden
+from ledger.model import Role, ScanPurpose
 from ledger.rules import LedgerError
 from ledger.services.users import User
 
@@ -40,12 +41,12 @@ Locate = Callable[[str], Any]
 OUTSIDE_ROOT = "不在您所在市的账内 (outside your root)"
 
 
-def roles(*allowed: str):
+def roles(*allowed: Role):
     """A guard: only users holding one of these roles (admin always) reach the handler."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user: User = connection.user
-        if not user.has("admin") and not any(user.has(role) for role in allowed):
+        if not user.has(Role.admin) and not any(user.has(role) for role in allowed):
             held = "、".join(sorted(user.roles))
             raise Forbidden(f"角色 {held} 无权执行此操作 (role not allowed)")
 
@@ -76,7 +77,7 @@ def scope_path(user: User) -> str | None:
     admin, its city's for an admin; None (everything) for a global admin."""
     if user.is_global:
         return None
-    if user.has("admin"):
+    if user.has(Role.admin):
         return root_path(user)
     return user.location_path
 
@@ -89,7 +90,7 @@ def in_subtree(user: User, path: str) -> bool:
 def at_top(user: User) -> bool:
     """At the top of a tree: a user at a root, any admin (its reach is its root's), a global
     admin."""
-    return user.has("admin") or user.is_root
+    return user.has(Role.admin) or user.is_root
 
 
 def can_see(user: User, path: str, physical: bool = True) -> bool:
@@ -115,7 +116,7 @@ def require_sees(user: User, entry: Any) -> None:
 def require_at(
     user: User,
     location_code: str,
-    role: str,
+    role: Role,
     what: str = "",
     locate: Locate | None = None,
 ) -> None:
@@ -125,7 +126,7 @@ def require_at(
     where it shows the location in its city (without it, refused: every caller passes it); a
     global admin is allowed anywhere. A refusal names the location only inside the user's city.
     """
-    if user.has("admin"):
+    if user.has(Role.admin):
         if user.is_global or (locate is not None and in_subtree(user, locate(location_code).path)):
             return
         raise Forbidden(OUTSIDE_ROOT)
@@ -190,9 +191,9 @@ def require_receiver(user: User, shipment: Any, locate: Locate) -> None:
     the receiver's city."""
     require_sees_transaction(user, shipment, locate)
     receiver = shipment.counterparty_code or ""
-    if user.has("admin") and receiver:
-        require_at(user, receiver, "clerk", "签收", locate)
-    elif not user.has("admin") and user.location_code != receiver:
+    if user.has(Role.admin) and receiver:
+        require_at(user, receiver, Role.clerk, "签收", locate)
+    elif not user.has(Role.admin) and user.location_code != receiver:
         raise Forbidden(f"只有收货方 {receiver} 可以签收 (only the receiver confirms)")
 
 
@@ -209,10 +210,10 @@ def require_sees_request(user: User, request: Any, locate: Locate) -> None:
 def require_approver(user: User, request: Any, locate: Locate) -> None:
     """An approver above the requester (not at it), or an admin whose reach holds it."""
     requester = locate(request.requester_code)
-    if user.has("admin") and in_subtree(user, requester.path):
+    if user.has(Role.admin) and in_subtree(user, requester.path):
         return
     if (
-        not user.has("approver")
+        not user.has(Role.approver)
         or user.location_code == request.requester_code
         or not in_subtree(user, requester.path)
     ):
@@ -221,8 +222,8 @@ def require_approver(user: User, request: Any, locate: Locate) -> None:
 
 def require_request_confirmer(user: User, request: Any, locate: Locate) -> None:
     """A request's shipment is confirmed at the requester (or by an admin of its city)."""
-    if user.has("admin"):
-        require_at(user, request.requester_code, "requester", "签收", locate)
+    if user.has(Role.admin):
+        require_at(user, request.requester_code, Role.requester, "签收", locate)
     elif user.location_code != request.requester_code:
         raise Forbidden(
             f"只有申领方 {request.requester_code} 可以签收 (only the requester confirms)"
@@ -231,12 +232,12 @@ def require_request_confirmer(user: User, request: Any, locate: Locate) -> None:
 
 def require_request_closer(user: User, request: Any, locate: Locate) -> None:
     """The supplying clerk closes a request, or its approver (an admin as an approver)."""
-    if user.has("clerk") and user.location_code == request.supplier_code:
+    if user.has(Role.clerk) and user.location_code == request.supplier_code:
         return
-    if user.has("approver") or user.has("admin"):
+    if user.has(Role.approver) or user.has(Role.admin):
         require_approver(user, request, locate)
     else:
-        require_at(user, request.supplier_code, "clerk", "关闭申领单")
+        require_at(user, request.supplier_code, Role.clerk, "关闭申领单")
 
 
 # ---- audit ----------------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ def require_request_closer(user: User, request: Any, locate: Locate) -> None:
 
 def require_top_auditor(user: User) -> None:
     """Whole-ledger verification and period closes cover a city: auditors at its top."""
-    if not user.has("admin") and not user.is_root:
+    if not user.has(Role.admin) and not user.is_root:
         raise Forbidden(
             "全账核验与月结覆盖全市，仅限市级审计 (whole-ledger audit is for auditors at the top)"
         )
@@ -266,26 +267,26 @@ def log_root(user: User) -> str | None:
     of a city and an auditor at a root that root's; nobody else reads the log."""
     if user.is_global:
         return None
-    if user.has("admin") or (user.has("auditor") and user.is_root):
+    if user.has(Role.admin) or (user.has(Role.auditor) and user.is_root):
         return root_code(user)
     raise Forbidden("操作日志仅限市级审计和管理员查看 (the log is for auditors at the top)")
 
 
 # ---- scanning and stocktakes -----------------------------------------------------------------------
 
-SCAN_ROLES = {
-    "receive": ("clerk",),
-    "issue": ("clerk",),
-    "count": ("clerk",),
-    "confirm": ("clerk", "requester"),
+SCAN_ROLES: dict[str, tuple[Role, ...]] = {
+    ScanPurpose.receive: (Role.clerk,),
+    ScanPurpose.issue: (Role.clerk,),
+    ScanPurpose.count: (Role.clerk,),
+    ScanPurpose.confirm: (Role.clerk, Role.requester),
 }
 
 
 def require_scanner(user: User, purpose: str, location_code: str, locate: Locate) -> None:
     """Only the clerk at the document's location scans (a requester may scan arrivals), or an
     admin whose city holds it."""
-    if user.has("admin"):
-        require_at(user, location_code, "clerk", "扫描", locate)
+    if user.has(Role.admin):
+        require_at(user, location_code, Role.clerk, "扫描", locate)
         return
     may_scan = any(user.has(role) for role in SCAN_ROLES[purpose])
     if not may_scan or user.location_code != location_code:
@@ -298,8 +299,9 @@ def require_scanner(user: User, purpose: str, location_code: str, locate: Locate
 def require_stocktake_opener(user: User, location_code: str, locate: Locate) -> None:
     """A clerk opens a count at its own location; an admin, approver or auditor anywhere it
     sees (to watch or review the count)."""
-    if not any(user.has(role) for role in ("admin", "approver", "auditor")):  # a clerk only
-        require_at(user, location_code, "clerk", "开始盘点")
+    watchers = (Role.admin, Role.approver, Role.auditor)
+    if not any(user.has(role) for role in watchers):  # a clerk only
+        require_at(user, location_code, Role.clerk, "开始盘点")
     else:
         require_sees(user, locate(location_code))
 

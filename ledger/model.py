@@ -101,6 +101,69 @@ WRITE_OFF_REASON_NAMES: dict[str, str] = {
 }
 
 
+class Role(StrEnum):
+    """What a user may do; a user holds one or more at its location. The order is the order
+    answers list a user's roles in."""
+
+    admin = "admin"  # 系统管理员: starts the ledger, imports, manages users, backs up
+    clerk = "clerk"  # 保管员: receives, issues, scans and counts stock
+    requester = "requester"  # 申领人: a township's 计生办 asks for allocations, confirms receipt
+    approver = "approver"  # 审批人: approves the requests of the level below
+    auditor = "auditor"  # 审计/督查: reports, verification, stocktake approval
+
+
+class UserStatus(StrEnum):
+    """A user is active until revoked (users.revoked_at); a revoked user stays, for the log."""
+
+    active = "active"
+    revoked = "revoked"
+
+
+# The states of the records other than requests (those are `ledger.requests.RequestStatus`):
+# the value is what storage holds and the API answers.
+
+
+class ReservationStatus(StrEnum):
+    """Stock set aside for an approved request (预留)."""
+
+    open = "open"  # something of it is still reserved
+    consumed = "consumed"  # shipped: the issues used all of it
+    released = "released"  # the rest was freed (request closed or cancelled)
+
+
+class StocktakeStatus(StrEnum):
+    """Where a stocktake (盘点单) stands."""
+
+    counting = "counting"  # 盘点中: counts are entered or scanned
+    closed = "closed"  # 已结束: counting finished; approved next, or sent back to counting
+    approved = "approved"  # 已审核: its differences are posted
+    cancelled = "cancelled"  # 已作废
+
+
+class ScanPurpose(StrEnum):
+    """What a scan document is for."""
+
+    receive = "receive"  # 到货入库: packs of an announced delivery into a warehouse
+    issue = "issue"  # 出库: packs leaving, to a destination or against a request
+    confirm = "confirm"  # 到货签收: a shipment's packs on arrival
+    count = "count"  # 盘点: packs on the shelf, for a stocktake
+
+
+class ScanDocumentStatus(StrEnum):
+    """Where a scan document (扫描单) stands."""
+
+    open = "open"  # 进行中: packs are being scanned
+    posted = "posted"  # 已过账: its movement is in the ledger
+    cancelled = "cancelled"  # 已作废
+
+
+class ScanStatus(StrEnum):
+    """What one scan did to its document."""
+
+    scanned = "scanned"  # the pack is added
+    already_scanned = "already_scanned"  # the pack is in the document already
+
+
 class Pack(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A named pack of an item.
 

@@ -49,6 +49,16 @@ class Flow(enum.Enum):
     move = "move"  # anything else: packs leave each physical source as `take` decides
 
 
+class PackState(enum.StrEnum):
+    """Where a labelled pack stands, as a scan reports it."""
+
+    sealed = "sealed"  # whole, at a physical location
+    opened = "opened"  # 拆包: opened, its units loose
+    in_transit = "in_transit"  # shipped, not yet confirmed
+    announced = "announced"  # labelled for a delivery not yet received
+    gone = "gone"  # distributed, written off or otherwise out of stock
+
+
 def flow(kind: TransactionKind, reverses: TransactionKind | None, confirms_shipment: bool) -> Flow:
     """The flow of a transaction of `kind`; `reverses`: the kind it reverses, if a reversal;
     `confirms_shipment`: a confirmation that names its shipment."""

@@ -32,7 +32,7 @@ class RequestStatus(StrEnum):
 
 
 class RequestAction(StrEnum):
-    """What a user does to a request; the value names its event (`request.<action>`)."""
+    """What a user does to a request (what it records is a `RequestEventAction`)."""
 
     edit = "edit"
     submit = "submit"
@@ -42,6 +42,21 @@ class RequestAction(StrEnum):
     ship = "ship"
     confirm = "confirm"
     close = "close"
+
+
+class RequestEventAction(StrEnum):
+    """What happened to a request, as its history (request_events) and the operations log
+    (`request.<event>`) record it."""
+
+    created = "created"
+    edited = "edited"
+    submitted = "submitted"
+    cancelled = "cancelled"
+    rejected = "rejected"
+    approved = "approved"
+    closed = "closed"  # by the supplier, by approving nothing, or once everything arrived
+    shipped = "shipped"  # a shipment went out
+    received = "received"  # a shipment's arrival was confirmed
 
 
 ACTION_NAMES: dict[RequestAction, str] = {

@@ -7,8 +7,9 @@ from __future__ import annotations
 import click
 
 from ledger.cli.base import ledger_database, main, text_table
+from ledger.model import Role, UserStatus
 
-ROLE_CHOICE = click.Choice(["admin", "clerk", "requester", "approver", "auditor"])
+ROLE_CHOICE = click.Choice([role.value for role in Role])
 TOKEN_NOTE = (
     "此令牌只显示这一次，账本只保存它的哈希，请现在妥善保存 "
     "(this token will not be shown again: only its hash is stored)"
@@ -72,7 +73,7 @@ def users_list() -> None:
             held(u),
             "全部市 (global)" if u.is_global else f"{u.location_name}({u.location_code})",
             u.label,
-            "revoked" if u.revoked else "active",
+            UserStatus.revoked if u.revoked else UserStatus.active,
         )
         for u in list_users(database)
     ]

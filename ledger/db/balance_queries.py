@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Date, and_, bindparam, func, select
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import account_codes, driver_rows, driver_stream
+from ledger.model import ReservationStatus
 from ledger.verify import StoredBalance
 
 
@@ -201,7 +202,7 @@ def open_reservations():
     r = t.reservations.c
     return (
         select(r.location_id, r.item_id, r.batch_id, func.sum(r.remaining).label("open"))
-        .where(r.status == "open")
+        .where(r.status == ReservationStatus.open)
         .group_by(r.location_id, r.item_id, r.batch_id)
         .subquery("open_reserved")
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select, update
 from ledger.db import tables as t
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
+from ledger.requests import RequestEventAction
 
 _R = t.allocation_requests.c
 _L = t.allocation_request_lines.c
@@ -145,7 +146,7 @@ def last_approver(store: LedgerStore, request_id: int) -> int | None:
     """The user of the request's latest approval event."""
     query = (
         select(_E.user_id)
-        .where(_E.request_id == request_id, _E.action == "approved")
+        .where(_E.request_id == request_id, _E.action == RequestEventAction.approved)
         .order_by(_E.id.desc())
         .limit(1)
     )

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from ledger.db import tables as t
 from ledger.db.accounts import Accounts
 from ledger.db.session import Session
-from ledger.model import AccountKey
+from ledger.model import AccountKey, ReservationStatus
 
 
 class Reservations:
@@ -23,7 +23,7 @@ class Reservations:
         self.session.flush()
         r = t.reservations.c
         query = select(r.id, r.location_id, r.item_id, r.batch_id, r.remaining).where(
-            r.reference == reference, r.status == "open"
+            r.reference == reference, r.status == ReservationStatus.open
         )
         if location_id is not None:
             query = query.where(r.location_id == location_id)
@@ -39,14 +39,17 @@ class Reservations:
                 "batch_id": key.batch_id,
                 "quantity": quantity,
                 "remaining": quantity,
-                "status": "open",
+                "status": ReservationStatus.open,
                 "created_at": self.session.recorded_at,
             }
         )
 
     def reduce(self, reservation_id: int, remaining: int, released: bool) -> None:
         """What is left of a reservation after an issue consumed or a release freed part."""
-        status = "open" if remaining else ("released" if released else "consumed")
+        if remaining:
+            status = ReservationStatus.open
+        else:
+            status = ReservationStatus.released if released else ReservationStatus.consumed
         self.updates[reservation_id] = {
             "r_id": reservation_id,
             "remaining": remaining,

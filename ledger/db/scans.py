@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from ledger.db import tables as t
 from ledger.db.session import Session
 from ledger.db.store import LedgerStore
+from ledger.model import ScanDocumentStatus
 
 
 class PackRecord(NamedTuple):
@@ -105,7 +106,7 @@ _L = t.scan_lines.c
 
 def insert_document(store: LedgerStore, **values) -> int:
     return store.connection.execute(
-        insert(t.scan_documents).returning(_D.id), {"status": "open", **values}
+        insert(t.scan_documents).returning(_D.id), {"status": ScanDocumentStatus.open, **values}
     ).scalar_one()
 
 
@@ -137,7 +138,7 @@ def documents(
 
 
 def close_document(
-    store: LedgerStore, document_id: int, status: str, transaction_id: int | None
+    store: LedgerStore, document_id: int, status: ScanDocumentStatus, transaction_id: int | None
 ) -> None:
     store.connection.execute(
         update(t.scan_documents)

@@ -11,6 +11,7 @@ from ledger.db import report_queries
 from ledger.db import tables as t
 from ledger.db.session import Session
 from ledger.db.store import LedgerStore
+from ledger.model import StocktakeStatus
 
 _S, _L, _B = t.stocktakes.c, t.stocktake_lines.c, t.stocktake_book.c
 
@@ -47,7 +48,7 @@ class CountRow(NamedTuple):
 
 def insert_stocktake(store: LedgerStore, **values) -> int:
     return store.connection.execute(
-        insert(t.stocktakes).returning(_S.id), {"status": "counting", **values}
+        insert(t.stocktakes).returning(_S.id), {"status": StocktakeStatus.counting, **values}
     ).scalar_one()
 
 
@@ -63,7 +64,7 @@ def stocktake(store: LedgerStore, number: str, lock: bool = False) -> StocktakeR
     return StocktakeRow(*values)
 
 
-def set_status(store: LedgerStore, stocktake_id: int, status: str, **values) -> None:
+def set_status(store: LedgerStore, stocktake_id: int, status: StocktakeStatus, **values) -> None:
     store.connection.execute(
         update(t.stocktakes).where(_S.id == stocktake_id).values(status=status, **values)
     )

@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy import Connection, delete, exists, insert, or_, select, update
 
 from ledger.db import tables as t
+from ledger.model import LocationLevel, Role
 
 
 class User(msgspec.Struct, frozen=True):
@@ -43,7 +44,7 @@ class User(msgspec.Struct, frozen=True):
 
     @property
     def is_global(self) -> bool:
-        return self.has("admin") and self.location_level == "virtual"
+        return self.has(Role.admin) and self.location_level == LocationLevel.virtual
 
 
 def insert_user(
@@ -165,7 +166,7 @@ def active_user_by_token_hash(connection: Connection, token_hash: str) -> User |
 def active_admins(connection: Connection, root_path: str) -> list[int]:
     """The active users at or under a root (a city) who hold the admin role."""
     u, loc, r = t.users.c, t.locations.c, t.user_roles.c
-    held = exists().where(r.user_id == u.id, r.role == "admin")
+    held = exists().where(r.user_id == u.id, r.role == Role.admin)
     return list(
         connection.execute(
             select(u.id)
@@ -173,7 +174,7 @@ def active_admins(connection: Connection, root_path: str) -> list[int]:
             .where(
                 loc.path.startswith(root_path, autoescape=True),
                 u.revoked_at.is_(None),
-                or_(u.role == "admin", held),
+                or_(u.role == Role.admin, held),
             )
             .order_by(u.id)
         ).scalars()

@@ -11,7 +11,14 @@ from ledger import commands as c
 from ledger.db import oplog
 from ledger.db import requests as db
 from ledger.db.store import ItemEntry, LedgerStore
-from ledger.requests import RequestAction, RequestStatus, check_action, next_status, outstanding
+from ledger.requests import (
+    RequestAction,
+    RequestEventAction,
+    RequestStatus,
+    check_action,
+    next_status,
+    outstanding,
+)
 from ledger.rules import Code, LedgerError
 from ledger.services.checks import base_units, check_lines
 from ledger.services.request_models import (
@@ -91,7 +98,11 @@ def now() -> dt.datetime:
 
 
 def record_event(
-    store: LedgerStore, request_id: int, actor: int | None, action: str, detail: object
+    store: LedgerStore,
+    request_id: int,
+    actor: int | None,
+    action: RequestEventAction,
+    detail: object,
 ) -> None:
     """The request's event, and its entry in the operations log (`request.<action>`)."""
     db.add_event(store, request_id, now(), actor, action, msgspec.json.encode(detail).decode())

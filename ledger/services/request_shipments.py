@@ -13,7 +13,7 @@ from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.limits import override_reason_length_max
 from ledger.model import AccountKey, Transaction, VirtualLocation
 from ledger.picking import Candidate, batch_ahead, is_usable, pick_batches
-from ledger.requests import RequestAction, RequestStatus, everything_arrived
+from ledger.requests import RequestAction, RequestEventAction, RequestStatus, everything_arrived
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, check_composed_memo, check_memo
 from ledger.services.confirmations import confirm
@@ -106,7 +106,7 @@ def ship_request(
         store,
         row.id,
         actor,
-        "shipped",
+        RequestEventAction.shipped,
         {"shipment": shipment.number, "overrides": shipping.overrides},
     )
     return shipment
@@ -221,12 +221,13 @@ def confirm_shipment(
         store,
         row.id,
         actor,
-        "received",
+        RequestEventAction.received,
         {"shipment": command.shipment_number, "confirmation": confirmation.number},
     )
     if row.status == RequestStatus.approved and _everything_arrived(store, row.id):
         move(store, row, RequestAction.confirm, RequestStatus.closed)
-        record_event(store, row.id, actor, "closed", {"reason": "everything approved has arrived"})
+        arrived = {"reason": "everything approved has arrived"}
+        record_event(store, row.id, actor, RequestEventAction.closed, arrived)
     return confirmation
 
 

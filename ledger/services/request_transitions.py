@@ -10,7 +10,7 @@ from ledger import commands as c
 from ledger.db import requests as db
 from ledger.db.store import LedgerStore, LocationEntry
 from ledger.limits import reject_reason_length_max
-from ledger.requests import RequestAction, RequestStatus, status_after_approval
+from ledger.requests import RequestAction, RequestEventAction, RequestStatus, status_after_approval
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, check_memo, physical
 from ledger.services.request_models import Approve, CreateRequest, EditRequest, Reject
@@ -48,7 +48,11 @@ def create_request(
     )
     db.replace_lines(store, request_id, [(item.id, quantity) for item, quantity in lines])
     record_event(
-        store, request_id, actor, "created", {"lines": [(i.item.code, q) for i, q in lines]}
+        store,
+        request_id,
+        actor,
+        RequestEventAction.created,
+        {"lines": [(i.item.code, q) for i, q in lines]},
     )
     return number
 
@@ -80,13 +84,14 @@ def edit_request(store: LedgerStore, number: str, command: EditRequest, actor: i
     lines = resolve_lines(store, command.lines)
     db.replace_lines(store, row.id, [(item.id, quantity) for item, quantity in lines])
     db.update_request(store, row.id, memo=command.memo, updated_at=now())
-    record_event(store, row.id, actor, "edited", {"lines": [(i.item.code, q) for i, q in lines]})
+    edited = {"lines": [(i.item.code, q) for i, q in lines]}
+    record_event(store, row.id, actor, RequestEventAction.edited, edited)
 
 
 def submit_request(store: LedgerStore, number: str, actor: int | None) -> None:
     row = request_row(store, number, lock=True, action=RequestAction.submit)
     move(store, row, RequestAction.submit, RequestStatus.submitted)
-    record_event(store, row.id, actor, "submitted", {})
+    record_event(store, row.id, actor, RequestEventAction.submitted, {})
 
 
 def cancel_request(store: LedgerStore, number: str, actor: int | None, today: dt.date) -> None:
@@ -99,14 +104,14 @@ def cancel_request(store: LedgerStore, number: str, actor: int | None, today: dt
         )
     release_all(store, number, today)
     move(store, row, RequestAction.cancel, RequestStatus.cancelled)
-    record_event(store, row.id, actor, "cancelled", {})
+    record_event(store, row.id, actor, RequestEventAction.cancelled, {})
 
 
 def reject_request(store: LedgerStore, number: str, command: Reject, actor: int | None) -> None:
     check_text(command.reason, "reason", reject_reason_length_max)
     row = request_row(store, number, lock=True, action=RequestAction.reject)
     move(store, row, RequestAction.reject, RequestStatus.rejected, reject_reason=command.reason)
-    record_event(store, row.id, actor, "rejected", {"reason": command.reason})
+    record_event(store, row.id, actor, RequestEventAction.rejected, {"reason": command.reason})
 
 
 def approve_request(
@@ -153,9 +158,11 @@ def approve_request(
         "approved": [(store.item_by_id(i).item.code, q) for i, q in approved.items()],
         "memo": command.memo,
     }
-    record_event(store, row.id, actor, "approved", detail)
+    record_event(store, row.id, actor, RequestEventAction.approved, detail)
     if status is RequestStatus.closed:
-        record_event(store, row.id, actor, "closed", {"reason": "nothing approved"})
+        record_event(
+            store, row.id, actor, RequestEventAction.closed, {"reason": "nothing approved"}
+        )
 
 
 def close_request(store: LedgerStore, number: str, actor: int | None, today: dt.date) -> None:
@@ -170,4 +177,5 @@ def close_request(store: LedgerStore, number: str, actor: int | None, today: dt.
         )
     release_all(store, number, today)
     move(store, row, RequestAction.close, RequestStatus.closed)
-    record_event(store, row.id, actor, "closed", {"reason": "closed with the rest cancelled"})
+    closed = {"reason": "closed with the rest cancelled"}
+    record_event(store, row.id, actor, RequestEventAction.closed, closed)

@@ -10,7 +10,8 @@ from ledger.db import oplog
 from ledger.db import scans as db
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
-from ledger.model import Transaction, TransactionKind
+from ledger.model import ScanDocumentStatus, ScanPurpose, Transaction, TransactionKind
+from ledger.requests import RequestStatus
 from ledger.rules import Code, LedgerError
 from ledger.services.checks import check_memo, physical
 from ledger.services.request_records import load_request
@@ -39,7 +40,7 @@ def open_document(
     location = physical(store.location(command.location_code), "location_code")
     destination_id = shipment_id = None
     request_number = None
-    if command.purpose == "issue":
+    if command.purpose == ScanPurpose.issue:
         if (command.destination_code is None) == (command.request_number is None):
             raise LedgerError(
                 Code.invalid_field,
@@ -48,7 +49,7 @@ def open_document(
             )
         if command.request_number is not None:
             request = load_request(store, command.request_number)
-            if request.status != "approved":
+            if request.status != RequestStatus.approved:
                 raise LedgerError(
                     Code.request_state,
                     f"申领单 {request.number} 状态为 {request.status}，不能发货 (not approved)",
@@ -73,7 +74,7 @@ def open_document(
                     "destination_code",
                 )
             destination_id = destination.id
-    elif command.purpose == "confirm":
+    elif command.purpose == ScanPurpose.confirm:
         if command.shipment_number is None:
             raise LedgerError(
                 Code.invalid_field,
@@ -136,11 +137,11 @@ def document_row(store: LedgerStore, document_id: int, lock: bool = False) -> db
 
 
 def require_open(row: db.DocumentRow) -> None:
-    if row.status != "open":
+    if row.status != ScanDocumentStatus.open:
+        done = "过账" if row.status == ScanDocumentStatus.posted else "作废"
         raise LedgerError(
             Code.scan_document_state,
-            f"扫描单 {row.id} 已{'过账' if row.status == 'posted' else '作废'}，不能再修改 "
-            f"(document is {row.status})",
+            f"扫描单 {row.id} 已{done}，不能再修改 (document is {row.status})",
             "document",
         )
 
@@ -228,7 +229,7 @@ def cancel(
     row = document_row(store, document_id, lock=True)
     check_document(row)
     require_open(row)
-    db.close_document(store, row.id, "cancelled", None)
+    db.close_document(store, row.id, ScanDocumentStatus.cancelled, None)
     document = load_document(store, row.id)
     log_document(store, "scan_document.cancel", document, actor)
     return document
@@ -243,7 +244,7 @@ def log_document(
         "scan_document",
         str(document.id),
         user_id=actor,
-        before={"status": "open"},
+        before={"status": ScanDocumentStatus.open},
         after={
             "status": document.status,
             "purpose": document.purpose,

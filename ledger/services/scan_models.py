@@ -9,9 +9,15 @@ from typing import Annotated
 import msgspec
 
 from ledger.limits import integer_magnitude_max
+from ledger.model import ScanPurpose
 
-PURPOSES = ("receive", "issue", "confirm", "count")
-PURPOSE_NAMES = {"receive": "到货入库", "issue": "出库", "confirm": "到货签收", "count": "盘点"}
+PURPOSES = tuple(ScanPurpose)
+PURPOSE_NAMES: dict[str, str] = {
+    ScanPurpose.receive: "到货入库",
+    ScanPurpose.issue: "出库",
+    ScanPurpose.confirm: "到货签收",
+    ScanPurpose.count: "盘点",
+}
 
 
 class AnnounceDelivery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -65,7 +71,7 @@ class PackInfo(msgspec.Struct, frozen=True):
     expires_on: dt.date | None
     location_code: str
     location_name: str
-    state: str  # sealed, opened, in_transit, announced, gone
+    state: str  # a PackState: sealed, opened, in_transit, announced, gone
     payload: str
 
 
@@ -130,7 +136,7 @@ class ScanSummary(msgspec.Struct, frozen=True):
 
 
 class ScanResult(msgspec.Struct, frozen=True):
-    """status: scanned, or already_scanned (the pack is in the document already).
+    """status (a ScanStatus): scanned, or already_scanned (the pack is in the document already).
     line: the pack scanned; document: the document's totals after this scan."""
 
     status: str

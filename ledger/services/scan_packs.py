@@ -10,7 +10,7 @@ from ledger import labels
 from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.model import VirtualLocation
-from ledger.packs import SealedPack, label_pack_size
+from ledger.packs import PackState, SealedPack, label_pack_size
 from ledger.rules import Code, LedgerError
 from ledger.services.checks import base_units, physical
 from ledger.services.label_sheets import LabelView
@@ -32,15 +32,15 @@ def _payload(store: LedgerStore, keys: labels.LabelKeys, pack: db.PackRecord) ->
     return labels.encode(label, keys)
 
 
-def _state(store: LedgerStore, pack: db.PackRecord) -> str:
+def _state(store: LedgerStore, pack: db.PackRecord) -> PackState:
     location = store.location_by_id(pack.location_id).location
     if pack.opened_on is not None:
-        return "opened"
+        return PackState.opened
     if location.code == VirtualLocation.in_transit.value:
-        return "in_transit"
+        return PackState.in_transit
     if location.code == VirtualLocation.supplier.value:
-        return "announced"
-    return "gone" if location.is_virtual else "sealed"
+        return PackState.announced
+    return PackState.gone if location.is_virtual else PackState.sealed
 
 
 def pack_info(store: LedgerStore, keys: labels.LabelKeys, pack: db.PackRecord) -> PackInfo:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ledger import commands as c
 from ledger.db import scans as db
 from ledger.db.store import LedgerStore, LocationEntry
-from ledger.model import Transaction, VirtualLocation
+from ledger.model import ScanDocumentStatus, ScanPurpose, Transaction, VirtualLocation
 from ledger.rules import Code, LedgerError
 from ledger.services import request_models as rq
 from ledger.services.checks import business_date, check_composed_memo
@@ -43,7 +43,7 @@ def post(
     row = document_row(store, document_id, lock=True)
     check_document(row)
     require_open(row)
-    if shortage is not None and row.purpose != "confirm":
+    if shortage is not None and row.purpose != ScanPurpose.confirm:
         raise LedgerError(
             Code.no_shortage_to_confirm,
             "只有到货签收单可以填写短少确认 (only a confirmation takes a shortage)",
@@ -57,7 +57,7 @@ def post(
     by_batch: dict[int, list[db.LineRow]] = {}
     for line in lines:
         by_batch.setdefault(line.pack.batch_id, []).append(line)
-    if row.purpose == "confirm":  # every batch of the shipment: unscanned packs are short
+    if row.purpose == ScanPurpose.confirm:  # every batch of the shipment: unscanned are short
         for pack in db.shipment_packs(store, row.shipment_id or 0):
             store.packs.pinned.setdefault(pack.batch_id, [])
     for batch_id, batch_lines in by_batch.items():
@@ -67,7 +67,8 @@ def post(
     finally:
         store.packs.pinned.clear()
     store.flush()
-    db.close_document(store, row.id, "posted", transaction.sequence if transaction else None)
+    posted = transaction.sequence if transaction else None
+    db.close_document(store, row.id, ScanDocumentStatus.posted, posted)
     document = load_document(store, row.id)
     log_document(store, "scan_document.post", document, actor)
     return document
@@ -99,15 +100,15 @@ def _post(
 ) -> Transaction | None:
     scanned = _Scanned(store, by_batch)
     memo = row.memo or f"扫描单 {row.id}"
-    if row.purpose == "count":
+    if row.purpose == ScanPurpose.count:
         return None
-    if row.purpose == "receive":
+    if row.purpose == ScanPurpose.receive:
         lines = tuple(
             c.ReceiptLine(*scanned.names(batch_id), scanned.quantity(batch_id))
             for batch_id in by_batch
         )
         return receive(store, c.Receive(location.location.code, lines, on, memo), today)
-    if row.purpose == "issue":
+    if row.purpose == ScanPurpose.issue:
         return _post_issue(store, row, location, scanned, actor, today, on, memo)
     return _post_confirmation(store, row, scanned, actor, today, on, memo, shortage)
 

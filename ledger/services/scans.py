@@ -10,6 +10,7 @@ from ledger import labels
 from ledger.db import scans as db
 from ledger.db.store import BatchEntry, ItemEntry, LedgerStore, LocationEntry
 from ledger.limits import override_reason_length_max, scans_per_document_max
+from ledger.model import ScanPurpose, ScanStatus
 from ledger.picking import Candidate, batch_ahead
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.picking import stock_candidates
@@ -42,7 +43,7 @@ def scan(
     name = f"{item.item.name} 批次 {batch.batch.number} 第 {pack.serial} 包"
     if existing is not None:
         return ScanResult(
-            "already_scanned",
+            ScanStatus.already_scanned,
             f"{name} 已扫描过，不重复计数 (already scanned)",
             scan_line(store, existing),
             load_summary(store, row),
@@ -58,13 +59,13 @@ def scan(
     reason = (command.override_reason or "").strip() or None
     if reason is not None:
         check_text(reason, "override_reason", override_reason_length_max)
-    if row.purpose == "receive":
+    if row.purpose == ScanPurpose.receive:
         require_sealed_at(store, item, batch, pack, location, expected=True)
-    elif row.purpose == "confirm":
+    elif row.purpose == ScanPurpose.confirm:
         require_sealed_at(store, item, batch, pack, location, shipment_id=row.shipment_id)
     else:
         require_sealed_at(store, item, batch, pack, location)
-    if row.purpose == "issue":
+    if row.purpose == ScanPurpose.issue:
         if batch.batch.is_expired(today):
             raise LedgerError(
                 Code.batch_expired,
@@ -81,7 +82,7 @@ def scan(
     added = db.live_line_for_pack(store, row.id, pack.id)
     assert added is not None
     return ScanResult(
-        "scanned",
+        ScanStatus.scanned,
         f"{name}：{pack.quantity} {item.item.base_unit}",
         scan_line(store, added),
         load_summary(store, row),

@@ -25,7 +25,7 @@ from ledger.db.engine import current_revision
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
 from ledger.limits import name_length_max, user_label_length_max
-from ledger.model import Location, LocationLevel
+from ledger.model import Location, LocationLevel, Role
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import check_code
 from ledger.services.ledger import run_command
@@ -97,7 +97,7 @@ def start_ledger(
         refuse_unless_empty(store.connection)
         made = run_command(store.acting(None, today), c.AddLocation(root), today)
         # joins this write: the root and its admin commit together or not at all
-        admin, token = add_user(database, admin_label.strip(), "admin", made.code)
+        admin, token = add_user(database, admin_label.strip(), Role.admin, made.code)
         return made, admin, token
 
     made, admin, token = database.write(work)

@@ -13,6 +13,7 @@ from ledger import commands as c
 from ledger.db import stocktakes as db
 from ledger.db.store import LedgerStore
 from ledger.limits import approval_reason_length_max, lines_per_transaction_max
+from ledger.model import StocktakeStatus
 from ledger.reconcile import DEFAULT_THRESHOLD, OUTCOME_NAMES, OUTCOMES, Lines, reconcile
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import check_composed_memo
@@ -35,8 +36,8 @@ def reconciliation(
     store: LedgerStore, number: str, threshold: float = DEFAULT_THRESHOLD
 ) -> StocktakeReconciliation:
     row = stocktake_row(store, number)
-    if row.status not in ("closed", "approved"):
-        require_status(row, "closed", "出具盘点报告")
+    if row.status not in (StocktakeStatus.closed, StocktakeStatus.approved):
+        require_status(row, StocktakeStatus.closed, "出具盘点报告")
     book_rows = db.book(store, row.id)
     after = {(loc, item, batch): moved for loc, item, batch, _, moved in book_rows}
     counted = db.live_counts(store, row.id)
@@ -111,7 +112,7 @@ def approve(
 ) -> list[str]:
     """Post the differences as stocktake adjustments (one or more per location)."""
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "closed", "审核")
+    require_status(row, StocktakeStatus.closed, "审核")
     check_text(command.reason, "reason", approval_reason_length_max)
     shown = preview(store, number)
     if not command.preview_digest.strip():
@@ -151,7 +152,7 @@ def approve(
     db.set_status(
         store,
         row.id,
-        "approved",
+        StocktakeStatus.approved,
         approved_by=actor,
         approved_at=dt.datetime.now(dt.UTC),
         approval_reason=command.reason,
@@ -162,7 +163,7 @@ def approve(
 def preview(store: LedgerStore, number: str) -> ApprovalPreview:
     """What approving the closed count will post (and what it will leave as 未盘)."""
     row = stocktake_row(store, number)
-    require_status(row, "closed", "预览审核")
+    require_status(row, StocktakeStatus.closed, "预览审核")
     report = reconciliation(store, number)
     adjustments = tuple(line for line in report.lines if line.difference)
     not_counted = tuple(line for line in report.lines if line.outcome == "not_counted")

@@ -15,6 +15,7 @@ from ledger.limits import (
     recount_reason_length_max,
     stocktake_locations_max,
 )
+from ledger.model import ScanDocumentStatus, ScanPurpose, StocktakeStatus
 from ledger.reconcile import Lines, uncounted
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.checks import base_units, business_date, check_memo, physical
@@ -91,7 +92,7 @@ def enter_counts(
     store: LedgerStore, number: str, command: EnterCounts, actor: int | None, source: str = "hand"
 ) -> None:
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "counting", "录入盘点数")
+    require_status(row, StocktakeStatus.counting, "录入盘点数")
     if not command.lines or len(command.lines) > lines_per_transaction_max:
         raise LedgerError(
             Code.too_many_lines if command.lines else Code.invalid_field,
@@ -138,7 +139,7 @@ def enter_counts(
 def add_scan_document(store: LedgerStore, number: str, document_id: int, actor: int | None) -> None:
     """The totals of a finished count scan document become counted lines (once)."""
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "counting", "导入扫描单")
+    require_status(row, StocktakeStatus.counting, "导入扫描单")
     document = scan_db.document(store, document_id)
     if document is None:
         raise LedgerError(
@@ -146,13 +147,13 @@ def add_scan_document(store: LedgerStore, number: str, document_id: int, actor: 
             f"没有扫描单 {document_id} (unknown scan document)",
             "document",
         )
-    if document.purpose != "count":
+    if document.purpose != ScanPurpose.count:
         raise LedgerError(
             Code.not_a_count_document,
             f"扫描单 {document_id} 不是盘点扫描单 (not a count document)",
             "document",
         )
-    if document.status != "posted":
+    if document.status != ScanDocumentStatus.posted:
         raise LedgerError(
             Code.scan_document_state,
             f"扫描单 {document_id} 还没有完成（过账），不能导入盘点 (count document not finished)",
@@ -177,10 +178,10 @@ def add_scan_document(store: LedgerStore, number: str, document_id: int, actor: 
 def close_stocktake(store: LedgerStore, number: str) -> None:
     """Freeze the book side (as of the cut-off) and make the count final."""
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "counting", "结束")
+    require_status(row, StocktakeStatus.counting, "结束")
     store.flush()
     db.replace_book(store, row.id, scope_balances(store, row))
-    db.set_status(store, row.id, "closed", closed_at=dt.datetime.now(dt.UTC))
+    db.set_status(store, row.id, StocktakeStatus.closed, closed_at=dt.datetime.now(dt.UTC))
 
 
 def zero_uncounted(
@@ -190,7 +191,7 @@ def zero_uncounted(
     returns how many lines were declared. The declaration is kept as count lines of 0
     (source `declared_zero`, who and when), superseded like any count by a recount."""
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "counting", "声明未盘为零")
+    require_status(row, StocktakeStatus.counting, "声明未盘为零")
     location, _ = in_scope(store, row, command.location_code, "", "location_code", check_item=False)
     book = scope_balances(store, row, location)
     counted = db.live_counts(store, row.id)
@@ -225,7 +226,7 @@ def zero_uncounted(
 def recount(store: LedgerStore, number: str, command: Recount, actor: int | None) -> int:
     """Send lines back: their counts are superseded (kept, marked) and the count reopens."""
     row = stocktake_row(store, number, lock=True)
-    require_status(row, "closed", "退回复盘")
+    require_status(row, StocktakeStatus.closed, "退回复盘")
     check_text(command.reason, "reason", recount_reason_length_max)
     if not command.lines:
         raise LedgerError(Code.invalid_field, "请指明复盘的行 (no lines to recount)", "lines")
@@ -236,7 +237,7 @@ def recount(store: LedgerStore, number: str, command: Recount, actor: int | None
         batch = store.batch(item, line.batch_number, f"{field}.batch_number")
         keys.append((location.id, item.id, batch.id))
     superseded = db.supersede(store, row.id, keys, dt.datetime.now(dt.UTC))
-    db.set_status(store, row.id, "counting", closed_at=None)
+    db.set_status(store, row.id, StocktakeStatus.counting, closed_at=None)
     return superseded
 
 
@@ -277,7 +278,7 @@ def load_stocktake(store: LedgerStore, number: str) -> Stocktake:
 
 
 def _expected(store: LedgerStore, row: db.StocktakeRow) -> tuple[ExpectedLine, ...]:
-    counting = row.status == "counting"
+    counting = row.status == StocktakeStatus.counting
     book_rows = scope_balances(store, row) if counting else db.book(store, row.id)
     return tuple(
         ExpectedLine(

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ledger.db import stocktakes as db
 from ledger.db.store import LedgerStore, LocationEntry
+from ledger.model import StocktakeStatus
 from ledger.rules import Code, LedgerError
 
 
@@ -20,17 +21,19 @@ def stocktake_row(store: LedgerStore, number: str, lock: bool = False) -> db.Sto
     return row
 
 
-def require_status(row: db.StocktakeRow, status: str, action: str) -> None:
+STATUS_NAMES: dict[str, str] = {
+    StocktakeStatus.counting: "盘点中",
+    StocktakeStatus.closed: "已结束",
+    StocktakeStatus.approved: "已审核",
+    StocktakeStatus.cancelled: "已作废",
+}
+
+
+def require_status(row: db.StocktakeRow, status: StocktakeStatus, action: str) -> None:
     if row.status != status:
-        names = {
-            "counting": "盘点中",
-            "closed": "已结束",
-            "approved": "已审核",
-            "cancelled": "已作废",
-        }
         raise LedgerError(
             Code.stocktake_state,
-            f"盘点单 {row.number} {names.get(row.status, row.status)}，不能{action} "
+            f"盘点单 {row.number} {STATUS_NAMES.get(row.status, row.status)}，不能{action} "
             f"(stocktake is {row.status})",
             "number",
         )

@@ -23,6 +23,7 @@ from ledger.db import users as stored
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
 from ledger.limits import user_label_length_max
+from ledger.model import Role
 from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services.users import (
@@ -78,12 +79,12 @@ def change_user(
         check_text(label, "label", user_label_length_max)
         roles = _roles(user, change)
         if user.is_global:
-            if roles != ("admin",) or change.location_code not in (UNSET, None):
+            if roles != (Role.admin,) or change.location_code not in (UNSET, None):
                 raise LedgerError(
                     Code.global_admin_only,
                     "全局管理员只能改名称：它不属于任何库点，也不兼任其他角色 "
                     "(a global admin changes only its label)",
-                    "roles" if roles != ("admin",) else "location_code",
+                    "roles" if roles != (Role.admin,) else "location_code",
                 )
             location = store.location(GLOBAL_ADMIN_LOCATION)
         else:
@@ -106,7 +107,7 @@ def change_user(
             )
         if new == current:
             return
-        keeps_admin = "admin" in roles and location.path.startswith(
+        keeps_admin = Role.admin in roles and location.path.startswith(
             "/" + oplog.root_code_of(user.location_path) + "/"
         )
         refuse_last_admin(store, user, keeps_admin)

@@ -19,24 +19,26 @@ from ledger.db.store import LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.db.users import User
 from ledger.limits import token_length_max, user_label_length_max
+from ledger.model import LocationLevel, Role
 from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError, check_text
 from ledger.settings import office_today
 
-ROLES = ("admin", "clerk", "requester", "approver", "auditor")
+ROLES = tuple(Role)
+_TREE = frozenset(LocationLevel) - {LocationLevel.virtual}  # city, county, township, village
 ROLE_LEVELS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"city", "county", "township", "village"}),
-    "clerk": frozenset({"city", "county", "township", "village"}),
-    "requester": frozenset({"county", "township", "village"}),
-    "approver": frozenset({"city", "county", "township"}),
-    "auditor": frozenset({"city", "county", "township", "village"}),
+    Role.admin: _TREE,
+    Role.clerk: _TREE,
+    Role.requester: _TREE - {LocationLevel.city},
+    Role.approver: _TREE - {LocationLevel.village},
+    Role.auditor: _TREE,
 }
-ROLE_NAMES = {
-    "admin": "管理员",
-    "clerk": "保管员",
-    "requester": "申领人",
-    "approver": "审批人",
-    "auditor": "审计",
+ROLE_NAMES: dict[str, str] = {
+    Role.admin: "管理员",
+    Role.clerk: "保管员",
+    Role.requester: "申领人",
+    Role.approver: "审批人",
+    Role.auditor: "审计",
 }
 TOKEN_PREFIX = "lgr_"
 # Where a global admin is kept: users.location_id names a location, and a global admin belongs
@@ -136,7 +138,7 @@ def add_user(
             "(a global admin takes no location; every other user needs one)",
             "location_code",
         )
-    if global_admin and roles != ("admin",):
+    if global_admin and roles != (Role.admin,):
         raise LedgerError(
             Code.global_admin_only,
             "只有管理员 (admin) 可以是全局的 (only an admin is global)",
@@ -227,7 +229,7 @@ def refuse_last_admin(store, user: User, keeps_admin: bool) -> None:
     admin role removed, or moved to another city. Global admins are not a city's. On
     PostgreSQL the city's row is locked first, so that two admins revoking each other at once
     cannot both succeed."""
-    if user.is_global or not user.has("admin") or keeps_admin:
+    if user.is_global or not user.has(Role.admin) or keeps_admin:
         return
     root_code = oplog.root_code_of(user.location_path)
     root = store.location(root_code)
