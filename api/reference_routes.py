@@ -26,7 +26,7 @@ from ledger.reference import ReferenceKind
 from ledger.services import lookups, reference
 from ledger.services.ledger import execute
 from ledger.services.lookups import LocationRecord
-from ledger.services.reference import (
+from ledger.services.reference_models import (
     BatchChange,
     ItemChange,
     LocationChange,

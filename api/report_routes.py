@@ -15,7 +15,7 @@ from api.media_types import ExportOperation
 from api.policy import require_sees_transaction
 from ledger.limits import audit_sample_size_max, integer_magnitude_max, near_expiry_days_max
 from ledger.reconcile import DEFAULT_THRESHOLD
-from ledger.services import lookups, reports, stocktakes
+from ledger.services import lookups, report_audit, report_stock, reports, stocktakes
 from ledger.services.report_formats import MEDIA_TYPES, Report, render
 from ledger.services.users import User
 
@@ -96,7 +96,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, location)
         report = _read(
-            state, lambda s: reports.stock_card(s, location, item, batch, date_from, date_to)
+            state, lambda s: report_stock.stock_card(s, location, item, batch, date_from, date_to)
         )
         return answer(report, format)
 
@@ -116,7 +116,7 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(state, lambda s: reports.stock_on_hand(s, under, as_of, item))
+        report = _read(state, lambda s: report_stock.stock_on_hand(s, under, as_of, item))
         return answer(report, format)
 
     @get(
@@ -135,7 +135,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: reports.near_expiry(s, under, days, today))
+        report = _read(state, lambda s: report_stock.near_expiry(s, under, days, today))
         return answer(report, format)
 
     @get(
@@ -155,7 +155,7 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(state, lambda s: reports.coverage(s, under, item, date_from, date_to))
+        report = _read(state, lambda s: report_stock.coverage(s, under, item, date_from, date_to))
         return answer(report, format)
 
     @get(
@@ -169,7 +169,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: reports.in_transit(s, under, today))
+        report = _read(state, lambda s: report_stock.in_transit(s, under, today))
         return answer(report, format)
 
     @get(
@@ -209,7 +209,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: reports.audit_sample(s, under, size, seed, today))
+        report = _read(state, lambda s: report_audit.audit_sample(s, under, size, seed, today))
         return answer(report, format)
 
 
@@ -229,7 +229,7 @@ def stocktake_report(
 ) -> Response[Report]:
     stocktake = stocktakes.get(services_of(state).database, number)
     _visible(state, request.user, stocktake.location_code)
-    report = _read(state, lambda s: reports.stocktake_report(s, number, threshold))
+    report = _read(state, lambda s: report_audit.stocktake_report(s, number, threshold))
     return answer(report, format)
 
 
@@ -246,7 +246,7 @@ def voucher(
     services = services_of(state)
     transaction = lookups.transaction(services.database, number)
     require_sees_transaction(request.user, transaction, services.location)
-    return answer(_read(state, lambda s: reports.voucher(s, number)), format)
+    return answer(_read(state, lambda s: report_audit.voucher(s, number)), format)
 
 
 ROUTES = [ReportController, stocktake_report, voucher]

@@ -33,7 +33,7 @@ from api.schemas import Page, page
 from ledger.model import Role, Transaction
 from ledger.rules import Code, LedgerError
 from ledger.services import lookups, requests
-from ledger.services.requests import (
+from ledger.services.request_models import (
     AllocationRequest,
     Approve,
     ConfirmShipment,

@@ -30,7 +30,7 @@ from ledger.model import Role, ScanDocumentStatus
 from ledger.services import lookups, scanning
 from ledger.services.label_sheets import Grid, label_png, label_svg
 from ledger.services.lookups import DocumentRow
-from ledger.services.scanning import (
+from ledger.services.scan_models import (
     AnnounceDelivery,
     OpenDocument,
     OpenPack,
@@ -38,8 +38,8 @@ from ledger.services.scanning import (
     Scan,
     ScanDocument,
     ScanResult,
-    label_views,
 )
+from ledger.services.scan_packs import label_views
 from ledger.services.users import User
 
 DocumentId = Annotated[int, Parameter(ge=1, le=integer_magnitude_max, description="scan document")]

@@ -13,7 +13,7 @@ import msgspec
 
 from ledger.commands import AdjustLine, LineSpec, ReceiptLine, ReceivedLine, Shortage
 from ledger.model import Batch, Item, Location, Transaction
-from ledger.services.requests import AllocationRequest, RequestEvent, Suggestion
+from ledger.services.request_models import AllocationRequest, RequestEvent, Suggestion
 
 Strict = {"frozen": True, "forbid_unknown_fields": True}
 T = TypeVar("T")

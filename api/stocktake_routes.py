@@ -18,7 +18,7 @@ from ledger.limits import integer_magnitude_max
 from ledger.model import Role
 from ledger.reconcile import DEFAULT_THRESHOLD
 from ledger.services import scanning, stocktakes
-from ledger.services.stocktakes import (
+from ledger.services.stocktake_models import (
     ApprovalPreview,
     ApproveStocktake,
     EnterCounts,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bench.conftest import COUNTIES, STOCK
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.services.audit import verify_ledger
 
 SINGLE = 500
@@ -30,7 +30,9 @@ def issues(count: int, offset: int = 0) -> list[c.Issue]:
 
 def city_on_hand(ledger) -> int:
     with ledger.database.read() as connection:
-        return sum(line.on_hand for line in queries.balances(connection, "510100", "NH2014"))
+        return sum(
+            line.on_hand for line in balance_queries.balances(connection, "510100", "NH2014")
+        )
 
 
 def report(benchmark, postings: int) -> None:

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from ledger import commands as c
-from ledger.db import closes, queries
+from ledger.db import balance_queries, closes, journal_queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import reports
@@ -49,7 +49,7 @@ def city(request, tmp_path_factory):
         load_bulk(database, size)
         seconds = time.perf_counter() - started
         with database.read() as connection:
-            _, postings = queries.counts(connection)
+            _, postings = journal_queries.counts(connection)
         print(f"\n{kind}: bulk-loaded {postings:,} postings in {seconds:.1f} s")
         yield database, postings, seconds
     finally:
@@ -71,14 +71,14 @@ def test_balances_from_every_posting(benchmark, city):
 
     def compute():
         with database.read() as connection:
-            return queries.balances_from_postings(connection)
+            return balance_queries.balances_from_postings(connection)
 
     computed = benchmark.pedantic(compute, rounds=3, iterations=1)
     benchmark.extra_info["postings"] = postings
     with database.read() as connection:
         stored = {
             (row.location_code, row.item_code, row.batch_number): row.on_hand
-            for row in queries.balances(connection, include_virtual=True, include_zero=True)
+            for row in balance_queries.balances(connection, include_virtual=True, include_zero=True)
         }
     assert {(loc, item, batch): total for loc, item, batch, total in computed} == stored
 
@@ -88,12 +88,12 @@ def test_balances_from_running_balances(benchmark, city):
 
     def compute():
         with database.read() as connection:
-            return queries.balances_from_running(connection)
+            return balance_queries.balances_from_running(connection)
 
     computed = benchmark.pedantic(compute, rounds=5, iterations=1)
     benchmark.extra_info["postings"] = postings
     with database.read() as connection:
-        summed = queries.balances_from_postings(connection)
+        summed = balance_queries.balances_from_postings(connection)
     assert sorted(computed) == sorted(summed)
 
 
@@ -111,7 +111,7 @@ def _closes_at_what_the_city_holds(database, report) -> None:
     """The city's roll-up of each item closes the year at what its whole tree holds now."""
     top = [r for r in report.records() if r["location_code"] == "510100"]
     with database.read() as connection:
-        stored = queries.balances(connection)
+        stored = balance_queries.balances(connection)
     assert top
     for record in top:
         assert record["closing"] == sum(
@@ -149,11 +149,11 @@ def _late_december(database, share: float = 0.01) -> int:
     with database.read() as connection:
         held = [
             b
-            for b in queries.balances(connection)
+            for b in balance_queries.balances(connection)
             if b.expires_on is None and b.available > 0 and b.location_code.isdigit()
         ]
     with database.read() as connection:
-        _, postings = queries.counts(connection)
+        _, postings = journal_queries.counts(connection)
     chosen = held[: max(1, int(postings * share / 2))]
     ledger = Ledger(database, clock=lambda: CLOCK)
     for start in range(0, len(chosen), 5_000):
@@ -209,7 +209,7 @@ def test_verify_from_genesis(benchmark, city):
     database, postings, _ = city
     report = benchmark.pedantic(lambda: verify_ledger(database), rounds=1, iterations=1)
     with database.read() as connection:
-        _, stored = queries.counts(connection)  # the bulk load's and the late December's
+        _, stored = journal_queries.counts(connection)  # the bulk load's and the late December's
     benchmark.extra_info["postings"] = stored
     assert report.ok and report.postings_checked == stored > postings
     assert report.from_sequence == 0

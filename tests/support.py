@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.rules import LedgerError
 
 
@@ -18,7 +18,7 @@ def stock(ledger, location, item) -> dict[str, tuple[int, int]]:
     with ledger.database.read() as connection:
         return {
             line.batch_number: (line.on_hand, line.reserved)
-            for line in queries.balances(connection, location, item)
+            for line in balance_queries.balances(connection, location, item)
         }
 
 

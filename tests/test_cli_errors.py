@@ -248,12 +248,12 @@ def test_the_format_follows_the_file_name(url, tmp_path):
 
 
 def test_an_unexpected_error_is_one_line_unless_debugging(url, tmp_path, monkeypatch):
-    from ledger.services import reports
+    from ledger.services import report_stock
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(reports, "stock_on_hand", broken)
+    monkeypatch.setattr(report_stock, "stock_on_hand", broken)
     out = tmp_path / "stock.json"
     arguments = ("report", "stock-on-hand", "--out", str(out))
     done = invoke(*arguments, env={"LEDGER_DATABASE_URL": url, "LEDGER_DEBUG": None})

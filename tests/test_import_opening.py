@@ -9,7 +9,7 @@ import datetime as dt
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.db import tables as t
 from ledger.limits import opening_lines_per_transaction_max
 from ledger.services import reports
@@ -54,7 +54,7 @@ def on_hand(place: Place, location: str, item: str) -> dict[str, int]:
     database = place.database()
     try:
         with database.read() as connection:
-            lines = queries.balances(connection, location, item)
+            lines = balance_queries.balances(connection, location, item)
         return {line.batch_number: line.on_hand for line in lines if line.location_code == location}
     finally:
         database.dispose()

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.peers import export
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries
 from ledger.db.unit_of_work import Database
 from ledger.services.audit import verify_ledger
 from scripts.synthetic_city import load_bulk
@@ -74,7 +74,7 @@ def run_tool(arguments: list[str]) -> str:
     return done.stdout
 
 
-def our_balances(database: Database, how=queries.balances_from_postings) -> dict:
+def our_balances(database: Database, how=balance_queries.balances_from_postings) -> dict:
     """Every account's balance from the postings, keyed like the peers' output: by summing
     every posting (`balances_from_postings`), or from each account's latest running balance
     (`balances_from_running`)."""
@@ -100,16 +100,18 @@ def measure(size: int, directory: Path, runs: int) -> dict:
     load_bulk(database, size)
     built = time.perf_counter() - started
     with database.read() as connection:
-        transactions, postings = queries.counts(connection)
+        transactions, postings = journal_queries.counts(connection)
         codes = [row[0] for row in connection.exec_driver_sql("SELECT code FROM locations")]
         names: dict = {}
         journal = directory / f"city-{size}.journal"
         bean = directory / f"city-{size}.beancount"
         with journal.open("w", encoding="utf-8") as handle:
-            handle.writelines(export.journal(queries.stored_transactions(connection), names))
+            handle.writelines(
+                export.journal(journal_queries.stored_transactions(connection), names)
+            )
         with bean.open("w", encoding="utf-8") as handle:
             handle.writelines(
-                export.beancount(queries.stored_transactions(connection), codes, names)
+                export.beancount(journal_queries.stored_transactions(connection), codes, names)
             )
         columns = np.array(
             connection.exec_driver_sql(
@@ -124,12 +126,12 @@ def measure(size: int, directory: Path, runs: int) -> dict:
     figures: dict = {"postings": postings, "transactions": transactions, "build_s": built}
     figures["ours_balance_s"], ours = best_of(runs, lambda: our_balances(database))
     figures["ours_running_s"], running = best_of(
-        runs, lambda: our_balances(database, queries.balances_from_running)
+        runs, lambda: our_balances(database, balance_queries.balances_from_running)
     )
     assert running == ours
 
     figures["ours_stored_s"], stored = best_of(
-        runs, lambda: our_balances(database, queries.stored_balance_totals)
+        runs, lambda: our_balances(database, balance_queries.stored_balance_totals)
     )
     assert stored == ours
     figures["ours_verify_s"], report = best_of(1, lambda: verify_ledger(database))

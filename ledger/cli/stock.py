@@ -17,6 +17,7 @@ from ledger.cli.base import (
 )
 from ledger.limits import audit_sample_size_max, near_expiry_days_max
 from ledger.rules import Code, LedgerError
+from ledger.services import report_audit, report_stock
 from ledger.settings import Settings, office_today
 
 
@@ -163,17 +164,17 @@ def report(
     database.lookup(check_codes)
     builders = {
         "period-summary": lambda s: reports.period_summary(s, under, first, last, item_code),
-        "stock-card": lambda s: reports.stock_card(
+        "stock-card": lambda s: report_stock.stock_card(
             s, location_code or under, item_code, batch_number, first, last
         ),
-        "stock-on-hand": lambda s: reports.stock_on_hand(
+        "stock-on-hand": lambda s: report_stock.stock_on_hand(
             s, under, as_of.date() if as_of else None, item_code
         ),
-        "near-expiry": lambda s: reports.near_expiry(s, under, days, today),
-        "coverage": lambda s: reports.coverage(s, under, item_code, first, last),
-        "in-transit": lambda s: reports.in_transit(s, under, today),
+        "near-expiry": lambda s: report_stock.near_expiry(s, under, days, today),
+        "coverage": lambda s: report_stock.coverage(s, under, item_code, first, last),
+        "in-transit": lambda s: report_stock.in_transit(s, under, today),
         "write-off-rate": lambda s: reports.write_off_rate(s, under, first, last),
-        "audit-sample": lambda s: reports.audit_sample(s, under, size, seed, today),
+        "audit-sample": lambda s: report_audit.audit_sample(s, under, size, seed, today),
     }
     # Reading is one query per figure set, so its bar moves once; writing moves per row.
     with click.progressbar(length=1, label="reading the ledger", file=sys.stderr) as bar:

@@ -37,7 +37,13 @@ functions themselves (the API's `Services` only holds the database, the clock an
 keys). The tests' `tests/bound.py` binds a database and a clock for brevity, nothing more.
 
 Reports are views, not use cases: `report(store, …)` read inside the caller's
-`database.lookup`, so a report and what is read beside it see one state (`reports`).
+`database.lookup`, so a report and what is read beside it see one state (`reports`,
+`report_stock`, `report_audit`).
+
+Each name has one home: a command or result type is imported from its area's `*_models`, a
+step from its own module, a read query from its module in `ledger.db` (`balance_queries`,
+`journal_queries`, `reference_queries` …); no module passes on another's names. The entry points reach storage only through this package: the
+database they open and its schema and size are `database`'s questions.
 
 Modules by area (the use cases first, then the steps they run):
 - movements: `ledger` (dispatch, idempotency); `movements`, `confirmations` (shortages),
@@ -52,6 +58,7 @@ Modules by area (the use cases first, then the steps they run):
   `reference_models`;
 - reports: `reports` (the period summary, 报损率); `report_stock`, `report_audit`, `report_common`,
   `report_formats`;
-- users, audit and period closes, imports, allocation plans, backup, setup, the demo.
+- users, audit and period closes, imports, allocation plans, backup, setup, the demo;
+- the database an entry point opens (`database`), bulk loading for big ledgers (`bulk`).
 How a use case runs its unit of work: `work`.
 """

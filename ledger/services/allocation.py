@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ledger import commands as c
 from ledger.allocation import Plan, Share, allocate
-from ledger.db import queries
+from ledger.db import balance_queries, reference_queries
 from ledger.db.unit_of_work import Database
 from ledger.limits import shares_per_plan_max
 from ledger.model import Transaction
@@ -55,7 +55,7 @@ def make_plan(
 
     pack_units, weighted = database.lookup(compute)
     with database.read() as connection:
-        lines = queries.balances(connection, location_code=source_code, item_code=item_code)
+        lines = balance_queries.balances(connection, location_code=source_code, item_code=item_code)
     available = sum(
         line.available for line in lines if line.expires_on is None or line.expires_on >= today
     )
@@ -67,7 +67,7 @@ def _with_populations(store, shares: Sequence[Share]) -> list[Share]:
     codes = [share.location_code for share in shares if share.weight is None]
     if not codes:
         return list(shares)
-    populations = queries.populations(store.connection, codes)
+    populations = reference_queries.populations(store.connection, codes)
     unknown = [code for code in codes if populations.get(code) is None]
     if unknown:
         shown = "、".join(f"{store.location(code).location.name}({code})" for code in unknown[:10])

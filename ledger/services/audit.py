@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ledger.db import closes, oplog, queries
+from ledger.db import balance_queries, closes, journal_queries, oplog
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
@@ -196,7 +196,7 @@ def transactions_to_verify(
     An unknown root, or — since the last close — a ledger of several roots with none named, is
     refused here, before the verification starts."""
     with database.read() as connection:
-        total, _ = queries.counts(connection)
+        total, _ = journal_queries.counts(connection)
         root = root_to_close(connection, root_code, "核验") if root_code else None
         if since_close and root is None and len(closes.roots(connection)) > 1:
             root_to_close(connection, None, "自上次月结以来核验")
@@ -224,7 +224,7 @@ def verify_ledger(
     named. Since a close, a verification of the whole ledger needs a close of the whole ledger:
     with several roots, name one (`root_required`)."""
     with database.read(snapshot=True) as connection, connection.begin():
-        head = queries.chain_digest(connection)
+        head = journal_queries.chain_digest(connection)
         root, scope = _verification_scope(connection, root_code, since_close)
         recorded = closes.closes(connection, root.id if root else None)
         start = recorded[-1] if since_close and recorded else None
@@ -244,7 +244,7 @@ def verify_ledger(
                 )
 
         check_due()
-        stream = queries.stored_transactions(connection, after=after)
+        stream = journal_queries.stored_transactions(connection, after=after)
         for number, transaction in enumerate(stream, start=1):
             verifier.feed(transaction)
             check_due()
@@ -290,11 +290,11 @@ def _verifier(
         balances = closes.closing_balances(connection, start.id, touched_after=start.sequence)
         if scope is not None:
             balances = {a: value for a, value in balances.items() if a[0] in scope}
-        reversed_before = queries.reversals_through(connection, start.sequence)
+        reversed_before = journal_queries.reversals_through(connection, start.sequence)
         verifier = Verifier(start.sequence, start.hash, balances, reversed_before, scope)
         pending = []
-    verifier.version_starts = queries.chain_version_starts(connection)
-    verifier.user_ids = queries.user_ids(connection)
+    verifier.version_starts = journal_queries.chain_version_starts(connection)
+    verifier.user_ids = journal_queries.user_ids(connection)
     return verifier, pending
 
 
@@ -308,7 +308,7 @@ def _stored_balances(
     """The stored balances to compare with the replay: all of them (in scope), or since a close
     only the rows unlike the close (the untouched accounts the verifier assumes unchanged)."""
     if start is None:
-        stored = queries.stored_balances(connection)
+        stored = balance_queries.stored_balances(connection)
         if scope is not None:
             stored = [row for row in stored if row.location_code in scope]
         return stored
@@ -326,7 +326,7 @@ def _pack_and_close_findings(
     scope: frozenset[str] | None,
 ) -> list[Finding]:
     """Pack totals against stock, closes past the end of the chain, other roots' findings."""
-    packs = queries.pack_totals(connection)
+    packs = balance_queries.pack_totals(connection)
     if scope is not None:
         packs = [row for row in packs if row.location_code in scope]
     findings = check_packs(packs)

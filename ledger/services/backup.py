@@ -34,7 +34,7 @@ from pathlib import Path
 import msgspec
 from sqlalchemy.engine import URL
 
-from ledger.db import emptiness, queries
+from ledger.db import emptiness, journal_queries
 from ledger.db.engine import current_revision, make_engine
 from ledger.db.unit_of_work import Database
 from ledger.history import format_checkpoint
@@ -307,7 +307,7 @@ def _verify_database(url: URL, progress: Progress) -> tuple[VerificationReport, 
         head = None
         if report.ok:
             with database.read() as connection:
-                head = queries.checkpoint_head(connection)
+                head = journal_queries.checkpoint_head(connection)
         return report, head
     finally:
         database.dispose()

@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import msgspec
 
-from ledger.db import queries, roots
-from ledger.db.queries import BalanceLine
+from ledger.db import balance_queries, roots
+from ledger.db.balance_queries import BalanceLine
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 
@@ -74,7 +74,7 @@ def balances(database: Database, query: BalanceQuery, group_by: str = "account")
                 query.as_of,
             )
         else:
-            lines = queries.balances(
+            lines = balance_queries.balances(
                 connection,
                 query.location_code,
                 query.item_code,
@@ -109,7 +109,7 @@ def balance_lines(
 
     database.lookup(check_codes)
     with database.read() as connection:
-        return queries.balances(
+        return balance_queries.balances(
             connection, location_code, item_code, batch_number, as_of, include_virtual
         )
 

@@ -36,7 +36,8 @@ from ledger.services.import_common import (
 )
 from ledger.services.import_templates import BASE_UNITS, PACK_UNITS
 from ledger.services.ledger import run_command
-from ledger.services.reference import ItemChange, change_item
+from ledger.services.reference_corrections import change_item
+from ledger.services.reference_models import ItemChange
 
 ITEM_COLUMNS: ColumnSpec = {
     "code": ("编码", "code", ("物资编码",), True),

@@ -32,7 +32,8 @@ from ledger.services.import_common import (
     check,
 )
 from ledger.services.ledger import run_command
-from ledger.services.reference import LocationChange, change_location
+from ledger.services.reference_corrections import change_location
+from ledger.services.reference_models import LocationChange
 
 LOCATION_COLUMNS: ColumnSpec = {
     "code": ("编码", "code", ("库点编码", "行政区划代码"), True),

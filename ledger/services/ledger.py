@@ -25,37 +25,14 @@ from ledger.limits import (
 from ledger.model import Item, Location, Transaction
 from ledger.rules import Code, LedgerError, check_text
 from ledger.services import ports
-from ledger.services.additions import (  # noqa: F401 (old home of these names)
-    LEVEL_NAMES,
-    PARENT_LEVEL,
+from ledger.services.additions import (
     add_item,
     add_location,
-    check_location_level,
 )
-from ledger.services.checks import (  # noqa: F401 (old home of these names)
-    CODE_CHARACTERS,
-    base_units,
-    business_date,
-    check_code,
-    check_composed_memo,
-    check_lines,
-    check_memo,
-    physical,
-    refuse_expired,
-)
-from ledger.services.confirmations import (  # noqa: F401 (old home of these names)
-    MissingLine,
-    check_shortage,
+from ledger.services.confirmations import (
     confirm,
-    missing_words,
-    shortage_refused,
 )
-from ledger.services.movement_lines import (  # noqa: F401 (old home of these names)
-    moves_between,
-    resolve_lines,
-)
-from ledger.services.movements import (  # noqa: F401 (old home of these names)
-    SHIPMENT_KINDS,
+from ledger.services.movements import (
     adjust,
     distribute,
     issue,

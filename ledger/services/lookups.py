@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from ledger.db import queries
-from ledger.db.queries import LocationRecord
+from ledger.db import journal_queries, reference_queries
+from ledger.db.reference_queries import LocationRecord
 from ledger.db.scans import DocumentRow
 from ledger.db.store import LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.db.users import UserFilter
 from ledger.model import Batch, Item, Transaction, TransactionKind
-from ledger.services.requests import AllocationRequest, load_request, request_numbers
+from ledger.services.request_models import AllocationRequest
+from ledger.services.request_records import load_request, request_numbers
 
 # The stored rows and filters the services take or answer with, for the entry points to name.
 __all__ = ["DocumentRow", "LocationEntry", "LocationRecord", "UserFilter"]
@@ -47,13 +48,13 @@ def locations(
 ) -> list[LocationRecord]:
     """Locations in tree order within `under`; the shared virtual ones when `include_virtual`."""
     with database.read() as connection:
-        return queries.locations(connection, under, level, include_virtual, limit, offset)
+        return reference_queries.locations(connection, under, level, include_virtual, limit, offset)
 
 
 def location_record(database: Database, entry: LocationEntry) -> LocationRecord:
     """One location as listed (with its population)."""
     with database.read() as connection:  # the location first in its subtree
-        found = queries.locations(connection, entry.path, None, True, 1)
+        found = reference_queries.locations(connection, entry.path, None, True, 1)
     if found:
         return found[0]
     place = entry.location
@@ -66,7 +67,7 @@ def items(database: Database, limit: int, offset: int) -> list[Item]:
     """Items in code order, with their packs."""
 
     def work(store):
-        codes = queries.item_codes(store.connection, limit, offset)
+        codes = reference_queries.item_codes(store.connection, limit, offset)
         return [store.item(code).item for code in codes]
 
     return database.lookup(work)
@@ -83,7 +84,7 @@ def batches(database: Database, item_code: str | None, limit: int, offset: int) 
     def work(store):
         if item_code is not None:
             store.item(item_code, "item")
-        keys = queries.batch_keys(store.connection, item_code, limit, offset)
+        keys = reference_queries.batch_keys(store.connection, item_code, limit, offset)
         return [store.batch(store.item(code), number).batch for code, number in keys]
 
     return database.lookup(work)
@@ -117,7 +118,7 @@ def transactions(
     """Transactions matching `wanted` with their postings, oldest first."""
 
     def work(store):
-        sequences = queries.transaction_sequences(
+        sequences = journal_queries.transaction_sequences(
             store.connection,
             wanted.under,
             wanted.kind.value if wanted.kind else None,
@@ -143,7 +144,7 @@ def chain_head(database: Database) -> tuple[int, str]:
     """The chain head to hand out as a checkpoint: (sequence, hash); chain_head_mismatch when
     the recorded head is not the last transaction stored."""
     with database.read() as connection:
-        return queries.checkpoint_head(connection)
+        return journal_queries.checkpoint_head(connection)
 
 
 # ---- allocation requests ---------------------------------------------------------------------------

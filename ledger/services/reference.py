@@ -33,13 +33,11 @@ from ledger.services.reference_corrections import (
     change_item,
     change_location,
 )
-from ledger.services.reference_models import (  # noqa: F401 (callers import every name here)
-    UNSET,
+from ledger.services.reference_models import (
     BatchChange,
     ItemChange,
     LocationChange,
     ReferenceVersionOut,
-    UnsetType,
 )
 
 # ---- reading the history ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ledger.commands import SHORTAGE_REASON_NAMES
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.db.store import LedgerStore
 from ledger.limits import audit_sample_size_max
 from ledger.model import WRITE_OFF_REASON_NAMES, TransactionKind
@@ -137,7 +137,7 @@ def audit_sample(store: LedgerStore, under: str, size: int, seed: int, today: dt
             "size",
         )
     top = store.location(under, "under")
-    lines = queries.balances(store.connection, under_path=top.path)
+    lines = balance_queries.balances(store.connection, under_path=top.path)
     strata: dict[str, list] = {}
     for line in lines:
         level = store.location(line.location_code).location.level.value

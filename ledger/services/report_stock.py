@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
 from ledger.model import TransactionKind
@@ -82,7 +82,7 @@ def stock_on_hand(
     top = store.location(under, "under")
     if item_code:
         store.item(item_code, "item")
-    lines = queries.balances(
+    lines = balance_queries.balances(
         store.connection, item_code=item_code, as_of=as_of, under_path=top.path
     )
     rows = tuple(

@@ -16,7 +16,6 @@ what they share.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import numpy as np
 
@@ -24,27 +23,12 @@ from ledger.db import closes
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
 from ledger.model import Item, Location
-from ledger.services.report_audit import (  # noqa: F401 (callers import every report here)
-    audit_sample,
-    reason_name,
-    stocktake_report,
-    voucher,
-)
-from ledger.services.report_common import (  # noqa: F401 (VOUCHER_TITLES: old home)
-    VOUCHER_TITLES,
-    account_names,
+from ledger.services.report_common import (
     check_range,
     item_id_of,
     totals_per_unit,
 )
 from ledger.services.report_formats import Column, Report
-from ledger.services.report_stock import (
-    coverage,
-    in_transit,
-    near_expiry,
-    stock_card,
-    stock_on_hand,
-)
 
 # The columns of the period summary: (key, title, incoming?, transaction kind).
 SUMMARY_IN = (
@@ -433,15 +417,3 @@ def write_off_rate(
         tuple(rows),
         totals=tuple(totals),
     )
-
-
-# The reports that take (store, under, …) over a subtree, by the name the API and CLI use.
-REPORTS: dict[str, Callable] = {
-    "period-summary": period_summary,
-    "stock-card": stock_card,
-    "stock-on-hand": stock_on_hand,
-    "near-expiry": near_expiry,
-    "coverage": coverage,
-    "in-transit": in_transit,
-    "write-off-rate": write_off_rate,
-}

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ledger.db.moments import as_utc  # noqa: F401 (old home of this name)
 from ledger.db.unit_of_work import Database
 from ledger.model import Transaction
-from ledger.services.request_models import (  # noqa: F401 (callers import every request name here)
+from ledger.services.request_models import (
     AllocationRequest,
     Approve,
     ConfirmShipment,
@@ -25,11 +24,7 @@ from ledger.services.request_models import (  # noqa: F401 (callers import every
     EditRequest,
     Reject,
     RequestEvent,
-    RequestLine,
-    RequestLineIn,
-    RequestShipment,
     Ship,
-    ShipLine,
     Suggestion,
 )
 from ledger.services.request_records import (

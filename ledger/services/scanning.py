@@ -25,20 +25,14 @@ from ledger.db.scans import DocumentRow
 from ledger.db.unit_of_work import Database
 from ledger.services import scan_documents, scan_packs, scan_posting, scans
 from ledger.services.label_sheets import DEFAULT_GRID, Grid, sheet_pdf
-from ledger.services.scan_models import (  # noqa: F401 (callers import every scanning name here)
-    PURPOSE_NAMES,
-    PURPOSES,
+from ledger.services.scan_models import (
     AnnounceDelivery,
     OpenDocument,
     OpenPack,
     PackInfo,
     Scan,
     ScanDocument,
-    ScanLine,
     ScanResult,
-    ScanSummary,
-    ScanTotal,
-    UnitQuantity,
 )
 from ledger.services.scan_packs import label_views, pack_info
 from ledger.services.work import day, read, write

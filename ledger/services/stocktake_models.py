@@ -1,6 +1,6 @@
 """Stocktakes (盘点): what a caller asks (commands) and what it is answered (results).
 
-The use cases are in `ledger.services.stocktakes`, which re-exports every name here.
+The use cases that take and give them are in `ledger.services.stocktakes`.
 """
 
 from __future__ import annotations

@@ -26,21 +26,14 @@ from ledger.db.unit_of_work import Database
 from ledger.reconcile import DEFAULT_THRESHOLD
 from ledger.services import stocktake_approval as approval
 from ledger.services import stocktake_counts as counts
-from ledger.services.stocktake_models import (  # noqa: F401 (callers import every stocktake name here)
-    AccountRef,
+from ledger.services.stocktake_models import (
     ApprovalPreview,
     ApproveStocktake,
-    CountedLine,
-    CountLine,
     EnterCounts,
-    ExpectedLine,
-    LocationRate,
     OpenStocktake,
-    ReconciliationLine,
     Recount,
     Stocktake,
     StocktakeReconciliation,
-    UnitTotal,
     ZeroUncounted,
 )
 from ledger.services.work import day, read, write

@@ -19,9 +19,10 @@ from ledger.db import scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
-from ledger.services.scanning import OpenDocument, Scan, pack_info
-from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake
+from ledger.services.request_models import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
+from ledger.services.scan_models import OpenDocument, Scan
+from ledger.services.scan_packs import pack_info
+from ledger.services.stocktake_models import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.bound import Ledger, Requests, Scanning, Stocktakes

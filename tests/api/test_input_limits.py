@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from ledger.db import queries
+from ledger.db import journal_queries
 from ledger.db.unit_of_work import Database
 from ledger.limits import idempotency_key_length_max, memo_length_max
 from ledger.services.users import add_user
@@ -34,7 +34,7 @@ def api(engine):
 
 def state(database) -> tuple:
     with database.read() as connection:
-        return queries.counts(connection), queries.chain_digest(connection)
+        return journal_queries.counts(connection), journal_queries.chain_digest(connection)
 
 
 def receipt_body(quantity, unit: str | None = None, item: str = "NH2014") -> bytes:

@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from ledger.db import queries
+from ledger.db import journal_queries
 from tests.api.conftest import ROLES, USER_LOCATIONS, Template, headers
 from tests.conftest import TODAY
 
@@ -572,7 +572,7 @@ def send(client: TestClient, method: str, call: Call, who: str | None):
 
 def ledger_state(database) -> tuple:
     with database.read() as connection:
-        return queries.counts(connection), queries.chain_digest(connection)
+        return journal_queries.counts(connection), journal_queries.chain_digest(connection)
 
 
 @pytest.mark.parametrize(("route", "role", "side"), MATRIX)

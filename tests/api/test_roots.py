@@ -25,9 +25,9 @@ from ledger import commands as c
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn
-from ledger.services.scanning import OpenDocument, Scan
-from ledger.services.stocktakes import CountLine, EnterCounts, OpenStocktake
+from ledger.services.request_models import Approve, CreateRequest, RequestLineIn
+from ledger.services.scan_models import OpenDocument, Scan
+from ledger.services.stocktake_models import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.api.conftest import Template, fill_template, headers, token

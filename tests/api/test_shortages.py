@@ -10,11 +10,11 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.errors import STATUS_BY_CODE
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code
 from ledger.services import label_keys
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
+from ledger.services.request_models import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
 from ledger.services.users import add_user
 from ledger.settings import Settings
 from tests.api.conftest import SETUP, headers, token
@@ -42,7 +42,7 @@ def served(engine):
 
 def balances(ledger) -> dict[str, int]:
     with ledger.database.read() as connection:
-        rows = queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
+        rows = balance_queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
     return {row.location_code: row.on_hand for row in rows}
 
 

@@ -12,10 +12,10 @@ import pypdfium2
 import pytest
 from selenium.webdriver.common.by import By
 
-from ledger.db import queries
+from ledger.db import journal_queries
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
-from ledger.services import reports
+from ledger.services import report_audit, report_stock, reports
 from ledger.services.demo import load_demo
 from ledger.services.report_formats import WIDEST_PORTRAIT, render
 from tests.bound import Ledger
@@ -24,16 +24,16 @@ from tests.conftest import TODAY
 START = TODAY - dt.timedelta(days=60)
 REPORTS = {
     "period-summary": lambda s, _: reports.period_summary(s, "510100", START, TODAY),
-    "stock-card": lambda s, _: reports.stock_card(
+    "stock-card": lambda s, _: report_stock.stock_card(
         s, "510121", "NH2014", "2014-01", TODAY - dt.timedelta(days=100), TODAY
     ),
-    "stock-on-hand": lambda s, _: reports.stock_on_hand(s, "510100", None, None),
-    "near-expiry": lambda s, _: reports.near_expiry(s, "510100", 365, TODAY),
-    "coverage": lambda s, _: reports.coverage(s, "510121", "NH2014", START, TODAY),
-    "in-transit": lambda s, _: reports.in_transit(s, "510100", TODAY),
+    "stock-on-hand": lambda s, _: report_stock.stock_on_hand(s, "510100", None, None),
+    "near-expiry": lambda s, _: report_stock.near_expiry(s, "510100", 365, TODAY),
+    "coverage": lambda s, _: report_stock.coverage(s, "510121", "NH2014", START, TODAY),
+    "in-transit": lambda s, _: report_stock.in_transit(s, "510100", TODAY),
     "write-off-rate": lambda s, _: reports.write_off_rate(s, "510100", START, TODAY),
-    "audit-sample": lambda s, _: reports.audit_sample(s, "510100", 12, 7, TODAY),
-    "voucher": lambda s, number: reports.voucher(s, number),
+    "audit-sample": lambda s, _: report_audit.audit_sample(s, "510100", 12, 7, TODAY),
+    "voucher": lambda s, number: report_audit.voucher(s, number),
 }
 
 
@@ -44,7 +44,7 @@ def demo(tmp_path_factory):
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
-        first = next(queries.stored_transactions(connection)).number
+        first = next(journal_queries.stored_transactions(connection)).number
     yield ledger, first
     engine.dispose()
 

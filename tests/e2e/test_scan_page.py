@@ -18,11 +18,11 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.app import create_app
 from ledger import commands as c
-from ledger.db import queries, scans
+from ledger.db import balance_queries, scans
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
-from ledger.services.scanning import pack_info
+from ledger.services.scan_packs import pack_info
 from ledger.settings import Settings
 from tests.api.conftest import build_template, token
 from tests.bound import Ledger, Scanning
@@ -64,7 +64,7 @@ def text_of(driver, element_id: str) -> str:
 def stock(database) -> tuple[int, int]:
     """NH2014 2014-01 on hand at 成都市 and in transit."""
     with database.read() as connection:
-        rows = queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
+        rows = balance_queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
     by_location = {row.location_code: row.on_hand for row in rows}
     return by_location["510100"], by_location.get("in-transit", 0)
 
@@ -72,7 +72,7 @@ def stock(database) -> tuple[int, int]:
 def on_hand(database, location: str) -> int:
     """NH2014 2014-01 on hand at a location (virtual ones too)."""
     with database.read() as connection:
-        rows = queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
+        rows = balance_queries.balances(connection, None, "NH2014", "2014-01", include_virtual=True)
     return sum(row.on_hand for row in rows if row.location_code == location)
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
@@ -56,7 +56,9 @@ def on_hand(ledger, location, item, virtual=False):
     with ledger.database.read() as connection:
         return sum(
             line.on_hand
-            for line in queries.balances(connection, location, item, include_virtual=virtual)
+            for line in balance_queries.balances(
+                connection, location, item, include_virtual=virtual
+            )
         )
 
 

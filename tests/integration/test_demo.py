@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.services.audit import verify_ledger
 from ledger.services.demo import COUNTIES, PRINT_RUNS, load_demo
 from tests.conftest import TODAY
@@ -15,8 +15,8 @@ def test_the_demo_loads_and_verifies_clean(ledger):
     assert report.ok, report.findings[:5]
     assert report.transactions_checked == summary.transactions
     with ledger.database.read() as connection:
-        everything = queries.balances(connection, include_virtual=True)
-        physical = queries.balances(connection)
+        everything = balance_queries.balances(connection, include_virtual=True)
+        physical = balance_queries.balances(connection)
     # Every print run's quantity from seed 000 is accounted for across all locations.
     for item, batch, quantity in PRINT_RUNS:
         supplier = sum(

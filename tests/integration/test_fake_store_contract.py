@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
@@ -42,7 +42,7 @@ def outcome(database: Any, command: Any, today: dt.date) -> Any:
 
 def real_balances(database: Database) -> dict[tuple[str, str, str], tuple[int, int]]:
     with database.read() as connection:
-        lines = queries.balances(connection, include_virtual=True, include_zero=True)
+        lines = balance_queries.balances(connection, include_virtual=True, include_zero=True)
     return {
         (line.location_code, line.item_code, line.batch_number): (line.on_hand, line.reserved)
         for line in lines
@@ -52,7 +52,7 @@ def real_balances(database: Database) -> dict[tuple[str, str, str], tuple[int, i
 
 def real_journal(database: Database) -> list[Any]:
     with database.read() as connection:
-        count = queries.counts(connection)[0]
+        count = journal_queries.counts(connection)[0]
     return database.lookup(lambda store: store.transactions(list(range(1, count + 1))))
 
 

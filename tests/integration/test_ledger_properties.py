@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.rules import Code, LedgerError
@@ -91,8 +91,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def snapshot(self):
         with self.ledger.database.read() as connection:
-            lines = queries.balances(connection, include_virtual=True, include_zero=True)
-            return queries.counts(connection), sorted(
+            lines = balance_queries.balances(connection, include_virtual=True, include_zero=True)
+            return journal_queries.counts(connection), sorted(
                 (line.location_code, line.item_code, line.batch_number, line.on_hand, line.reserved)
                 for line in lines
             )
@@ -338,7 +338,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def balances_equal_the_model(self):
         with self.ledger.database.read() as connection:
-            lines = queries.balances(connection, include_virtual=True)
+            lines = balance_queries.balances(connection, include_virtual=True)
         stored = {
             (line.location_code, line.item_code, line.batch_number): line.on_hand for line in lines
         }

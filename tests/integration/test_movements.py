@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries
 from ledger.model import TransactionKind
 from ledger.rules import Code
 from ledger.services.audit import verify_ledger
@@ -18,7 +18,9 @@ D = dt.date
 
 def on_hand(ledger, location, item, batch=None, as_of=None, virtual=False):
     with ledger.database.read() as connection:
-        lines = queries.balances(connection, location, item, batch, as_of, include_virtual=virtual)
+        lines = balance_queries.balances(
+            connection, location, item, batch, as_of, include_virtual=virtual
+        )
     return sum(line.on_hand for line in lines)
 
 
@@ -95,7 +97,7 @@ def test_receipt_rules(city):
     refused(Code.invalid_field, city.receive, c.Receive("510100", ()))
     # Nothing of the refused receipts was recorded: no new batches, no postings.
     with city.database.read() as connection:
-        assert queries.counts(connection) == (4, 8)
+        assert journal_queries.counts(connection) == (4, 8)
     # …and used no voucher number: numbers stay gapless.
     after = city.receive(c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 1),)))
     assert after.number == "RK-2026-000005"
@@ -394,7 +396,7 @@ def test_balances_as_of_a_date_read_the_running_balance(city):
     )
     with city.database.read() as connection:
         for day in (D(2026, 4, 30), D(2026, 5, 31), D(2026, 6, 5), D(2026, 6, 30)):
-            assert queries.account_balance_as_of(connection, *key, day) == on_hand(
+            assert balance_queries.account_balance_as_of(connection, *key, day) == on_hand(
                 city, "510100", "NH2014", as_of=day
             )
     refused(

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import balance_queries
 from ledger.model import TransactionKind
 from ledger.rules import Code
 from ledger.services import reports
@@ -33,7 +33,9 @@ def office(ledger):
 
 def on_hand(ledger, location, item, virtual=False, as_of=None):
     with ledger.database.read() as connection:
-        lines = queries.balances(connection, location, item, None, as_of, include_virtual=virtual)
+        lines = balance_queries.balances(
+            connection, location, item, None, as_of, include_virtual=virtual
+        )
     return sum(line.on_hand for line in lines)
 
 

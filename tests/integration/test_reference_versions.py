@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
+from ledger.db import balance_queries, oplog
 from ledger.db import catalog as store_module
-from ledger.db import oplog, queries
 from ledger.db.bulk import BulkLoader
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
@@ -20,7 +20,7 @@ from ledger.reference import ReferenceKind
 from ledger.rules import Code
 from ledger.services import reference
 from ledger.services.audit import verify_ledger
-from ledger.services.reference import BatchChange, ItemChange, LocationChange
+from ledger.services.reference_models import BatchChange, ItemChange, LocationChange
 from tests.bound import Ledger
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
@@ -222,7 +222,7 @@ def test_moving_a_township_moves_its_subtree_and_its_stock_rolls_up_under_the_ne
         stored = dict(connection.execute(text("SELECT code, path FROM locations")).all())
         under = {
             line.location_code
-            for line in queries.balances(
+            for line in balance_queries.balances(
                 connection, item_code="NH2014", under_path="/510100/510181/"
             )
             if line.on_hand

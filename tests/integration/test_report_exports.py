@@ -11,7 +11,7 @@ import zipfile
 import openpyxl
 
 from ledger import commands as c
-from ledger.services import reports
+from ledger.services import report_audit, report_stock, reports
 from ledger.services.report_formats import render
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
@@ -98,16 +98,16 @@ def total_rows(report, unit_key, sum_keys):
 
 def test_every_quantity_total_is_one_row_per_unit(ledger):
     mixed_ledger(ledger)
-    stock = read(ledger, lambda s: reports.stock_on_hand(s, "510100"))
+    stock = read(ledger, lambda s: report_stock.stock_on_hand(s, "510100"))
     totals = total_rows(stock, "unit", ["on_hand"])
     assert totals == expected_totals(stock, "unit", ["on_hand"])
     # 成都市 7,000 + 400 张, 金堂县 3,000 − 200 − 500 − 100 张; 720 + 642 只 (72 只 travel)
     assert totals == {"张": [9600], "只": [1362]}
 
-    transit = read(ledger, lambda s: reports.in_transit(s, "510100", TODAY))
+    transit = read(ledger, lambda s: report_stock.in_transit(s, "510100", TODAY))
     assert total_rows(transit, "unit", ["quantity"]) == {"张": [500], "只": [72]}
 
-    expiring = read(ledger, lambda s: reports.near_expiry(s, "510100", 90, TODAY))
+    expiring = read(ledger, lambda s: report_stock.near_expiry(s, "510100", 90, TODAY))
     assert total_rows(expiring, "unit", ["on_hand"]) == {"只": [1362]}
 
     rates = read(ledger, lambda s: reports.write_off_rate(s, "510100", *MONTH))
@@ -137,7 +137,7 @@ def test_every_quantity_total_is_one_row_per_unit(ledger):
 
 def test_a_report_with_nothing_has_no_total_rows(ledger):
     ledger_from_text(ledger, CITY_TEXT)
-    stock = read(ledger, lambda s: reports.stock_on_hand(s, "510100"))
+    stock = read(ledger, lambda s: report_stock.stock_on_hand(s, "510100"))
     assert stock.rows == () and stock.totals == ()
     assert "<tfoot>" not in render(stock, "html").decode("utf-8")
 
@@ -149,7 +149,7 @@ def sheet_xml(data: bytes) -> str:
 
 def test_memos_that_look_like_formulas_are_text_in_xlsx_and_csv(ledger):
     mixed_ledger(ledger)
-    card = read(ledger, lambda s: reports.stock_card(s, "510121", "NH2014", "2014-01", *MONTH))
+    card = read(ledger, lambda s: report_stock.stock_card(s, "510121", "NH2014", "2014-01", *MONTH))
     memos = [record["memo"] for record in card.records()]
     assert any(memo.startswith("=HYPERLINK(") for memo in memos)
     assert {memo[0] for memo in memos} >= {"=", "+", "-", "@"}
@@ -173,9 +173,9 @@ def test_memos_that_look_like_formulas_are_text_in_xlsx_and_csv(ledger):
 def test_negative_numbers_stay_numbers_in_a_voucher(ledger):
     mixed_ledger(ledger)
     number = read(
-        ledger, lambda s: reports.stock_card(s, "510121", "NH2014", "2014-01", *MONTH)
+        ledger, lambda s: report_stock.stock_card(s, "510121", "NH2014", "2014-01", *MONTH)
     ).rows[-1][1]
-    voucher = read(ledger, lambda s: reports.voucher(s, number))  # the write-off: −100 张
+    voucher = read(ledger, lambda s: report_audit.voucher(s, number))  # the write-off: −100 张
     assert [row[3] for row in voucher.rows] == [-100, 100]
     assert voucher.notes[0] == f"摘要：{MEMOS[3]}"
     sheet = openpyxl.load_workbook(io.BytesIO(render(voucher, "xlsx"))).active

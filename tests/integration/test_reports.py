@@ -9,10 +9,10 @@ import io
 import openpyxl
 import pytest
 
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries, reference_queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
-from ledger.services import reports
+from ledger.services import report_audit, report_stock, reports
 from ledger.services.audit import close_period
 from ledger.services.demo import load_demo
 from ledger.services.report_formats import render
@@ -31,10 +31,10 @@ def demo(tmp_path_factory):
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
     load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
-        transactions = list(queries.stored_transactions(connection))
+        transactions = list(journal_queries.stored_transactions(connection))
         paths = {
             row.code: row.path
-            for row in queries.locations(connection, include_virtual=True, limit=10_000)
+            for row in reference_queries.locations(connection, include_virtual=True, limit=10_000)
         }
     yield ledger, transactions, paths
     engine.dispose()
@@ -114,7 +114,7 @@ def test_stock_card_replays_the_running_balance(demo):
     ledger, transactions, _ = demo
     start = TODAY - dt.timedelta(days=100)  # the county's 年画 moved in the demo's first weeks
     report = read(
-        ledger, lambda s: reports.stock_card(s, "510121", "NH2014", "2014-01", start, TODAY)
+        ledger, lambda s: report_stock.stock_card(s, "510121", "NH2014", "2014-01", start, TODAY)
     )
     mine = [
         (tx, p)
@@ -144,7 +144,7 @@ def test_stock_card_replays_the_running_balance(demo):
 def test_stock_on_hand_as_of_a_day(demo):
     ledger, transactions, paths = demo
     day = TODAY - dt.timedelta(days=30)
-    report = read(ledger, lambda s: reports.stock_on_hand(s, "510100", day))
+    report = read(ledger, lambda s: report_stock.stock_on_hand(s, "510100", day))
     expected: dict = {}
     for tx, p in physical_postings(transactions, paths, "510100"):
         if tx.occurred_on <= day:
@@ -166,12 +166,12 @@ def test_in_transit_near_expiry_coverage_and_write_off_rate(demo):
         for tx in transactions
         if tx.kind in ("issue", "transfer") and tx.sequence not in confirmed | reversed_
     ]
-    transit = read(ledger, lambda s: reports.in_transit(s, "510100", TODAY))
+    transit = read(ledger, lambda s: report_stock.in_transit(s, "510100", TODAY))
     assert sorted({r["number"] for r in transit.records()}) == sorted(expected_open)
     ages = [r["days"] for r in transit.records()]
     assert ages == sorted(ages, reverse=True)  # oldest first
 
-    expiring = read(ledger, lambda s: reports.near_expiry(s, "510100", 90, TODAY))
+    expiring = read(ledger, lambda s: report_stock.near_expiry(s, "510100", 90, TODAY))
     held: dict = {}
     for tx in transactions:
         for p in tx.postings:
@@ -193,11 +193,13 @@ def test_in_transit_near_expiry_coverage_and_write_off_rate(demo):
         assert record["days_left"] == (record["expires_on"] - TODAY).days
         assert record["status"] == ("已过期" if record["days_left"] < 0 else "近效期")
 
-    coverage = read(ledger, lambda s: reports.coverage(s, "510121", "NH2014", START, TODAY))
+    coverage = read(ledger, lambda s: report_stock.coverage(s, "510121", "NH2014", START, TODAY))
     with ledger.database.read() as connection:
         villages = [
             row.code
-            for row in queries.locations(connection, paths["510121"], "village", limit=10_000)
+            for row in reference_queries.locations(
+                connection, paths["510121"], "village", limit=10_000
+            )
         ]
     reached = {
         p.location_code
@@ -232,7 +234,7 @@ def test_exports_carry_the_chinese_headers(demo):
     assert text.startswith("\ufeff库点编码,库点,范围")
     page = render(report, "html").decode("utf-8")
     assert "<h1>收发存汇总表</h1>" in page and "<th>期末结存</th>" in page and "审核人：" in page
-    voucher = read(ledger, lambda s: reports.voucher(s, transactions[0].number))
+    voucher = read(ledger, lambda s: report_audit.voucher(s, transactions[0].number))
     # the city's print runs were received by the city warehouse's clerk
     assert voucher.title == "入库单" and voucher.signatures == (
         "制单人：市宣传中心仓库保管员",
@@ -244,16 +246,16 @@ def test_exports_carry_the_chinese_headers(demo):
 
 def test_the_audit_sample_is_reproducible_and_stratified(demo):
     ledger, _, _ = demo
-    first = read(ledger, lambda s: reports.audit_sample(s, "510100", 20, 7, TODAY))
-    again = read(ledger, lambda s: reports.audit_sample(s, "510100", 20, 7, TODAY))
-    other = read(ledger, lambda s: reports.audit_sample(s, "510100", 20, 8, TODAY))
+    first = read(ledger, lambda s: report_audit.audit_sample(s, "510100", 20, 7, TODAY))
+    again = read(ledger, lambda s: report_audit.audit_sample(s, "510100", 20, 7, TODAY))
+    other = read(ledger, lambda s: report_audit.audit_sample(s, "510100", 20, 8, TODAY))
     assert first.rows == again.rows and first.rows != other.rows
     assert len(first.rows) == 20 and len(set(first.rows)) == 20
     with ledger.database.read() as connection:
-        accounts = queries.balances(connection)
+        accounts = balance_queries.balances(connection)
         levels = {
             row.code: row.level
-            for row in queries.locations(connection, include_virtual=True, limit=10_000)
+            for row in reference_queries.locations(connection, include_virtual=True, limit=10_000)
         }
     share = {}
     for line in accounts:

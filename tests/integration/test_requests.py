@@ -7,7 +7,7 @@ import pytest
 from ledger import commands as c
 from ledger.rules import Code
 from ledger.services.audit import verify_ledger
-from ledger.services.requests import (
+from ledger.services.request_models import (
     Approve,
     ConfirmShipment,
     CreateRequest,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.db import queries
+from ledger.db import balance_queries, journal_queries
 from ledger.db.bulk import BulkLoader
 from ledger.db.unit_of_work import Database
 from ledger.rules import LedgerError
@@ -20,9 +20,13 @@ def ledger_state(database: Database) -> tuple:
     with database.read() as connection:
         balances = sorted(
             (row.location_code, row.item_code, row.batch_number, row.on_hand, row.reserved)
-            for row in queries.balances(connection, include_virtual=True, include_zero=True)
+            for row in balance_queries.balances(connection, include_virtual=True, include_zero=True)
         )
-        return queries.chain_digest(connection), queries.counts(connection), balances
+        return (
+            journal_queries.chain_digest(connection),
+            journal_queries.counts(connection),
+            balances,
+        )
 
 
 def test_the_generator_is_reproducible_and_shaped_like_a_city():

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from ledger import commands as c
-from ledger.db import close_checks, queries
+from ledger.db import close_checks, journal_queries
 from ledger.db.guards import drop_guards
 from ledger.history import format_checkpoint, parse_checkpoint
 from ledger.reference import ReferenceKind
 from ledger.rules import Code
 from ledger.services import reference
 from ledger.services.audit import close_period, verify_ledger
-from ledger.services.reference import BatchChange
+from ledger.services.reference_models import BatchChange
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.conftest import TODAY
 from tests.support import refused
@@ -194,7 +194,7 @@ def test_a_close_pointing_at_another_chain_position_is_found_both_ways(closed):
 
 def head(ledger) -> tuple[int, str]:
     with ledger.database.read() as connection:
-        return queries.chain_digest(connection)
+        return journal_queries.chain_digest(connection)
 
 
 def cut_the_last_transaction(ledger) -> None:

@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 
 from ledger import commands as c
-from ledger.db import queries
+from ledger.db import journal_queries
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.rules import Code
-from ledger.services import requests as rq
-from ledger.services import scanning as sc
-from ledger.services import stocktakes as st
+from ledger.services import request_models as rq
+from ledger.services import scan_models as sc
+from ledger.services import stocktake_models as st
 from ledger.services.users import add_user
 from tests.bound import Requests, Scanning, Stocktakes
 from tests.builder import CITY_TEXT, ledger_from_text
@@ -41,7 +41,7 @@ def at_limit_and_over(ledger, call, build, limit: int, field: str):
 
 def counts(ledger):
     with ledger.database.read() as connection:
-        return queries.counts(connection), queries.chain_digest(connection)
+        return journal_queries.counts(connection), journal_queries.chain_digest(connection)
 
 
 def test_reference_data_names_and_codes(city):

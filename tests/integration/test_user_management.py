@@ -14,6 +14,7 @@ from ledger.db import oplog, versions
 from ledger.db.oplog import LogFilter
 from ledger.reference import ReferenceKind, user_content
 from ledger.rules import Code, LedgerError
+from ledger.services import report_stock
 from ledger.services.audit import verify_ledger
 from ledger.services.audit_log import read_log
 from ledger.services.user_changes import UserChange, change_user, reset_token
@@ -331,7 +332,6 @@ def test_a_relabelled_user_keeps_its_old_name_on_the_vouchers_it_made_before(off
     """A voucher names its maker by the label in force on the voucher's day: relabelling a
     post later (its version valid from the office's today) does not rename old vouchers."""
     from ledger import commands as c
-    from ledger.services import reports
 
     ledger, users, _ = office
     clerk = users["clerk"]
@@ -347,7 +347,7 @@ def test_a_relabelled_user_keeps_its_old_name_on_the_vouchers_it_made_before(off
     again = ledger.database.lookup(lambda store: store.transaction_by_number(made.number))
     assert again.maker == "金堂县仓库保管员"
     card = ledger.database.lookup(
-        lambda store: reports.stock_card(
+        lambda store: report_stock.stock_card(
             store, "510121", "NH2014", "2014-01", made.occurred_on, made.occurred_on
         )
     )

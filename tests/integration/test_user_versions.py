@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from ledger import commands as c
 from ledger.chain import canonical_encoding, chain_hash
-from ledger.db import queries, versions
+from ledger.db import journal_queries, versions
 from ledger.db.guards import drop_guards
 from ledger.reference import ReferenceKind, user_content
 from ledger.services.audit import close_period, verify_ledger
@@ -176,7 +176,7 @@ def rehash_last(ledger, **people) -> str:
     """Rewrite the last transaction's people and recompute its hash (and the chain head) as an
     intruder who knows the encoding would: only a check of the people themselves can find it."""
     with ledger.database.engine.connect() as connection:
-        *_, last = queries.stored_transactions(connection)
+        *_, last = journal_queries.stored_transactions(connection)
     maker = people.get("maker_id", last.maker_id)
     approver = people.get("approver_id", last.approver_id)
     receiver = people.get("receiver_id", last.receiver_id)

@@ -11,12 +11,13 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger import commands as c
 from ledger.chain import GENESIS_HASH, canonical_encoding, chain_hash
-from ledger.db import oplog
+from ledger.db import journal_queries, oplog
 from ledger.db.engine import alembic_config
 from ledger.db.guards import drop_guards
+from ledger.services import report_audit
 from ledger.services.audit import verify_ledger
-from ledger.services.requests import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
-from ledger.services.stocktakes import ApproveStocktake, CountLine, EnterCounts, OpenStocktake
+from ledger.services.request_models import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
+from ledger.services.stocktake_models import ApproveStocktake, CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user, revoke_user
 from tests.bound import Requests, Stocktakes
 from tests.builder import ledger_from_text
@@ -296,14 +297,13 @@ def test_a_period_close_is_logged_with_the_chain_head_it_kept(city):
 
 
 def test_a_voucher_gives_its_reason_in_words(city):
-    from ledger.services import reports
 
     ledger, users = city
     written_off = ledger.execute(
         c.WriteOff("510100", (c.LineSpec("NH2014", 5),), "damaged", memo="仓库漏雨"),
         users["auditor"].id,
     )
-    voucher = ledger.database.lookup(lambda s: reports.voucher(s, written_off.number))
+    voucher = ledger.database.lookup(lambda s: report_audit.voucher(s, written_off.number))
     assert "原因：破损/霉变" in voucher.notes
     shortage = c.Shortage(
         c.ShortageReason.lost_in_transit, (c.ShortageLine("NH2014", "2014-01", 100),)
@@ -312,7 +312,7 @@ def test_a_voucher_gives_its_reason_in_words(city):
     arrival = ledger.execute(
         c.Confirm("CK-2026-000001", received, shortage=shortage), users["clerk"].id
     )
-    voucher = ledger.database.lookup(lambda s: reports.voucher(s, arrival.number))
+    voucher = ledger.database.lookup(lambda s: report_audit.voucher(s, arrival.number))
     assert "原因：运输丢失" in voucher.notes
 
 
@@ -333,20 +333,19 @@ def test_entries_tied_to_no_city_go_with_the_city_only_while_it_is_the_only_one(
 
 
 def test_no_checkpoint_is_handed_out_for_a_chain_whose_tail_was_cut(city):
-    from ledger.db import queries
     from ledger.history import parse_checkpoint
     from ledger.rules import LedgerError
 
     ledger, _ = city
     with ledger.database.read() as connection:
-        sequence, _ = queries.checkpoint_head(connection)
+        sequence, _ = journal_queries.checkpoint_head(connection)
     assert sequence == 2
     with ledger.database.engine.begin() as connection:
         drop_guards(connection)
     sql(ledger, "DELETE FROM postings WHERE transaction_id = 2")
     sql(ledger, "DELETE FROM transactions WHERE id = 2")
     with ledger.database.read() as connection, pytest.raises(LedgerError) as refused:
-        queries.checkpoint_head(connection)
+        journal_queries.checkpoint_head(connection)
     assert refused.value.code == "chain_head_mismatch"
     with pytest.raises(LedgerError) as zero:
         parse_checkpoint("0:" + "0" * 16)

@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.db.queries import BalanceLine
+from ledger.db.balance_queries import BalanceLine
 from ledger.services.balances import grouped
 
 PLACES = [("510121", "金堂县仓库"), ("510121101", "赵镇"), ("510100", "市仓")]
