@@ -11,7 +11,7 @@ the first answer was lost, reset the token. See docs/users.md.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
@@ -120,8 +120,8 @@ def me(request: Request) -> Me:
 
 class UserController(Controller):
     path = "/users"
-    tags: ClassVar[list[str]] = ["users"]
-    guards: ClassVar[list] = [roles()]  # admins only
+    tags = ("users",)
+    guards = (roles(),)  # admins only
 
     @get("/", sync_to_thread=True, summary="Users of your city (a global admin: every user)")
     def list_users(

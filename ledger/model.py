@@ -146,7 +146,7 @@ class ScanPurpose(StrEnum):
     receive = "receive"  # 到货入库: packs of an announced delivery into a warehouse
     issue = "issue"  # 出库: packs leaving, to a destination or against a request
     confirm = "confirm"  # 到货签收: a shipment's packs on arrival
-    count = "count"  # 盘点: packs on the shelf, for a stocktake
+    count = "count"  # type: ignore[assignment]  # 盘点: packs on the shelf, for a stocktake (shadows str.count)
 
 
 class ScanDocumentStatus(StrEnum):

@@ -143,7 +143,7 @@ def generate(postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> Iterato
 def _deliveries(world: _World, rng: random.Random, day: dt.date, offset: int) -> list:
     """Print runs each quarter, contraceptive deliveries each month, and whenever the city runs
     low."""
-    lines = []
+    lines: list[tuple[_Batch, int, dt.date, dt.date | None]] = []
     city = world.stock[CITY.code]
     for item in PRINTED:
         held = sum(q for b, q in city.items() if b.item == item.code)
@@ -157,12 +157,12 @@ def _deliveries(world: _World, rng: random.Random, day: dt.date, offset: int) ->
         held = sum(q for b, q in city.items() if b.item == item.code)
         if offset % 30 == 0 or held < 20_000:
             number = f"{item.code[:2]}-{YEAR % 100:02d}{offset:03d}"
-            expires = day + dt.timedelta(days=rng.randrange(200, 900))
-            batch = _Batch(item.code, number, expires)
+            expiry = day + dt.timedelta(days=rng.randrange(200, 900))
+            batch = _Batch(item.code, number, expiry)
             if batch in world.batches:
                 continue
             produced = day - dt.timedelta(days=rng.randrange(30, 200))
-            lines.append((batch, rng.randrange(100_000, 400_001, 10), produced, expires))
+            lines.append((batch, rng.randrange(100_000, 400_001, 10), produced, expiry))
     commands = []
     for batch, quantity, produced, expires in lines:
         world.batches.append(batch)
@@ -187,7 +187,8 @@ def _arrivals(world: _World, rng: random.Random, day: dt.date) -> list:
             received = quantity - max(1, quantity // rng.randrange(20, 200))
         world.move(destination, batch, received)
         world.number("QS")
-        lines, shortage = (), None
+        lines: tuple[c.ReceivedLine, ...] = ()
+        shortage = None
         if received != quantity:
             lines = (c.ReceivedLine(batch.item, batch.number, received),)
             missing = (c.ShortageLine(batch.item, batch.number, quantity - received),)

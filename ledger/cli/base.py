@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -114,7 +115,7 @@ def main() -> None:
     office_zone()  # a wrong LEDGER_TIME_ZONE stops every command, not only those using today
 
 
-def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def text_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     import unicodedata
 
     def width(text: str) -> int:

@@ -12,6 +12,7 @@ allocation holding a reservation. Everything goes through the use cases, so ever
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -223,7 +224,9 @@ class _Story:
     def day(self, offset: int) -> dt.date:
         return self.start + dt.timedelta(days=offset)
 
-    def post(self, command) -> object:
+    def post(self, command) -> Any:
+        """Carry out a command as the maker of its place: a Transaction (a reservation for
+        Reserve)."""
         self.count += 1
         maker = self.makers.get(_place_of(self.database, command))
         return execute(self.database, command, maker, self.end)
@@ -312,6 +315,7 @@ class _Story:
                 actor=self.makers.get(CITY.code),
                 today=self.end,
             ):
+                assert transaction.counterparty_code is not None  # an issue names where to
                 shipments[transaction.counterparty_code].append(transaction.number)
                 self.count += 1
         return shipments

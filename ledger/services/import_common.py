@@ -113,18 +113,19 @@ TEXT_COLUMNS = frozenset({"code", "parent_code", "location_code", "item_code", "
 
 def _columns(spec: ColumnSpec, header: list[str]) -> tuple[dict[str, int], list[str]]:
     """Where each known column is, and the header's other (ignored) columns."""
-    names = {}
+    names: dict[str, str] = {}
     for key, (chinese, english, others, _required) in spec.items():
         for name in (chinese, english, *others):
             names[name.lower()] = key
     found: dict[str, int] = {}
     ignored: list[str] = []
     for index, cell in enumerate(header):
-        key = names.get(cell.strip().lower())
-        if key is None:
+        column = names.get(cell.strip().lower())
+        if column is None:
             if cell.strip():
                 ignored.append(cell.strip())
             continue
+        key = column
         if key in found:
             first = header[found[key]].strip()
             raise unreadable(
@@ -228,7 +229,7 @@ def log_import(
         paths = [store.location(code).path for code in done.added] + [
             store.location(line.split(" ", 1)[0]).path for line in done.updated
         ]
-    roots = root_paths(paths) or ([scope] if scope else [None])
+    roots: list[str | None] = [*root_paths(paths)] or ([scope] if scope else [None])
     for root in roots:
         oplog.record(
             store,

@@ -168,6 +168,7 @@ def label_png(view: LabelView, module_px: int = 6) -> bytes:
         draw.rectangle((left, top, left + n * module_px - 1, top + module_px - 1), fill=0)
     font_path = cjk_font_path()
     line_px = 5 * module_px
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     if font_path is not None:
         font = ImageFont.truetype(font_path, size=int(line_px * 0.8))
         lines = view.lines()

@@ -74,7 +74,8 @@ def change_user(
     nothing writes nothing and answers the user as it is."""
 
     def work(store) -> None:
-        user = stored_user(store, user_id, authorize and (lambda found: authorize(found, None)))
+        check = None if authorize is None else lambda found: authorize(found, None)
+        user = stored_user(store, user_id, check)
         label = user.label if change.label is UNSET else change.label
         check_text(label, "label", user_label_length_max)
         roles = _roles(user, change)
