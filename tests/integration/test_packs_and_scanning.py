@@ -9,8 +9,8 @@ import pytest
 from ledger import commands as c
 from ledger import labels
 from ledger.rules import Code
-from ledger.services import requests as rq
-from ledger.services import scanning as sc
+from ledger.services import request_models as rq
+from ledger.services import scan_models as sc
 from tests.bound import Requests, Scanning
 from tests.builder import CITY_TEXT, ledger_from_text
 from tests.support import refused, stock

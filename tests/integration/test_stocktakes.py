@@ -8,8 +8,8 @@ import pytest
 
 from ledger import commands as c
 from ledger.rules import Code
-from ledger.services import scanning as sc
-from ledger.services import stocktakes as st
+from ledger.services import scan_models as sc
+from ledger.services import stocktake_models as st
 from ledger.services.audit import verify_ledger
 from tests.bound import Scanning, Stocktakes
 from tests.builder import CITY_TEXT, ledger_from_text
