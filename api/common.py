@@ -13,7 +13,7 @@ from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.params import HeaderParameter, QueryParameter
 
-from api.errors import PROBLEM_JSON, on_ledger_error
+from api.errors import PROBLEM_JSON, on_ledger_error, status_of
 from api.policy import require_sees
 from ledger.labels import LabelKeys
 from ledger.limits import idempotency_key_length_max, offset_max, page_size_max
@@ -108,5 +108,5 @@ def idempotent(
 
 def _refusal(error: LedgerError) -> Answer:
     """A ledger refusal as the problem detail the API answers with."""
-    response = on_ledger_error(None, error)  # type: ignore[arg-type]
-    return Answer(response.status_code, msgspec.json.encode(response.content))
+    response = on_ledger_error(None, error)
+    return Answer(status_of(error), msgspec.json.encode(response.content))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
@@ -18,6 +19,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.types import ExceptionHandlersMap
 
 from ledger.limits import request_body_bytes_max
 from ledger.rules import Code, LedgerError
@@ -89,8 +91,13 @@ class Forbidden(PermissionDeniedException):
     """Raised by the scope checks: the user may not touch this."""
 
 
-def on_ledger_error(_: Request, error: LedgerError) -> Response[Problem]:
-    answer = problem(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, error.field)
+def status_of(error: LedgerError) -> int:
+    """The HTTP status a refusal is answered with."""
+    return STATUS_BY_CODE.get(error.code, 422)
+
+
+def on_ledger_error(_: Request | None, error: LedgerError) -> Response[Any]:
+    answer: Response[Any] = problem(status_of(error), error.code, error.message, error.field)
     if error.details:  # RFC 9457 extension members, e.g. `missing` of shortage_unconfirmed
         answer.content = {**msgspec.to_builtins(answer.content), **error.details}
     return answer
@@ -199,7 +206,7 @@ def document_problems(handlers: list) -> None:
             handler.responses = responses
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LedgerError: on_ledger_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,

@@ -62,7 +62,7 @@ class HeaderGuard:
             check_headers(scope)
             handler = scope.get("route_handler")
             if isinstance(handler, HTTPRouteHandler):
-                request = Request(scope, receive)
+                request: Request[Any, Any, Any] = Request(scope, receive)
                 check_parameters(handler, request)
         await self.app(scope, receive, send)
 
@@ -77,7 +77,7 @@ class BodyGuard:
         if scope["type"] == ScopeType.HTTP:
             handler = scope.get("route_handler")
             if isinstance(handler, HTTPRouteHandler):
-                request = Request(scope, receive)
+                request: Request[Any, Any, Any] = Request(scope, receive)
                 body = await request.body()
                 if body:
                     if handler.opt.get("file_upload"):

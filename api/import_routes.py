@@ -25,7 +25,7 @@ from litestar import Request, Response, post
 from litestar.datastructures import State, UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, QueryParameter
 
 from api.common import IdempotencyKey, idempotent, services_of
@@ -59,7 +59,9 @@ class UploadOperation(Operation):
                 MULTIPART: OpenAPIMediaType(
                     schema=Schema(
                         type=OpenAPIType.OBJECT,
-                        properties={"file": Schema(type=OpenAPIType.STRING, format="binary")},
+                        properties={
+                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                        },
                         required=["file"],
                     )
                 )

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 TEXT = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
-BINARY = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))
+BINARY = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

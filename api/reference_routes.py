@@ -5,11 +5,10 @@ version, never a silent update (ledger/services/reference.py).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.policy import (
@@ -37,7 +36,7 @@ from ledger.services.users import User
 
 class ItemController(Controller):
     path = "/items"
-    tags: ClassVar[list[str]] = ["reference"]
+    tags = ("reference",)
 
     @get("/", sync_to_thread=True, summary="Items with their packs")
     def list_items(self, state: State, limit: Limit = 50, offset: Offset = 0) -> Page[Item]:
@@ -69,7 +68,7 @@ class ItemController(Controller):
 
 class LocationController(Controller):
     path = "/locations"
-    tags: ClassVar[list[str]] = ["reference"]
+    tags = ("reference",)
 
     @get("/", sync_to_thread=True, summary="Locations in tree order, within your subtree")
     def list_locations(
@@ -121,7 +120,7 @@ class LocationController(Controller):
 
 class BatchController(Controller):
     path = "/batches"
-    tags: ClassVar[list[str]] = ["reference"]
+    tags = ("reference",)
 
     @get("/", sync_to_thread=True, summary="Batches (print runs, 批号) with expiry")
     def list_batches(
@@ -266,7 +265,7 @@ def _change(
     )
 
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     ItemController,
     LocationController,
     BatchController,

@@ -4,11 +4,12 @@ HTML page, with Chinese headers. Everyone reads reports of their own subtree."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from api.common import services_of
 from api.media_types import ExportOperation
@@ -50,7 +51,7 @@ def _read(state: State, work) -> Report:
 
 class ReportController(Controller):
     path = "/reports"
-    tags: ClassVar[list[str]] = ["reports"]
+    tags = ("reports",)
 
     @get(
         "/period-summary",
@@ -249,4 +250,4 @@ def voucher(
     return answer(_read(state, lambda s: report_audit.voucher(s, number)), format)
 
 
-ROUTES = [ReportController, stocktake_report, voucher]
+ROUTES: list[ControllerRouterHandler] = [ReportController, stocktake_report, voucher]

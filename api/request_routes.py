@@ -6,7 +6,7 @@ subtree."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
@@ -49,7 +49,7 @@ from ledger.services.users import User
 
 class RequestController(Controller):
     path = "/requests"
-    tags: ClassVar[list[str]] = ["requests"]
+    tags = ("requests",)
 
     def _get(self, state: State, number: str, user: User) -> AllocationRequest:
         """The request, if the user may see it (so no refusal after this names another city's

@@ -6,6 +6,8 @@ exactly-once POSTs) and api/policy.py (who may do what).
 
 from __future__ import annotations
 
+from litestar.types import ControllerRouterHandler
+
 from api import (
     audit_routes,
     balance_routes,
@@ -20,7 +22,7 @@ from api import (
     user_routes,
 )
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     *user_routes.ROUTES,  # /me, /users
     *reference_routes.ROUTES,  # /items, /locations, /batches and their versions
     *transaction_routes.ROUTES,  # /transactions: the movements

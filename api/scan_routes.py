@@ -7,12 +7,13 @@ Reading packs and documents follows the usual subtree rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
 from api.media_types import LabelOperation
@@ -80,7 +81,7 @@ def _visible_location(state: State, user: User, code: str) -> None:
 
 class PackController(Controller):
     path = "/batches/{item_code:str}/{number:str}"
-    tags: ClassVar[list[str]] = ["labels"]
+    tags = ("labels",)
 
     @get("/packs", sync_to_thread=True, summary="A batch's labelled packs at a location")
     def packs(
@@ -226,7 +227,7 @@ def open_pack(
 
 class ScanDocumentController(Controller):
     path = "/scan-documents"
-    tags: ClassVar[list[str]] = ["scanning"]
+    tags = ("scanning",)
 
     @post(
         "/",
@@ -379,4 +380,10 @@ def scan(
     )
 
 
-ROUTES = [PackController, announce_delivery, open_pack, ScanDocumentController, scan]
+ROUTES: list[ControllerRouterHandler] = [
+    PackController,
+    announce_delivery,
+    open_pack,
+    ScanDocumentController,
+    scan,
+]

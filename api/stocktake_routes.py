@@ -5,7 +5,7 @@ count shows no book quantities until it is closed)."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -51,7 +51,7 @@ def _stocktake(state: State, user: User, number: str) -> Stocktake:
 
 class StocktakeController(Controller):
     path = "/stocktakes"
-    tags: ClassVar[list[str]] = ["stocktakes"]
+    tags = ("stocktakes",)
 
     @post("/", sync_to_thread=True, guards=[roles(*OFFICE)], summary="盘点: open a count")
     def open(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -49,7 +49,7 @@ from ledger.services.users import User
 
 class TransactionController(Controller):
     path = "/transactions"
-    tags: ClassVar[list[str]] = ["transactions"]
+    tags = ("transactions",)
 
     @get("/", sync_to_thread=True, summary="Transactions, oldest first, with filters")
     def list_transactions(

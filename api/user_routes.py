@@ -17,6 +17,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from api.auth import forget_user
 from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
@@ -279,4 +280,4 @@ class UserController(Controller):
             forget_user(state, user_id)
 
 
-ROUTES = [me, UserController]
+ROUTES: list[ControllerRouterHandler] = [me, UserController]

@@ -10,7 +10,7 @@ transaction is read, but only the root's own transactions and accounts are check
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -25,6 +25,7 @@ from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
 from ledger.services.work import day
 from ledger.verify import Finding, Verifier
+from ledger.verify_records import StoredBalance
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection  # the read connection ledger.db hands out
@@ -304,14 +305,14 @@ def _stored_balances(
     start: closes.CloseRow | None,
     root: closes.Root | None,
     scope: frozenset[str] | None,
-) -> list:
+) -> Iterable[StoredBalance]:
     """The stored balances to compare with the replay: all of them (in scope), or since a close
     only the rows unlike the close (the untouched accounts the verifier assumes unchanged)."""
     if start is None:
-        stored = balance_queries.stored_balances(connection)
-        if scope is not None:
-            stored = [row for row in stored if row.location_code in scope]
-        return stored
+        every = balance_queries.stored_balances(connection)
+        if scope is None:
+            return every
+        return [row for row in every if row.location_code in scope]
     stored, unchanged = closes.balances_to_check(
         connection, start.id, start.sequence, root.path if root else None
     )

@@ -64,7 +64,12 @@ def balances(database: Database, query: BalanceQuery, group_by: str = "account")
     check_grouping(group_by)
     virtual = query.location_code is not None and query.virtual
     with database.read() as connection:
-        if virtual and query.root_path is not None and roots.root_count(connection) > 1:
+        if (
+            query.location_code is not None
+            and virtual
+            and query.root_path is not None
+            and roots.root_count(connection) > 1
+        ):
             lines = roots.virtual_share(
                 connection,
                 query.location_code,
@@ -118,7 +123,7 @@ def grouped(lines: list[BalanceLine], group_by: str) -> list[Balance]:
     """Balance lines as rows, summed per `group_by` in the order each key first appears."""
     if group_by == "account":
         return [Balance(*msgspec.structs.astuple(line)) for line in lines]  # the same fields
-    totals: dict[tuple, list[int]] = {}
+    totals: dict[RollUpKey, list[int]] = {}
     for line in lines:
         entry = totals.setdefault(_key(line, group_by), [0, 0])
         entry[0] += line.on_hand
@@ -129,8 +134,19 @@ def grouped(lines: list[BalanceLine], group_by: str) -> list[Balance]:
     ]
 
 
-def _key(line: BalanceLine, group_by: str) -> tuple:
+# location code and name, item code and name, batch number and expiry, unit
+RollUpKey = tuple[str | None, str | None, str, str, str | None, dt.date | None, str]
+
+
+def _key(line: BalanceLine, group_by: str) -> RollUpKey:
     """What the rows of one roll-up share: the codes not grouped away, and the unit."""
-    place = (line.location_code, line.location_name) if group_by == "location" else (None, None)
-    batch = (line.batch_number, line.expires_on) if group_by == "batch" else (None, None)
-    return (*place, line.item_code, line.item_name, *batch, line.unit)
+    by_place, by_batch = group_by == "location", group_by == "batch"
+    return (
+        line.location_code if by_place else None,
+        line.location_name if by_place else None,
+        line.item_code,
+        line.item_name,
+        line.batch_number if by_batch else None,
+        line.expires_on if by_batch else None,
+        line.unit,
+    )

@@ -65,7 +65,8 @@ PACK_ENTRY = re.compile(r"^\s*([^=＝\s]+)\s*[=＝]\s*([0-9]+)\s*$")
 
 def parse_packs(text: str, unit: str) -> tuple[tuple[Pack, ...], list[str]]:
     """`捆=500; 箱=10000` → packs, or the reasons it cannot be read."""
-    packs, errors = [], []
+    packs: list[Pack] = []
+    errors: list[str] = []
     for part in filter(None, (p.strip() for p in re.split(r"[;；,，、]", text))):
         match = PACK_ENTRY.match(part)
         if match is None:
@@ -122,6 +123,7 @@ def plan_items(
         if len(problems) > before:
             continue
         first_row[code] = number
+        assert kind is not None  # an unknown kind is a problem of the row
         item = Item(code, name, kind, category, unit, packs, flag in YES)
         known = stored.get(code)
         if known is None:

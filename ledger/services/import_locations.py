@@ -134,6 +134,7 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
             problems.append(Problem(number, "编码", f"编码 {code} 与第 {first_row[code]} 行重复"))
             continue
         if ok:
+            assert level is not None  # a row without a known level is not ok
             first_row[code] = number
             wanted[code] = (number, Location(code, name, level, parent_code))
             if population.isdigit():
@@ -275,7 +276,9 @@ def import_locations(
         if progress:
             progress(1)
     for number, old, location in plan.changed:
-        change = LocationChange(reason, name=location.name, parent_code=location.parent_code)
+        # A city's parent_code is None, as stored: the change keeps it (the API's body cannot
+        # say null, so the type does not name it).
+        change = LocationChange(reason, name=location.name, parent_code=location.parent_code)  # type: ignore[arg-type]
         at_row(number, change_location, store, location.code, change, actor, today)
         updated[location.code] = [
             f"{label} {a or '—'} → {b or '—'}"

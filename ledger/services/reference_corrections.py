@@ -145,6 +145,7 @@ def change_location(
     if name != current.name:
         db.rename_location(store, entry.id, name)
     if moved:
+        assert parent_code is not None  # _check_move refused a move to no parent
         parent = store.location(parent_code, "parent_code")
         db.move_location(store, entry.id, parent.id, row.path, new_path)
         store.reload_changed(ReferenceKind.location, db.subtree_rows(new_path))

@@ -35,7 +35,9 @@ def stock_card(
     opening, card = rq.stock_card(
         store.connection, location.id, item.id, batch.id, date_from, date_to
     )
-    rows = [(date_from, "", "期初结存", "", None, None, opening)]
+    rows: list[tuple[dt.date, str, str, str, int | None, int | None, int]] = [
+        (date_from, "", "期初结存", "", None, None, opening)
+    ]
     for line in card:
         counterparty = (
             store.location_by_id(line.counterparty_id).location.name if line.counterparty_id else ""

@@ -185,6 +185,7 @@ def _cumulative(
             cells.moves(kept(before), 1, side)
         cells.moves(dated(start, day), 1, side)
     else:  # nearer the next close: what it keeps less what was dated after `day`
+        assert after is not None  # backward is measured to it
         cells.moves(kept(after), 1, side)
         cells.moves(dated(day, after.period_end), -1, side)
 
