@@ -42,8 +42,9 @@ Reports are views, not use cases: `report(store, …)` read inside the caller's
 
 Each name has one home: a command or result type is imported from its area's `*_models`, a
 step from its own module, a read query from its module in `ledger.db` (`balance_queries`,
-`journal_queries`, `reference_queries` …); no module passes on another's names. The entry points reach storage only through this package: the
-database they open and its schema and size are `database`'s questions.
+`journal_queries`, `reference_queries` …); no module passes on another's names. The entry
+points reach storage only through this package: the database they open and its schema and size
+are `database`'s questions.
 
 Modules by area (the use cases first, then the steps they run):
 - movements: `ledger` (dispatch, idempotency); `movements`, `confirmations` (shortages),
