@@ -181,6 +181,17 @@ def require(condition: bool, message: str) -> None:
         raise InvariantBroken(message)
 
 
+def check_same_request(found: tuple[str, str], asked: tuple[str, str]) -> None:
+    """An idempotency key answers only the request it was first sent with: (operation, digest of
+    the content) stored against (operation, digest) asked; refused as idempotency_key_reused."""
+    if found != asked:
+        raise LedgerError(
+            Code.idempotency_key_reused,
+            "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
+            "idempotency_key",
+        )
+
+
 def present(value: T | None, message: str) -> T:
     """`value`, which an invariant says is there (InvariantBroken when it is None)."""
     if value is None:

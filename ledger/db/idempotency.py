@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 
 from ledger.db import tables as t
 from ledger.db.session import Session
-from ledger.rules import Code, LedgerError
+from ledger.rules import check_same_request
 
 
 class IdempotencyKeys:
@@ -33,12 +33,7 @@ class IdempotencyKeys:
             operation_found, digest_found = found["operation"], found["request_digest"]
         else:
             operation_found, digest_found = row.operation, row.request_digest
-        if (operation_found, digest_found) != (operation, digest):
-            raise LedgerError(
-                Code.idempotency_key_reused,
-                "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
-                "idempotency_key",
-            )
+        check_same_request((operation_found, digest_found), (operation, digest))
         return found
 
     def remember(

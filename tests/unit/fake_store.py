@@ -43,7 +43,7 @@ from ledger.model import (
     voucher_number,
 )
 from ledger.posting import AccountState, Leg, apply_legs, check_period_open
-from ledger.rules import Code, LedgerError, require
+from ledger.rules import Code, LedgerError, check_same_request, require
 
 T = TypeVar("T")
 
@@ -367,15 +367,8 @@ class FakeStore:
 
     def idempotent(self, key: str, operation: str, digest: str) -> Any:
         found = self.state.idempotency.get(key)
-        if found is not None and (found["operation"], found["request_digest"]) != (
-            operation,
-            digest,
-        ):
-            raise LedgerError(
-                Code.idempotency_key_reused,
-                "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
-                "idempotency_key",
-            )
+        if found is not None:
+            check_same_request((found["operation"], found["request_digest"]), (operation, digest))
         return found
 
     def remember(
