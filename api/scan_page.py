@@ -448,6 +448,6 @@ if (state.token) { login(); }
 def scan_page() -> Response[str]:
     return Response(
         PAGE,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",  # Litestar adds "; charset=utf-8"
         headers={"Cache-Control": "no-cache", "Content-Security-Policy": "frame-ancestors 'none'"},
     )

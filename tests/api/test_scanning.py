@@ -213,6 +213,7 @@ def test_opening_a_pack_makes_it_unscannable(client):
 def test_the_scan_page_is_served(client):
     page = client.get("/scan")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"  # the charset said once
     assert "扫码作业" in page.text and 'id="payload"' in page.text
 
 

@@ -36,6 +36,7 @@ def test_a_posted_voucher_names_its_maker_in_json_print_and_csv(client):
         headers=headers("auditor"),
     )
     assert page.status_code == 200 and f"制单人：{clerk['label']}" in page.text
+    assert page.headers["content-type"] == "text/html; charset=utf-8"  # the charset said once
     exported = client.get(
         f"/api/v1/transactions/{number}/voucher",
         params={"format": "csv"},
@@ -43,6 +44,7 @@ def test_a_posted_voucher_names_its_maker_in_json_print_and_csv(client):
     )
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert [f"制单人：{clerk['label']}"] in rows
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
 
 
 def test_the_operations_log_is_for_admins_and_the_auditors_at_the_top(client, numbers):
