@@ -17,7 +17,6 @@ from ledger.cli.base import (
 )
 from ledger.limits import audit_sample_size_max, near_expiry_days_max
 from ledger.rules import Code, LedgerError
-from ledger.services import report_audit, report_stock
 from ledger.settings import Settings, office_today
 
 
@@ -125,7 +124,7 @@ def report(
     out,
 ) -> None:
     """Write a report (收发存汇总表, 明细账, 库存余额 …) as XLSX, CSV, HTML or JSON."""
-    from ledger.services import reports
+    from ledger.services import report_audit, report_stock, reports
     from ledger.services.report_formats import render
 
     given = {"item_code": item_code, "batch_number": batch_number}

@@ -6,10 +6,14 @@ database raises when it fails (the command line turns it into one line)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ledger.db import DatabaseError
-from ledger.db.engine import current_revision
-from ledger.db.journal_queries import chain_digest, counts
-from ledger.db.unit_of_work import Database
+
+# Storage itself is imported when first used: the command line imports this module to start
+# and to report a database error, and `ledger --help` should not load the tables.
+if TYPE_CHECKING:
+    from ledger.db.unit_of_work import Database
 
 __all__ = [
     "Database",
@@ -22,14 +26,26 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "Database":
+        from ledger.db.unit_of_work import Database
+
+        return Database
+    raise AttributeError(name)
+
+
 def open_database(url: str) -> Database:
     """The ledger database at this SQLAlchemy URL (not migrated here: `ledger db upgrade`)."""
+    from ledger.db.unit_of_work import Database
+
     return Database.from_url(url)
 
 
 def ping(database: Database) -> None:
     """One cheap read of the chain head: raises whatever the database raises when it does not
     answer."""
+    from ledger.db.journal_queries import chain_digest
+
     with database.read() as connection:
         chain_digest(connection)
 
@@ -41,10 +57,14 @@ def dialect(database: Database) -> str:
 
 def schema_revision(database: Database) -> str | None:
     """The migration the schema is at; None when the database holds no ledger's schema."""
+    from ledger.db.engine import current_revision
+
     return current_revision(database.engine)
 
 
 def ledger_size(database: Database) -> tuple[int, int]:
     """How many transactions and postings the ledger holds."""
+    from ledger.db.journal_queries import counts
+
     with database.read() as connection:
         return counts(connection)

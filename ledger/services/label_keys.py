@@ -10,10 +10,13 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger.labels import KEY_ID_PATTERN, LabelKeys
-from ledger.services.database import Database
 from ledger.settings import Settings
+
+if TYPE_CHECKING:  # the API and the command line load the keys without loading storage
+    from ledger.services.database import Database
 
 
 class LabelKeyError(ValueError):
