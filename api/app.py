@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 from litestar import Litestar, Router, get
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from api.auth import PUBLIC_PATHS, BearerAuthentication
@@ -28,6 +30,12 @@ from ledger.services.database import Database, dialect, open_database, ping
 from ledger.settings import Settings, office_today, office_zone
 
 API_PREFIX = "/api/v1"
+
+# Scripts and styles the pages load, served by the app itself: an office intranet has no
+# internet (the vendored files and their licences: api/static/*/README.md).
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/static"
+SWAGGER_UI = f"{STATIC_PATH}/swagger-ui"
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -70,6 +78,12 @@ def create_app(
                 security=[{"bearer": []}],
             ),
             scan_page,
+            create_static_files_router(
+                path=STATIC_PATH,
+                directories=[STATIC_DIR],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(max_age=86_400),
+            ),
         ],
         state=State(
             {
@@ -93,7 +107,14 @@ def create_app(
             version="1.0.0",
             description="Double-entry stock ledger for health-publicity materials and free contraceptives.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+                    favicon="",  # Litestar's default is fetched from a CDN
+                )
+            ],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

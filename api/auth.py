@@ -15,7 +15,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from ledger.services.sign_ins import record_failed_sign_in
 from ledger.services.users import authenticate
 
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan"]
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan", "^/static/"]
 
 
 token_cache_seconds = 2.0  # a token revoked by another process stops working within this long
