@@ -102,30 +102,36 @@ def create_app(
         ],
         request_max_body_size=request_body_bytes_max,
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(
-            title="宣传品与计生药具 stock ledger",
-            version="1.0.0",
-            description="Double-entry stock ledger for health-publicity materials and free contraceptives.",
-            path="/schema",
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-                    css_url=f"{SWAGGER_UI}/swagger-ui.css",
-                    standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
-                    favicon="",  # Litestar's default is fetched from a CDN
-                )
-            ],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(
-                        type="http", scheme="bearer", description="token from `ledger users add`"
-                    )
-                }
-            ),
-        ),
+        openapi_config=openapi_config(),
         on_shutdown=[database.dispose],
         # No queue-listener logging thread per app (each would outlive the app); errors go
         # to the "ledger.api" logger and uvicorn logs requests.
         logging_config=None,
     )
     return app
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document at /schema/openapi.json and its UI at /schema, whose scripts and
+    styles the app serves itself (STATIC_DIR)."""
+    return OpenAPIConfig(
+        title="宣传品与计生药具 stock ledger",
+        version="1.0.0",
+        description="Double-entry stock ledger for health-publicity materials and free contraceptives.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+                favicon="",  # Litestar's default is fetched from a CDN
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http", scheme="bearer", description="token from `ledger users add`"
+                )
+            }
+        ),
+    )
