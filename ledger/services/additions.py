@@ -8,31 +8,19 @@ import msgspec
 
 from ledger import commands as c
 from ledger.limits import (
-    category_length_max,
     location_path_length_max,
     name_length_max,
-    unit_name_length_max,
 )
 from ledger.model import Item, Location, LocationLevel
-from ledger.rules import Code, LedgerError, check_quantity, check_text
-from ledger.services.checks import check_code
+from ledger.rules import Code, LedgerError, check_text
+from ledger.services.checks import check_code, check_item
 from ledger.services.ports import Store
 
 
 def add_item(store: Store, command: c.AddItem, today: dt.date) -> Item:
     item = command.item
     check_code(item.code, "code")
-    check_text(item.name, "name", name_length_max)
-    check_text(item.category, "category", category_length_max)
-    check_text(item.base_unit, "base_unit", unit_name_length_max)
-    names = [pack.name for pack in item.packs]
-    if len(set(names)) != len(names) or item.base_unit in names:
-        raise LedgerError(
-            Code.duplicate_pack_name, "包装名称重复 (pack names must be unique)", "packs"
-        )
-    for pack in item.packs:
-        check_text(pack.name, "packs.name", unit_name_length_max)
-        check_quantity(pack.base_units, "packs.base_units")
+    check_item(item)
     store.add_item(item)
     store.record_operation(
         "item.add",

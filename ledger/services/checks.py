@@ -10,10 +10,14 @@ from typing import Any
 
 from ledger.entries import BatchEntry, ItemEntry, LocationEntry
 from ledger.limits import (
+    category_length_max,
     code_length_max,
     lines_per_transaction_max,
     memo_length_max,
+    name_length_max,
+    packs_per_item_max,
     quantity_per_line_max,
+    unit_name_length_max,
 )
 from ledger.model import Item
 from ledger.rules import Code, LedgerError, check_date, check_quantity, check_text
@@ -114,3 +118,24 @@ def refuse_expired(batch: BatchEntry, item: ItemEntry, on: dt.date, field: str) 
             f"不能出库或发放 (batch expired)",
             field,
         )
+
+
+def check_item(item: Item) -> None:
+    """An item's names, units and packs, as adding and correcting it both check them."""
+    check_text(item.name, "name", name_length_max)
+    check_text(item.category, "category", category_length_max)
+    check_text(item.base_unit, "base_unit", unit_name_length_max)
+    if len(item.packs) > packs_per_item_max:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"包装最多 {packs_per_item_max} 种 (at most {packs_per_item_max} packs)",
+            "packs",
+        )
+    names = [pack.name for pack in item.packs]
+    if len(set(names)) != len(names) or item.base_unit in names:
+        raise LedgerError(
+            Code.duplicate_pack_name, "包装名称重复 (pack names must be unique)", "packs"
+        )
+    for pack in item.packs:
+        check_text(pack.name, "packs.name", unit_name_length_max)
+        check_quantity(pack.base_units, "packs.base_units")

@@ -11,16 +11,14 @@ import msgspec
 from ledger.db import reference_changes as db
 from ledger.db.store import LedgerStore
 from ledger.limits import (
-    category_length_max,
     location_path_length_max,
     name_length_max,
-    packs_per_item_max,
-    unit_name_length_max,
 )
 from ledger.model import KINDS_REFUSING_EXPIRED, Batch, Item, Location, LocationLevel
 from ledger.reference import ReferenceKind, batch_content, item_content, location_content
-from ledger.rules import Code, LedgerError, check_date, check_quantity, check_text
+from ledger.rules import Code, LedgerError, check_date, check_text
 from ledger.services.additions import PARENT_LEVEL
+from ledger.services.checks import check_item
 from ledger.services.reference_models import (
     UNSET,
     BatchChange,
@@ -221,7 +219,7 @@ def change_item(
             if getattr(change, name) is not UNSET
         },
     )
-    _check_item(new)
+    check_item(new)
     if new.base_unit != current.base_unit:
         _refuse_base_unit_change(store, entry.id, current)
     result = next_version(
@@ -242,26 +240,6 @@ def change_item(
         db.replace_packs(store, entry.id, new.packs)
     store.reload_changed(ReferenceKind.item, db.item_rows(entry.id))
     return result
-
-
-def _check_item(item: Item) -> None:
-    check_text(item.name, "name", name_length_max)
-    check_text(item.category, "category", category_length_max)
-    check_text(item.base_unit, "base_unit", unit_name_length_max)
-    if len(item.packs) > packs_per_item_max:
-        raise LedgerError(
-            Code.too_many_lines,
-            f"包装最多 {packs_per_item_max} 种 (at most {packs_per_item_max} packs)",
-            "packs",
-        )
-    names = [pack.name for pack in item.packs]
-    if len(set(names)) != len(names) or item.base_unit in names:
-        raise LedgerError(
-            Code.duplicate_pack_name, "包装名称重复 (pack names must be unique)", "packs"
-        )
-    for pack in item.packs:
-        check_text(pack.name, "packs.name", unit_name_length_max)
-        check_quantity(pack.base_units, "packs.base_units")
 
 
 USE_NAMES = {"batches": "批次", "requests": "申领", "stocktakes": "盘点"}
