@@ -17,12 +17,13 @@ from litestar.response import Response
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from api.auth import PUBLIC_PATHS, BearerAuthentication
+from api.auth import PUBLIC_PATHS, Authentication
 from api.common import Services
 from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.guard import BodyGuard, HeaderGuard
 from api.routes import ROUTES
-from api.scan_page import scan_page
+from api.web import template_config, web_routers
+from api.web.errors import with_web_pages
 from ledger.labels import LabelKeys
 from ledger.limits import request_body_bytes_max
 from ledger.services import label_keys as label_key_store
@@ -77,7 +78,7 @@ def create_app(
                 route_handlers=handlers,
                 security=[{"bearer": []}],
             ),
-            scan_page,
+            *web_routers(),
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],
@@ -88,6 +89,7 @@ def create_app(
         state=State(
             {
                 "database": database,
+                "settings": settings,
                 "services": Services(
                     database, clock or office_today, label_keys or label_key_store.load(settings)
                 ),
@@ -97,11 +99,12 @@ def create_app(
         # who is asking, then the body (api/guard.py).
         middleware=[
             HeaderGuard,
-            DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS),
+            DefineMiddleware(Authentication, exclude=PUBLIC_PATHS),
             BodyGuard,
         ],
         request_max_body_size=request_body_bytes_max,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=with_web_pages(EXCEPTION_HANDLERS),
+        template_config=template_config(),
         openapi_config=openapi_config(),
         on_shutdown=[database.dispose],
         # No queue-listener logging thread per app (each would outlive the app); errors go

@@ -1,28 +1,43 @@
-"""Who is asking: bearer-token authentication, and the log of refused tokens.
+"""Who is asking: a bearer token (API clients) or a web session's cookie (the workspace and
+/scan in a browser), and the log of refused tokens.
 
+A request that comes with a session cookie and changes something (any method but GET, HEAD and
+OPTIONS) must carry the session's CSRF token: the `X-CSRF-Token` header (htmx and the pages'
+scripts send it) or a form's `_csrf` field; otherwise it is refused with 403 `csrf_failed`.
 What each user may then do is api/policy.py's.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import anyio
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from ledger.rules import Code, LedgerError
 from ledger.services.sign_ins import record_failed_sign_in
 from ledger.services.users import authenticate
+from ledger.services.web_sign_in import Session, session_of
 
-PUBLIC_PATHS = ["^/health$", "^/schema", "^/scan", "^/static/"]
+# Paths anybody reaches: the sign-in page (`/` answers it when nobody is signed in), the
+# health check, the API's documentation and the app's own scripts and styles.
+PUBLIC_PATHS = ["^/$", "^/sign-in$", "^/health$", "^/schema", "^/static/", "^/scan$"]
+SESSION_COOKIE = "ledger_session"
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 token_cache_seconds = 2.0  # a token revoked by another process stops working within this long
 token_cache_size_max = 10_000
 
 
-class BearerAuthentication(AbstractAuthenticationMiddleware):
+class Authentication(AbstractAuthenticationMiddleware):
     """Looks the token's hash up in the database; a hit is remembered for a couple of seconds
     so that a busy client costs one lookup per `token_cache_seconds`, not one per request.
 
@@ -31,6 +46,10 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     from the database before the change is never used after it."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        if "authorization" not in connection.headers:
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie:
+                return await self.by_session(connection, cookie)
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
@@ -53,6 +72,42 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
             cache.clear()
         cache[token] = (user, now + token_cache_seconds, now)  # (user, until, read at)
         return AuthenticationResult(user=user, auth=token)
+
+    async def by_session(self, connection: ASGIConnection, cookie: str) -> AuthenticationResult:
+        state = connection.app.state
+        session = await anyio.to_thread.run_sync(
+            session_of, state.database, cookie, state.settings.session_idle_minutes
+        )
+        if session is None:
+            raise NotAuthorizedException("no session")
+        if Request(connection.scope).method not in SAFE_METHODS:
+            await check_csrf(connection, session)
+        return AuthenticationResult(user=session.user, auth=session)
+
+
+async def check_csrf(connection: ASGIConnection, session: Session) -> None:
+    """A change made with a session cookie carries the session's CSRF token: the header, or —
+    for a workspace page's form — the form's `_csrf` field, which the body guard checks once it
+    has read the form (`expect_form_csrf`)."""
+    sent = connection.headers.get(CSRF_HEADER)
+    if sent is None:
+        content_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+        handler = connection.scope.get("route_handler")
+        if content_type in FORM_TYPES and handler is not None and handler.opt.get("web"):
+            connection.scope["state"][CSRF_EXPECTED] = session.csrf_token
+            return
+    check_csrf_token(sent, session.csrf_token)
+
+
+CSRF_EXPECTED = "ledger_csrf_expected"
+
+
+def check_csrf_token(sent: object, expected: str) -> None:
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise LedgerError(
+            Code.csrf_failed,
+            "页面已过期或不是本系统的页面提交的，请刷新页面后重试 (CSRF check failed)",
+        )
 
 
 def forget_user(state, user_id: int) -> None:

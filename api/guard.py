@@ -37,6 +37,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import BodyKwarg, ParameterKwarg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import CSRF_EXPECTED, CSRF_FIELD, check_csrf_token
 from ledger.limits import (
     integer_magnitude_max,
     request_array_length_max,
@@ -79,8 +80,14 @@ class BodyGuard:
             if isinstance(handler, HTTPRouteHandler):
                 request: Request[Any, Any, Any] = Request(scope, receive)
                 body = await request.body()
-                if body:
-                    if handler.opt.get("file_upload"):
+                expected = scope["state"].get(CSRF_EXPECTED)
+                if expected is not None:  # a page's form, sent with a session (api/auth.py)
+                    form = await check_form(request) if body else {}
+                    check_csrf_token(form.get(CSRF_FIELD), expected)
+                elif body:
+                    if handler.opt.get("web"):
+                        await check_form(request)
+                    elif handler.opt.get("file_upload"):
                         check_upload(handler, request, body)
                     else:
                         check_body(handler, request, body)
@@ -213,6 +220,28 @@ def check_body(handler: HTTPRouteHandler, request: Request, body: bytes) -> None
     decoded = decode_strictly(data.annotation, body)
     for field, day in dates_in(decoded, ""):
         check_date(day, field)
+
+
+FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+async def check_form(request: Request) -> Any:
+    """A workspace page's form: URL-encoded (or a file's multipart), every value text without
+    NUL and within `request_text_length_max` (a file field is the page's to check)."""
+    media_type = request.content_type[0].lower()
+    if media_type not in FORM_MEDIA_TYPES:
+        raise LedgerError(
+            Code.unsupported_media_type,
+            f"页面表单必须以 application/x-www-form-urlencoded 提交，收到 {media_type or '无类型'} "
+            "(a page's form is URL-encoded)",
+        )
+    form = await request.form()
+    for name, value in form.multi_items():
+        check_text(name, name)
+        if isinstance(value, str):
+            check_text(value, name)
+    return form
+    return form
 
 
 FILE_MEDIA_TYPES = frozenset(

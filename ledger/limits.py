@@ -50,6 +50,14 @@ recount_reason_length_max = 500  # stocktake lines sent back for recount
 user_label_length_max = 200  # users.label: what a user (or a program) is called
 role_length_max = 20  # users.role, as a query names it
 token_length_max = 200  # a bearer token as sent (ours are 47 characters)
+# Signing in to the web workspace.
+login_length_max = 64  # users.login: clerk@510121
+password_length_min = 8
+password_length_max = 200  # argon2 hashes any length; a bound keeps a request's work bounded
+sign_in_attempts_max = 5  # failed sign-ins in a row before the name is locked
+sign_in_lock_minutes = 15  # how long it stays locked
+session_idle_minutes_default = 30  # a web session ends after this long without a request
+session_touch_seconds = 60  # last_seen_at is written at most this often per session
 idempotency_key_length_max = 200  # what a client sends (the Idempotency-Key header)
 # A key the API derives from a client's (the user before it, a plan's location after it).
 idempotency_key_derived_length_max = 2 * idempotency_key_length_max

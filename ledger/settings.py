@@ -22,12 +22,20 @@ class Settings(msgspec.Struct, frozen=True):
     ./data/label-keys), created with one random key on first use.
     time_zone: LEDGER_TIME_ZONE, the office's time zone (an IANA name, Asia/Shanghai by
     default): "today" is the date there, whatever the server's own clock and zone.
+    session_idle_minutes: LEDGER_SESSION_IDLE_MINUTES (30): a web workspace session ends after
+    this long without a request.
+    near_expiry_days: LEDGER_NEAR_EXPIRY_DAYS (90): the home page lists batches expiring within.
+    transit_days_max: LEDGER_TRANSIT_DAYS_MAX (7): the home page lists shipments in transit for
+    longer.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     label_keys: str | None = None
     label_key_file: str = DEFAULT_LABEL_KEY_FILE
     time_zone: str = DEFAULT_TIME_ZONE
+    session_idle_minutes: int = 30
+    near_expiry_days: int = 90
+    transit_days_max: int = 7
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -37,7 +45,24 @@ class Settings(msgspec.Struct, frozen=True):
             label_keys=env.get("LEDGER_LABEL_KEYS") or None,
             label_key_file=env.get("LEDGER_LABEL_KEY_FILE") or DEFAULT_LABEL_KEY_FILE,
             time_zone=env.get("LEDGER_TIME_ZONE") or DEFAULT_TIME_ZONE,
+            session_idle_minutes=_days_or_minutes(env, "LEDGER_SESSION_IDLE_MINUTES", 30, 1440),
+            near_expiry_days=_days_or_minutes(env, "LEDGER_NEAR_EXPIRY_DAYS", 90, 3650),
+            transit_days_max=_days_or_minutes(env, "LEDGER_TRANSIT_DAYS_MAX", 7, 365),
         )
+
+
+def _days_or_minutes(env, name: str, default: int, most: int) -> int:
+    """A whole number setting between 1 and `most`; anything else stops the start."""
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit() or not 1 <= int(value) <= most:
+        raise LedgerError(
+            Code.invalid_setting,
+            f"{name} 必须是 1 到 {most} 之间的整数：{value!r} (invalid setting)",
+            name,
+        )
+    return int(value)
 
 
 def office_zone(name: str | None = None) -> ZoneInfo:

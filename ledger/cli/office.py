@@ -71,7 +71,7 @@ def demo() -> None:
 def demo_load(if_empty: bool) -> None:
     """Load the demo city (成都市, 20 区(市)县, townships, villages) and four months of movements."""
     from ledger.services.database import ledger_size
-    from ledger.services.demo import load_demo
+    from ledger.services.demo import DEMO_PASSWORD, demo_login, load_demo
 
     database = ledger_database(must_exist=False)
     database.upgrade()
@@ -79,6 +79,10 @@ def demo_load(if_empty: bool) -> None:
     if transactions:
         if if_empty:
             click.echo(f"ledger already holds {transactions} transactions; demo not loaded")
+            click.echo(
+                f"the demo's names sign in to the 工作台 at / (e.g. clerk@510100, password "
+                f"{DEMO_PASSWORD}) if this ledger is the demo"
+            )
             return
         raise LedgerError(
             Code.ledger_not_empty,
@@ -93,6 +97,9 @@ def demo_load(if_empty: bool) -> None:
     click.echo("demo API tokens (Authorization: Bearer <token>):")
     for label, who, token in summary.tokens:
         click.echo(f"  {who:<22} {token}  {label}")
+    click.echo(f"demo sign-in to the 工作台 at / (password for every name: {DEMO_PASSWORD}):")
+    for label, who, _ in summary.tokens:
+        click.echo(f"  {demo_login(*who.split('@'))}  {label}")
 
 
 @main.command()

@@ -245,11 +245,33 @@ class UserRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Signing in to the web workspace (工作台): a name such as clerk@510121 and an argon2 hash
+    # of the password; none until an admin gives them. Repeated failures lock the name.
+    login: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint(
             "role IN ('admin', 'clerk', 'requester', 'approver', 'auditor')", name="role"
         ),
     )
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the hash of its session cookie, its CSRF token, when it was last
+    seen (it ends after LEDGER_SESSION_IDLE_MINUTES without a request) and when it ended (sign
+    out, expiry, the user revoked). Kept: who signed in from where, and when."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserRoleRow(Base):
@@ -340,6 +362,7 @@ class HttpIdempotencyRow(Base):
 
 
 users = table_of(UserRow)
+web_sessions = table_of(WebSessionRow)
 user_roles = table_of(UserRoleRow)
 allocation_requests = table_of(AllocationRequestRow)
 allocation_request_lines = table_of(AllocationRequestLineRow)

@@ -33,6 +33,7 @@ class User(msgspec.Struct, frozen=True):
     is_root: bool
     revoked: bool = False
     roles: frozenset[str] = frozenset()
+    login: str | None = None  # the name it signs in to the web workspace with, if any
 
     def __post_init__(self) -> None:
         if self.role not in self.roles:
@@ -75,6 +76,7 @@ def _users_query():
         loc.path,
         loc.parent_id.is_(None).label("is_root"),
         u.revoked_at.is_not(None).label("revoked"),
+        u.login,
     ).join(t.locations, loc.id == u.location_id)
 
 
@@ -90,6 +92,7 @@ def _user(row, extra: Iterable[str] = ()) -> User:
         bool(row[7]),
         bool(row[8]),
         frozenset({row[2], *extra}),
+        row[9],
     )
 
 

@@ -23,6 +23,7 @@ from ledger.services.allocation import issue_plan, make_plan
 from ledger.services.database import Database
 from ledger.services.ledger import execute, execute_many
 from ledger.services.users import add_user
+from ledger.services.web_sign_in import demo_password_hash, set_sign_in
 from ledger.services.work import day
 
 CITY = Location("510100", "成都市", LocationLevel.city)
@@ -150,6 +151,14 @@ DEMO_USERS: tuple[tuple[Role, str, str], ...] = (
 )
 
 
+DEMO_PASSWORD = "demo-password"  # every demo user's password for the web workspace (published)
+
+
+def demo_login(role: str, location_code: str) -> str:
+    """The name a demo user signs in to the workspace with: clerk@510100."""
+    return f"{role}@{location_code}".lower()
+
+
 def demo_token(role: str, location_code: str) -> str:
     return f"lgr_demo-{role}-{location_code}"
 
@@ -180,6 +189,13 @@ def load_demo(database: Database, today: dt.date | None = None) -> DemoSummary:
     for role, location, label in DEMO_USERS:
         token = demo_token(role, location)
         user, _ = add_user(database, label, role, location, token)
+        set_sign_in(
+            database,
+            user.id,
+            demo_login(role, location),
+            None,
+            hashed=demo_password_hash(DEMO_PASSWORD),
+        )
         tokens.append((label, f"{role}@{location}", token))
         if role in (Role.clerk, Role.requester):
             makers[location] = user.id
