@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Router
+from litestar.datastructures import ResponseHeader
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
@@ -21,7 +22,21 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from api.scan_page import scan_page
+from api.web import (
+    audit,
+    home,
+    movements,
+    plans,
+    reports,
+    requests,
+    stock,
+    stocktakes,
+    users,
+    vouchers,
+)
+from api.web.names import NAMES, name_of
 from api.web.signin import do_sign_in, do_sign_out, root
+from api.web.units import number, quantity_text
 from ledger.services.web_sign_in import Session
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,16 +48,52 @@ def session_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotAuthorizedException("sign in")
 
 
+def _register(engine: JinjaTemplateEngine) -> None:
+    """What every template may use: Chinese names of codes and quantities in packs."""
+    engine.engine.globals.update(names=NAMES, name_of=name_of)
+    engine.engine.filters.update(qty=quantity_text, n=number)
+
+
 def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+    return TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_register
+    )
+
+
+# Pages load only what the app serves: no script, style, font or image from anywhere else, no
+# inline script (htmx's hx-on is not used), no framing by another site.
+SECURITY_HEADERS = [
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+]
 
 
 def web_routers() -> list:
     """The workspace's handlers: `/` and signing in and out are reached by anybody; every
     other page is behind `session_only`."""
     pages: list = [do_sign_out]
+    for area in (home, stock, vouchers, requests, plans, movements, stocktakes, reports, audit):
+        pages.extend(area.HANDLERS)
+    pages.extend(users.HANDLERS)
     return [
         scan_page,  # still the token form; moves behind the session next
-        Router("/", route_handlers=[root, do_sign_in], opt={"web": True}),
-        Router("/", route_handlers=pages, guards=[session_only], opt={"web": True}),
+        Router(
+            "/",
+            route_handlers=[root, do_sign_in],
+            opt={"web": True},
+            response_headers=SECURITY_HEADERS,
+        ),
+        Router(
+            "/",
+            route_handlers=pages,
+            guards=[session_only],
+            opt={"web": True},
+            response_headers=SECURITY_HEADERS,
+        ),
     ]

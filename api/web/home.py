@@ -7,6 +7,8 @@ from litestar.response import Template
 
 from api.web.render import page
 
+HANDLERS: list = []  # the fragments home.html loads (htmx), if any
+
 
 def home_page(request: Request) -> Template:
     return page(request, "home.html", "首页")

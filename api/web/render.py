@@ -4,14 +4,21 @@ Chinese names for what the ledger stores in English (roles, states, levels)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import MediaType, Request
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Template
 
 from ledger.model import Role
+from ledger.rules import LedgerError
 from ledger.services.users import ROLE_NAMES, User
 from ledger.services.web_sign_in import Session
+
+# A page's form as its handler takes it: `data: Form` (values are text; a repeated name keeps
+# its last value; use `await request.form()` and `.getall(name)` for lists).
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 # (path, 中文, roles that see it; empty: everybody)
 MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
@@ -37,6 +44,13 @@ _GLOSS = re.compile(r"\s*\([A-Za-z][^()\u4e00-\u9fff]*\)\s*$")
 def chinese(message: str) -> str:
     """A refusal's message as a page shows it: the Chinese, without the English gloss."""
     return _GLOSS.sub("", message).strip() or message
+
+
+def errors_of(error: LedgerError, fields: set[str] | frozenset[str] = frozenset()) -> dict:
+    """A refusal as a form shows it: {field: message} beside the field at fault when the form
+    has that field, else {"": message} above the form."""
+    key = error.field if error.field in fields else ""
+    return {key: chinese(error.message)}
 
 
 def menu_of(user: User) -> list[tuple[str, str]]:

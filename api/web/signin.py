@@ -8,22 +8,19 @@ cookie is HttpOnly, SameSite=Lax and, over HTTPS, Secure."""
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 
 from api.auth import CSRF_FIELD, SESSION_COOKIE
-from api.web.render import chinese
+from api.web.render import Form, chinese
 from ledger.rules import Code, LedgerError
 from ledger.services.web_sign_in import Session, session_of, sign_in, sign_out
 
 PRE_CSRF_COOKIE = "ledger_sign_in"
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def local_path(value: str | None) -> str:
