@@ -3,18 +3,26 @@ Chinese names for what the ledger stores in English (roles, states, levels)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from typing import Annotated, Any
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import MediaType, Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
+from api.errors import status_of
 from ledger.model import Role
-from ledger.rules import LedgerError
+from ledger.rules import Code, LedgerError
+from ledger.services.exactly_once import Answer, exactly_once
 from ledger.services.users import ROLE_NAMES, User
 from ledger.services.web_sign_in import Session
+
+T = TypeVar("T")
 
 # A page's form as its handler takes it: `data: Form` (values are text; a repeated name keeps
 # its last value; use `await request.form()` and `.getall(name)` for lists).
@@ -44,6 +52,41 @@ _GLOSS = re.compile(r"\s*\([A-Za-z][^()\u4e00-\u9fff]*\)\s*$")
 def chinese(message: str) -> str:
     """A refusal's message as a page shows it: the Chinese, without the English gloss."""
     return _GLOSS.sub("", message).strip() or message
+
+
+def new_once_key() -> str:
+    """The hidden `once` field of a form that changes the ledger: a double click, a reload
+    or a retry of the same form does the work once (`once`)."""
+    return uuid.uuid4().hex
+
+
+def once(request: Request, form: dict[str, Any], work: Callable[[], T]) -> T:
+    """Run `work` once per form: the form's `once` key (from `new_once_key`) claims the work
+    for this user, and a form sent again with the same key and the same content gets the
+    first answer (its JSON-encoded result, or the same refusal as a LedgerError) without the
+    work being done twice; the same key with other content is refused
+    (`idempotency_key_reused`). Re-render a refused form with a new key. Without a key the
+    work simply runs. The result must be JSON-encodable (a voucher's number, a path)."""
+    key = form.get("once")
+    if not isinstance(key, str) or not key:
+        return work()
+    user: User = request.user
+    content = sorted((k, str(v)) for k, v in form.items() if k not in ("_csrf", "once"))
+    digest = hashlib.sha256(
+        f"{request.method} {request.url.path}\n".encode() + msgspec.json.encode(content)
+    ).hexdigest()
+    answer = exactly_once(
+        request.app.state.database, user.id, f"web:{key}", digest, work, 200, _refusal
+    )
+    decoded = msgspec.json.decode(answer.body)
+    if answer.status_code >= 400:
+        raise LedgerError(Code(decoded["code"]), decoded["detail"], decoded.get("field"))
+    return decoded
+
+
+def _refusal(error: LedgerError) -> Answer:
+    body = {"code": str(error.code), "detail": error.message, "field": error.field}
+    return Answer(status_of(error), msgspec.json.encode(body))
 
 
 def errors_of(error: LedgerError, fields: set[str] | frozenset[str] = frozenset()) -> dict:
