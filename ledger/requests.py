@@ -31,6 +31,16 @@ class RequestStatus(StrEnum):
     closed = "closed"  # 已关闭: everything approved arrived, or the rest was cancelled
 
 
+STATUS_NAMES: dict[str, str] = {
+    RequestStatus.draft: "草稿",
+    RequestStatus.submitted: "待审批",
+    RequestStatus.approved: "已批准",
+    RequestStatus.rejected: "已驳回",
+    RequestStatus.cancelled: "已撤销",
+    RequestStatus.closed: "已关闭",
+}
+
+
 class RequestAction(StrEnum):
     """What a user does to a request (what it records is a `RequestEventAction`)."""
 
@@ -90,7 +100,7 @@ def check_action(number: str, status: str, action: RequestAction) -> None:
     if status not in TRANSITIONS[action][0]:
         raise LedgerError(
             Code.request_state,
-            f"申领单 {number} 当前为 {status}，不能{ACTION_NAMES[action]} "
+            f"申领单 {number} 当前{STATUS_NAMES.get(status, status)}，不能{ACTION_NAMES[action]} "
             f"(not allowed in state {status})",
             "status",
         )

@@ -12,7 +12,8 @@ from ledger.model import (
     TransactionKind,
     VirtualLocation,
 )
-from ledger.requests import RequestEventAction, RequestStatus
+from ledger.requests import STATUS_NAMES as REQUEST_STATUSES
+from ledger.requests import RequestEventAction
 from ledger.services.scan_models import PURPOSE_NAMES
 from ledger.services.stocktake_scope import STATUS_NAMES as STOCKTAKE_STATUS_NAMES
 from ledger.services.users import ROLE_NAMES
@@ -37,14 +38,7 @@ LEVEL_NAMES: dict[str, str] = {
     LocationLevel.virtual: "虚拟库点",
 }
 ITEM_KIND_NAMES: dict[str, str] = {ItemKind.printed: "宣传品", ItemKind.contraceptive: "计生药具"}
-REQUEST_STATUS_NAMES: dict[str, str] = {
-    RequestStatus.draft: "草稿",
-    RequestStatus.submitted: "待审批",
-    RequestStatus.approved: "已批准",
-    RequestStatus.rejected: "已驳回",
-    RequestStatus.cancelled: "已撤销",
-    RequestStatus.closed: "已关闭",
-}
+REQUEST_STATUS_NAMES: dict[str, str] = REQUEST_STATUSES
 REQUEST_EVENT_NAMES: dict[str, str] = {
     RequestEventAction.created: "新建",
     RequestEventAction.edited: "修改",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.requests import (
+    STATUS_NAMES,
     TRANSITIONS,
     RequestAction,
     RequestStatus,
@@ -49,7 +50,8 @@ def test_an_action_its_state_does_not_allow_is_refused_naming_the_state(status, 
     with pytest.raises(LedgerError) as refused:
         check_action("SQ-2026-000001", status, action)
     assert refused.value.code is Code.request_state
-    assert f"当前为 {status.value}" in refused.value.message
+    assert f"当前{STATUS_NAMES[status]}，" in refused.value.message  # the state in Chinese
+    assert f"state {status.value})" in refused.value.message  # and its code in the gloss
     assert refused.value.field == "status"
 
 
