@@ -34,7 +34,7 @@ from litestar.handlers import BaseRouteHandler
 from api.errors import Forbidden
 from ledger.model import Role, ScanPurpose
 from ledger.rules import LedgerError
-from ledger.services.users import User
+from ledger.services.users import ROLE_NAMES, User
 
 Locate = Callable[[str], Any]
 
@@ -47,8 +47,12 @@ def roles(*allowed: Role):
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user: User = connection.user
         if not user.has(Role.admin) and not any(user.has(role) for role in allowed):
-            held = "、".join(sorted(user.roles))
-            raise Forbidden(f"角色 {held} 无权执行此操作 (role not allowed)")
+            held = "、".join(ROLE_NAMES[role] for role in sorted(user.roles))
+            needed = "或".join(ROLE_NAMES[role] for role in (*allowed, Role.admin))
+            raise Forbidden(
+                f"您的角色（{held}）无权执行此操作，需要{needed} "
+                f"(role {', '.join(sorted(user.roles))} not allowed)"
+            )
 
     return guard
 
