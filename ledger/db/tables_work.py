@@ -199,3 +199,20 @@ stocktake_book = table_of(StocktakeBookRow)
 stocktake_adjustments = table_of(StocktakeAdjustmentRow)
 scan_documents = table_of(ScanDocumentRow)
 scan_lines = table_of(ScanLineRow)
+
+
+class StockMinimumRow(Base):
+    """最低库存: the least a location should hold of an item, in base units, set by a clerk or
+    an admin (who, when); the home page lists the places holding less. A minimum of 0 sets no
+    floor (the row stays, saying who cleared it)."""
+
+    __tablename__ = "stock_minimums"
+    __table_args__ = (CheckConstraint("minimum >= 0", name="minimum_not_negative"),)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    minimum: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+stock_minimums = table_of(StockMinimumRow)
