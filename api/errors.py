@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.user_revoked: 409,
     Code.last_admin: 409,
     Code.login_taken: 409,
+    Code.password_wrong: 403,
     Code.sign_in_failed: 401,
     Code.sign_in_locked: 429,
     Code.csrf_failed: 403,
@@ -152,12 +153,15 @@ def on_validation_error(_: Request, error: ValidationException) -> Response[Prob
 def on_http_error(request: Request, error: HTTPException) -> Response[Problem]:
     if isinstance(error, NotAuthorizedException):
         return problem(
-            401, "unauthenticated", "需要有效的访问令牌 (a valid bearer token is required)"
+            401,
+            "unauthenticated",
+            "需要有效的访问令牌或登录会话 (a valid bearer token or session is required)",
         )
     if isinstance(error, PermissionDeniedException):
         return problem(403, "forbidden", error.detail or "无权操作 (not allowed)")
     if isinstance(error, NotFoundException):
-        return problem(404, "not_found", error.detail or "没有这个资源 (not found)")
+        detail = error.detail if error.detail and error.detail != "Not Found" else ""
+        return problem(404, "not_found", detail or f"没有这个地址：{request.url.path} (not found)")
     if error.status_code == 413:
         limit = request_body_bytes_max
         with suppress(Exception):  # the route's own limit (a file upload's is larger)
@@ -167,8 +171,13 @@ def on_http_error(request: Request, error: HTTPException) -> Response[Problem]:
             Code.body_too_large,
             f"请求体过大，最多 {limit} 字节 (the body is above {limit} bytes)",
         )
-    code = "method_not_allowed" if error.status_code == 405 else "http_error"
-    return problem(error.status_code, code, error.detail or "request refused")
+    if error.status_code == 405:
+        return problem(
+            405,
+            "method_not_allowed",
+            f"这个地址不支持 {request.method} 请求 (method not allowed)",
+        )
+    return problem(error.status_code, "http_error", error.detail or "请求被拒绝 (request refused)")
 
 
 def on_unexpected_error(request: Request, error: Exception) -> Response[Problem]:
