@@ -74,3 +74,48 @@ def browser():
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     yield driver
     driver.quit()
+
+
+# -- the 工作台 (web workspace): tests/e2e/workspace.py has the helpers ---------------------------
+
+
+@pytest.fixture(scope="session")
+def workspace_template(tmp_path_factory) -> Path:
+    """The demo city ending on TODAY, loaded once per test process."""
+    from tests.e2e.workspace import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("workspace-template") / "demo.db")
+
+
+@pytest.fixture(scope="module")
+def workspace(workspace_template, tmp_path_factory):
+    """The app over a copy of the demo city, served by uvicorn on a free loopback port, one per
+    test module (`.base` is its address, `.database` its ledger)."""
+    from tests.e2e.workspace import LiveServer
+
+    server = LiveServer.start(workspace_template, tmp_path_factory.mktemp("workspace"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def workspace_browser():
+    """One headless Chromium per test module, keeping its console and network logs."""
+    from tests.e2e.workspace import new_browser
+
+    driver = new_browser(*ensure_chromium(), CHROMIUM_FLAGS)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def workspace_page(workspace, workspace_browser):
+    """The module's browser on the module's server, signed out, at 1280 px."""
+    from tests.e2e.workspace import Page
+
+    page = Page(workspace_browser, workspace.base)
+    workspace_browser.get(workspace.base + "/static/web/icon.svg")  # on the origin, no page
+    workspace_browser.delete_all_cookies()
+    page.resize(1280)
+    page.drain()
+    return page

@@ -1,0 +1,382 @@
+"""Helpers for driving the 工作台 (web workspace) in headless Chromium.
+
+A test gets a live server (the app over a copy of the demo city, clock fixed to TODAY, served
+by uvicorn in a thread) and one browser per module (fixtures `workspace` and
+`workspace_browser` in conftest.py). With them:
+
+    page = Page(browser, workspace.base)
+    page.sign_in("clerk@510121")
+    visit = page.visit("/stock")          # the logs of this load only
+    page.screenshot(request, "stock")     # build/screenshots/<test>-stock-<width>.png
+    page.check(visit)                     # every check below
+
+Checks on every page: nothing requested from another origin (Chromium's performance log,
+Network.requestWillBeSent), no console error (the browser log, which also carries CSP
+violations), no horizontal overflow of the document (tables scroll inside .table-wrap), and a
+label for every form field (<label for>, a wrapping <label>, aria-label or aria-labelledby).
+
+To add a role's flow when its pages land: sign in with `page.sign_in(login)`, drive the forms
+with `page.fill({...})` / `page.submit()`, and call `page.check(page.visit(path))` and
+`page.screenshot(...)` at the pages worth looking at.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from api.auth import SESSION_COOKIE
+from ledger.db.engine import make_engine
+from ledger.db.unit_of_work import Database
+from ledger.services.demo import DEMO_PASSWORD, DEMO_USERS, demo_login, load_demo
+from tests.clones import copy_sqlite
+from tests.conftest import TODAY
+
+# Each demo user's login name and the label the page header shows for it.
+DEMO_LABELS: dict[str, str] = {
+    demo_login(role, location): label for role, location, label in DEMO_USERS
+}
+DEMO_LOGINS: tuple[str, ...] = tuple(DEMO_LABELS)
+
+# (width, height) of a phone and of an office PC's window.
+WINDOWS: dict[int, tuple[int, int]] = {390: (390, 844), 1280: (1280, 900)}
+WIDTHS: tuple[int, ...] = tuple(WINDOWS)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+FIRST_LOAD_MAX = 200_000  # bytes transferred for a first page load, cold cache
+WAIT = 10  # seconds a page may take to answer in a test
+
+# The browser log's line for a document answered with an error status: a page that is not
+# built yet answers 404, and that page is checked like any other.
+_STATUS_LINE = re.compile(r"^(\S+) - Failed to load resource: the server responded with a status")
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+def build_demo(path: Path) -> Path:
+    """The demo city ending on TODAY in a migrated SQLite file at `path`."""
+    database = Database(make_engine(copy_sqlite(path)))
+    load_demo(database, TODAY)
+    database.dispose()
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """The app served by uvicorn in a thread on a free loopback port."""
+
+    base: str
+    database: Database
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @classmethod
+    def start(cls, template: Path, directory: Path) -> LiveServer:
+        from api.app import create_app
+
+        copy = directory / "workspace.db"
+        shutil.copyfile(template, copy)
+        database = Database(make_engine(f"sqlite:///{copy}"))
+        port = free_port()
+        config = uvicorn.Config(
+            create_app(database, clock=lambda: TODAY),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the workspace server did not start")
+            time.sleep(0.05)
+        return cls(f"http://127.0.0.1:{port}", database, server, thread)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.database.dispose()
+
+
+# -- the browser -------------------------------------------------------------------------------
+
+
+def new_browser(chromium: str, chromedriver: str, flags: tuple[str, ...]) -> WebDriver:
+    """Headless Chromium keeping its console log and its network events (performance log)."""
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in flags:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(chromedriver), options=options)
+
+
+@dataclass
+class Visit:
+    """What one page load did: the URL asked for, the document's status, every URL requested,
+    the bytes transferred and the console's errors."""
+
+    url: str
+    status: int | None = None
+    requested: list[str] = field(default_factory=list)
+    transferred: int = 0
+    console_errors: list[str] = field(default_factory=list)
+
+
+def _network(entries: list[dict]) -> tuple[list[str], int, dict[str, int]]:
+    """From performance log entries: URLs requested, bytes transferred, documents' statuses."""
+    requested: list[str] = []
+    transferred = 0
+    documents: dict[str, int] = {}
+    for entry in entries:
+        message = json.loads(entry["message"])["message"]
+        method, params = message.get("method"), message.get("params", {})
+        if method == "Network.requestWillBeSent":
+            requested.append(params["request"]["url"])
+        elif method == "Network.loadingFinished":
+            transferred += int(params.get("encodedDataLength", 0))
+        elif method == "Network.responseReceived" and params.get("type") == "Document":
+            documents[params["response"]["url"]] = int(params["response"]["status"])
+    return requested, transferred, documents
+
+
+class Page:
+    """The browser on the workspace: window size, signing in and out, visits and checks."""
+
+    def __init__(self, driver: WebDriver, base: str) -> None:
+        self.driver = driver
+        self.base = base
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
+
+    # window and logs
+    def resize(self, width: int) -> None:
+        """The page's own size (innerWidth × innerHeight) at WINDOWS[width]: the window's
+        frame, if it has one, is added around it."""
+        w, h = WINDOWS[width]
+        self.driver.set_window_size(w, h)
+        inner = self.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        if inner != [w, h]:
+            self.driver.set_window_size(w + (w - inner[0]), h + (h - inner[1]))
+            inner = self.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert inner == [w, h], f"the page is {inner[0]}×{inner[1]} px, not {w}×{h}"
+
+    @property
+    def width(self) -> int:
+        return int(self.driver.execute_script("return window.innerWidth"))
+
+    def drain(self) -> tuple[list[dict], list[dict]]:
+        """The browser's and the performance log's entries since the last call."""
+        return self.driver.get_log("browser"), self.driver.get_log("performance")
+
+    def cold(self) -> None:
+        """Forget every cached response (the next load is a first visit's)."""
+        self.driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+
+    def record(self, url: str, action, ready: str = "") -> Visit:
+        """Run `action` (a load, a click, a key) and return what the browser did meanwhile,
+        once the page is loaded (and shows an element matching the CSS selector `ready`)."""
+        self.drain()
+        action()
+        self.settle(ready)
+        console, performance = self.drain()
+        requested, transferred, documents = _network(performance)
+        status = documents.get(url)
+        if status is None and documents:
+            status = list(documents.values())[-1]
+        errors = [
+            entry["message"]
+            for entry in console
+            if entry["level"] == "SEVERE" and not _document_status_line(entry["message"], documents)
+        ]
+        return Visit(url, status, requested, transferred, errors)
+
+    def settle(self, ready: str = "") -> None:
+        WebDriverWait(self.driver, WAIT).until(
+            lambda d: (
+                d.execute_script("return document.readyState") == "complete"
+                and (not ready or d.find_elements(By.CSS_SELECTOR, ready))
+            )
+        )
+
+    def visit(self, path: str, ready: str = "") -> Visit:
+        """Load a page of the app (`ready`: a CSS selector the page must show, for a page that
+        draws itself with script after loading)."""
+        url = self.base + path
+        return self.record(url, lambda: self.driver.get(url), ready)
+
+    # signing in and out
+    def sign_in(self, login: str, password: str = DEMO_PASSWORD, expect_ok: bool = True) -> Visit:
+        """Sign in through the form at `/` as a person does: type, then press the button."""
+        if not self.driver.find_elements(By.ID, "password"):
+            self.visit("/")
+        self.fill({"login": login, "password": password})
+        visit = self.record(self.base + "/", self.submit)
+        if expect_ok:
+            assert not self.driver.find_elements(By.ID, "password"), self.error_text()
+        return visit
+
+    def resume(self, login: str, sessions: dict[str, dict]) -> None:
+        """Signed in as `login` again with its saved session cookie, or through the form the
+        first time (saving the cookie in `sessions`): a module's tests need not each pay for a
+        password check. The page shown afterwards is not defined: visit one."""
+        if login in sessions:
+            self.driver.add_cookie(sessions[login])
+            return
+        self.sign_in(login)
+        cookie = next(c for c in self.driver.get_cookies() if c["name"] == SESSION_COOKIE)
+        sessions[login] = cookie
+
+    def sign_out(self) -> Visit:
+        button = self.driver.find_element(By.CSS_SELECTOR, "header .who form button")
+        visit = self.record(self.base + "/", button.click)
+        WebDriverWait(self.driver, WAIT).until(lambda d: d.find_elements(By.ID, "password"))
+        return visit
+
+    def fill(self, values: dict[str, str]) -> None:
+        """Type into fields by id (cleared first)."""
+        for element_id, value in values.items():
+            element = self.driver.find_element(By.ID, element_id)
+            element.clear()
+            element.send_keys(value)
+
+    def submit(self, form: str = "main form") -> None:
+        """Press the submit button of the first form matching `form` and wait for the next
+        page."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
+        WebDriverWait(self.driver, WAIT).until(lambda _: _stale(old))
+
+    def who(self) -> str:
+        """The header's line naming the signed-in user ('' when nobody is)."""
+        found = self.driver.find_elements(By.CSS_SELECTOR, "header .who span")
+        return found[0].text if found else ""
+
+    def menu(self) -> list[tuple[str, str]]:
+        """The menu's links as (path, text)."""
+        links = self.driver.find_elements(By.CSS_SELECTOR, "nav.menu a")
+        return [(urlsplit(link.get_attribute("href") or "").path, link.text) for link in links]
+
+    def error_text(self) -> str:
+        found = self.driver.find_elements(By.CSS_SELECTOR, "[role=alert]")
+        return found[0].text if found else ""
+
+    # the checks
+    def screenshot(self, test_name: str, what: str = "") -> Path:
+        """The whole page (beyond the window) as build/screenshots/<test>[-what]-<width>.png
+        (`shot_name(request)` names the test without its width)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        size = self.driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+            },
+        )
+        name = "-".join(part for part in (test_name, what, str(self.width)) if part)
+        path = SCREENSHOTS / (re.sub(r"[^\w@.-]+", "_", name).strip("_") + ".png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def other_origins(self, visit: Visit) -> list[str]:
+        return [
+            url
+            for url in visit.requested
+            if not (url.startswith((self.origin + "/", "data:")) or url == self.origin)
+        ]
+
+    def overflow(self) -> int:
+        """How many px the document is wider than the window (0: none)."""
+        return int(
+            self.driver.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth"
+            )
+        )
+
+    def unlabelled(self) -> list[str]:
+        """Form fields with no label: their tag, id and name."""
+        return self.driver.execute_script(UNLABELLED_JS)
+
+    def check(self, visit: Visit, known: Collection[str] = ()) -> list[str]:
+        """Every page check, with the page's address in each message. known: the gaps a test
+        names and reports instead of failing on (a console error containing one of these
+        texts, a field as `unlabelled` names it); returns those found on this page."""
+        where = f"{visit.url} at {self.width} px"
+        others = self.other_origins(visit)
+        assert not others, f"{where} asked another origin: {others}"
+        found = [e for e in visit.console_errors if any(k in e for k in known)]
+        errors = [e for e in visit.console_errors if e not in found]
+        assert not errors, f"{where} console errors: {errors}"
+        assert self.overflow() <= 0, f"{where} is {self.overflow()} px wider than the window"
+        unlabelled = self.unlabelled()
+        found += [name for name in unlabelled if name in known]
+        unlabelled = [name for name in unlabelled if name not in known]
+        assert not unlabelled, f"{where} has fields without a label: {unlabelled}"
+        return found
+
+
+UNLABELLED_JS = """
+const skip = new Set(["hidden", "submit", "button", "reset", "image"]);
+const named = (el) => {
+  if (el.labels && el.labels.length) return true;
+  if ((el.getAttribute("aria-label") || "").trim()) return true;
+  const ids = (el.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean);
+  return ids.some((id) => { const l = document.getElementById(id); return l && l.textContent.trim(); });
+};
+return Array.from(document.querySelectorAll("input, select, textarea"))
+  .filter((el) => !(el.tagName === "INPUT" && skip.has((el.type || "").toLowerCase())))
+  .filter((el) => !named(el))
+  .map((el) => `${el.tagName.toLowerCase()}#${el.id || ""}[name=${el.getAttribute("name") || ""}]`);
+"""
+
+
+def shot_name(request) -> str:
+    """A test's name for its screenshots: the function and its parameters but the width (the
+    screenshot adds the width it was taken at)."""
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    kept = [str(value) for key, value in params.items() if key != "width"]
+    return "-".join([request.node.originalname, *kept])
+
+
+def _document_status_line(message: str, documents: dict[str, int]) -> bool:
+    """The console's note that a page itself answered an error status (a page not built yet,
+    a refused sign-in): the test checks the status, the console check is for everything else."""
+    found = _STATUS_LINE.match(message)
+    return found is not None and found.group(1) in documents
+
+
+def _stale(element) -> bool:
+    try:
+        element.is_enabled()
+    except Exception:  # StaleElementReferenceException: the page was replaced
+        return True
+    return False
