@@ -12,6 +12,7 @@ from ledger.model import (
     TransactionKind,
     VirtualLocation,
 )
+from ledger.packs import PackState
 from ledger.requests import STATUS_NAMES as REQUEST_STATUSES
 from ledger.requests import RequestEventAction
 from ledger.services.scan_models import PURPOSE_NAMES
@@ -69,6 +70,13 @@ VIRTUAL_NAMES: dict[str, str] = {
     VirtualLocation.adjustment: "盘点调整",
     VirtualLocation.opening: "期初",
 }
+PACK_STATE_NAMES: dict[str, str] = {
+    PackState.sealed: "完好未拆",
+    PackState.opened: "已拆包",
+    PackState.in_transit: "在途",
+    PackState.announced: "待到货",
+    PackState.gone: "已出库",
+}
 
 # Every table, for templates: {{ names.kind[t.kind] }}.
 NAMES = {
@@ -84,6 +92,7 @@ NAMES = {
     "shortage_reason": SHORTAGE_REASON_NAMES,
     "role": ROLE_NAMES,
     "virtual": VIRTUAL_NAMES,
+    "pack_state": PACK_STATE_NAMES,
 }
 
 
