@@ -135,6 +135,7 @@ class Code(StrEnum):
     sign_in_locked = "sign_in_locked"
     password_too_short = "password_too_short"
     login_taken = "login_taken"
+    password_wrong = "password_wrong"
     csrf_failed = "csrf_failed"
     unknown_role = "unknown_role"
     role_not_allowed_at_level = "role_not_allowed_at_level"
