@@ -104,3 +104,13 @@ def test_an_admin_of_the_city_reverses_anywhere_in_it(web, web_database):
     answer = reverse(web, made.number, memo="管理员红冲")
     assert voucher(web_database, posted_number(answer)).kind == "reversal"
     assert on_hand(web_database, "510121-ZJ", "NH2014", "NH-ZJ") == 0
+
+
+def test_the_posted_page_shows_the_voucher_to_whoever_sees_it(web, web_database):
+    made = receive(web_database, "510121", "GT2014", "GT-NEW", 8)
+    sign_in(web, "clerk@510121")
+    shown = web.get(f"/movements/done/{made.number}")
+    assert shown.status_code == 200
+    assert made.number in shown.text and "GT-NEW" in shown.text and "2 套（8 张）" in shown.text
+    city = receive(web_database, "510100", "GT2014", "GT-CITY", 8)
+    assert web.get(f"/movements/done/{city.number}").status_code == 403
