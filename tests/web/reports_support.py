@@ -65,11 +65,9 @@ def table(html: str, table_id: str) -> dict[str, list[list[str]]]:
 
 def text_of(html: str, element_id: str) -> str:
     """The text of the element with this id (tags dropped, spaces collapsed)."""
-    found = re.search(
-        rf'id="{re.escape(element_id)}"[^>]*>(.*?)</(div|p|span|section|ul)>', html, re.S
-    )
+    found = re.search(rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</\1>', html, re.S)
     assert found, f"no #{element_id} on the page"
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(2))).strip()
 
 
 def field_error(html: str, field: str) -> str:
