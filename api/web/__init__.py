@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Router
-from litestar.datastructures import ResponseHeader
 from litestar.connection import ASGIConnection
+from litestar.datastructures import ResponseHeader
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -77,12 +77,11 @@ SECURITY_HEADERS = [
 def web_routers() -> list:
     """The workspace's handlers: `/` and signing in and out are reached by anybody; every
     other page is behind `session_only`."""
-    pages: list = [do_sign_out]
+    pages: list = [do_sign_out, scan_page]
     for area in (home, stock, vouchers, requests, plans, movements, stocktakes, reports, audit):
         pages.extend(area.HANDLERS)
     pages.extend(users.HANDLERS)
     return [
-        scan_page,  # still the token form; moves behind the session next
         Router(
             "/",
             route_handlers=[root, do_sign_in],

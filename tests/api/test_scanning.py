@@ -210,11 +210,15 @@ def test_opening_a_pack_makes_it_unscannable(client):
     assert nothing.status_code == 409 and nothing.json()["code"] == "nothing_scanned"
 
 
-def test_the_scan_page_is_served(client):
+def test_the_scan_page_is_for_a_signed_in_browser(client):
+    """/scan is a workspace page on the web session (tests/web/test_stocktakes_scan.py drives
+    it signed in): a bearer token does not open it; the browser is sent to sign in and back."""
+    for extra in ({}, headers("clerk-city")):
+        page = client.get("/scan", headers=extra, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/?next=/scan"
     page = client.get("/scan")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.headers["content-type"] == "text/html; charset=utf-8"  # the charset said once
-    assert "扫码作业" in page.text and 'id="payload"' in page.text
+    assert 'name="next" value="/scan"' in page.text and 'id="payload"' not in page.text
 
 
 def test_a_document_totals_each_unit_apart(client):

@@ -1,4 +1,6 @@
 """The scan page end to end: a real server, headless Chromium typing labels as a scanner does.
+The user signs in through the workspace's sign-in form and /scan works on that session (no
+token).
 
 Chromium and ChromeDriver come from Debian's packages (see conftest.py for how they are
 installed).
@@ -23,8 +25,9 @@ from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import label_keys
 from ledger.services.scan_packs import pack_info
+from ledger.services.web_sign_in import set_sign_in
 from ledger.settings import Settings
-from tests.api.conftest import build_template, token
+from tests.api.conftest import build_template
 from tests.bound import Ledger, Scanning
 from tests.conftest import TODAY
 
@@ -57,6 +60,24 @@ def server(tmp_path):
     database.dispose()
 
 
+PASSWORD = "e2e-scan-password"
+
+
+def sign_in_to_scan(browser, server, who: str) -> None:
+    """Give the template's user `who` a password, open /scan, get sent to the sign-in form,
+    sign in there and come back to /scan."""
+    base, database, template = server
+    set_sign_in(database, template.user_id[who], who, PASSWORD)
+    browser.get(f"{base}/scan")
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda d: d.find_elements(By.ID, "password"))
+    assert "/?next=/scan" in browser.current_url
+    browser.find_element(By.ID, "login").send_keys(who)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    wait.until(lambda d: d.current_url == f"{base}/scan" and d.find_elements(By.ID, "payload"))
+    assert not browser.find_elements(By.ID, "token")  # no token form any more
+
+
 def text_of(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
@@ -77,16 +98,14 @@ def on_hand(database, location: str) -> int:
 
 
 def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
-    base, database, _ = server
+    _, database, _ = server
     city, transit = stock(database)
     keys = label_keys.load(Settings.from_environment())
     scanning = Scanning(Ledger(database, clock=lambda: TODAY), keys)
     first, second = (p.payload for p in scanning.packs("NH2014", "2014-01", "510100")[:2])
     wait = WebDriverWait(browser, 15)
 
-    browser.get(f"{base}/scan")
-    browser.find_element(By.ID, "token").send_keys(token("clerk-city"))
-    browser.find_element(By.ID, "save-token").click()
+    sign_in_to_scan(browser, server, "clerk-city")
     wait.until(lambda d: "成都市" in text_of(d, "who"))
     assert browser.find_element(By.ID, "location").get_attribute("value") == "510100"
     browser.find_element(By.ID, "destination").send_keys("510121")
@@ -132,7 +151,7 @@ def shipment_packs(database, number: str) -> list:
 
 
 def test_a_short_arrival_is_written_off_only_when_named_on_the_page(server, browser, tmp_path):
-    base, database, _ = server
+    _, database, _ = server
     ledger = Ledger(database, clock=lambda: TODAY)
     lines = (c.LineSpec("NH2014", 2, unit="捆"), c.LineSpec("BYT", 1, unit="箱"))
     shipment = ledger.issue(c.Issue("510121", "510121-ZJ", lines))
@@ -144,9 +163,7 @@ def test_a_short_arrival_is_written_off_only_when_named_on_the_page(server, brow
     wait = WebDriverWait(browser, 15)
     browser.set_window_size(390, 1400)  # a phone
 
-    browser.get(f"{base}/scan")
-    browser.find_element(By.ID, "token").send_keys(token("requester"))
-    browser.find_element(By.ID, "save-token").click()
+    sign_in_to_scan(browser, server, "requester")
     wait.until(lambda d: "赵家镇" in text_of(d, "who"))
     Select(browser.find_element(By.ID, "purpose")).select_by_value("confirm")
     browser.find_element(By.ID, "shipment").send_keys(shipment.number)
