@@ -142,7 +142,8 @@ def require_at(
         if path is not None:
             require_same_root(user, path)
         raise Forbidden(
-            f"只有{location_code}的{role}可以{what} (only the {role} at {location_code})"
+            f"只有{location_code}的{ROLE_NAMES.get(role, role)}可以{what} "
+            f"(only the {role} at {location_code})"
         )
 
 
