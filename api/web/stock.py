@@ -17,8 +17,8 @@ from litestar.response import Redirect, Template
 
 from api.common import services_of
 from api.policy import at_top, own_root_path, scope_path
-from api.web import stock_card
 from api.web.render import page
+from api.web.stock_card import card_page, packs_page
 from api.web.stock_common import Query, as_of_reading, blank, crumbs, item_options, parse_day
 from ledger.model import Item
 from ledger.services import lookups
@@ -130,4 +130,4 @@ def location_page(
     )
 
 
-HANDLERS: list = [stock_page, *stock_card.HANDLERS, location_page]
+HANDLERS: list = [stock_page, card_page, packs_page, location_page]

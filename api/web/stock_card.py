@@ -162,6 +162,3 @@ def packs_page(
         state=chosen or "",
         states=sorted({pack.state for pack in packs}),
     )
-
-
-HANDLERS: list = [card_page, packs_page]
