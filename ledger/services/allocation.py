@@ -24,11 +24,12 @@ def make_plan(
     shares: Sequence[Share],
     unit: str | None = None,
     today: dt.date | None = None,
+    batch_number: str | None = None,
 ) -> Plan:
     """Split `quantity` base units of an item over `shares` in whole `unit` packs (the item's
-    first pack when omitted), never more than the source has available (unexpired on `today`).
-    A share without a weight takes its location's population (人口); one with neither is
-    refused (`weights_invalid`)."""
+    first pack when omitted), never more than the source has available (unexpired on `today`;
+    of `batch_number` alone when given). A share without a weight takes its location's
+    population (人口); one with neither is refused (`weights_invalid`)."""
     today = day(today)
     if len(shares) > shares_per_plan_max:
         raise LedgerError(
@@ -39,6 +40,8 @@ def make_plan(
 
     def compute(store):
         item = store.item(item_code)
+        if batch_number is not None:
+            store.batch(item, batch_number, "batch_number")
         store.location(source_code, "source_code")
         for share in shares:
             store.location(share.location_code, "shares")
@@ -55,7 +58,9 @@ def make_plan(
 
     pack_units, weighted = database.lookup(compute)
     with database.read() as connection:
-        lines = balance_queries.balances(connection, location_code=source_code, item_code=item_code)
+        lines = balance_queries.balances(
+            connection, location_code=source_code, item_code=item_code, batch_number=batch_number
+        )
     available = sum(
         line.available for line in lines if line.expires_on is None or line.expires_on >= today
     )
@@ -95,13 +100,15 @@ def issue_plan(
     idempotency_key: str | None = None,
     actor: int | None = None,
     today: dt.date | None = None,
+    batch_number: str | None = None,
 ) -> list[Transaction]:
-    """Issue each line of the plan from the source (FEFO), all in one database transaction."""
+    """Issue each line of the plan from the source (FEFO, or from `batch_number` when given),
+    all in one database transaction."""
     issues = [
         c.Issue(
             source_code,
             line.location_code,
-            (c.LineSpec(item_code, line.quantity),),
+            (c.LineSpec(item_code, line.quantity, batch_number),),
             occurred_on=occurred_on,
             memo=memo,
             idempotency_key=f"{idempotency_key}/{line.location_code}" if idempotency_key else None,
