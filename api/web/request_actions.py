@@ -20,8 +20,8 @@ from api.policy import (
     require_request_closer,
     roles,
 )
-from api.web import request_confirm
 from api.web.render import once
+from api.web.request_confirm import confirm
 from api.web.request_detail import ApproveRow, ShipRow, Typed, detail_page
 from api.web.request_views import (
     APPROVE_FIELDS,
@@ -33,6 +33,7 @@ from api.web.request_views import (
     error_at,
     filled,
     form_of,
+    items_of,
     parse_date,
     run,
     visible_request,
@@ -251,10 +252,26 @@ def _ship(request: Request, form: FormMultiDict, number: str) -> Any:
         number,
         "ship",
         lambda: requests.ship(services.database, number, command, user.id, services.clock()).number,
-        lambda error: posted.field(error.field),
+        lambda error: _ship_field(request, error, posted, rows),
         typed,
         SHIP_FIELDS,
     )
+
+
+def _ship_field(request: Request, error: LedgerError, posted: Posted, rows: list[ShipRow]) -> Any:
+    """The row a shipping refusal belongs to: the line it names; a stock refusal of the
+    posting ("quantity", naming the item and batch) to the row of that item and batch."""
+    if error.field != "quantity":
+        return posted.field(error.field)
+    if len(posted.rows) == 1:
+        return f"lines[{posted.rows[0][0]}].quantity"
+    items = items_of(request)
+    for index, row in posted.rows:
+        item = items.get(row.item_code)
+        batch = rows[index].batch_number
+        if item and item.name in error.message and f"批次{batch}" in error.message:
+            return f"lines[{index}].quantity"
+    return None
 
 
 @post("/requests/{number:str}/ship", guards=[roles(Role.clerk)], status_code=303)
@@ -262,4 +279,4 @@ async def ship(request: Request, number: str) -> Any:
     return await run(request, _ship, number)
 
 
-HANDLERS: list = [submit, cancel, close, approve, reject, ship, request_confirm.confirm]
+HANDLERS: list = [submit, cancel, close, approve, reject, ship, confirm]

@@ -16,9 +16,9 @@ from litestar.response import Redirect, Response, Template
 from api.common import services_of
 from api.errors import status_of
 from api.policy import require_at, roles, scope_path
-from api.web import request_actions
 from api.web.names import REQUEST_STATUS_NAMES
 from api.web.render import new_once_key, once, page
+from api.web.request_actions import HANDLERS as ACTION_HANDLERS
 from api.web.request_detail import detail_page
 from api.web.request_views import (
     NEW_FIELDS,
@@ -228,5 +228,5 @@ HANDLERS: list = [
     edit_page,
     edit,
     show,
-    *request_actions.HANDLERS,
+    *ACTION_HANDLERS,
 ]
