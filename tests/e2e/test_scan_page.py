@@ -139,6 +139,13 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     moved = scanning.resolve(first)
     assert moved.location_code == "in-transit" and moved.state == "in_transit"
 
+    # The session ends (signed out elsewhere, or idle): the page's next call sends the browser
+    # to the sign-in form, which brings it back to /scan.
+    browser.delete_all_cookies()
+    browser.find_element(By.ID, "refresh").click()
+    wait.until(lambda d: d.find_elements(By.ID, "password"))
+    assert browser.current_url.endswith("/?next=/scan")
+
 
 def shipment_packs(database, number: str) -> list:
     keys = label_keys.load(Settings.from_environment())

@@ -14,7 +14,7 @@
 
   // ---- the API ----------------------------------------------------------------------------------
 
-  var SIGN_IN = "/?next=" + encodeURIComponent("/scan");
+  var SIGN_IN = "/?next=/scan";
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
