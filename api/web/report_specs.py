@@ -30,7 +30,7 @@ API = "/api/v1"
 @dataclass(frozen=True)
 class Filter:
     """One filter: `name` is the API's query parameter. kind: location, item, batch, date,
-    int, rate, bool or text. default: the API's default as text ("" for none); a required
+    int, rate, bool, stocktake or text. default: the API's default as text ("" for none); a required
     filter without a value leaves the report unrun. low/high: bounds of an int or rate."""
 
     name: str
@@ -192,7 +192,7 @@ SPECS: tuple[ReportSpec, ...] = (
         "盘点报告",
         "一次盘点的帐物相符核对表：盘盈、盘亏、帐物相符率，盘点人、监盘人、审核人签字。",
         (
-            Filter("number", "盘点单号", "text", hint="见“盘点”页"),
+            Filter("number", "盘点单", "stocktake"),
             Filter(
                 "threshold",
                 "帐物相符率标准",
@@ -253,6 +253,7 @@ REQUIRED = {
     "item": "请选择物资",
     "batch": "请选择批次",
     "date": "请填写日期",
+    "stocktake": "请选择盘点单",
     "text": "请填写",
 }
 

@@ -21,7 +21,7 @@ from litestar.response import Template
 from api.common import services_of
 from api.errors import status_of
 from api.policy import scope_path
-from api.web.names import LEVEL_NAMES
+from api.web.names import LEVEL_NAMES, name_of
 from api.web.render import errors_of, page
 from api.web.report_specs import (
     BY_NAME,
@@ -32,16 +32,18 @@ from api.web.report_specs import (
     ready,
 )
 from api.web.units import quantity_text
-from ledger.model import LocationLevel
+from ledger.model import LocationLevel, StocktakeStatus
 from ledger.rules import LedgerError
 from ledger.services import lookups, stocktakes
 from ledger.services.report_formats import Report
+from ledger.services.stocktake_list import stocktakes_under
 from ledger.services.users import User
 
 PAGE_ROWS = 200  # rows of a report one screen shows; the downloads hold them all
 LOCATIONS_MAX = 2_000  # locations a select lists; beyond, the code is typed
 ITEMS_MAX = 500
 BATCHES_MAX = 500
+STOCKTAKES_MAX = 200
 
 
 # ---- the form's choices ------------------------------------------------------------------------
@@ -84,6 +86,27 @@ def batch_options(request: Request, item_code: str) -> list[tuple[str, str]]:
     return options
 
 
+def stocktake_options(request: Request) -> list[tuple[str, str]]:
+    """The counts in the user's subtree that have a report (ended or approved), newest
+    first."""
+    database = services_of(request.app.state).database
+    under = scope_path(request.user)
+    found = [
+        summary
+        for status in (StocktakeStatus.closed, StocktakeStatus.approved)
+        for summary in stocktakes_under(database, under, status, STOCKTAKES_MAX)
+    ]
+    found.sort(key=lambda summary: summary.created_at, reverse=True)
+    return [("", "请选择盘点单")] + [
+        (
+            summary.number,
+            f"{summary.number}　{summary.location_name}　截至 {summary.cut_off}　"
+            f"{name_of('stocktake_status', summary.status)}",
+        )
+        for summary in found[:STOCKTAKES_MAX]
+    ]
+
+
 def _with_value(options: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
     """The options, with the value given kept as one of them when it is not (so the form
     shows what was asked, beside its error)."""
@@ -115,6 +138,8 @@ def _choices(request: Request, spec: ReportSpec, texts: dict[str, str]) -> dict[
         elif f.kind == "batch":
             options = batch_options(request, texts.get("item", ""))
             choices[f.name] = _with_value(options, texts[f.name])
+        elif f.kind == "stocktake":
+            choices[f.name] = _with_value(stocktake_options(request), texts[f.name])
         elif f.kind == "bool":
             choices[f.name] = [("true", "是"), ("false", "否")]
     return choices

@@ -345,6 +345,10 @@ def test_the_stocktake_report_is_read_within_reach(web_database):
         lambda s: report_audit.stocktake_report(s, counted.number, DEFAULT_THRESHOLD)
     )
     with signed_in(web_database, "clerk@510121") as client:
+        offered = client.get("/reports/stocktake")
+        assert re.search(
+            rf'<option value="{counted.number}">{counted.number}　金堂县', offered.text
+        )
         page = client.get(f"/reports/stocktake?number={counted.number}")
         assert page.status_code == 200, page.text
         rows = table(page.text, "report-table")["tbody"]
@@ -354,6 +358,7 @@ def test_the_stocktake_report_is_read_within_reach(web_database):
         assert links["print"].startswith(f"/api/v1/stocktakes/{counted.number}/report?")
         assert client.get(links["print"]).status_code == 200
     with signed_in(web_database, "requester@510121-zj") as client:
+        assert f'value="{counted.number}"' not in client.get("/reports/stocktake").text
         assert client.get(f"/reports/stocktake?number={counted.number}").status_code == 403
 
 
