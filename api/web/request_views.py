@@ -235,6 +235,12 @@ CLOSE_REASONS = {
 }
 
 
+def local_time(at: dt.datetime) -> str:
+    """A stored instant (UTC) as the office's clock shows it: 2026-06-30 14:05."""
+    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone(office_zone()).strftime("%Y-%m-%d %H:%M")
+
+
 class TimelineEntry(NamedTuple):
     at: str
     who: str
@@ -256,14 +262,12 @@ def timeline(request: Request, number: str, items: dict[str, Item]) -> list[Time
             labels[user_id] = found.label if found else f"用户 {user_id}"
         return labels[user_id]
 
-    zone = office_zone()
     entries = []
     for event in requests.events(database, number):
         detail, vouchers = _said(event, items)
-        at = event.at if event.at.tzinfo else event.at.replace(tzinfo=dt.UTC)
         entries.append(
             TimelineEntry(
-                at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                local_time(event.at),
                 who(event.user_id),
                 REQUEST_EVENT_NAMES.get(event.action, event.action),
                 detail,

@@ -27,11 +27,13 @@ from api.web.request_views import (
     filled,
     form_of,
     items_of,
+    local_time,
     rows_of,
     unit_options,
     visible_request,
     whole_number,
 )
+from ledger.limits import offset_max
 from ledger.model import Item, Role
 from ledger.requests import RequestAction, RequestStatus, check_action
 from ledger.rules import LedgerError
@@ -51,9 +53,10 @@ STATUS_TONES = {
 
 @get("/requests", sync_to_thread=True)
 def list_page(request: Request, status: str | None = None, offset: int = 0) -> Template:
-    """The requests from or to the user's subtree, newest first, by status."""
+    """The requests from or to the user's subtree, oldest first (the order they are dealt
+    with), of one status or all."""
     wanted = status if status in REQUEST_STATUS_NAMES else None
-    offset = max(0, offset)
+    offset = min(max(0, offset), offset_max)
     database = services_of(request.app.state).database
     found = lookups.requests(database, scope_path(request.user), wanted, PAGE_SIZE + 1, offset)
     return page(
@@ -69,6 +72,7 @@ def list_page(request: Request, status: str | None = None, offset: int = 0) -> T
         tones=STATUS_TONES,
         items=items_of(request),
         may_create=_may_create(request.user),
+        local_time=local_time,
     )
 
 
