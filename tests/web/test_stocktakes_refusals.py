@@ -197,3 +197,32 @@ def test_a_form_without_its_csrf_token_is_refused(web, web_database):
     assert answer.status_code == 403
     assert "页面已过期" in answer.text
     assert stocktakes_under(web_database, None) == []
+
+
+def test_a_count_form_sent_twice_counts_once(web, web_database):
+    """Counts add up (several counters): a double click or a reload of the same form must not
+    count the same packs twice."""
+    assert sign_in(web, "clerk@510121").status_code == 303
+    number = open_count(web)
+    page = web.get(f"/stocktakes/{number}").text
+    row = row_of(page, NH)
+    for _ in range(2):
+        answer = post_form(
+            web,
+            page,
+            "count-form",
+            f"/stocktakes/{number}/counts",
+            **{f"q-{row}": "2", f"u-{row}": "捆"},
+        )
+        assert answer.status_code == 303
+    (line,) = stocktakes.get(web_database, number).counted
+    assert line.quantity == 1000
+    fresh = web.get(f"/stocktakes/{number}").text  # a new form is a new count
+    post_form(
+        web,
+        fresh,
+        "count-form",
+        f"/stocktakes/{number}/counts",
+        **{f"q-{row}": "2", f"u-{row}": "捆"},
+    )
+    assert sum(c.quantity for c in stocktakes.get(web_database, number).counted) == 2000
