@@ -1,5 +1,6 @@
-"""Users over HTTP: who am I (`/me`, anybody); admins add, list, change, re-key and revoke
-users without a shell.
+"""Users over HTTP: who am I (`/me`, anybody) and changing one's own password
+(`/me/password`); admins add, list, change, re-key and revoke users and set their login names
+and passwords without a shell.
 
 A city's admin (an admin at any of its locations) manages the users of its city only: another
 city's user, or a global admin, is refused with 403 naming nothing of it (as every other route
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.types import ControllerRouterHandler
@@ -32,14 +33,9 @@ from ledger.limits import (
 from ledger.rules import Code, LedgerError
 from ledger.services.lookups import UserFilter
 from ledger.services.user_changes import UserChange, change_user, reset_token
-from ledger.services.users import (
-    ROLES,
-    User,
-    add_user,
-    find_users,
-    get_user,
-    revoke_user,
-)
+from ledger.services.user_passwords import add_user_with_sign_in
+from ledger.services.users import ROLES, User, find_users, get_user, revoke_user
+from ledger.services.web_sign_in import change_own_password, set_sign_in
 
 UserId = Annotated[int, Parameter(ge=1, le=integer_magnitude_max, description="user id")]
 LocationCode = Annotated[
@@ -60,18 +56,39 @@ class UserOut(msgspec.Struct, frozen=True):
     location_name: str | None
     global_admin: bool
     active: bool
+    login: str | None = None
 
 
 class UserCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """label: what the account is for (a post, not a person: 金堂县仓库保管员). roles: one or
     more of admin, clerk, requester, approver, auditor (the first is its first role), each
     allowed at the location's level. global_admin: an admin of every city (a global admin
-    only; then no location_code and roles ["admin"])."""
+    only; then no location_code and roles ["admin"]). login: the name it signs in to the web
+    workspace with (lower case letters, digits and . _ @ -, e.g. clerk@510121); password: its
+    first password (8 to 200 characters; needs a login; never answered or logged)."""
 
     label: Annotated[str, msgspec.Meta(max_length=user_label_length_max)]
     roles: Annotated[tuple[str, ...], msgspec.Meta(min_length=1, max_length=len(ROLES))]
     location_code: str | None = None
     global_admin: bool = False
+    login: str | None = None
+    password: str | None = None
+
+
+class SignInChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A user's login name and/or a new password; a field left out keeps its value. A new
+    password ends the user's web sessions and lifts a lock; it is never answered or logged."""
+
+    login: str | None = None
+    password: str | None = None
+
+
+class PasswordChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Your own new password (`password`), with your current one (`current_password`; left
+    out only by a user without a password yet, with its token)."""
+
+    password: str
+    current_password: str = ""
 
 
 class UserWithToken(msgspec.Struct, frozen=True):
@@ -92,7 +109,15 @@ def user_out(user: User) -> UserOut:
         None if user.is_global else user.location_name,
         user.is_global,
         not user.revoked,
+        user.login,
     )
+
+
+def without_secret(data: UserCreate) -> UserCreate:
+    """What the exactly-once digest of a new user's request holds: whether a password was
+    given, not the password (a digest of it could be tried against guesses)."""
+    given = None if data.password is None else "(given)"
+    return msgspec.structs.replace(data, password=given)
 
 
 def without_token(answer: UserWithToken) -> UserWithToken:
@@ -116,6 +141,28 @@ def me(request: Request) -> Me:
         user.location_name,
         tuple(role for role in ROLES if user.has(role)),
         user.is_global,
+    )
+
+
+@post(
+    "/me/password",
+    sync_to_thread=True,
+    status_code=204,
+    summary="Change your own password",
+    description="Give your current password and the new one. A wrong current password is "
+    "refused with 403 `password_wrong` and counts as a failed sign-in (5 in a row lock the "
+    "login name for 15 minutes). The new password ends every web session of yours. A user "
+    "without a password yet (an API client with its token) leaves `current_password` out.",
+)
+def change_my_password(request: Request, data: JSONBody[PasswordChange]) -> None:
+    user: User = request.user
+    client = request.client.host if request.client else "unknown"
+    change_own_password(
+        services_of(request.app.state).database,
+        user.id,
+        data.current_password,
+        data.password,
+        client,
     )
 
 
@@ -181,17 +228,47 @@ class UserController(Controller):
         require_may_add_user(admin, data.global_admin, data.location_code, services.location)
 
         def work(_: str | None) -> UserWithToken:
-            user, token = add_user(
+            user, token = add_user_with_sign_in(
                 services.database,
                 data.label,
                 data.roles,
                 data.location_code,
+                data.login,
+                data.password,
                 actor=admin.id,
                 global_admin=data.global_admin,
             )
             return UserWithToken(user_out(user), token)
 
-        return idempotent(request, state, idempotency_key, data, work, 201, kept=without_token)
+        body = without_secret(data)
+        return idempotent(request, state, idempotency_key, body, work, 201, kept=without_token)
+
+    @put(
+        "/{user_id:int}/sign-in",
+        sync_to_thread=True,
+        summary="Set a user's login name and/or password",
+        description="For the web workspace. A new password ends the user's web sessions and "
+        "lifts a lock after failed sign-ins; it is never answered or logged (`user.sign_in` "
+        "says it was reset). Refused: `login_taken` (409), `invalid_field` (a malformed login "
+        "name), `password_too_short`, `user_revoked`.",
+    )
+    def change_sign_in(
+        self, request: Request, state: State, user_id: UserId, data: JSONBody[SignInChange]
+    ) -> UserOut:
+        admin: User = request.user
+        if data.login is None and data.password is None:
+            raise LedgerError(
+                Code.invalid_field, "请给出登录名或新密码 (login or password required)", "login"
+            )
+        changed = set_sign_in(
+            services_of(state).database,
+            user_id,
+            data.login,
+            data.password,
+            actor=admin.id,
+            authorize=lambda user: require_manages(admin, user),
+        )
+        return user_out(changed)
 
     @patch(
         "/{user_id:int}",
@@ -280,4 +357,4 @@ class UserController(Controller):
             forget_user(state, user_id)
 
 
-ROUTES: list[ControllerRouterHandler] = [me, UserController]
+ROUTES: list[ControllerRouterHandler] = [me, change_my_password, UserController]

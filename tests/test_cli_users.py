@@ -7,14 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from ledger.cli import run
 from ledger.db import tables as t
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
+from ledger.rules import Code, LedgerError
 from ledger.services.users import authenticate
+from ledger.services.web_sign_in import sign_in
 from tests.conftest import PG_URL, PostgresSchema
-from tests.test_cli_errors import invoke
+from tests.test_cli_errors import Result, invoke
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -92,3 +96,97 @@ def test_users_with_several_roles_are_added_changed_re_keyed_and_revoked(url):
     assert level.status == 2 and level.error.startswith("error: role_not_allowed_at_level: ")
     verified = ledger(url, "verify")
     assert verified.status == 0, verified.out + verified.err
+
+
+# ---- login names and passwords for the web workspace ---------------------------------------------
+
+
+def typed(url: str, text: str, *arguments: str) -> Result:
+    """`ledger ARGUMENTS` with `text` on standard input (what is typed at a prompt)."""
+    with CliRunner().isolation(input=text, env={"LEDGER_DATABASE_URL": url}) as (out, err, _):
+        try:
+            run(list(arguments))
+            status = 0
+        except SystemExit as done:
+            status = done.code if isinstance(done.code, int) else 1
+        return Result(status, out.getvalue().decode(), err.getvalue().decode())
+
+
+def signs_in(url: str, login: str, password: str) -> bool:
+    database = Database(make_engine(url))
+    try:
+        sign_in(database, login, password, "test")
+        return True
+    except LedgerError as error:
+        assert error.code == Code.sign_in_failed
+        return False
+    finally:
+        database.dispose()
+
+
+def logged(url: str) -> str:
+    database = Database(make_engine(url))
+    try:
+        with database.read() as connection:
+            rows = connection.execute(select(t.operations_log.c.before, t.operations_log.c.after))
+            return " ".join(str(row) for row in rows)
+    finally:
+        database.dispose()
+
+
+def test_a_user_is_added_with_a_login_and_a_prompted_password_never_printed(url):
+    added = typed(
+        url,
+        "typed-pass-1\ntyped-pass-1\n",
+        "users", "add", "--role", "clerk", "--location", "510100", "--label", "市仓库保管员",
+        "--login", "Clerk@510100", "--password-prompt",
+    )  # fmt: skip
+    assert added.status == 0, added.err
+    assert "typed-pass-1" not in added.out + added.err
+    assert "login: clerk@510100 (password set)" in added.out and token_of(added.out)
+    assert signs_in(url, "clerk@510100", "typed-pass-1")
+    assert "clerk@510100" in ledger(url, "users", "list").out
+    assert "typed-pass-1" not in logged(url)
+
+
+def test_a_prompted_password_must_be_typed_the_same_twice(url):
+    added = typed(
+        url,
+        "typed-pass-1\nother-pass-2\ntyped-pass-1\ntyped-pass-1\n",
+        "users", "add", "--role", "clerk", "--location", "510100", "--label", "x",
+        "--login", "x@510100", "--password-prompt",
+    )  # fmt: skip
+    assert added.status == 0, added.err
+    assert "typed-pass-1" not in added.out and "other-pass-2" not in added.out
+    assert signs_in(url, "x@510100", "typed-pass-1")
+
+
+def test_sign_in_sets_a_login_and_a_password_from_standard_input(url):
+    named = ledger(url, "users", "sign-in", "1", "--login", "admin@510100")
+    assert named.status == 0, named.err
+    assert named.out == "user 1: admin@510100 login admin@510100\n"
+    assert not signs_in(url, "admin@510100", "piped-pass-1")  # no password yet
+    piped = typed(url, "piped-pass-1\n", "users", "sign-in", "1", "--password-stdin")
+    assert piped.status == 0, piped.err
+    assert "piped-pass-1" not in piped.out and "new password set" in piped.out
+    assert signs_in(url, "admin@510100", "piped-pass-1")
+    assert "piped-pass-1" not in logged(url)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "text", "code"),
+    [
+        (("users", "sign-in", "1"), "", "invalid_usage"),
+        (("users", "sign-in", "1", "--password-prompt", "--password-stdin"), "", "invalid_usage"),
+        (("users", "sign-in", "1", "--login", "张三"), "", "invalid_field"),
+        (("users", "sign-in", "1", "--login", "a@b", "--password-stdin"), "short\n", "password_too_short"),
+        (("users", "add", "--role", "clerk", "--location", "510100", "--label", "x",
+          "--password-stdin"), "long-enough-1\n", "invalid_field"),
+    ],
+)  # fmt: skip
+def test_a_refused_login_or_password_changes_nothing(url, arguments, text, code):
+    refused = typed(url, text, *arguments)
+    assert refused.status == 2 and refused.error.startswith(f"error: {code}: ")
+    assert "long-enough-1" not in refused.err and "short" not in refused.out
+    listed = ledger(url, "users", "list").out
+    assert "a@b" not in listed and len(listed.strip().splitlines()) == 2  # the header, user 1

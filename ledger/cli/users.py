@@ -1,13 +1,19 @@
-"""`ledger users …`: API users on the server's command line — add, list, change, reset a token,
-revoke. The same use cases as `/api/v1/users` (ledger/services/users.py, user_changes.py);
+"""`ledger users …`: users on the server's command line — add, list, change, reset a token,
+set a login name and password for the web workspace, revoke. A password is never an argument
+(it would stay in the shell's history and show in the process list): it is asked for with
+--password-prompt (typed twice, not shown) or read from standard input with --password-stdin
+(scripts), and never printed. The same use cases as `/api/v1/users` (ledger/services/users.py, user_changes.py);
 the operations log names the command line (命令行) as who did it."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from ledger.cli.base import ledger_database, main, text_table
 from ledger.model import Role, UserStatus
+from ledger.rules import Code, LedgerError
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 TOKEN_NOTE = (
@@ -23,6 +29,35 @@ def held(user) -> str:
 
 def where(user) -> str:
     return "every city" if user.is_global else user.location_code
+
+
+def password_options(command):
+    """--password-prompt and --password-stdin: how a command takes a password."""
+    command = click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input (for scripts).",
+    )(command)
+    return click.option(
+        "--password-prompt",
+        is_flag=True,
+        help="Ask for the password (typed twice, not shown).",
+    )(command)
+
+
+def asked_password(prompt: bool, stdin: bool) -> str | None:
+    """The password the options ask for, or None when neither is given."""
+    if prompt and stdin:
+        raise LedgerError(
+            Code.invalid_usage,
+            "--password-prompt 和 --password-stdin 只能用一个 (use one of them)",
+            "--password-prompt",
+        )
+    if prompt:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return None
 
 
 @main.group()
@@ -49,15 +84,29 @@ def users() -> None:
     help="An admin of every city in the ledger (no --location); a city's admin reaches only "
     "its city.",
 )
+@click.option("--login", help="Its login name for the web workspace, e.g. clerk@510121.")
+@password_options
 def users_add(
-    roles: tuple[str, ...], location_code: str | None, label: str, global_admin: bool
+    roles: tuple[str, ...],
+    location_code: str | None,
+    label: str,
+    global_admin: bool,
+    login: str | None,
+    password_prompt: bool,
+    password_stdin: bool,
 ) -> None:
-    """Create a user and print its token once (only a hash is stored)."""
-    from ledger.services.users import add_user
+    """Create a user and print its token once (only a hash is stored); with --login and a
+    password it can also sign in to the web workspace."""
+    from ledger.services.user_passwords import add_user_with_sign_in
 
+    password = asked_password(password_prompt, password_stdin)
     database = ledger_database()
-    user, token = add_user(database, label, roles, location_code, global_admin=global_admin)
+    user, token = add_user_with_sign_in(
+        database, label, roles, location_code, login, password, global_admin=global_admin
+    )
     click.echo(f"user {user.id}: {held(user)}@{where(user)} {user.label}")
+    if user.login:
+        click.echo(f"login: {user.login}" + (" (password set)" if password else ""))
     click.echo(f"token (shown once): {token}")
 
 
@@ -73,11 +122,12 @@ def users_list() -> None:
             held(u),
             "全部市 (global)" if u.is_global else f"{u.location_name}({u.location_code})",
             u.label,
+            u.login or "-",
             UserStatus.revoked if u.revoked else UserStatus.active,
         )
         for u in list_users(database)
     ]
-    click.echo(text_table(("id", "角色", "库点", "用途", "状态"), rows))
+    click.echo(text_table(("id", "角色", "库点", "用途", "登录名", "状态"), rows))
 
 
 @users.command("change")
@@ -124,6 +174,31 @@ def users_reset_token(user_id: int) -> None:
     click.echo(f"user {user.id}: {held(user)}@{where(user)} {user.label}: new token")
     click.echo(f"token (shown once): {token}")
     click.echo(TOKEN_NOTE)
+
+
+@users.command("sign-in")
+@click.argument("user_id", type=int)
+@click.option("--login", help="Its login name for the web workspace, e.g. clerk@510121.")
+@password_options
+def users_sign_in(
+    user_id: int, login: str | None, password_prompt: bool, password_stdin: bool
+) -> None:
+    """Set a user's login name and/or password for the web workspace. A new password ends the
+    user's web sessions and lifts a lock after failed sign-ins; it is never printed or
+    logged."""
+    from ledger.services.web_sign_in import set_sign_in
+
+    password = asked_password(password_prompt, password_stdin)
+    if login is None and password is None:
+        raise LedgerError(
+            Code.invalid_usage,
+            "请给出 --login，或 --password-prompt / --password-stdin (nothing to set)",
+            "--login",
+        )
+    database = ledger_database()
+    user = set_sign_in(database, user_id, login, password)
+    said = " (new password set; its web sessions ended)" if password is not None else ""
+    click.echo(f"user {user.id}: {held(user)}@{where(user)} login {user.login}{said}")
 
 
 @users.command("revoke")

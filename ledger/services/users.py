@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ledger.db import oplog, row_locks, versions
 from ledger.db import users as stored
@@ -118,6 +119,7 @@ def add_user(
     token: str | None = None,
     actor: int | None = None,
     global_admin: bool = False,
+    then: Callable[[Any, int], None] | None = None,
 ) -> tuple[User, str]:
     """Create a user and return it with its bearer token (shown once, never stored).
 
@@ -128,6 +130,7 @@ def add_user(
     global_admin: an admin of every root (a city's admin reaches only its city); it belongs to
     no city, so it takes no location_code (it is kept at a virtual location) and holds no other
     role.
+    then(store, user_id): more of the same write (a login name and password).
     """
     check_text(label, "label", user_label_length_max)
     roles = checked_roles(role)
@@ -180,6 +183,8 @@ def add_user(
             after=after,
             location_path=path,  # a global admin's entry is global: read by global admins
         )
+        if then is not None:
+            then(store, user_id)
         return user_id
 
     user_id = database.write(work)

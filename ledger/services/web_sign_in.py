@@ -118,38 +118,56 @@ def set_sign_in(
 
     def work(store) -> None:
         user = stored_user(store, user_id, authorize)
-        values: dict = {}
-        if name is not None and name != user.login:
-            holder = stored.login_holder(store.connection, name)
-            if holder is not None and holder != user_id:
-                raise LedgerError(
-                    Code.login_taken, f"登录名 {name} 已有人用 (login name taken)", "login"
-                )
-            values["login"] = name
-        if digest is not None:
-            values.update(password_hash=digest, failed_sign_ins=0, locked_until=None)
-            stored.end_sessions_of(store.connection, user_id, utc_now())
-        if not values:
-            return
-        stored.set_sign_in_fields(store.connection, user_id, **values)
-        after: dict = {"login": values.get("login", user.login)}
-        if digest is not None:
-            after["password"] = "重置 (reset)"
-        oplog.record(
-            store,
-            "user.sign_in",
-            "user",
-            str(user_id),
-            user_id=actor,
-            before={"login": user.login},
-            after=after,
-            location_path=None if user.is_global else user.location_path,
-        )
+        write_sign_in(store, user, name, digest, actor)
 
     database.write(work)
     found = database.lookup(lambda store: stored.active_user(store.connection, user_id))
     assert found is not None
     return found
+
+
+PASSWORD_RESET = "重置 (reset)"  # what the log says of a password an admin sets
+
+
+def write_sign_in(
+    store,
+    user: User,
+    name: str | None,
+    digest: str | None,
+    actor: int | None,
+    note: str = PASSWORD_RESET,
+) -> None:
+    """Inside a write: give `user` the (checked) login name and/or password hash, end its
+    sessions and lift its lock on a new password, and log `user.sign_in` (`note` says what
+    happened to the password; never the password or its hash). Refused with `login_taken`
+    when another user holds the name (a revoked one keeps its name)."""
+    values: dict = {}
+    if name is not None and name != user.login:
+        holder = stored.login_holder(store.connection, name)
+        if holder is not None and holder != user.id:
+            raise LedgerError(
+                Code.login_taken, f"登录名 {name} 已有人用 (login name taken)", "login"
+            )
+        values["login"] = name
+    if digest is not None:
+        values.update(password_hash=digest, failed_sign_ins=0, locked_until=None)
+        stored.end_sessions_of(store.connection, user.id, utc_now())
+    if not values:
+        return
+    stored.set_sign_in_fields(store.connection, user.id, **values)
+    after: dict = {"login": values.get("login", user.login)}
+    if digest is not None:
+        after["password"] = note
+    oplog.record(
+        store,
+        "user.sign_in",
+        "user",
+        str(user.id),
+        user_id=actor,
+        before={"login": user.login},
+        after=after,
+        location_path=None if user.is_global else user.location_path,
+    )
 
 
 _DUMMY_HASH = None
@@ -303,3 +321,66 @@ def sign_out(database: Database, session: Session) -> None:
 def end_sessions(database: Database, user_id: int) -> None:
     """End a user's open sessions (it was revoked)."""
     database.write(lambda store: stored.end_sessions_of(store.connection, user_id, utc_now()))
+
+
+PASSWORD_CHANGED = "本人修改 (changed by the user)"  # what the log says of a user's own change
+
+
+def check_own_password(database: Database, user_id: int, current: str, client: str) -> None:
+    """The user's current password, checked before it changes its own: a wrong one is refused
+    with `password_wrong` and counts as a failed sign-in of its login name (logged;
+    `sign_in_attempts_max` in a row lock the name: `sign_in_locked`). A user without a password
+    yet (only an API token) gives "" as its current one. Call it outside any transaction that
+    a refusal rolls back (a form's `once`), or the count is lost with it."""
+    current = current[: password_length_max + 1]
+    user = database.lookup(lambda store: stored.active_user(store.connection, user_id))
+    if user is None:
+        raise LedgerError(Code.unknown_user, f"没有编号为 {user_id} 的用户 (unknown user)", "id")
+    login = user.login
+    found = (
+        database.lookup(lambda store: stored.credentials(store.connection, login))
+        if login
+        else None
+    )
+    if found is None or found.password_hash is None:
+        if current == "":  # its first one, by the holder of its token (no session without one)
+            return
+        raise LedgerError(
+            Code.password_wrong,
+            "您还没有登录密码：第一次设置时当前密码留空，或请管理员设置 (no password is set yet)",
+            "current_password",
+        )
+    assert login is not None  # credentials are looked up by it
+    if found.locked_until is not None and found.locked_until > utc_now():
+        raise _locked(found.locked_until)
+    good = False
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        good = _hasher.verify(found.password_hash, current)
+    if good:
+        return
+    try:
+        _failed(database, login, client, found)
+    except LedgerError as error:
+        if error.code != Code.sign_in_failed:
+            raise
+    raise LedgerError(
+        Code.password_wrong,
+        f"当前密码不对；连续 {sign_in_attempts_max} 次输错会锁定 {sign_in_lock_minutes} 分钟 "
+        "(the current password is wrong)",
+        "current_password",
+    )
+
+
+def change_own_password(
+    database: Database, user_id: int, current: str, new: str, client: str
+) -> None:
+    """A signed-in user changes its own password, giving its current one (`check_own_password`).
+    The new password ends every session of the user, this one too (a browser signs in again
+    with it); logged as `user.sign_in` by the user itself (never the password)."""
+    digest = password_hash(new)  # the new one's form first: nothing counted for a typo there
+    check_own_password(database, user_id, current, client)
+
+    def work(store) -> None:
+        write_sign_in(store, stored_user(store, user_id), None, digest, user_id, PASSWORD_CHANGED)
+
+    database.write(work)

@@ -525,6 +525,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", f"{V1}/users/{{user_id:int}}/revoke"): Case(
         lambda r, s, t: Call(f"{V1}/users/{t.user_id[CLERK_OF[s]]}/revoke"), ADMIN, ADMIN
     ),
+    ("PUT", f"{V1}/users/{{user_id:int}}/sign-in"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/users/{t.user_id[CLERK_OF[s]]}/sign-in", {"login": f"clerk-{s}@test"}
+        ),
+        ADMIN,
+        ADMIN,
+    ),
+    # everybody's own (the test users have no password yet: their first one, with the token)
+    ("POST", f"{V1}/me/password"): Case(
+        lambda r, s, t: Call(f"{V1}/me/password", {"password": f"first-pass-{s}"}), ALL, ALL
+    ),
 }
 
 

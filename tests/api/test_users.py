@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from ledger.rules import Code, LedgerError
+from ledger.services.web_sign_in import sign_in
 from tests.api.conftest import headers
 from tests.api.test_roots import ENGINES, GLOBAL, World, sqlite_world_file, world_on
 
@@ -343,3 +345,123 @@ def test_a_user_at_a_virtual_place_is_refused_as_such(world):
     )
     assert moved.status_code == 422, moved.text
     assert moved.json()["code"] == "location_must_be_physical"
+
+
+# ---- login names and passwords for the web workspace ---------------------------------------------
+
+
+def signs_in(world: World, login: str, password: str) -> bool:
+    try:
+        sign_in(world.database, login, password, "test")
+    except LedgerError as error:
+        assert error.code in (Code.sign_in_failed, Code.sign_in_locked)
+        return False
+    return True
+
+
+def log_text(world: World) -> str:
+    entries = world.client.get(
+        f"{V1}/audit/log", params={"limit": 200}, headers=headers(GLOBAL)
+    ).json()["items"]
+    return str(entries)
+
+
+def test_a_user_made_with_a_login_and_password_signs_in_and_the_password_is_never_shown(world):
+    login = f"clerk{next(serial)}@510121"
+    made = add(world, "admin", ["clerk"], "510121", login=login.upper(), password="first-pass-1")
+    assert made["user"]["login"] == login and "password" not in str(made)
+    assert "first-pass-1" not in str(made) and "argon2" not in str(made)
+    assert signs_in(world, login, "first-pass-1")
+    one = world.client.get(f"{V1}/users/{made['user']['id']}", headers=headers("admin")).json()
+    assert one["login"] == login
+    assert "first-pass-1" not in log_text(world)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "status"),
+    [
+        ({"login": "admin@510121-taken"}, "login_taken", 409),
+        ({"login": "张三@510121"}, "invalid_field", 422),
+        ({"login": "new@510121", "password": "short"}, "password_too_short", 422),
+        ({"password": "long-enough-1"}, "invalid_field", 422),  # a password needs a login
+    ],
+)
+def test_a_refused_login_or_password_adds_nobody(world, extra, code, status):
+    if extra.get("login") == "admin@510121-taken":
+        add(world, "admin", ["clerk"], "510121", login="admin@510121-taken")
+    label = f"不该有的用户{next(serial)}"
+    body = {"label": label, "roles": ["clerk"], "location_code": "510121", **extra}
+    made = world.client.post(f"{V1}/users", json=body, headers=headers("admin"))
+    assert made.status_code == status and made.json()["code"] == code, made.text
+    listed = world.client.get(f"{V1}/users", params={"limit": 200}, headers=headers("admin"))
+    assert label not in listed.text
+
+
+def test_an_admin_sets_a_login_and_a_password_and_the_old_one_stops(world):
+    user = add(world, "admin", ["clerk"], "510121")["user"]
+    assert user["login"] is None
+    login = f"set{next(serial)}@510121"
+    path = f"{V1}/users/{user['id']}/sign-in"
+    named = world.client.put(path, json={"login": login}, headers=headers("admin"))
+    assert named.status_code == 200 and named.json()["login"] == login
+    first = world.client.put(path, json={"password": "pass-one-111"}, headers=headers("admin"))
+    assert first.status_code == 200 and "pass-one-111" not in first.text
+    assert signs_in(world, login, "pass-one-111")
+    world.client.put(path, json={"password": "pass-two-222"}, headers=headers("admin"))
+    assert not signs_in(world, login, "pass-one-111") and signs_in(world, login, "pass-two-222")
+    empty = world.client.put(path, json={}, headers=headers("admin"))
+    assert empty.status_code == 422 and empty.json()["code"] == "invalid_field"
+    short = world.client.put(path, json={"password": "x"}, headers=headers("admin"))
+    assert short.status_code == 422 and short.json()["code"] == "password_too_short"
+    log = log_text(world)
+    assert "pass-one-111" not in log and "pass-two-222" not in log and "重置" in log
+
+
+def test_another_citys_admin_sets_no_login_or_password(world):
+    user = add(world, "admin", ["clerk"], "510121")["user"]
+    path = f"{V1}/users/{user['id']}/sign-in"
+    for body in ({"login": f"steal{next(serial)}@x"}, {"password": "stolen-pass-1"}):
+        refused = world.client.put(path, json=body, headers=headers("admin-yz"))
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+        assert "金堂县" not in refused.text
+    clerk = world.client.put(path, json={"login": "x@y"}, headers=headers("clerk"))
+    assert clerk.status_code == 403
+    found = world.client.get(f"{V1}/users/{user['id']}", headers=headers("admin")).json()
+    assert found["login"] is None
+
+
+def test_a_user_changes_its_own_password_with_its_current_one(world):
+    login = f"self{next(serial)}@510121"
+    made = add(world, "admin", ["clerk"], "510121", login=login, password="current-pass-1")
+    me = bearer(made["token"])
+    path = f"{V1}/me/password"
+    wrong = world.client.post(
+        path, json={"current_password": "not-it-at-all", "password": "next-pass-22"}, headers=me
+    )
+    assert wrong.status_code == 403 and wrong.json()["code"] == "password_wrong"
+    assert "not-it-at-all" not in wrong.text
+    short = world.client.post(
+        path, json={"current_password": "current-pass-1", "password": "short"}, headers=me
+    )
+    assert short.status_code == 422 and short.json()["code"] == "password_too_short"
+    done = world.client.post(
+        path, json={"current_password": "current-pass-1", "password": "next-pass-22"}, headers=me
+    )
+    assert done.status_code == 204, done.text
+    assert signs_in(world, login, "next-pass-22") and not signs_in(world, login, "current-pass-1")
+    assert "next-pass-22" not in log_text(world)
+
+
+def test_a_user_without_a_password_sets_its_first_with_its_token(world):
+    login = f"first{next(serial)}@510121"
+    made = add(world, "admin", ["clerk"], "510121", login=login)
+    path, me = f"{V1}/me/password", bearer(made["token"])
+    guessed = world.client.post(
+        path, json={"current_password": "anything-1", "password": "next-pass-22"}, headers=me
+    )
+    assert guessed.status_code == 403 and guessed.json()["code"] == "password_wrong"
+    assert "还没有登录密码" in guessed.json()["detail"]
+    assert world.client.post(path, json={"password": "next-pass-22"}, headers=me).status_code == 204
+    assert signs_in(world, login, "next-pass-22")
+    again = world.client.post(path, json={"password": "third-pass-33"}, headers=me)
+    assert again.status_code == 403 and again.json()["code"] == "password_wrong"
