@@ -226,9 +226,11 @@ class Page:
         return Visit(url, status, requested, transferred, errors)
 
     def settle(self, ready: str = "") -> None:
+        """Wait until the page is loaded, htmx has no request in flight (a part the page
+        loads or swaps in) and, if given, an element matches the CSS selector `ready`."""
         WebDriverWait(self.driver, WAIT).until(
             lambda d: (
-                d.execute_script("return document.readyState") == "complete"
+                d.execute_script(SETTLED_JS)
                 and (not ready or d.find_elements(By.CSS_SELECTOR, ready))
             )
         )
@@ -273,6 +275,20 @@ class Page:
             element = self.driver.find_element(By.ID, element_id)
             element.clear()
             element.send_keys(value)
+
+    def choose(self, values: dict[str, str]) -> None:
+        """Pick options of <select>s by id, each by its value or else its text, and wait for
+        what htmx loads on the change."""
+        from selenium.webdriver.support.ui import Select
+
+        for element_id, wanted in values.items():
+            select = Select(self.driver.find_element(By.ID, element_id))
+            values_there = [option.get_attribute("value") for option in select.options]
+            if wanted in values_there:
+                select.select_by_value(wanted)
+            else:
+                select.select_by_visible_text(wanted)
+            self.settle()
 
     def submit(self, form: str = "main form") -> None:
         """Press the submit button of the first form matching `form` and wait for the next
@@ -354,6 +370,10 @@ class Page:
         assert not unlabelled, f"{where} has fields without a label: {unlabelled}"
         return found
 
+
+SETTLED_JS = """
+return document.readyState === "complete" && !document.querySelector(".htmx-request");
+"""
 
 UNLABELLED_JS = """
 const skip = new Set(["hidden", "submit", "button", "reset", "image"]);
