@@ -25,9 +25,6 @@ API_DOCS = "/schema"
 # Known gaps found by these checks, by page: each is reported as a warning while it lasts
 # instead of failing the test. Remove an entry once it is fixed; add none for new pages.
 KNOWN_GAPS = {
-    # the scan page's label field has only a placeholder (the page is still the token form
-    # and moves behind the session)
-    "/scan": ("input#payload[name=]",),
     # Swagger UI's page names no icon (api/app.py favicon=""), so Chromium asks for
     # /favicon.ico, which answers 404
     API_DOCS: ("/favicon.ico - Failed to load resource",),
