@@ -127,7 +127,8 @@ def openapi_config() -> OpenAPIConfig:
                 js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
                 css_url=f"{SWAGGER_UI}/swagger-ui.css",
                 standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
-                favicon="",  # Litestar's default is fetched from a CDN
+                # Litestar's default is fetched from a CDN; the workspace's icon instead
+                favicon='<link rel="icon" href="/static/web/icon.svg" type="image/svg+xml">',
             )
         ],
         components=Components(

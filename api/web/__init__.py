@@ -86,6 +86,7 @@ def web_routers() -> list:
             "/",
             route_handlers=[root, do_sign_in],
             opt={"web": True},
+            include_in_schema=False,  # pages, not the API
             response_headers=SECURITY_HEADERS,
         ),
         Router(
@@ -93,6 +94,7 @@ def web_routers() -> list:
             route_handlers=pages,
             guards=[session_only],
             opt={"web": True},
+            include_in_schema=False,
             response_headers=SECURITY_HEADERS,
         ),
     ]

@@ -80,7 +80,8 @@ def shared_web(demo_template, tmp_path_factory):
 
 
 def signed_in_client(app_database: Database, login: str) -> TestClient:
-    """A new client over the database, signed in as `login` (close it: `with … as client`)."""
+    """A new client over the database, already entered and signed in as `login`; close it
+    with `client.__exit__(None, None, None)` (not `with`: that would enter it again)."""
     client = TestClient(app=create_app(app_database, clock=lambda: TODAY))
     client.__enter__()
     answer = sign_in(client, login)
