@@ -297,6 +297,65 @@ class Page:
         self.driver.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
         WebDriverWait(self.driver, WAIT).until(lambda _: _stale(old))
 
+    # driving a flow (added for the flows' tests: test_workspace_flow_*.py)
+    def press(self, css: str, ready: str = "", accept: bool = False, leaves: bool = True) -> Visit:
+        """Click the button or link matching the CSS selector `css` as a person does (scrolled
+        into view first) and return what the browser did until the page is settled and shows
+        `ready`. accept: answer OK to the confirm() it asks (a data-confirm button or form);
+        leaves: the click loads another page (False for an htmx swap or a script)."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+
+        def click() -> None:
+            target = self.driver.find_element(By.CSS_SELECTOR, css)
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+            target.click()
+            if accept:
+                WebDriverWait(self.driver, WAIT).until(lambda d: _alert(d)).accept()
+            if leaves:
+                WebDriverWait(self.driver, WAIT).until(lambda _: _stale(old))
+
+        return self.record(self.driver.current_url, click, ready)
+
+    def become(self, login: str, sessions: dict[str, dict]) -> None:
+        """Signed in as `login` instead of whoever is (see `resume`); visit a page next."""
+        self.driver.delete_all_cookies()
+        self.resume(login, sessions)
+
+    def step(self, visit: Visit, test_name: str, what: str, status: int | None = 200) -> Visit:
+        """A flow's step: the page answered `status` (None: a script changed the page, no
+        page was loaded), is photographed and passes `check`."""
+        assert visit.status == status, f"{what}: {visit.url} answered {visit.status}"
+        self.screenshot(test_name, what)
+        self.check(visit)
+        return visit
+
+    def set_value(self, values: dict[str, str]) -> None:
+        """Set <input type="date|month"> fields by id as the date picker would (Chromium's
+        typing order for them depends on the locale), with the input and change events."""
+        for element_id, value in values.items():
+            self.driver.execute_script(
+                "const el = document.getElementById(arguments[0]); el.value = arguments[1];"
+                "el.dispatchEvent(new Event('input', {bubbles: true}));"
+                "el.dispatchEvent(new Event('change', {bubbles: true}));",
+                element_id,
+                value,
+            )
+
+    def fetch(self, href: str) -> tuple[int, str, bytes]:
+        """GET `href` from the page with its session (as a link the user follows would, without
+        leaving the page): the status, the content type and the body."""
+        found = self.driver.execute_async_script(FETCH_JS, href)
+        return int(found[0]), str(found[1]), base64.b64decode(found[2])
+
+    def text_of(self, css: str) -> str:
+        """The visible text of the first element matching `css` ('' when none)."""
+        found = self.driver.find_elements(By.CSS_SELECTOR, css)
+        return found[0].text if found else ""
+
+    def wait_for(self, condition, timeout: float = WAIT) -> None:
+        """Wait until condition(driver) is true (a script's answer on the page)."""
+        WebDriverWait(self.driver, timeout).until(condition)
+
     def who(self) -> str:
         """The header's line naming the signed-in user ('' when nobody is)."""
         found = self.driver.find_elements(By.CSS_SELECTOR, "header .who span")
@@ -403,6 +462,27 @@ def _document_status_line(message: str, documents: dict[str, int]) -> bool:
     a refused sign-in): the test checks the status, the console check is for everything else."""
     found = _STATUS_LINE.match(message)
     return found is not None and found.group(1) in documents
+
+
+FETCH_JS = """
+const [href, done] = arguments;
+fetch(href, {credentials: "same-origin"}).then(async (response) => {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  done([response.status, response.headers.get("content-type") || "", btoa(text)]);
+}).catch((error) => done([0, String(error), ""]));
+"""
+
+
+def _alert(driver):
+    """The open alert or confirm dialog, or False."""
+    try:
+        return driver.switch_to.alert
+    except Exception:  # NoAlertPresentException
+        return False
 
 
 def _stale(element) -> bool:
