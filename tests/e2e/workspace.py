@@ -358,7 +358,7 @@ class Page:
 
     def who(self) -> str:
         """The header's line naming the signed-in user ('' when nobody is)."""
-        found = self.driver.find_elements(By.CSS_SELECTOR, "header .who span")
+        found = self.driver.find_elements(By.CSS_SELECTOR, "header .who .account")
         return found[0].text if found else ""
 
     def menu(self) -> list[tuple[str, str]]:
