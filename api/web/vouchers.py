@@ -138,7 +138,28 @@ def voucher_page(request: Request, number: FromPath[str]) -> Template:
         recorded=recorded.strftime("%Y-%m-%d %H:%M") if recorded else "",
         may_reverse=view.reversible and _may_reverse(request, transaction.location_code),
         is_reversal=transaction.kind is TransactionKind.reversal,
+        label_batches=_label_batches(request, view, lines_of(transaction.postings)),
     )
+
+
+# Vouchers that bring labelled packs to their location: its clerk prints their labels.
+LABELLED_KINDS = frozenset({TransactionKind.receipt, TransactionKind.confirmation})
+
+
+def _label_batches(request: Request, view, lines) -> list[tuple[str, str]]:
+    """(item, batch) of the lines whose label sheet the user may print here: a receipt's or
+    an arrival's batches of items with packs, for the clerk at its location (or an admin)."""
+    transaction = view.transaction
+    if transaction.kind not in LABELLED_KINDS or view.reversed_by:
+        return []
+    if not _may_reverse(request, transaction.location_code):
+        return []
+    found = dict.fromkeys(
+        (line.item_code, line.batch_number)
+        for line in lines
+        if line.to_code == transaction.location_code and view.items[line.item_code].packs
+    )
+    return list(found)
 
 
 HANDLERS: list = [voucher_list, voucher_page]

@@ -5,6 +5,7 @@ whom it is), the print form opened with the session, and refusals as the API's."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -190,3 +191,24 @@ def test_the_pages_need_a_session(shared_web):
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/?next=")
     assert client.get("/api/v1/transactions/CK-2026-000081/voucher").status_code == 401
+
+
+def _receipts_at(database, code: str) -> list:
+    found = lookups.transactions(
+        database, TransactionFilter(None, location_code=code, kind=TransactionKind.receipt), 100, 0
+    )
+    return [t for t in found if t.location_code == code]
+
+
+def test_a_receipt_links_its_label_sheets_for_the_clerk_there(clients, shared_web):
+    _, database = shared_web
+    receipt = _receipts_at(database, "510100")[0]
+    admin = clients["admin@510100"].get(f"/vouchers/{receipt.number}")
+    links = re.findall(r'href="(/api/v1/batches/[^"]+/labels\?location=510100)"', admin.text)
+    assert links and "打印标签" in admin.text
+    sheet = clients["admin@510100"].get(links[0].replace("&amp;", "&"))
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    # an auditor may read the voucher but prints no labels; a clerk elsewhere sees none either
+    for login in ("auditor@510100", "clerk@510121"):
+        page = clients[login].get(f"/vouchers/{receipt.number}")
+        assert "打印标签" not in page.text
