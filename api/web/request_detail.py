@@ -7,13 +7,14 @@ refusal beside the field at fault and what the user typed kept."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from litestar import Request
 from litestar.response import Template
 
 from api.common import services_of
+from api.web.confirm_parts import ConfirmForm, ConfirmLine, shipped_lines
 from api.web.render import new_once_key, page
 from api.web.request_views import (
     allowed,
@@ -23,7 +24,6 @@ from api.web.request_views import (
     unit_options,
     visible_request,
 )
-from ledger.model import VirtualLocation
 from ledger.requests import RequestStatus
 from ledger.services import lookups, requests
 from ledger.services.balances import BalanceQuery, balances
@@ -46,39 +46,6 @@ class ShipRow(NamedTuple):
     override_reason: str
 
 
-class ConfirmLine(NamedTuple):
-    item_code: str
-    batch_number: str
-    shipped: int
-    received: str
-
-
-class MissingLine(NamedTuple):
-    item_code: str
-    batch_number: str
-    shipped: int
-    received: int
-
-    @property
-    def missing(self) -> int:
-        return self.shipped - self.received
-
-
-@dataclass
-class ConfirmForm:
-    """One shipment's arrival form. missing: set once the first sending found less than
-    shipped (the second step asks why)."""
-
-    number: str
-    lines: list[ConfirmLine]
-    occurred_on: str = ""
-    memo: str = ""
-    missing: list[MissingLine] = field(default_factory=list)
-    reason: str = ""
-    note: str = ""
-    once: str = field(default_factory=new_once_key)
-
-
 @dataclass
 class Typed:
     """What the user typed in the form that was refused (the others are shown fresh)."""
@@ -94,24 +61,7 @@ class Typed:
 def shipment_lines(request: Request, shipment_number: str) -> list[ConfirmLine]:
     """What a shipment carries, per item and batch (its in-transit legs), as shipped."""
     database = services_of(request.app.state).database
-    shipment = lookups.transaction(database, shipment_number)
-    return [
-        ConfirmLine(p.item_code, p.batch_number, p.quantity, str(p.quantity))
-        for p in shipment.postings
-        if p.location_code == VirtualLocation.in_transit.value and p.quantity > 0
-    ]
-
-
-def missing_of(lines: list[ConfirmLine]) -> list[MissingLine]:
-    """The lines that arrived short, by what was typed (a line typed wrong counts as full: the
-    service refuses it beside its field)."""
-    missing = []
-    for line in lines:
-        text = line.received.replace(",", "").strip()
-        received = int(text) if text.isdigit() else line.shipped
-        if received < line.shipped:
-            missing.append(MissingLine(line.item_code, line.batch_number, line.shipped, received))
-    return missing
+    return shipped_lines(lookups.transaction(database, shipment_number))
 
 
 def _approve_rows(found: AllocationRequest) -> list[ApproveRow]:
