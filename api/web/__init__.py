@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from api.scan_page import scan_page
 from api.web import (
     audit,
+    confirm,
     home,
     movements,
     plans,
@@ -81,6 +82,7 @@ def web_routers() -> list:
     for area in (home, stock, vouchers, requests, plans, movements, stocktakes, reports, audit):
         pages.extend(area.HANDLERS)
     pages.extend(users.HANDLERS)
+    pages.extend(confirm.HANDLERS)  # 签收 of a shipment (the tuple above is a full line)
     return [
         Router(
             "/",

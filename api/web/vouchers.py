@@ -20,6 +20,7 @@ from litestar.response import Template
 from api.common import services_of
 from api.errors import Forbidden
 from api.policy import require_at, require_sees_transaction, scope_path
+from api.web.confirm import confirm_link
 from api.web.names import KIND_NAMES
 from api.web.render import chinese, page
 from api.web.stock_common import From, PageNumber, Query, To, blank, parse_day
@@ -139,6 +140,7 @@ def voucher_page(request: Request, number: FromPath[str]) -> Template:
         may_reverse=view.reversible and _may_reverse(request, transaction.location_code),
         is_reversal=transaction.kind is TransactionKind.reversal,
         label_batches=_label_batches(request, view, lines_of(transaction.postings)),
+        confirm_url=confirm_link(request, view),  # 签收, for the receiver while in transit
     )
 
 
