@@ -85,6 +85,18 @@ def visible_places(database: Any, user: User, under: str) -> list[tuple[str, str
     return [(p.code, p.name) for p in found if p.physical and can_see(user, p.path)]
 
 
+def places_below(database: Any, user: User, location_code: str) -> list[tuple[str, str]]:
+    """(code, name) of the physical places under a location (its whole subtree, itself left
+    out) that the user sees: what a count there may name in `location_codes` (the service
+    takes any place inside the counted location's subtree); none for an unknown code."""
+    try:
+        top = lookups.location(database, location_code)
+    except LedgerError:
+        return []
+    own = top.location.code
+    return [place for place in visible_places(database, user, top.path) if place[0] != own]
+
+
 def places_of(database: Any, user: User, stocktake: Stocktake) -> list[tuple[str, str]]:
     """The places the count covers that the user sees: the whole subtree, or the location and
     the places it names."""

@@ -30,6 +30,7 @@ from api.web.stocktake_view import (
     field_errors,
     holds,
     many,
+    places_below,
     visible_places,
 )
 from ledger.model import StocktakeStatus
@@ -86,6 +87,7 @@ def _list_page(
         values=values,
         chosen_items=many(values, "item_codes"),
         chosen_places=many(values, "location_codes"),
+        sub_places=places_below(services.database, user, str(values.get("location_code", ""))),
         errors=errors or {},
         once_key=new_once_key(),
     )
@@ -96,6 +98,24 @@ def _list_page(
 @get("/stocktakes", sync_to_thread=True, guards=[roles(*OFFICE)])
 def stocktake_list(request: Request, wanted: StatusFilter = None) -> Template:
     return _list_page(request, wanted)
+
+
+PlaceCode = Annotated[str, QueryParameter(query="location_code", required=False, max_length=64)]
+
+
+@get("/stocktakes/places", sync_to_thread=True, guards=[roles(*OFFICE)])
+def stocktake_places(request: Request, location_code: PlaceCode = "") -> Template:
+    """The open form's list of places below the chosen location (htmx swaps it in when the
+    location changes)."""
+    database = services_of(request.app.state).database
+    return page(
+        request,
+        "stocktakes_places.html",
+        "盘点",
+        sub_places=places_below(database, request.user, location_code.strip()),
+        chosen_places=[],
+        errors={},
+    )
 
 
 def _open_command(data: dict[str, Any]) -> OpenStocktake:
@@ -150,4 +170,10 @@ def stocktake_page(
     return detail_page(request, number, threshold)
 
 
-HANDLERS: list = [stocktake_list, open_stocktake, stocktake_page, *FORM_HANDLERS]
+HANDLERS: list = [
+    stocktake_list,
+    stocktake_places,
+    open_stocktake,
+    stocktake_page,
+    *FORM_HANDLERS,
+]
