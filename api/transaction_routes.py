@@ -41,9 +41,11 @@ from api.schemas import (
 )
 from ledger import commands as c
 from ledger.model import Role, Transaction, TransactionKind
-from ledger.services import lookups
+from ledger.services import lookups, requests
 from ledger.services.ledger import execute
 from ledger.services.lookups import TransactionFilter
+from ledger.services.request_models import ConfirmShipment
+from ledger.services.shipment_requests import request_of
 from ledger.services.users import User
 
 
@@ -172,6 +174,23 @@ class TransactionController(Controller):
         services = services_of(state)
         shipment = lookups.transaction(services.database, data.shipment_number)
         require_receiver(request.user, shipment, services.location)
+        number = request_of(services.database, data.shipment_number)
+        if number is not None:
+            # A request's shipment is confirmed through its request, which also counts what
+            # arrived on the request's lines and closes it once everything has (as /scan does).
+            body = ConfirmShipment(
+                data.shipment_number, data.received, data.occurred_on, data.memo, data.shortage
+            )
+            user: User = request.user
+            return idempotent(
+                request,
+                state,
+                idempotency_key,
+                data,
+                lambda _: requests.confirm(
+                    services.database, number, body, user.id, services.clock()
+                ),
+            )
         return self._post(
             request,
             state,

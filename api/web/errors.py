@@ -13,12 +13,13 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    ValidationException,
 )
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
 from api.errors import log, status_of
-from api.web.render import chinese
+from api.web.render import FIELD_NAMES, chinese
 from ledger.rules import LedgerError
 
 NOT_WEB = ("/api/", "/schema", "/health", "/static/")
@@ -79,7 +80,23 @@ def on_web_error(request: Request, error: Exception) -> Any:
         return error_page(
             request, 404, "没有这个页面", "地址有误，或者要找的单据不存在。", "not_found"
         )
+    if isinstance(error, ValidationException):
+        fields = "、".join(
+            FIELD_NAMES.get(str(item.get("key")), str(item.get("key")))
+            for item in (error.extra if isinstance(error.extra, list) else [])
+            if isinstance(item, dict) and item.get("key")
+        )
+        return error_page(
+            request,
+            400,
+            "请求有误",
+            f"地址或表单中的参数有误{('：' + fields) if fields else ''}。请从页面上的链接或表单进入，"
+            "按提示填写。",
+            "invalid_request",
+        )
     if isinstance(error, HTTPException):
+        if error.status_code == 413:
+            return error_page(request, 413, "提交的内容过大", "提交的内容过大，请分几次提交。")
         if error.status_code == 405:
             return error_page(request, 405, "不能这样打开", "这个地址不能这样打开，请从菜单进入。")
         return error_page(request, error.status_code, "请求有误", chinese(error.detail or ""))

@@ -46,12 +46,43 @@ MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
 
 
 # The English gloss the API's messages end with: "… 已吊销 (the user is revoked)".
-_GLOSS = re.compile(r"\s*\([A-Za-z][^()\u4e00-\u9fff]*\)\s*$")
+# The English glosses of the API's messages, wherever they stand: "… 已吊销 (the user is
+# revoked)", "数量必须大于零 (quantity must be positive): -3".
+_GLOSS = re.compile(r"\s*\([A-Za-z][^()\u4e00-\u9fff]*\)")
+# A message that starts with the field's code ("memo 过长：…") names the field in Chinese.
+_LEADING_FIELD = re.compile(r"^([a-z_]+)(?:\[\d+\])?(?:\.([a-z_]+))?(?= )")
+FIELD_NAMES: dict[str, str] = {
+    "memo": "摘要",
+    "reason": "原因",
+    "note": "说明",
+    "label": "名称",
+    "login": "登录名",
+    "password": "密码",
+    "quantity": "数量",
+    "payload": "标签内容",
+    "batch_number": "批次",
+    "item_code": "物资",
+    "location_code": "库点",
+    "name": "名称",
+    "code": "编码",
+    "category": "类别",
+    "unit": "单位",
+    "occurred_on": "业务日期",
+    "expires_on": "有效期至",
+    "lines": "明细",
+}
 
 
 def chinese(message: str) -> str:
-    """A refusal's message as a page shows it: the Chinese, without the English gloss."""
-    return _GLOSS.sub("", message).strip() or message
+    """A refusal's message as a page shows it: the Chinese, without the English glosses, and
+    a field named by its code at the start named in Chinese ("memo 过长" → "摘要 过长")."""
+    text = _GLOSS.sub("", message).strip()
+
+    def field(found: re.Match) -> str:
+        name = found.group(2) or found.group(1)
+        return FIELD_NAMES.get(name, found.group(0))
+
+    return _LEADING_FIELD.sub(field, text) or message
 
 
 def new_once_key() -> str:
@@ -75,13 +106,26 @@ def once(request: Request, form: dict[str, Any], work: Callable[[], T]) -> T:
     digest = hashlib.sha256(
         f"{request.method} {request.url.path}\n".encode() + msgspec.json.encode(content)
     ).hexdigest()
-    answer = exactly_once(
-        request.app.state.database, user.id, f"web:{key}", digest, work, 200, _refusal
-    )
+    try:
+        answer = exactly_once(
+            request.app.state.database, user.id, f"web:{key}", digest, work, 200, _refusal
+        )
+    except LedgerError as error:
+        raise once_refused(error) from None
     decoded = msgspec.json.decode(answer.body)
     if answer.status_code >= 400:
         raise LedgerError(Code(decoded["code"]), decoded["detail"], decoded.get("field"))
     return decoded
+
+
+def once_refused(error: LedgerError) -> LedgerError:
+    """A form sent again with its first key but other content: said as a clerk would."""
+    if error.code == Code.idempotency_key_reused:
+        return LedgerError(
+            error.code,
+            "这张表单已经提交过；要再办一笔，请重新打开表单填写 (form already sent)",
+        )
+    return error
 
 
 def _refusal(error: LedgerError) -> Answer:

@@ -139,6 +139,33 @@ def test_a_request_shipment_short_by_a_pack(served):
     assert [(line["received"], line["short"]) for line in closed["lines"]] == [(1500, 500)]
 
 
+def test_a_request_shipment_confirmed_as_a_plain_confirmation_counts_on_its_request(served):
+    """POST /transactions/confirmations of a request's shipment goes through the request, as
+    the request's own route and /scan do: what arrived is counted on its lines, it closes."""
+    client, ledger = served
+    requests = Requests(ledger)
+    request = requests.create(CreateRequest("510121-ZJ", (RequestLineIn("NH2014", 4, "捆"),)))
+    requests.submit(request.number)
+    requests.approve(request.number, Approve((RequestLineIn("NH2014", 4, "捆"),)))
+    shipment = requests.ship(request.number, Ship((ShipLine("NH2014", 4, "捆"),)))
+    arrival = {
+        "shipment_number": shipment.number,
+        "received": [{**NH, "quantity_received": 3, "unit": "捆"}],
+    }
+    path = f"{V1}/transactions/confirmations"
+    refused_shortage(client.post(path, json=arrival, headers=headers("requester")), 500)
+    shortage = {"reason": "damaged", "lines": [{**NH, "quantity": 1, "unit": "捆"}]}
+    posted = client.post(path, json={**arrival, "shortage": shortage}, headers=headers("requester"))
+    assert posted.status_code == 201, posted.text
+    closed = client.get(f"{V1}/requests/{request.number}", headers=headers("requester")).json()
+    assert closed["status"] == "closed"
+    assert [(line["received"], line["short"]) for line in closed["lines"]] == [(1500, 500)]
+    events = client.get(
+        f"{V1}/requests/{request.number}/events", headers=headers("requester")
+    ).json()
+    assert any(event["action"] == "received" for event in events)
+
+
 def test_a_scanned_arrival_with_a_pack_missing(served):
     client, ledger = served
     scanning = Scanning(ledger, label_keys.load(Settings.from_environment()))
