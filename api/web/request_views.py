@@ -36,6 +36,7 @@ from ledger.services.users import User, get_user
 from ledger.settings import office_zone
 
 ITEMS_MAX = 200  # items a form offers (a page of the item list)
+LINES_MAX = 200  # rows a lines form takes (a page of 20,000 blank rows is refused, not drawn)
 
 
 def items_of(request: Request) -> dict[str, Item]:
@@ -79,17 +80,21 @@ def rows_of(form: FormMultiDict, prefix: str = "") -> list[LineRow]:
     def at(values: list[str], index: int) -> str:
         return values[index].strip() if index < len(values) else ""
 
-    return [
-        LineRow(at(codes, i), at(quantities, i), at(units, i))
-        for i in range(max(len(codes), len(quantities)))
-    ]
+    count = max(len(codes), len(quantities), len(units))
+    if count > LINES_MAX:
+        raise LedgerError(
+            Code.too_many_lines,
+            f"一张单据最多 {LINES_MAX} 行，这次提交了 {count} 行 (too many lines)",
+            f"{prefix}item_code",
+        )
+    return [LineRow(at(codes, i), at(quantities, i), at(units, i)) for i in range(count)]
 
 
 def whole_number(text: str, field: str, allow_zero: bool = True) -> int:
     """A quantity typed on a page: a whole number (thousands separators allowed)."""
     cleaned = text.replace(",", "").replace("，", "").strip()
     if not re.fullmatch(r"\d{1,12}", cleaned) or (not allow_zero and int(cleaned) == 0):
-        what = "大于零的整数" if not allow_zero else "整数"
+        what = "大于零的整数" if not allow_zero else " 0 或正整数"
         raise LedgerError(Code.invalid_field, f"请填写{what}：{text!r}", field)
     return int(cleaned)
 

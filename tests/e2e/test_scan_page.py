@@ -193,7 +193,7 @@ def test_a_short_arrival_is_written_off_only_when_named_on_the_page(server, brow
     assert "1000 张" in missing and "500 张" in missing
     assert f"未扫到的包：年画 2014-01 第 {second.serial} 包" == text_of(browser, "missing-packs")
     button = browser.find_element(By.ID, "confirm-shortage")
-    assert button.text == "将记录短少 500 张，原因：运输丢失"
+    assert button.text == "请先选择短少原因" and not button.is_enabled()  # no reason chosen for one
     Select(browser.find_element(By.ID, "shortage-reason")).select_by_value("other")
     assert not button.is_enabled()  # 其他 needs a note
     browser.find_element(By.ID, "shortage-note").send_keys("外包装破损，一捆受潮")

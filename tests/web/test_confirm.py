@@ -193,7 +193,7 @@ def test_a_received_quantity_wrong_is_refused_beside_its_line(web_database):
         assert answer.status_code == 422
         assert "实收不能为 33" in error_beside(answer.text, "received[0].quantity_received")
         typed = requester.post(action, data=sent(page.text, ["两盒", "1000"], ["盒", ""]))
-        assert "请填写整数" in error_beside(typed.text, "received[0].quantity_received")
+        assert "请填写 0 或正整数" in error_beside(typed.text, "received[0].quantity_received")
     assert voucher(web_database, number).confirmation is None
 
 

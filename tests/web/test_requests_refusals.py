@@ -5,6 +5,7 @@ form sent twice shipping once."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pytest
 
@@ -13,7 +14,7 @@ from ledger.services import requests
 from ledger.services.ledger import execute
 from ledger.services.request_models import Approve, CreateRequest, RequestLineIn, Ship, ShipLine
 from tests.conftest import TODAY
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, sign_in
 from tests.web.requests_support import base, error_beside, form_html, signed_in
 from tests.web.test_requests_flow import (
     APPROVER,
@@ -304,3 +305,16 @@ def test_the_ship_form_sent_twice_ships_once(web_database):
     found = requests.get(web_database, number)
     assert len(found.shipments) == 1 and found.lines[0].issued == 30
     assert balance(web_database, "510121", "BYT") == (before[0] - 30, before[1] - 30)
+
+
+def test_a_lines_form_of_too_many_rows_is_refused_not_drawn(web):
+    sign_in(web, "requester@510121-zj")
+    form = web.get("/requests/new")
+    rows = [("item_code", ""), ("quantity", ""), ("unit", "")] * 20_001
+    answer = web.post(
+        "/requests/new",
+        content=urlencode([("_csrf", csrf_of(form.text)), ("more", "1"), *rows]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 422, answer.text[-800:]
+    assert "最多 200 行" in answer.text and len(answer.content) < 100_000

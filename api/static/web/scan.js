@@ -147,9 +147,11 @@
     if (!state.missing) { return; }
     var reason = $("shortage-reason").value;
     var note = $("shortage-note").value.trim();
-    $("confirm-shortage").textContent = "将记录短少 " + missingTotal(state.missing.missing) +
-      "，原因：" + REASONS[reason] + (note ? "（" + note + "）" : "");
-    $("confirm-shortage").disabled = reason === "other" && !note;
+    $("confirm-shortage").textContent = reason
+      ? "将记录短少 " + missingTotal(state.missing.missing) + "，原因：" + REASONS[reason] +
+        (note ? "（" + note + "）" : "")
+      : "请先选择短少原因";
+    $("confirm-shortage").disabled = !reason || (reason === "other" && !note);
   }
 
   function showShortage(problem) {
