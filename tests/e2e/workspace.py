@@ -376,7 +376,7 @@ class Page:
         (`shot_name(request)` names the test without its width)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         size = self.driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            "return [Math.max(window.innerWidth, document.documentElement.scrollWidth), document.documentElement.scrollHeight]"
         )
         shot = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot",
