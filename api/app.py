@@ -77,6 +77,7 @@ def create_app(
                 API_PREFIX,
                 route_handlers=handlers,
                 security=[{"bearer": []}],
+                after_request=print_page_headers,
             ),
             *web_routers(),
             create_static_files_router(
@@ -112,6 +113,21 @@ def create_app(
         logging_config=None,
     )
     return app
+
+
+# The API's print forms (a voucher, a report's format=html) are HTML pages of their own: they
+# load nothing and run no script, and no other site may frame them.
+PRINT_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def print_page_headers(response: Response) -> Response:
+    if str(response.media_type).startswith("text/html"):
+        response.headers.setdefault("Content-Security-Policy", PRINT_PAGE_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def openapi_config() -> OpenAPIConfig:
