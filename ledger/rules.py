@@ -38,6 +38,7 @@ class Code(StrEnum):
     locations_must_be_different = "locations_must_be_different"
     location_must_be_physical = "location_must_be_physical"
     location_has_no_parent = "location_has_no_parent"
+    stock_minimum_negative = "stock_minimum_negative"
     exceeds_on_hand = "exceeds_on_hand"
     exceeds_available = "exceeds_available"
     exceeds_reserved = "exceeds_reserved"
