@@ -59,6 +59,8 @@ def set_stock_minimum(
                 "location_code",
             )
         item = store.item(item_code, "item_code")
+        if unit not in (None, item.item.base_unit) and item.item.pack(unit) is None:
+            base_units(item.item, 1, unit, "unit")  # refuses the unknown unit, beside it
         base = base_units(item.item, minimum, unit, "minimum") if minimum else 0
         before = work_queries.set_minimum(
             store.connection, location.id, item.id, base, actor, dt.datetime.now(dt.UTC)
