@@ -210,3 +210,107 @@ def user_labels(connection: Connection, user_ids: set[int | None]) -> dict[int, 
         return {}
     query = select(t.users.c.id, t.users.c.label).where(t.users.c.id.in_(wanted))
     return {int(user_id): label for user_id, label in connection.execute(query)}
+
+
+# ---- shipments in transit --------------------------------------------------------------------------
+
+
+class Shipment(NamedTuple):
+    """An issue or transfer in transit: its lines as (item id, batch id, quantity)."""
+
+    id: int
+    number: str
+    occurred_on: dt.date
+    source_id: int
+    destination_id: int
+    lines: tuple[tuple[int, int, int], ...]
+
+
+class Change(NamedTuple):
+    """A transaction that may change what is in transit: its kind, the shipment it confirms,
+    the transaction it reverses and that one's kind and shipment."""
+
+    id: int
+    kind: str
+    shipment_id: int | None
+    reverses_id: int | None
+    reversed_kind: str | None
+    reversed_shipment_id: int | None
+
+
+SHIPPING = ("issue", "transfer")
+
+
+def unconfirmed_shipment_ids(connection: Connection) -> list[int]:
+    """Issues and transfers not (or no longer) confirmed and not reversed, as the in-transit
+    report counts them; from the transactions' kind index, each probed for a confirmation
+    that stands and for a reversal."""
+    tx = t.transactions.c
+    confirmation, undone, reversal = (aliased(t.transactions) for _ in range(3))
+    confirmed = exists().where(
+        confirmation.c.shipment_id == tx.id,
+        confirmation.c.kind == "confirmation",
+        ~exists().where(undone.c.reverses_id == confirmation.c.id),
+    )
+    query = select(tx.id).where(
+        tx.kind.in_(SHIPPING), ~confirmed, ~exists().where(reversal.c.reverses_id == tx.id)
+    )
+    return [int(row) for row in connection.execute(query).scalars()]
+
+
+def shipments(connection: Connection, ids: list[int]) -> dict[int, Shipment]:
+    """These shipments with their lines in transit (a shipment with none is left out). Read
+    by transaction (every posting of each, those at `in-transit` kept), not by location: the
+    in-transit place holds every posting of every shipment ever made."""
+    tx, p, loc = t.transactions.c, t.postings.c, t.locations.c
+    in_transit = connection.execute(select(loc.id).where(loc.code == "in-transit")).scalar()
+    lines: dict[int, list] = {}
+    heads: dict[int, Shipment] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(
+                tx.id,
+                tx.number,
+                tx.occurred_on,
+                tx.location_id,
+                tx.counterparty_id,
+                p.location_id,
+                p.item_id,
+                p.batch_id,
+                p.quantity,
+            )
+            .join(t.postings, p.transaction_id == tx.id)
+            .where(tx.id.in_(ids[start : start + 500]), tx.counterparty_id.is_not(None))
+            .order_by(p.id)
+        )
+        for row in connection.execute(query):
+            if row[5] != in_transit:
+                continue
+            heads[row[0]] = Shipment(row[0], row[1], row[2], row[3], row[4], ())
+            lines.setdefault(row[0], []).append((row[6], row[7], row[8]))
+    return {key: head._replace(lines=tuple(lines[key])) for key, head in heads.items()}
+
+
+def changes_after(connection: Connection, after: int, through: int) -> list[Change]:
+    """The transactions after `after` up to `through` (chain sequences) that may change what is
+    in transit: shipments, confirmations, reversals; in order."""
+    tx = t.transactions.c
+    reversed_ = aliased(t.transactions)
+    query = (
+        select(
+            tx.id,
+            tx.kind,
+            tx.shipment_id,
+            tx.reverses_id,
+            reversed_.c.kind,
+            reversed_.c.shipment_id,
+        )
+        .outerjoin(reversed_, reversed_.c.id == tx.reverses_id)
+        .where(
+            tx.id > after,
+            tx.id <= through,
+            tx.kind.in_((*SHIPPING, "confirmation", "reversal")),
+        )
+        .order_by(tx.id)
+    )
+    return [Change(*row) for row in connection.execute(query)]

@@ -1,76 +1,22 @@
 """The home page's key figures (首页·关键指标): stock on hand per item at the end of each of the
 last months, and 进村入户率 (the share of villages that received an item this year) per area.
-
-Both are sums over the postings, which are append-only and numbered with their transaction in
-the order they commit. So a figure, once computed, is kept (per database, subtree and period)
-with the chain sequence it includes, and brought forward on the next reading by the postings of
-later transactions only: a home page on a ledger of a million postings does not read them all
-again. A new version of reference data (a location moved to another parent moves its stock to
-another subtree) or a shorter chain (a backup restored) computes the figure afresh. Every
-reading runs in one snapshot, so the sequence and the figures read agree.
-"""
+Both are sums over the postings, kept between readings and brought forward by the postings of
+later transactions only (ledger/services/kept.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
+from typing import NamedTuple
 
 from ledger.db import figure_queries as fq
 from ledger.db import reference_queries
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, Location, LocationLevel
+from ledger.services.kept import kept
 from ledger.services.work import read
 
 MONTHS = 6  # the stock chart's points: the ends of the last five months, and today
-KEPT_MAX = 256  # figures kept per database (subtree × period), least recently read dropped
-
-
-class _Kept(NamedTuple):
-    head: int  # the chain sequence the figure includes
-    version: int  # the newest reference version when it was computed
-    value: Any
-
-
-_kept: WeakKeyDictionary[Database, OrderedDict[tuple, _Kept]] = WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def _figure(
-    database: Database,
-    key: tuple,
-    afresh: Callable[[Any], Any],
-    forward: Callable[[Any, Any, int, int], Any],
-) -> Any:
-    """The figure `key`: kept and brought forward (`forward(connection, value, after,
-    through)`), or computed (`afresh(connection)`), in one snapshot."""
-    with _lock:
-        kept = _kept.get(database, OrderedDict()).get(key)
-    with database.read(snapshot=True) as connection:
-        head, version = fq.watermark(connection)
-        if kept is None or kept.version != version or kept.head > head:
-            value = afresh(connection)
-        elif kept.head < head:
-            value = forward(connection, kept.value, kept.head, head)
-        else:
-            value = kept.value
-    with _lock:
-        figures = _kept.setdefault(database, OrderedDict())
-        figures[key] = _Kept(head, version, value)
-        figures.move_to_end(key)
-        while len(figures) > KEPT_MAX:
-            figures.popitem(last=False)
-    return value
-
-
-def forget(database: Database) -> None:
-    """Drop the figures kept for `database` (tests; a restore into a live process)."""
-    with _lock:
-        _kept.pop(database, None)
 
 
 # ---- stock on hand at the ends of recent months ----------------------------------------------------
@@ -135,7 +81,7 @@ def stock_by_month(
     """Stock on hand per item at the physical places under `under` (None: everywhere) at the
     end of each of the last `count` − 1 months and of today, in base units."""
     bounds = month_ends(today, count)
-    totals: dict[int, tuple[int, ...]] = _figure(
+    totals: dict[int, tuple[int, ...]] = kept(
         database,
         ("stock", under, bounds),
         _stock_afresh(under, bounds),
@@ -216,7 +162,7 @@ def coverage_by_area(
     the most villages) over the villages under `under`, per area one level below it: of an
     area's villages, those that received the item (the coverage report's rule)."""
     date_from = today.replace(month=1, day=1)
-    villages, reached = _figure(
+    villages, reached = kept(
         database,
         ("reach", under, date_from, today),
         _reach_afresh(under, date_from, today),

@@ -27,6 +27,7 @@ from ledger.db import report_queries, scans, work_queries
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, Location
+from ledger.services.kept import kept
 
 LISTS = (
     "approve",
@@ -116,14 +117,55 @@ class WorkList(NamedTuple):
 
 def work_lists(database: Database, ask: WorkAsk, today: dt.date) -> dict[str, WorkList]:
     """The lists `ask` names, each its first SHOWN entries, by name."""
-    return database.lookup(lambda store: _read(store, ask, today))
+    moving = in_transit(database) if {"confirm", "transit"} & ask.lists else {}
+    return database.lookup(lambda store: _read(store, ask, today, moving))
+
+
+def in_transit(database: Database) -> dict[int, work_queries.Shipment]:
+    """Every shipment in transit (as the in-transit report counts them), by transaction id:
+    kept between readings and brought forward by later transactions (ledger/services/kept.py),
+    as finding them among every shipment ever made reads the whole ledger."""
+    return kept(database, ("in-transit",), _transit_afresh, _transit_forward)
+
+
+def _transit_afresh(connection) -> dict[int, work_queries.Shipment]:
+    return work_queries.shipments(connection, work_queries.unconfirmed_shipment_ids(connection))
+
+
+def _transit_forward(
+    connection, value: dict[int, work_queries.Shipment], after: int, through: int
+) -> dict[int, work_queries.Shipment]:
+    """What is in transit after the transactions after `after`: a shipment goes out, a
+    confirmation or a reversal of the shipment takes it off, a reversal of its confirmation
+    puts it back."""
+    found, wanted = dict(value), set()
+    for change in work_queries.changes_after(connection, after, through):
+        if change.kind in work_queries.SHIPPING:
+            wanted.add(change.id)
+            continue
+        gone = back = None
+        if change.kind == "confirmation":
+            gone = change.shipment_id
+        elif change.reversed_kind in work_queries.SHIPPING:
+            gone = change.reverses_id
+        elif change.reversed_kind == "confirmation":
+            back = change.reversed_shipment_id
+        if gone is not None:
+            found.pop(gone, None)
+            wanted.discard(gone)
+        if back is not None:
+            wanted.add(back)
+    found.update(work_queries.shipments(connection, sorted(wanted)))
+    return found
 
 
 def _cut(rows: list, entry) -> WorkList:
     return WorkList(tuple(entry(row) for row in rows[:SHOWN]), len(rows) > SHOWN)
 
 
-def _read(store: LedgerStore, ask: WorkAsk, today: dt.date) -> dict[str, WorkList]:
+def _read(
+    store: LedgerStore, ask: WorkAsk, today: dt.date, moving: dict[int, work_queries.Shipment]
+) -> dict[str, WorkList]:
     connection, found = store.connection, {}
     own = store.location(ask.own_code).id if ask.own_code is not None else None
 
@@ -175,7 +217,7 @@ def _read(store: LedgerStore, ask: WorkAsk, today: dt.date) -> dict[str, WorkLis
             ),
         )
     if {"confirm", "transit"} & ask.lists:
-        found.update(_shipments(store, ask, own, today))
+        found.update(_shipments(store, ask, own, today, moving))
     return found
 
 
@@ -192,44 +234,53 @@ def _expiry(store: LedgerStore, row: tuple, today: dt.date) -> ExpiryEntry:
 
 
 def _shipments(
-    store: LedgerStore, ask: WorkAsk, own_id: int | None, today: dt.date
+    store: LedgerStore,
+    ask: WorkAsk,
+    own_id: int | None,
+    today: dt.date,
+    moving: dict[int, work_queries.Shipment],
 ) -> dict[str, WorkList]:
-    """Shipments waiting for confirmation, and those in transit too long: one read of what is
-    in transit from or to the subtree (the in-transit report's query), grouped per shipment."""
-    lines = report_queries.in_transit(store.connection, ask.under or "/")
-    store.cache_locations(ids={line.destination_id for line in lines})
-    shipments: dict[str, list] = {}
-    for line in lines:
-        shipments.setdefault(line.number, []).append(line)
+    """Shipments waiting for confirmation, and those in transit too long, of what is in
+    transit from or to the subtree; oldest first."""
+    store.cache_locations(
+        ids={s.source_id for s in moving.values()} | {s.destination_id for s in moving.values()}
+    )
     to_confirm: list[ShipmentEntry] = []
     overdue: list[ShipmentEntry] = []
-    for number, its in shipments.items():
-        first = its[0]
-        destination = store.location_by_id(first.destination_id)
+    for shipment in sorted(moving.values(), key=lambda s: (s.occurred_on, s.id)):
+        source = store.location_by_id(shipment.source_id)
+        destination = store.location_by_id(shipment.destination_id)
+        if ask.under is not None and not (
+            source.path.startswith(ask.under) or destination.path.startswith(ask.under)
+        ):
+            continue
         mine = (
-            first.destination_id == own_id
+            shipment.destination_id == own_id
             if own_id is not None
             else ask.under is None or destination.path.startswith(ask.under)
         )
-        days = (today - first.occurred_on).days
-        if mine or days > ask.transit_days:
-            entry = ShipmentEntry(
-                number,
-                first.occurred_on,
-                store.location_by_id(first.source_id).location,
-                destination.location,
-                days,
-                tuple(
-                    ShipmentLine(
-                        store.item_by_id(line.item_id).item,
-                        store.batch_by_id(line.batch_id).batch.number,
-                        line.quantity,
-                    )
-                    for line in its
-                ),
-            )
-            (to_confirm if mine else []).append(entry)
-            (overdue if days > ask.transit_days else []).append(entry)
+        days = (today - shipment.occurred_on).days
+        if not mine and days <= ask.transit_days:
+            continue
+        entry = ShipmentEntry(
+            shipment.number,
+            shipment.occurred_on,
+            source.location,
+            destination.location,
+            days,
+            tuple(
+                ShipmentLine(
+                    store.item_by_id(item_id).item,
+                    store.batch_by_id(batch_id).batch.number,
+                    quantity,
+                )
+                for item_id, batch_id, quantity in shipment.lines
+            ),
+        )
+        if mine:
+            to_confirm.append(entry)
+        if days > ask.transit_days:
+            overdue.append(entry)
     found = {}
     if "confirm" in ask.lists:
         found["confirm"] = _cut(to_confirm, lambda entry: entry)

@@ -13,18 +13,21 @@ import pytest
 from api.web.charts import short_number
 from api.web.units import quantity_text
 from ledger import commands as c
+from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.reference import ReferenceKind
 from ledger.services import lookups, requests
 from ledger.services.balances import BalanceQuery, balances
 from ledger.services.demo import load_demo
+from ledger.services.kept import forget
 from ledger.services.ledger import execute
 from ledger.services.reference import change
 from ledger.services.reference_models import LocationChange
 from ledger.services.report_stock import coverage, in_transit, near_expiry
 from ledger.services.request_models import CreateRequest, RequestLineIn
 from ledger.services.stock_minimums import set_stock_minimum
-from ledger.services.work_figures import coverage_by_area, forget, month_ends, stock_by_month
+from ledger.services.work_figures import coverage_by_area, month_ends, stock_by_month
 from ledger.services.work_lists import WorkAsk, work_lists
+from ledger.services.work_lists import in_transit as in_transit_kept
 from tests.conftest import TODAY
 from tests.web.test_home import Homes
 
@@ -228,3 +231,39 @@ def test_a_place_moved_to_another_county_moves_its_stock_in_the_kept_figures(web
     assert check_stock_history(web_database, "/510100/510181/")["NH2014"][-1] == (
         dujiangyan["NH2014"][-1] + held
     )
+
+
+def test_what_is_in_transit_follows_shipments_confirmations_and_reversals(ledger):
+    """The kept set of shipments in transit, brought forward step by step, is what the
+    in-transit report lists after each step (both engines)."""
+    database = ledger.database
+    ledger.execute_many(
+        [
+            c.AddLocation(Location("510100", "成都市", LocationLevel.city)),
+            c.AddLocation(Location("510121", "金堂县", LocationLevel.county, "510100")),
+            c.AddItem(Item("NH2014", "年画", ItemKind.printed, "年画", "张", (Pack("捆", 500),))),
+        ]
+    )
+    ledger.execute(c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 5000),)))
+
+    def check() -> set[str]:
+        kept_now = {shipment.number for shipment in in_transit_kept(database).values()}
+        report = database.lookup(lambda store: in_transit(store, "510100", TODAY))
+        assert kept_now == {row[0] for row in report.rows}
+        return kept_now
+
+    assert check() == set()
+    first = ledger.execute(c.Issue("510100", "510121", (c.LineSpec("NH2014", 1000),)))
+    second = ledger.execute(c.Issue("510100", "510121", (c.LineSpec("NH2014", 500),)))
+    assert check() == {first.number, second.number}
+    confirmed = ledger.execute(c.Confirm(first.number))
+    assert check() == {second.number}
+    ledger.execute(c.Reverse(confirmed.number, memo="签收有误"))
+    assert check() == {first.number, second.number}
+    ledger.execute(c.Reverse(second.number, memo="发错"))
+    assert check() == {first.number}
+    forget(database)
+    assert check() == {first.number}
+    (shipment,) = in_transit_kept(database).values()
+    assert [line[2] for line in shipment.lines] == [1000]
+    assert shipment.occurred_on == TODAY and shipment.number == first.number
