@@ -30,7 +30,7 @@ from ledger.services.users import User
 from ledger.services.work_figures import Coverage, StockHistory, coverage_by_area, stock_by_month
 from ledger.services.work_lists import WorkAsk, work_lists
 
-# (list, 中文 heading, what the list is for; the roles that see it: empty for everybody)
+# (list, its 中文 heading, the roles that see it: empty for everybody; an admin sees every list)
 LISTS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("approve", "待我审批的申领单", frozenset({Role.approver})),
     ("ship", "待发货的申领单", frozenset({Role.clerk})),
