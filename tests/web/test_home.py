@@ -149,6 +149,7 @@ def test_the_receiving_place_sees_a_shipment_to_confirm(web_database, homes):
     page = homes("requester@510121-zj")
     listed = section(page, "confirm")
     assert f'href="/vouchers/{shipment.number}"' in listed
+    assert f'href="/vouchers/{shipment.number}/confirm">签收</a>' in listed  # one click to sign
     assert "2 捆（1,000 张）" in listed and "金堂县" in listed
     assert number not in section(homes("clerk@510121"), "ship")  # shipped in full
     # the shipping county does not confirm its own shipment; an admin of the city may
