@@ -117,6 +117,16 @@ def require_sees(user: User, entry: Any) -> None:
     require_visible(user, entry.path, entry.physical, entry.location.name)
 
 
+def require_reads_card(user: User, entry: Any) -> None:
+    """A stock card (明细账) of a virtual place (在途, 已发放 …) lists every city's movements
+    (the place is shared): only a global admin reads one."""
+    if not entry.physical and not user.is_global:
+        raise Forbidden(
+            f"{entry.location.name}是各市共用的虚拟库点，其明细账含其他市的单据，"
+            "只有全局管理员可以查看 (a shared virtual place's card: global admins only)"
+        )
+
+
 def require_at(
     user: User,
     location_code: str,

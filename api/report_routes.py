@@ -13,7 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.common import services_of
 from api.media_types import ExportOperation
-from api.policy import require_sees_transaction
+from api.policy import require_reads_card, require_sees_transaction
 from ledger.limits import audit_sample_size_max, integer_magnitude_max, near_expiry_days_max
 from ledger.reconcile import DEFAULT_THRESHOLD
 from ledger.services import lookups, report_audit, report_stock, reports, stocktakes
@@ -95,7 +95,8 @@ class ReportController(Controller):
         date_to: Day,
         format: Format = "json",
     ) -> Response[Report]:
-        _visible(state, request.user, location)
+        user: User = request.user
+        require_reads_card(user, services_of(state).visible_location(user, location, "location"))
         report = _read(
             state, lambda s: report_stock.stock_card(s, location, item, batch, date_from, date_to)
         )

@@ -20,7 +20,7 @@ from litestar.response import Template
 
 from api.common import services_of
 from api.errors import status_of
-from api.policy import scope_path
+from api.policy import require_reads_card, scope_path
 from api.web.names import LEVEL_NAMES, name_of
 from api.web.render import errors_of, page
 from api.web.report_specs import (
@@ -220,7 +220,9 @@ def _check_reach(request: Request, spec: ReportSpec, values: dict[str, Any]) -> 
     stocktake's location likewise."""
     services = services_of(request.app.state)
     if spec.place:
-        services.visible_location(request.user, values[spec.place], spec.place)
+        entry = services.visible_location(request.user, values[spec.place], spec.place)
+        if spec.name == "stock-card":
+            require_reads_card(request.user, entry)
     else:
         stocktake = stocktakes.get(services.database, values["number"])
         services.visible_location(request.user, stocktake.location_code)

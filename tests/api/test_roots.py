@@ -463,8 +463,13 @@ def test_each_citys_verification_covers_its_own_and_the_global_admins_both(world
 # ---- writes into the other city -------------------------------------------------------------------
 
 # Writes that are not about one city: adding an item (reference data every city shares); a
-# period close without `root_code` closes the caller's own city (see the close tests below).
-OWN_OR_SHARED_WRITES = {("POST", f"{V1}/items"), ("POST", f"{V1}/audit/period-closes")}
+# period close without `root_code` closes the caller's own city (see the close tests below); a
+# user changing its own password changes only itself.
+OWN_OR_SHARED_WRITES = {
+    ("POST", f"{V1}/items"),
+    ("POST", f"{V1}/audit/period-closes"),
+    ("POST", f"{V1}/me/password"),
+}
 WRITES = sorted(route for route in CASES if route[0] != "GET" and route not in OWN_OR_SHARED_WRITES)
 
 
