@@ -2,28 +2,26 @@
 subtree's total per item (the roll-up), now or at the end of a day; and the shared virtual
 places' stock as a user of one root reads it.
 
-The figures are the balances use case's (ledger/services/balances.py); this module only adds
-them up along the tree. Which subtree a user may read is the caller's decision
-(api/policy.py): `top` is a location the caller has checked, or None for every root."""
+The tree's figures are summed in the database, per place shown and item
+(ledger/db/stock_tree_queries.py), from what the balances use case reads
+(ledger/services/balances.py): the stored balances now, each account's running balance at the
+end of a past day; only the level shown is read. The virtual places' figures are the balances
+use case's. Which subtree a user may read is the caller's decision (api/policy.py): `top` is a
+location the caller has checked, or None for every root."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
+from ledger.db import stock_tree_queries
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, LocationLevel
 from ledger.services import lookups
-from ledger.services.balances import Balance, BalanceQuery, balances
+from ledger.services.balances import BalanceQuery, balances
 
-# every location below a top: a city holds a few thousand
+# every virtual place: a ledger holds a handful
 _ALL = 1_000_000
-
-
-class ItemName(NamedTuple):
-    code: str
-    name: str
-    unit: str
 
 
 class TreeNode(NamedTuple):
@@ -49,10 +47,6 @@ class StockTree(NamedTuple):
     items: dict[str, Item]
 
 
-def _depth(path: str) -> int:
-    return path.count("/") - 1  # '/510100/' is 1, '/510100/510121/' is 2
-
-
 def stock_tree(
     database: Database,
     top: lookups.LocationEntry | None,
@@ -61,48 +55,52 @@ def stock_tree(
     as_of: dt.date | None = None,
 ) -> StockTree:
     """`top` and its children with their own and rolled-up stock (of one item when given),
-    now or at the end of `as_of`."""
-    under = top.path if top is not None else None
-    places = lookups.locations(database, under, None, False, _ALL, 0)
-    query = BalanceQuery(under=under, root_path=root_path, item_code=item_code, as_of=as_of)
-    lines = balances(database, query, "account")
-    own: dict[str, dict[str, int]] = {}
-    total: dict[str, dict[str, int]] = {}
-    path_of = {place.code: place.path for place in places}
-    for line in lines:
-        assert line.location_code is not None  # account lines name their location
-        _add(own, line.location_code, line)
-        path = path_of.get(line.location_code, "")
-        segments = path.strip("/").split("/")
-        for depth in range(1, len(segments) + 1):
-            _add(total, segments[depth - 1], line)
-    count: dict[str, int] = {}
-    for place in places:
-        if place.parent_code is not None:
-            count[place.parent_code] = count.get(place.parent_code, 0) + 1
-
-    def node(place: lookups.LocationRecord) -> TreeNode:
-        return TreeNode(
-            place.code,
-            place.name,
-            place.level,
-            place.path,
-            count.get(place.code, 0),
-            _nonzero(own.get(place.code, {})),
-            _nonzero(total.get(place.code, {})),
+    now or at the end of `as_of`. Only the level shown is read: the subtree totals are summed
+    in the database per child. `root_path` (the user's root) changes nothing here: the shared
+    virtual places, read per root, are in no physical subtree."""
+    del root_path
+    parent_id = top.id if top is not None else None
+    with database.read(snapshot=True) as connection:  # figures of one moment
+        places = stock_tree_queries.places_under(connection, parent_id)
+        ids = ([parent_id] if parent_id is not None else []) + [place.id for place in places]
+        own = stock_tree_queries.own_stock(connection, ids, item_code, as_of)
+        total = stock_tree_queries.subtree_totals(connection, parent_id, item_code, as_of)
+    children = [_node(place, own, total.get(place.code, {})) for place in places]
+    top_node = None
+    if top is not None:
+        code = top.location.code
+        top_total = dict(own.get(code, {}))
+        for child in children:
+            for item, quantity in child.total.items():
+                top_total[item] = top_total.get(item, 0) + quantity
+        place = stock_tree_queries.TreePlace(
+            top.id, code, top.location.name, top.location.level.value, top.path, len(places)
         )
-
-    depth = _depth(under) + 1 if under is not None else 1
-    top_node = next((node(p) for p in places if p.path == under), None)
-    children = [node(p) for p in places if _depth(p.path) == depth]
-    codes = sorted({line.item_code for line in lines})
-    items = {code: lookups.item(database, code) for code in codes}
-    return StockTree(top_node, children, items)
+        top_node = _node(place, own, top_total)
+    shown = [top_node] if top_node is not None else []
+    codes = {code for node in shown + children for code in node.total}
+    return StockTree(top_node, children, _items(database, codes))
 
 
-def _add(sums: dict[str, dict[str, int]], code: str, line: Balance) -> None:
-    per_item = sums.setdefault(code, {})
-    per_item[line.item_code] = per_item.get(line.item_code, 0) + line.on_hand
+def _node(
+    place: stock_tree_queries.TreePlace, own: stock_tree_queries.PerItem, total: dict[str, int]
+) -> TreeNode:
+    return TreeNode(
+        place.code,
+        place.name,
+        place.level,
+        place.path,
+        place.children,
+        _nonzero(own.get(place.code, {})),
+        _nonzero(total),
+    )
+
+
+def _items(database: Database, codes: set[str]) -> dict[str, Item]:
+    """The items of `codes` with their packs, by code: one read."""
+    if not codes:
+        return {}
+    return database.lookup(lambda store: {code: store.item(code).item for code in sorted(codes)})
 
 
 def _nonzero(per_item: dict[str, int]) -> dict[str, int]:
@@ -140,4 +138,4 @@ def virtual_stock(
         per_item = _nonzero({row.item_code: row.on_hand for row in rows})
         codes.update(per_item)
         found.append(VirtualStock(place.code, place.name, per_item))
-    return found, {code: lookups.item(database, code) for code in sorted(codes)}
+    return found, _items(database, codes)
