@@ -5,6 +5,10 @@ A workspace page (base.html's menu and sign-out) for the signed-in user; its scr
 the cookie, and the session's CSRF token on every POST. A handheld scanner works as a keyboard:
 it types the label and presses Enter into an input that keeps the focus. Works on a phone's
 browser and a PC. `?purpose=count` (from a stocktake's page) opens with 盘点 chosen.
+
+The document's place and an issue's receiver are picked from lists (api/web/places.py): a
+clerk scans at its own location, an admin at any of its city's; an issue goes to a place of
+the user's subtree.
 """
 
 from __future__ import annotations
@@ -15,13 +19,25 @@ from litestar import Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from api.web.places import own_place, user_places
 from api.web.render import page
+from ledger.model import Role
+from ledger.services.users import User
 
 PURPOSES = ("issue", "confirm", "receive", "count")
 Purpose = Annotated[str | None, QueryParameter(query="purpose", required=False, max_length=20)]
 
 
-@get("/scan", sync_to_thread=False, include_in_schema=False)
+@get("/scan", sync_to_thread=True, include_in_schema=False)
 def scan_page(request: Request, chosen: Purpose = None) -> Template:
     purpose = chosen if chosen in PURPOSES else "issue"
-    return page(request, "scan.html", "扫码作业", purpose=purpose)
+    user: User = request.user
+    subtree = user_places(request)
+    return page(
+        request,
+        "scan.html",
+        "扫码作业",
+        purpose=purpose,
+        locations=subtree if user.has(Role.admin) else own_place(request),
+        destinations=subtree.without([user.location_code]),
+    )

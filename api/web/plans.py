@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from api.common import services_of
 from api.errors import Forbidden, status_of
 from api.policy import require_at, require_sees, require_sees_transaction, roles
+from api.web.places import user_places
 from api.web.plan_forms import (
     PLAN_FIELDS,
     PlanForm,
@@ -60,7 +61,7 @@ def _read(request: Request, values: Values, defaults: bool) -> PlanForm:
         quantity=str(values.get("quantity", "")).strip(),
         quantity_unit=str(values.get("quantity_unit", "")).strip(),
         pack=values.get("pack"),
-        extra=str(values.get("extra", "")).strip(),
+        extra=" ".join(str(code).strip() for code in values.getall("extra", [])).strip(),
         occurred_on=str(values.get("occurred_on", "")).strip(),
         memo=str(values.get("memo", "")).strip(),
     )
@@ -101,6 +102,8 @@ def _page(
         form.pack = None
     user: User = request.user
     weights = _weights(form) if plan else {}
+    places = user_places(request)
+    listed = [form.source_code, *(place.code for place in form.places)]
     template = page(
         request,
         "plans_form.html",
@@ -113,6 +116,8 @@ def _page(
         lines={line.location_code: line for line in plan.lines} if plan else {},
         weights=weights,
         weight_total=sum(weights.values()),
+        sources=places if user.has(Role.admin) else None,  # a clerk plans at its own place
+        extra_places=places.without(listed),
         errors=errors or {},
         may_apply=holds(user, Role.clerk) and _clerk_at(request, form.source_code),
         once=new_once_key(),

@@ -22,6 +22,7 @@ from api.common import services_of
 from api.errors import status_of
 from api.policy import require_reads_card, scope_path
 from api.web.names import LEVEL_NAMES, name_of
+from api.web.places import location_options
 from api.web.render import errors_of, page
 from api.web.report_specs import (
     BY_NAME,
@@ -40,28 +41,12 @@ from ledger.services.stocktake_list import stocktakes_under
 from ledger.services.users import User
 
 PAGE_ROWS = 200  # rows of a report one screen shows; the downloads hold them all
-LOCATIONS_MAX = 2_000  # locations a select lists; beyond, the code is typed
 ITEMS_MAX = 500
 BATCHES_MAX = 500
 STOCKTAKES_MAX = 200
 
 
 # ---- the form's choices ------------------------------------------------------------------------
-
-
-def location_options(request: Request) -> list[tuple[str, str]] | None:
-    """The physical locations of the user's subtree in tree order, indented by depth, or
-    None when there are too many for a select (the code is typed instead)."""
-    user: User = request.user
-    database = services_of(request.app.state).database
-    found = lookups.locations(database, scope_path(user), None, False, LOCATIONS_MAX + 1, 0)
-    if len(found) > LOCATIONS_MAX:
-        return None
-    top = min((record.path.count("/") for record in found), default=0)
-    return [
-        (record.code, "\u3000" * (record.path.count("/") - top) + f"{record.name}（{record.code}）")
-        for record in found
-    ]
 
 
 def item_options(request: Request, required: bool) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from api.errors import Forbidden
 from api.policy import require_at, require_sees_transaction, scope_path
 from api.web.confirm import confirm_link
 from api.web.names import KIND_NAMES
+from api.web.places import user_places
 from api.web.render import chinese, page
 from api.web.stock_common import From, PageNumber, Query, To, blank, parse_day
 from ledger.model import Role, TransactionKind
@@ -102,6 +103,7 @@ def voucher_list(
         form=form,
         query=urlencode({key: value for key, value in form.items() if value}),
         kind_options=[("", "全部类型"), *KIND_NAMES.items()],
+        places=user_places(request),
         errors=errors,
     )
     answer.status_code = 400 if errors else 200

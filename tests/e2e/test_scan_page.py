@@ -108,9 +108,10 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     sign_in_to_scan(browser, server, "clerk-city")
     wait.until(lambda d: "成都市" in text_of(d, "who"))
     assert browser.find_element(By.ID, "location").get_attribute("value") == "510100"
-    browser.find_element(By.ID, "destination").send_keys("510121")
+    Select(browser.find_element(By.ID, "destination")).select_by_value("510121")
     browser.find_element(By.ID, "open").click()
     wait.until(lambda d: "出库" in text_of(d, "title"))
+    assert "成都市 → 金堂县" in text_of(browser, "title")  # the receiver by its name
     box = browser.find_element(By.ID, "payload")
     assert browser.switch_to.active_element == box  # the scanner types into it
     box.send_keys(first + Keys.ENTER)

@@ -87,7 +87,7 @@ def scan_out(page, name: str, payloads: list[str]) -> str:
     page.step(page.visit("/scan", ready="#purpose"), name, "06-scan")
     assert page.driver.find_element(By.ID, "purpose").get_attribute("value") == "issue"
     assert page.driver.find_element(By.ID, "location").get_attribute("value") == COUNTY
-    page.fill({"destination": TOWNSHIP})
+    page.choose({"destination": TOWNSHIP})
     page.step(
         page.press("#open", ready="#work:not(.hidden)", leaves=False),
         name,

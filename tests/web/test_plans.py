@@ -66,7 +66,8 @@ def test_the_places_below_are_offered_with_their_populations(web_database):
     )
     assert "9,000" in row_text(page.text, "510121-HK")
     assert page.text.count('name="include"') == 2 and page.text.count("checked") >= 2
-    assert "510121-ZJ-PS" not in page.text  # villages are not the county's places
+    assert 'name="place" value="510121-ZJ-PS"' not in page.text  # villages are not the county's
+    assert "平水村（510121-ZJ-PS）" in page.text  # but may be added (另加库点)
 
 
 def test_the_preview_is_the_allocation_services_split(web_database):

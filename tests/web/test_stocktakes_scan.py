@@ -34,7 +34,7 @@ def test_signed_in_the_scan_page_has_no_token_form_and_its_script_is_served(web)
     assert ' style="' not in page.text  # the CSP allows no inline style
     assert (
         "金堂县仓库保管员（金堂县）" in page.text
-        and 'id="location" size="12" value="510121"' in (page.text)
+        and '<option value="510121" data-name="金堂县" selected>' in page.text
     )
     assert "退出" in page.text  # the workspace's menu and sign-out
     named = REFERENCES.findall(page.text)

@@ -90,10 +90,18 @@
     return status === "open" ? "进行中" : status === "posted" ? "已过账" : "已作废";
   }
 
+  // A place's name as the page's pickers list it (their options carry data-name); its code
+  // when the page does not list it.
+  function placeName(code) {
+    var found = Array.prototype.filter.call(document.querySelectorAll("option[data-name]"),
+      function (option) { return option.value === code; });
+    return found.length ? found[0].getAttribute("data-name") : code;
+  }
+
   function show(doc) {
     state.doc = doc;
     $("work").classList.remove("hidden");
-    var where = doc.destination_code ? " → " + doc.destination_code : "";
+    var where = doc.destination_code ? " → " + placeName(doc.destination_code) : "";
     var ref = doc.request_number || doc.shipment_number || "";
     $("title").textContent = "扫描单 " + doc.id + " · " + doc.purpose_name + " · " +
       doc.location_name + where + (ref ? " · " + ref : "") + " · " + statusName(doc.status) +
