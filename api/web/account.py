@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 from litestar import Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from api.auth import SESSION_COOKIE
@@ -48,7 +49,7 @@ def account_page(
 
 
 @get("/account", include_in_schema=False, sync_to_thread=True)
-def account(request: Request, done: str = "") -> Template:
+def account(request: Request, done: FromQuery[str] = "") -> Template:
     return account_page(request, {}, DONE.get(done, ""))
 
 

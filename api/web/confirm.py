@@ -192,7 +192,7 @@ def _confirm(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/vouchers/{number:str}/confirm", guards=[roles(*CONFIRMERS)], status_code=303)
-async def confirm_shipment(request: Request, number: str) -> Any:
+async def confirm_shipment(request: Request, number: FromPath[str]) -> Any:
     """签收 (POST /api/v1/transactions/confirmations's use case), once per form."""
     return await run(request, _confirm, number)
 

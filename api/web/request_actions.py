@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
 
 from api.common import services_of
 from api.errors import status_of
@@ -88,7 +89,7 @@ def _submit(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/requests/{number:str}/submit", guards=[roles(Role.requester)], status_code=303)
-async def submit(request: Request, number: str) -> Any:
+async def submit(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _submit, number)
 
 
@@ -105,7 +106,7 @@ def _cancel(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/requests/{number:str}/cancel", guards=[roles(Role.requester)], status_code=303)
-async def cancel(request: Request, number: str) -> Any:
+async def cancel(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _cancel, number)
 
 
@@ -122,7 +123,7 @@ def _close(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/requests/{number:str}/close", guards=[roles(Role.approver, Role.clerk)], status_code=303)
-async def close(request: Request, number: str) -> Any:
+async def close(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _close, number)
 
 
@@ -171,7 +172,7 @@ def _approve(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/requests/{number:str}/approve", guards=[roles(Role.approver)], status_code=303)
-async def approve(request: Request, number: str) -> Any:
+async def approve(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _approve, number)
 
 
@@ -195,7 +196,7 @@ def _reject(request: Request, form: FormMultiDict, number: str) -> Any:
 
 
 @post("/requests/{number:str}/reject", guards=[roles(Role.approver)], status_code=303)
-async def reject(request: Request, number: str) -> Any:
+async def reject(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _reject, number)
 
 
@@ -275,7 +276,7 @@ def _ship_field(request: Request, error: LedgerError, posted: Posted, rows: list
 
 
 @post("/requests/{number:str}/ship", guards=[roles(Role.clerk)], status_code=303)
-async def ship(request: Request, number: str) -> Any:
+async def ship(request: Request, number: FromPath[str]) -> Any:
     return await run(request, _ship, number)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
 
 from api.common import services_of
 from api.errors import status_of
@@ -87,5 +88,5 @@ def _confirm(request: Request, form: FormMultiDict, number: str, shipment: str) 
     guards=[roles(Role.requester, Role.clerk)],
     status_code=303,
 )
-async def confirm(request: Request, number: str, shipment: str) -> Any:
+async def confirm(request: Request, number: FromPath[str], shipment: FromPath[str]) -> Any:
     return await run(request, _confirm, number, shipment)

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 from litestar import MediaType, Request, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from api.common import services_of
@@ -52,7 +53,9 @@ STATUS_TONES = {
 
 
 @get("/requests", sync_to_thread=True)
-def list_page(request: Request, status: str | None = None, offset: int = 0) -> Template:
+def list_page(
+    request: Request, status: FromQuery[str | None] = None, offset: FromQuery[int] = 0
+) -> Template:
     """The requests from or to the user's subtree, oldest first (the order they are dealt
     with), of one status or all."""
     wanted = status if status in REQUEST_STATUS_NAMES else None
@@ -117,7 +120,9 @@ def new_page(request: Request) -> Template:
 
 
 @get("/requests/units", sync_to_thread=True)
-def unit_select(request: Request, row: int = 0, item_code: str = "") -> Response:
+def unit_select(
+    request: Request, row: FromQuery[int] = 0, item_code: FromQuery[str] = ""
+) -> Response:
     """The unit choice of one row for the item chosen (htmx swaps it in)."""
     items = items_of(request)
     return Template(
@@ -204,7 +209,7 @@ def _rows_of_request(lines: Any, items: dict[str, Item]) -> list[LineRow]:
 
 
 @get("/requests/{number:str}/edit", sync_to_thread=True, guards=[roles(Role.requester)])
-def edit_page(request: Request, number: str) -> Template:
+def edit_page(request: Request, number: FromPath[str]) -> Template:
     found = visible_request(request, number)
     services = services_of(request.app.state)
     require_at(request.user, found.requester_code, Role.requester, "修改申领单", services.location)
@@ -214,13 +219,13 @@ def edit_page(request: Request, number: str) -> Template:
 
 
 @post("/requests/{number:str}/edit", guards=[roles(Role.requester)], status_code=303)
-async def edit(request: Request, number: str) -> Any:
+async def edit(request: Request, number: FromPath[str]) -> Any:
     form = await request.form()
     return await anyio.to_thread.run_sync(_save, request, form, number)
 
 
 @get("/requests/{number:str}", sync_to_thread=True)
-def show(request: Request, number: str) -> Template:
+def show(request: Request, number: FromPath[str]) -> Template:
     return detail_page(request, number)
 
 

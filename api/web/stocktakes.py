@@ -41,7 +41,7 @@ from ledger.services.stocktake_list import stocktakes_under
 from ledger.services.stocktake_models import OpenStocktake
 from ledger.services.users import User
 
-StatusFilter = Annotated[str | None, QueryParameter(query="status", required=False, max_length=20)]
+StatusFilter = Annotated[str | None, QueryParameter(name="status", required=False, max_length=20)]
 
 OPEN_FIELDS = frozenset({"location_code", "cut_off", "item_codes", "location_codes", "memo"})
 OPEN_RENAME = {"occurred_on": "cut_off"}
@@ -100,7 +100,7 @@ def stocktake_list(request: Request, wanted: StatusFilter = None) -> Template:
     return _list_page(request, wanted)
 
 
-PlaceCode = Annotated[str, QueryParameter(query="location_code", required=False, max_length=64)]
+PlaceCode = Annotated[str, QueryParameter(name="location_code", required=False, max_length=64)]
 
 
 @get("/stocktakes/places", sync_to_thread=True, guards=[roles(*OFFICE)])

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import msgspec
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from api.common import services_of
@@ -44,10 +45,10 @@ ADD_FIELDS = {"label", "roles", "location_code", "login", "password", "global_ad
 @get("/users", include_in_schema=False, guards=[roles()], sync_to_thread=True)
 def users_page(
     request: Request,
-    location: str = "",
-    role: str = "",
-    active: str = "1",
-    offset: int = 0,
+    location: FromQuery[str] = "",
+    role: FromQuery[str] = "",
+    active: FromQuery[str] = "1",
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """The users in the admin's reach, filtered by place (at it or below), role and state."""
     admin = admin_of(request)
@@ -166,7 +167,7 @@ def _add(request: Request, values: dict, chosen: list[str]) -> Any:
 
 
 @get("/users/{user_id:int}", include_in_schema=False, guards=[roles()], sync_to_thread=True)
-def user_page(request: Request, user_id: int, done: str = "") -> Template:
+def user_page(request: Request, user_id: FromPath[int], done: FromQuery[str] = "") -> Template:
     user = managed_user(request, user_id)
     return detail(request, user, {}, notice=DONE.get(done, ""))
 

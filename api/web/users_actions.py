@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import msgspec
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from api.auth import forget_user
@@ -77,7 +78,7 @@ def _done(user_id: int, what: str) -> Redirect:
 
 
 @post("/users/{user_id:int}", include_in_schema=False, guards=[roles()])
-async def change_form(request: Request, user_id: int) -> Any:
+async def change_form(request: Request, user_id: FromPath[int]) -> Any:
     form = await request.form()
     values = {key: str(form.get(key, "")).strip() for key in ("label", "location_code", "once")}
     chosen = [role for role in form.getall("roles", []) if isinstance(role, str)]
@@ -115,7 +116,7 @@ def _change(request: Request, user_id: int, values: dict, chosen: list[str]) -> 
 
 
 @post("/users/{user_id:int}/login", include_in_schema=False, guards=[roles()], sync_to_thread=True)
-def login_form(request: Request, user_id: int, data: Form) -> Any:
+def login_form(request: Request, user_id: FromPath[int], data: Form) -> Any:
     admin = admin_of(request)
     login = str(data.get("login", "")).strip()
 
@@ -140,7 +141,7 @@ def login_form(request: Request, user_id: int, data: Form) -> Any:
 @post(
     "/users/{user_id:int}/password", include_in_schema=False, guards=[roles()], sync_to_thread=True
 )
-def password_form(request: Request, user_id: int, data: Form) -> Any:
+def password_form(request: Request, user_id: FromPath[int], data: Form) -> Any:
     """A password typed by the admin, or (the `generate` button) one made here and shown
     once."""
     admin = admin_of(request)
@@ -181,7 +182,7 @@ def password_form(request: Request, user_id: int, data: Form) -> Any:
 
 
 @post("/users/{user_id:int}/token", include_in_schema=False, guards=[roles()], sync_to_thread=True)
-def token_form(request: Request, user_id: int, data: Form) -> Any:
+def token_form(request: Request, user_id: FromPath[int], data: Form) -> Any:
     admin = admin_of(request)
     state = request.app.state
     shown: list[str] = []
@@ -224,7 +225,7 @@ def _secret(request: Request, user_id: int, heading: str, **shown: str) -> Templ
 
 
 @get("/users/{user_id:int}/revoke", include_in_schema=False, guards=[roles()], sync_to_thread=True)
-def revoke_page(request: Request, user_id: int) -> Template:
+def revoke_page(request: Request, user_id: FromPath[int]) -> Template:
     """The confirm step before revoking."""
     user = managed_user(request, user_id)
     return page(
@@ -240,7 +241,7 @@ def revoke_page(request: Request, user_id: int) -> Template:
 
 
 @post("/users/{user_id:int}/revoke", include_in_schema=False, guards=[roles()], sync_to_thread=True)
-def revoke_form(request: Request, user_id: int, data: Form) -> Any:
+def revoke_form(request: Request, user_id: FromPath[int], data: Form) -> Any:
     admin = admin_of(request)
     state = request.app.state
 
