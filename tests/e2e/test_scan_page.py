@@ -82,6 +82,15 @@ def text_of(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
 
+def listed(driver, document_id: str) -> str:
+    """The text of the document's entry in the list of open scan documents ('' if none)."""
+    return driver.execute_script(
+        "const o = document.querySelector(`#documents option[value='${arguments[0]}']`);"
+        "return o ? o.textContent : '';",
+        document_id,
+    )
+
+
 def stock(database) -> tuple[int, int]:
     """NH2014 2014-01 on hand at 成都市 and in transit."""
     with database.read() as connection:
@@ -114,10 +123,17 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
     assert "成都市 → 金堂县" in text_of(browser, "title")  # the receiver by its name
     box = browser.find_element(By.ID, "payload")
     assert browser.switch_to.active_element == box  # the scanner types into it
+    wait.until(lambda d: d.find_element(By.ID, "documents").get_attribute("value"))
+    opened = browser.find_element(By.ID, "documents").get_attribute("value")
+    assert listed(browser, opened) == f"{opened} · 出库 · 成都市 · 0 包"
     box.send_keys(first + Keys.ENTER)
     wait.until(lambda d: text_of(d, "total-packs") == "1")
+    # the list of open documents follows the count as packs are scanned
+    wait.until(lambda d: listed(d, opened).endswith(" · 1 包"))
     browser.switch_to.active_element.send_keys(second.lower() + Keys.ENTER)
     wait.until(lambda d: text_of(d, "total-packs") == "2")
+    wait.until(lambda d: listed(d, opened).endswith(" · 2 包"))
+    assert listed(browser, opened) == f"{opened} · 出库 · 成都市 · 2 包"
     assert text_of(browser, "total-quantity") == "1000 张"
     assert "ok" in browser.find_element(By.ID, "feedback").get_attribute("class")
     totals = browser.find_element(By.ID, "totals").text
@@ -131,6 +147,8 @@ def test_a_clerk_scans_a_shipment_in_the_browser(server, browser):
 
     browser.find_element(By.ID, "undo").click()
     wait.until(lambda d: text_of(d, "total-packs") == "1")
+    wait.until(lambda d: listed(d, opened).endswith(" · 1 包"))
+    assert scanning.document(int(opened)).packs == 1  # the count shown is the document's
     browser.find_element(By.ID, "post").click()
     wait.until(lambda d: "已过账" in text_of(d, "feedback"))
     assert "CK-2026-" in text_of(browser, "feedback")

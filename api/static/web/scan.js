@@ -10,7 +10,7 @@
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var state = { doc: null, lines: [], busy: false, missing: null };
+  var state = { doc: null, lines: [], busy: false, missing: null, listed: {} };
 
   // ---- the API ----------------------------------------------------------------------------------
 
@@ -109,6 +109,7 @@
     toggleAll("#work .for-issue", doc.purpose !== "issue");
     state.lines = doc.lines.slice();
     renderTotals(doc);
+    countListed(doc);
     renderLines();
     var open = doc.status === "open";
     ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
@@ -223,19 +224,36 @@
 
   // ---- documents: the open ones, opening a new one ---------------------------------------------
 
+  function documentLabel(doc) {
+    return doc.id + " · " + doc.purpose_name + " · " + doc.location_name + " · " + doc.packs +
+      " 包";
+  }
+
   function loadDocuments() {
     return api("GET", "/scan-documents?status=open&limit=50").then(function (page) {
       var select = $("documents");
       var chosen = select.value;
       select.innerHTML = '<option value="">— 新建 —</option>';
+      state.listed = {};
       page.items.forEach(function (doc) {
         var option = document.createElement("option");
         option.value = doc.id;
-        option.textContent = doc.id + " · " + doc.purpose_name + " · " + doc.location_name +
-          " · " + doc.packs + " 包";
+        option.textContent = documentLabel(doc);
+        state.listed[doc.id] = doc;
         select.appendChild(option);
       });
       select.value = chosen;
+    });
+  }
+
+  // The list's entry of a document follows its count as packs are scanned (a scan answers
+  // with the document's totals).
+  function countListed(summary) {
+    var doc = state.listed[summary.id];
+    if (!doc) { return; }
+    doc.packs = summary.packs;
+    Array.prototype.forEach.call($("documents").options, function (option) {
+      if (option.value === String(summary.id)) { option.textContent = documentLabel(doc); }
     });
   }
 
@@ -286,6 +304,7 @@
       feedback(result.status === "scanned" ? "ok" : "again", result.message);
       if (reason) { $("reason").value = ""; }
       renderTotals(result.document);
+      countListed(result.document);
       if (result.status === "scanned") { state.lines.push(result.line); renderLines(); }
     }).catch(function (p) {
       feedback("error", problemText(p));
