@@ -45,15 +45,21 @@ def places_under(connection: Connection, parent_id: int | None) -> list[TreePlac
 
 def subtree_totals(
     connection: Connection,
-    parent_id: int | None,
+    parent: tuple[int, str] | None,
     item_code: str | None = None,
     as_of: dt.date | None = None,
 ) -> PerItem:
-    """Per physical location right under `parent_id` (None: per root), its whole subtree's
-    (itself included) on hand per item (of `item_code` alone when given), now or at the end of
-    `as_of`: one grouped read of the balances below, by path prefix."""
-    statement = _totals_statement(parent_id is not None, item_code is not None, as_of is not None)
-    parameters = {"parent_id": parent_id, "item_code": item_code, "as_of": as_of}
+    """Per physical location right under `parent` (its id and path; None: per root), its
+    whole subtree's (itself included) on hand per item (of `item_code` alone when given), now
+    or at the end of `as_of`: one grouped read of the balances below, by path prefix."""
+    parent_id, under_path = parent if parent is not None else (None, None)
+    statement = _totals_statement(parent is not None, item_code is not None, as_of is not None)
+    parameters = {
+        "parent_id": parent_id,
+        "under_pattern": None if under_path is None else f"{_escape_like(under_path)}%",
+        "item_code": item_code,
+        "as_of": as_of,
+    }
     return _per_item(connection.execute(statement, parameters))
 
 
@@ -76,6 +82,10 @@ def own_stock(
 # as running it); the values come in as bound parameters.
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
 def _parent_is(columns, by_parent: bool):
     return columns.parent_id == bindparam("parent_id") if by_parent else columns.parent_id.is_(None)
 
@@ -96,17 +106,38 @@ def _places_statement(by_parent: bool):
 def _totals_statement(by_parent: bool, by_item: bool, as_of: bool):
     child = t.locations.alias("child")
     place = t.locations.alias("place")
-    # Every location under one of the children (all physical: a virtual place is a root),
-    # with that child: a few thousand rows of the (small) locations table, made first so that
-    # each balance is then joined once.
-    mapping = (
-        select(place.c.id.label("location_id"), child.c.code.label("child"))
-        .select_from(child)
-        .join(place, func.substr(place.c.path, 1, func.length(child.c.path)) == child.c.path)
+    # A place's child is the child whose path is the place's path cut to that path's length:
+    # an equality, looked up by the index on the path once per length the children's paths
+    # have (usually one), rather than every place compared with every child. A child itself,
+    # cut to a longer length, is found once more (substr stops at the end): the same child.
+    lengths = (
+        select(func.length(child.c.path).label("length"))
         .where(_parent_is(child.c, by_parent), child.c.physical.is_(True))
-        .cte("subtree_of_child")
+        .distinct()
+        .cte("child_path_lengths")
         .prefix_with("MATERIALIZED")
     )
+    child_of_place = (
+        select(child.c.code)
+        .select_from(lengths)
+        .join(child, child.c.path == func.substr(place.c.path, 1, lengths.c.length))
+        .where(_parent_is(child.c, by_parent), child.c.physical.is_(True))
+        .limit(1)
+        .scalar_subquery()
+    )
+    # Every place under the top (all physical: a virtual place is a root) with its child, made
+    # first: as plainly a filter of the locations table, so that SQLite reads each place's
+    # balances by their key rather than building an index of every balance for a small
+    # subtree.
+    mapping = select(place.c.id.label("location_id"), child_of_place.label("child"))
+    if by_parent:
+        mapping = mapping.where(
+            place.c.path.like(bindparam("under_pattern"), escape="/"),
+            place.c.id != bindparam("parent_id"),
+        )
+    else:
+        mapping = mapping.where(place.c.physical.is_(True))
+    mapping = mapping.cte("subtree_of_child").prefix_with("MATERIALIZED")
     source = _source(by_item, as_of)
     sums = (
         select(mapping.c.child, source.c.item_id, func.sum(source.c.on_hand).label("on_hand"))

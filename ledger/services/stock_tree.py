@@ -64,7 +64,8 @@ def stock_tree(
         places = stock_tree_queries.places_under(connection, parent_id)
         ids = ([parent_id] if parent_id is not None else []) + [place.id for place in places]
         own = stock_tree_queries.own_stock(connection, ids, item_code, as_of)
-        total = stock_tree_queries.subtree_totals(connection, parent_id, item_code, as_of)
+        parent = (top.id, top.path) if top is not None else None
+        total = stock_tree_queries.subtree_totals(connection, parent, item_code, as_of)
     children = [_node(place, own, total.get(place.code, {})) for place in places]
     top_node = None
     if top is not None:
