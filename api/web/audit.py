@@ -39,6 +39,7 @@ from ledger.services.audit import (
     transactions_to_verify,
     verify_ledger,
 )
+from ledger.services.close_months import months_to_close
 from ledger.services.users import User
 
 AUDITORS = [roles(Role.auditor)]
@@ -174,23 +175,38 @@ def month_errors(error: LedgerError) -> dict[str, str]:
     return errors
 
 
+def _months(request: Request) -> tuple[list[str], dict[str, str]]:
+    """The months the form offers (YYYY-MM, newest first: ended, after the last close, not
+    before the ledger's first movement), or none and why (a ledger of several cities and a
+    global auditor who names none)."""
+    services = services_of(request.app.state)
+    try:
+        ends = months_to_close(services.database, audit_root(request.user, None), services.clock())
+    except LedgerError as error:
+        return [], errors_of(error, {"month"})
+    return [end.strftime("%Y-%m") for end in ends], {}
+
+
 def _closes_page(
     request: Request, month: str = "", errors: dict | None = None, status: int = 200
 ) -> Template:
     user: User = request.user
     require_top_auditor(user)
     services = services_of(request.app.state)
-    today = services.clock()
     closes = period_closes(services.database, audit_root(user, None))
-    default = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    months, refusal = _months(request)
+    options = [(text, text) for text in months]
+    if month and month not in months:  # what was asked stays beside its refusal
+        options.append((month, month))
     closed = request.query_params.get("closed", "")
     template = page(
         request,
         "audit_closes.html",
         "月结",
         closes=list(reversed(closes)),
-        month=month or default,
-        errors=errors or {},
+        month=month or (months[0] if months else ""),
+        month_options=options,
+        errors=errors or refusal,
         just_closed=next((c for c in closes if c.period_end.isoformat() == closed), None),
         local_time=local_time,
     )
