@@ -53,6 +53,9 @@ class ReportSpec:
     build: Callable[[Any, dict[str, Any], dt.date], Report]
     # the filter naming the location whose subtree is read (reach is checked on it)
     place: str = "under"
+    # the columns of quantities of the row's item, shown on screen in its packs with the base
+    # units beside (the print form and the downloads keep base units)
+    quantities: frozenset[str] = frozenset({"on_hand"})
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
@@ -96,6 +99,7 @@ SPECS: tuple[ReportSpec, ...] = (
             Filter("rollup", "下级汇总（小计）", "bool", default="true"),
         ),
         _period_summary,
+        quantities=frozenset(reports.SUMMARY_KEYS),
     ),
     ReportSpec(
         "stock-on-hand",

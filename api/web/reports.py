@@ -163,9 +163,12 @@ def _item_finder(request: Request):
     return item
 
 
-def table_rows(request: Request, report: Report, rows: tuple[tuple, ...]) -> list[list[tuple]]:
+def table_rows(
+    request: Request, spec: ReportSpec, report: Report, rows: tuple[tuple, ...]
+) -> list[list[tuple]]:
     """The rows as cells (text, numeric?): a level in Chinese, and — where the row names its
-    item — stock on hand in the item's packs with base units beside."""
+    item — the spec's quantities (stock on hand; a period summary's opening, each receipt and
+    issue, closing) in the item's packs with base units beside."""
     keys = [column.key for column in report.columns]
     kinds = [column.kind for column in report.columns]
     item_at = keys.index("item_code") if "item_code" in keys else None
@@ -177,7 +180,7 @@ def table_rows(request: Request, report: Report, rows: tuple[tuple, ...]) -> lis
             text = cell_text(value, kind)
             if key == "level":
                 text = LEVEL_NAMES.get(str(value), text)
-            elif key == "on_hand" and item_at is not None and isinstance(value, int):
+            elif key in spec.quantities and item_at is not None and isinstance(value, int):
                 found = item(row[item_at])
                 text = quantity_text(value, found) if found is not None else text
             cells.append((text, kind in ("int", "rate")))
@@ -265,7 +268,7 @@ def report_page(request: Request, name: FromPath[str]) -> Template:
         start = (number - 1) * PAGE_ROWS
         shown = report.rows[start : start + PAGE_ROWS]
         context = {
-            "rows": table_rows(request, report, shown),
+            "rows": table_rows(request, spec, report, shown),
             "totals": [total_cells(report, total) for total in report.totals],
             "links": _links(spec, texts, values),
             "page_number": number,

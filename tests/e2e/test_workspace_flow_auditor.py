@@ -20,7 +20,8 @@ import openpyxl
 import pytest
 from selenium.webdriver.common.by import By
 
-from ledger.services import reports
+from api.web.units import quantity_text
+from ledger.services import lookups, reports
 from ledger.services.audit import period_closes, verify_ledger
 from tests.conftest import TODAY
 from tests.e2e.workspace import WIDTHS, shot_name
@@ -72,7 +73,14 @@ def period_summary(page, database, name: str) -> None:
         [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
         for row in page.driver.find_elements(By.CSS_SELECTOR, "#report-table tbody tr")
     ]
-    assert shown == [[text_of(value) for value in row] for row in report.rows]
+    item = lookups.item(database, ITEM)  # quantities on screen in its packs, base units beside
+    assert shown == [
+        [
+            quantity_text(value, item) if column.kind == "int" else text_of(value)
+            for value, column in zip(row, report.columns, strict=True)
+        ]
+        for row in report.rows
+    ]
     assert page.text_of("#report-title") == report.title
 
     # 打印 opens the print form in a new window (target=_blank), with the session

@@ -84,10 +84,19 @@ CASES = [
 ]
 
 
+# The columns shown in the row's item's packs with the base units beside: stock on hand, and
+# every figure of the 收发存汇总表 (opening, each receipt and issue, their totals, closing).
+QUANTITIES = {"on_hand"}
+SUMMARY_QUANTITIES = {"opening", "total_in", "total_out", "closing"} | {
+    key for key, _, _ in (*reports.SUMMARY_IN, *reports.SUMMARY_OUT)
+}
+
+
 def _expected(database, report: Report, row: tuple) -> list[str]:
     """A row as a person should read it: the print form's figures, a level in Chinese, stock
-    on hand in packs with the base units beside."""
+    on hand (a period summary's figures) in packs with the base units beside."""
     keys = [column.key for column in report.columns]
+    quantities = QUANTITIES | (SUMMARY_QUANTITIES if report.name == "period-summary" else set())
     cells = []
     for column, value in zip(report.columns, row, strict=True):
         if value is None:
@@ -102,10 +111,10 @@ def _expected(database, report: Report, row: tuple) -> list[str]:
             text = str(value)
         if column.key == "level":
             text = LEVEL_NAMES[value]
-        if column.key == "on_hand" and "item_code" in keys and row is not None:
+        if column.key in quantities and "item_code" in keys and row is not None:
             item = lookups.item(database, row[keys.index("item_code")])
             base = f"{value:,} {item.base_unit}"
-            if any(value >= pack.base_units > 1 for pack in item.packs):
+            if any(abs(value) >= pack.base_units > 1 for pack in item.packs):
                 text = f"（{base}）"  # the packs come first; checked as the cell's end
             else:
                 text = base
