@@ -129,15 +129,15 @@ def _totals_statement(by_parent: bool, by_item: bool, as_of: bool):
     # first: as plainly a filter of the locations table, so that SQLite reads each place's
     # balances by their key rather than building an index of every balance for a small
     # subtree.
-    mapping = select(place.c.id.label("location_id"), child_of_place.label("child"))
+    places = select(place.c.id.label("location_id"), child_of_place.label("child"))
     if by_parent:
-        mapping = mapping.where(
+        places = places.where(
             place.c.path.like(bindparam("under_pattern"), escape="/"),
             place.c.id != bindparam("parent_id"),
         )
     else:
-        mapping = mapping.where(place.c.physical.is_(True))
-    mapping = mapping.cte("subtree_of_child").prefix_with("MATERIALIZED")
+        places = places.where(place.c.physical.is_(True))
+    mapping = places.cte("subtree_of_child").prefix_with("MATERIALIZED")
     source = _source(by_item, as_of)
     sums = (
         select(mapping.c.child, source.c.item_id, func.sum(source.c.on_hand).label("on_hand"))
