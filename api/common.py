@@ -102,6 +102,8 @@ def idempotent(
         _refusal,
         kept,
     )
+    if answer.status_code == 204:  # no content, first time and again
+        return Response(None, status_code=204)
     media_type = PROBLEM_JSON if answer.status_code >= 400 else "application/json"
     return Response(answer.body, status_code=answer.status_code, media_type=media_type)
 

@@ -154,16 +154,24 @@ def me(request: Request) -> Me:
     "login name for 15 minutes). The new password ends every web session of yours. A user "
     "without a password yet (an API client with its token) leaves `current_password` out.",
 )
-def change_my_password(request: Request, data: JSONBody[PasswordChange]) -> None:
+def change_my_password(
+    request: Request,
+    state: State,
+    data: JSONBody[PasswordChange],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[None]:
     user: User = request.user
     client = request.client.host if request.client else "unknown"
-    change_own_password(
-        services_of(request.app.state).database,
-        user.id,
-        data.current_password,
-        data.password,
-        client,
-    )
+
+    def work(_: str | None) -> None:
+        change_own_password(
+            services_of(state).database, user.id, data.current_password, data.password, client
+        )
+
+    # Honoured like every POST's key; the passwords are kept out of its digest (which is
+    # stored): a retry is told apart by whether it gives a current password, not by them.
+    asked = {"current_password": data.current_password is not None}
+    return idempotent(request, state, idempotency_key, asked, work, status_code=204)
 
 
 class UserController(Controller):

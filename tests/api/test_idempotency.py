@@ -53,7 +53,10 @@ def test_a_retry_returns_the_first_answer_and_changes_nothing(route, client, api
     again = client.post(
         call.path, json=call.body, files=call.files, headers=headers(role, "retry-1")
     )
-    assert (again.status_code, again.json()) == (first.status_code, replayed(first.json()))
+    if first.status_code == 204:  # no content (a password changed): the same nothing again
+        assert (again.status_code, again.content) == (204, b"")
+    else:
+        assert (again.status_code, again.json()) == (first.status_code, replayed(first.json()))
     assert ledger_state(api_database) == after_first
     different = another_post(route, role, numbers)
     other = client.post(
