@@ -25,7 +25,7 @@ from ledger.model import Role
 from ledger.services.users import User
 
 PURPOSES = ("issue", "confirm", "receive", "count")
-Purpose = Annotated[str | None, QueryParameter(query="purpose", required=False, max_length=20)]
+Purpose = Annotated[str | None, QueryParameter(name="purpose", required=False, max_length=20)]
 
 
 @get("/scan", sync_to_thread=True, include_in_schema=False)
