@@ -12,11 +12,10 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from api.auth import SESSION_COOKIE
 from api.common import services_of
 from api.errors import status_of
 from api.web.render import Form, errors_of, new_once_key, page
-from api.web.signin import secure
+from api.web.signin import set_session_cookie
 from api.web.users_common import held_roles, once_without_secrets, place_text
 from ledger.rules import Code, LedgerError
 from ledger.services.users import User
@@ -84,14 +83,7 @@ async def password_form(request: Request, data: Form) -> Any:
         signed = await anyio.to_thread.run_sync(sign_in, database, login, new, client)
     except LedgerError:
         return response  # (changed again meanwhile): sign in anew
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.cookie,
-        httponly=True,
-        samesite="lax",
-        secure=secure(request),
-        path="/",
-    )
+    set_session_cookie(response, request, signed.cookie)
     return response
 
 

@@ -109,16 +109,17 @@ async def do_sign_in(request: Request, data: Form) -> Any:
         status = 429 if error.code == Code.sign_in_locked else 401
         return sign_in_page(request, chinese(error.message), login, status, next_path=next_path)
     response = Redirect(path=local_path(next_path), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.cookie,
-        httponly=True,
-        samesite="lax",
-        secure=secure(request),
-        path="/",
-    )
+    set_session_cookie(response, request, signed.cookie)
     response.delete_cookie(PRE_CSRF_COOKIE, path="/sign-in")
     return response
+
+
+def set_session_cookie(response: Response, request: Request, cookie: str) -> None:
+    """The session's cookie as every sign-in sets it: HttpOnly, SameSite=Lax, the whole site,
+    Secure over HTTPS."""
+    response.set_cookie(
+        SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=secure(request), path="/"
+    )
 
 
 @post("/sign-out", include_in_schema=False, status_code=303, sync_to_thread=True)

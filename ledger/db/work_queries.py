@@ -69,6 +69,17 @@ def _line_count():
     )
 
 
+def _request_columns() -> tuple:
+    """What a to-do entry says of a request (RequestDue)."""
+    return (
+        _R.number,
+        _R.requester_location_id,
+        _R.supplier_location_id,
+        _R.updated_at,
+        _line_count(),
+    )
+
+
 def requests_to_approve(
     connection: Connection, under: str | None, not_from: int | None, limit: int
 ) -> list[RequestDue]:
@@ -76,13 +87,7 @@ def requests_to_approve(
     `not_from` (an approver does not approve its own place's requests), oldest first."""
     requester = aliased(t.locations)
     query = (
-        select(
-            _R.number,
-            _R.requester_location_id,
-            _R.supplier_location_id,
-            _R.updated_at,
-            _line_count(),
-        )
+        select(*_request_columns())
         .join(requester, requester.c.id == _R.requester_location_id)
         .order_by(_R.updated_at, _R.id)
         .limit(limit)
@@ -104,13 +109,7 @@ def requests_to_ship(
     supplier = aliased(t.locations)
     outstanding = exists().where(_L.request_id == _R.id, func.coalesce(_L.approved, 0) > _L.issued)
     query = (
-        select(
-            _R.number,
-            _R.requester_location_id,
-            _R.supplier_location_id,
-            _R.updated_at,
-            _line_count(),
-        )
+        select(*_request_columns())
         .join(supplier, supplier.c.id == _R.supplier_location_id)
         .order_by(_R.updated_at, _R.id)
         .limit(limit)
