@@ -18,6 +18,7 @@ import msgspec
 
 from ledger import commands as c
 from ledger.allocation import Share
+from ledger.db.import_rows import set_populations
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack, Role
 from ledger.services.allocation import issue_plan, make_plan
 from ledger.services.database import Database
@@ -181,6 +182,13 @@ def load_demo(database: Database, today: dt.date | None = None) -> DemoSummary:
         [c.AddItem(item) for item in ITEMS] + [c.AddLocation(location) for location in locations],
         None,
         end,
+    )
+    # 人口 of the 区(市)县 (the weights above, 万人): an allocation plan's default weights
+    # when the city splits a print run over its counties.
+    database.write(
+        lambda store: set_populations(
+            store, {code: weight * 10_000 for code, _, weight in COUNTIES}
+        )
     )
     # The demo's users, first: each voucher is made by the user of the place it belongs to
     # (the warehouse clerk, or the township's requester for its arrivals), where there is one.

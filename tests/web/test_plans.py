@@ -209,3 +209,32 @@ def test_who_may_plan_and_who_may_apply(web_database):
         page = city_clerk.get("/plans?sent=1&source_code=510121&item_code=NH2014&quantity=5")
         assert 'id="apply-form"' not in page.text  # not the clerk at the source
     assert balance(web_database, "510121", "NH2014") == before
+
+
+def test_the_demo_city_splits_over_its_counties_by_population(web_database):
+    """The demo gives its 区(市)县 their 人口, so the city's plan needs no weight typed."""
+    with signed_in(web_database, "clerk@510100") as clerk:
+        page = clerk.get("/plans")
+        assert "1,270,000" in row_text(page.text, "510106")  # 金牛区, 127 万人
+        preview = clerk.get(
+            preview_path(
+                {code: "" for code in ("510106", "510121")},
+                item_code="NH2014",
+                quantity="20",
+                quantity_unit="捆",
+                pack="捆",
+            )
+        )
+    assert preview.status_code == 200, preview.text
+    # 127 : 80 万人 of 20 捆: 12.27 and 7.73, in whole packs 12 and 8
+    plan = make_plan(
+        web_database,
+        "510100",
+        "NH2014",
+        20 * 500,
+        [Share("510106", None), Share("510121", None)],
+        "捆",
+        TODAY,
+    )
+    assert [line.packs for line in plan.lines] == [12, 8]
+    assert f" {plan.lines[0].packs} " in row_text(preview.text, "510106")
