@@ -38,7 +38,10 @@ token_cache_size_max = 10_000
 
 
 class Authentication(AbstractAuthenticationMiddleware):
-    """Looks the token's hash up in the database; a hit is remembered for a couple of seconds
+    """A bearer token when the request has an Authorization header, else the session of its
+    cookie (`by_session`).
+
+    Looks the token's hash up in the database; a hit is remembered for a couple of seconds
     so that a busy client costs one lookup per `token_cache_seconds`, not one per request.
 
     A change of a user made through this process (revoked, token reset, roles or location
@@ -88,7 +91,7 @@ class Authentication(AbstractAuthenticationMiddleware):
 async def check_csrf(connection: ASGIConnection, session: Session) -> None:
     """A change made with a session cookie carries the session's CSRF token: the header, or —
     for a workspace page's form — the form's `_csrf` field, which the body guard checks once it
-    has read the form (`expect_form_csrf`)."""
+    has read the form (`CSRF_EXPECTED` in the request's state, api/guard.py)."""
     sent = connection.headers.get(CSRF_HEADER)
     if sent is None:
         content_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -183,13 +183,9 @@ def load_demo(database: Database, today: dt.date | None = None) -> DemoSummary:
         None,
         end,
     )
-    # 人口 of the 区(市)县 (the weights above, 万人): an allocation plan's default weights
-    # when the city splits a print run over its counties.
-    database.write(
-        lambda store: set_populations(
-            store, {code: weight * 10_000 for code, _, weight in COUNTIES}
-        )
-    )
+    # 人口 of the 区(市)县 (万人 above): a city's allocation plan's default weights
+    populations = {code: weight * 10_000 for code, _, weight in COUNTIES}
+    database.write(lambda store: set_populations(store, populations))
     # The demo's users, first: each voucher is made by the user of the place it belongs to
     # (the warehouse clerk, or the township's requester for its arrivals), where there is one.
     tokens = []
