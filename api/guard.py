@@ -241,7 +241,6 @@ async def check_form(request: Request) -> Any:
         if isinstance(value, str):
             check_text(value, name)
     return form
-    return form
 
 
 FILE_MEDIA_TYPES = frozenset(
