@@ -318,11 +318,6 @@ def sign_out(database: Database, session: Session) -> None:
     database.write(work)
 
 
-def end_sessions(database: Database, user_id: int) -> None:
-    """End a user's open sessions (it was revoked)."""
-    database.write(lambda store: stored.end_sessions_of(store.connection, user_id, utc_now()))
-
-
 PASSWORD_CHANGED = "本人修改 (changed by the user)"  # what the log says of a user's own change
 
 
