@@ -60,6 +60,9 @@
     box.className = kind;
     box.textContent = text;
     if (navigator.vibrate && kind === "error") { navigator.vibrate(300); }
+    // Other parts of the page (the camera) follow each answer: ok, again, queued, warn, error,
+    // idle.
+    document.dispatchEvent(new CustomEvent("scan:feedback", { detail: { kind: kind, text: text } }));
   }
 
   function cell(row, text, numeric) {
