@@ -156,6 +156,9 @@ class Code(StrEnum):
     label_keys_invalid = "label_keys_invalid"
     import_invalid = "import_invalid"
     import_file_unreadable = "import_file_unreadable"
+    tls_file_unreadable = "tls_file_unreadable"
+    tls_file_invalid = "tls_file_invalid"
+    tls_key_mismatch = "tls_key_mismatch"
     internal_error = "internal_error"
 
 

@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True):
     near_expiry_days: LEDGER_NEAR_EXPIRY_DAYS (90): the home page lists batches expiring within.
     transit_days_max: LEDGER_TRANSIT_DAYS_MAX (7): the home page lists shipments in transit for
     longer.
+    tls_certfile, tls_keyfile: LEDGER_TLS_CERTFILE, LEDGER_TLS_KEYFILE: `ledger serve` speaks
+    HTTPS with this certificate (PEM, the server's first, then any intermediates) and its key
+    (PEM, not encrypted); both or neither. `--certfile`/`--keyfile` take their place.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -36,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True):
     session_idle_minutes: int = 30
     near_expiry_days: int = 90
     transit_days_max: int = 7
+    tls_certfile: str | None = None
+    tls_keyfile: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True):
             session_idle_minutes=_days_or_minutes(env, "LEDGER_SESSION_IDLE_MINUTES", 30, 1440),
             near_expiry_days=_days_or_minutes(env, "LEDGER_NEAR_EXPIRY_DAYS", 90, 3650),
             transit_days_max=_days_or_minutes(env, "LEDGER_TRANSIT_DAYS_MAX", 7, 365),
+            tls_certfile=env.get("LEDGER_TLS_CERTFILE") or None,
+            tls_keyfile=env.get("LEDGER_TLS_KEYFILE") or None,
         )
 
 

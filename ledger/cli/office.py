@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -300,13 +301,26 @@ def import_template(kind: str, out: str) -> None:
 @click.option(
     "--access-log/--no-access-log", default=False, show_default=True, help="Log every request."
 )
-def serve(host: str, port: int, access_log: bool) -> None:
-    """Start the HTTP service (Litestar on uvicorn)."""
+@click.option(
+    "--certfile",
+    help="Serve HTTPS with this certificate (PEM; or LEDGER_TLS_CERTFILE), e.g. tls/server.crt.",
+)
+@click.option(
+    "--keyfile",
+    help="The certificate's private key (PEM, not encrypted; or LEDGER_TLS_KEYFILE).",
+)
+def serve(
+    host: str, port: int, access_log: bool, certfile: str | None, keyfile: str | None
+) -> None:
+    """Start the HTTP service (Litestar on uvicorn); HTTPS with --certfile and --keyfile (phone
+    cameras and the scan page's offline mode need HTTPS: docs/https.md)."""
     import uvicorn
 
     from ledger.settings import office_zone
 
-    office_zone(Settings.from_environment().time_zone)
+    settings = Settings.from_environment()
+    office_zone(settings.time_zone)
+    tls = _tls_files(certfile or settings.tls_certfile, keyfile or settings.tls_keyfile)
     database = ledger_database(must_exist=False)
     database.upgrade()
     database.dispose()
@@ -317,4 +331,36 @@ def serve(host: str, port: int, access_log: bool) -> None:
         port=port,
         log_level="info",
         access_log=access_log,
+        **tls,
     )
+
+
+def _tls_files(certfile: str | None, keyfile: str | None) -> dict[str, Any]:
+    """uvicorn's ssl_certfile and ssl_keyfile, checked before anything starts; none for HTTP."""
+    if certfile is None and keyfile is None:
+        return {}
+    if certfile is None or keyfile is None:
+        missing = "--certfile" if certfile is None else "--keyfile"
+        raise LedgerError(
+            Code.invalid_usage,
+            f"HTTPS 需要同时给出 --certfile 和 --keyfile，缺少 {missing}（或 LEDGER_TLS_CERTFILE / "
+            f"LEDGER_TLS_KEYFILE） (both or neither: {missing} is missing)",
+            missing.lstrip("-"),
+        )
+    import datetime as dt
+
+    from ledger.services.tls import check_pair
+
+    certificate = check_pair(certfile, keyfile)
+    until = f"{certificate.not_after:%Y-%m-%d}"
+    click.echo(
+        f"HTTPS: 证书适用于 {', '.join(certificate.names) or '(no subjectAltName)'}，有效期至 "
+        f"{until} (certificate for these names, valid until {until})"
+    )
+    if certificate.not_after <= dt.datetime.now(dt.UTC):
+        click.echo(
+            f"warning: 证书已于 {until} 过期，浏览器会拒绝连接；用 `ledger tls make` 续签 "
+            "(the certificate has expired)",
+            err=True,
+        )
+    return {"ssl_certfile": certfile, "ssl_keyfile": keyfile}
