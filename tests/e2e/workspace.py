@@ -95,15 +95,17 @@ class LiveServer:
     thread: threading.Thread
 
     @classmethod
-    def start(cls, template: Path, directory: Path) -> LiveServer:
+    def start(cls, template: Path, directory: Path, wrap=None) -> LiveServer:
+        """wrap(app): an ASGI app around the app (a test's request log), if given."""
         from api.app import create_app
 
         copy = directory / "workspace.db"
         shutil.copyfile(template, copy)
         database = Database(make_engine(f"sqlite:///{copy}"))
         port = free_port()
+        app = create_app(database, clock=lambda: TODAY)
         config = uvicorn.Config(
-            create_app(database, clock=lambda: TODAY),
+            wrap(app) if wrap else app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
