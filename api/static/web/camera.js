@@ -12,9 +12,11 @@
 // when the document is no longer open.
 //
 // window.ScanCamera.stats has one entry per label sent: text, decodedAt (performance.now()),
-// decodeMs (the decode call's time), blankAt (the last frame before it in which nothing was
-// read), answeredAt and kind (the scan:feedback that followed). ScanCamera.frames keeps the
-// decode time of recent frames. Both are for the tests and bench/scan_camera.py.
+// decodeMs (the time from taking the frame to its decode's answer), blankAt (when the last
+// frame before it in which nothing was read was taken), answeredAt and kind (the scan:feedback
+// that followed); so answeredAt - blankAt bounds "label in view -> feedback" from above.
+// ScanCamera.frames keeps {decodeMs, found} of recent frames. Both are for the tests and
+// bench/scan_camera.py.
 (function () {
   "use strict";
 
@@ -162,11 +164,11 @@
     if (!grab($("camera-video"))) { schedule(started); return; }
     camera.decode(camera.canvas, camera.context).then(function (text) {
       var decodedAt = performance.now();
-      remember(decodedAt - started);
+      remember(decodedAt - started, !!text);
       if (text) { seen(text.trim(), decodedAt, decodedAt - started); }
-      else { camera.blankAt = decodedAt; }
+      else { camera.blankAt = started; }  // the frame was taken then, with no label in it
     }).catch(function () {
-      camera.blankAt = performance.now();
+      camera.blankAt = started;
     }).then(function () { schedule(started); });
   }
 
@@ -176,8 +178,8 @@
     camera.timer = window.setTimeout(tick, wait);
   }
 
-  function remember(decodeMs) {
-    frames.push(decodeMs);
+  function remember(decodeMs, found) {
+    frames.push({ decodeMs: decodeMs, found: found });
     if (frames.length > FRAMES_KEPT_MAX) { frames.splice(0, frames.length - FRAMES_KEPT_MAX); }
   }
 
