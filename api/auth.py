@@ -25,7 +25,15 @@ from ledger.services.web_sign_in import Session, session_of
 
 # Paths anybody reaches: the sign-in page (`/` answers it when nobody is signed in), the
 # health check, the API's documentation and the app's own scripts and styles.
-PUBLIC_PATHS = ["^/$", "^/sign-in$", "^/health$", "^/schema", "^/static/"]
+PUBLIC_PATHS = [
+    "^/$",
+    "^/sign-in$",
+    "^/health$",
+    "^/schema",
+    "^/static/",
+    "^/scan-sw\\.js$",
+    "^/scan\\.webmanifest$",
+]
 SESSION_COOKIE = "ledger_session"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "x-csrf-token"

@@ -9,13 +9,18 @@ browser and a PC. `?purpose=count` (from a stocktake's page) opens with 盘点 c
 The document's place and an issue's receiver are picked from lists (api/web/places.py): a
 clerk scans at its own location, an admin at any of its city's; an issue goes to a place of
 the user's subtree.
+
+The page is installable and opens with no network once opened (issue 17): its web app manifest
+(/scan.webmanifest) and its service worker (/scan-sw.js, whose scope /scan needs it served from
+the root) are files of api/static/web/ served here, to anybody: they hold nothing of a user.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
@@ -40,4 +45,27 @@ def scan_page(request: Request, chosen: Purpose = None) -> Template:
         purpose=purpose,
         locations=subtree if user.has(Role.admin) else own_place(request),
         destinations=subtree.without([user.location_code]),
+    )
+
+
+WEB_FILES = Path(__file__).parent / "static" / "web"
+# Checked for a new version at every start of the page: never kept by the HTTP cache.
+WORKER_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+
+
+@get("/scan-sw.js", sync_to_thread=False, include_in_schema=False)
+def scan_worker() -> Response[bytes]:
+    return Response(
+        (WEB_FILES / "scan_sw.js").read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers=WORKER_HEADERS,
+    )
+
+
+@get("/scan.webmanifest", sync_to_thread=False, include_in_schema=False)
+def scan_manifest() -> Response[bytes]:
+    return Response(
+        (WEB_FILES / "scan.webmanifest").read_bytes(),
+        media_type="application/manifest+json",
+        headers=WORKER_HEADERS,
     )

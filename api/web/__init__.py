@@ -21,7 +21,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from api.scan_page import scan_page
+from api.scan_page import scan_manifest, scan_page, scan_worker
 from api.web import (
     audit,
     confirm,
@@ -86,7 +86,7 @@ def web_routers() -> list:
     return [
         Router(
             "/",
-            route_handlers=[root, do_sign_in],
+            route_handlers=[root, do_sign_in, scan_worker, scan_manifest],
             opt={"web": True},
             include_in_schema=False,  # pages, not the API
             response_headers=SECURITY_HEADERS,

@@ -43,7 +43,9 @@ def test_signed_in_the_scan_page_has_no_token_form_and_its_script_is_served(web)
         if url.startswith("/static/"):
             assert web.get(url).status_code == 200, url
     script = web.get("/static/web/scan.js").text
-    assert "Authorization" not in script and "localStorage" not in script
+    assert "Authorization" not in script and "Bearer" not in script  # the session, no token
+    # what the page keeps in localStorage is the open document's number, under one name
+    assert script.count("localStorage") == 3 and 'var name = "ledger-scan-current:"' in script
     assert 'credentials: "same-origin"' in script and "X-CSRF-Token" in script
     assert "/?next=" in script
     counting = web.get("/scan", params={"purpose": "count"}).text

@@ -28,3 +28,31 @@ document.addEventListener("submit", function (event) {
   list.addEventListener("scroll", edges, { passive: true });
   window.addEventListener("resize", edges);
 })();
+// 退出 with scans still waiting on this device (扫码作业's queue, scan_queue.js) asks first:
+// they stay on the device and are sent the next time this user opens 扫码作业. Signing out
+// also drops the device's copy of the 扫码作业 page (it holds this session's name and token).
+(function () {
+  var meta = document.querySelector('meta[name="ledger-user"]');
+  if (!meta) {  // signed out (the sign-in page): no copy of a signed-in page stays
+    if (window.caches) { caches.delete("ledger-scan-pages").catch(function () { return null; }); }
+    return;
+  }
+  var form = document.querySelector('form[action="/sign-out"]');
+  if (!form || !window.ScanQueue) { return; }
+  form.addEventListener("submit", function (event) {
+    if (form.dataset.checked) { return; }
+    event.preventDefault();
+    window.ScanQueue.waitingOf(Number(meta.content)).catch(function () { return []; })
+      .then(function (waiting) {
+        var go = !waiting.length || window.confirm("本机还有 " + waiting.length +
+          " 条扫描待上传（需要联网）。退出后它们仍保存在本机，你下次登录打开扫码作业时自动上传。" +
+          "确定现在退出？");
+        if (!go) { return; }
+        var dropped = window.caches ? caches.delete("ledger-scan-pages") : Promise.resolve();
+        dropped.catch(function () { return null; }).then(function () {
+          form.dataset.checked = "1";
+          form.submit();
+        });
+      });
+  });
+})();

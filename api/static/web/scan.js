@@ -4,13 +4,22 @@
 // a 401 (the session ended) sends the browser to the sign-in page and back here.
 //
 // A handheld scanner works as a keyboard: it types the label and presses Enter into #payload,
-// which keeps the focus. Another source of labels (a camera) calls ScanPage.submit(text), the
-// same path the keyboard takes.
+// which keeps the focus. Another source of labels (the camera, camera.js) calls
+// ScanPage.submit(text), the same path the keyboard takes.
+//
+// Every scan is first stored on the device (scan_queue.js) with its own Idempotency-Key, then
+// sent (scan_sync.js). With no network it waits there, shown as 待上传, and is sent in order
+// when the network returns; a reload or a browser restart keeps it. The page itself opens with
+// no network once it has been opened (the service worker, /scan-sw.js), and shows the last copy
+// of its documents kept on the device. A document is not posted while scans for it wait.
 (function () {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var state = { doc: null, lines: [], busy: false, missing: null, listed: {} };
+  var page = document.getElementById("scan-page");
+  var state = { doc: null, lines: [], missing: null, listed: {}, offline: false,
+                user: page ? Number(page.getAttribute("data-user")) : 0,
+                entries: [], live: {}, sending: null, results: [] };
 
   // ---- the API ----------------------------------------------------------------------------------
 
@@ -34,7 +43,9 @@
       options.headers["Idempotency-Key"] = newKey();
       options.body = JSON.stringify(body || {});
     }
-    return fetch("/api/v1" + path, options).then(function (response) {
+    return fetch("/api/v1" + path, options).catch(function () {
+      throw { network: true };  // no answer at all: offline, or the server unreachable
+    }).then(function (response) {
       if (response.status === 401) {
         window.location.assign(SIGN_IN);
         return new Promise(function () {});  // leaving the page: nothing more to do
@@ -42,14 +53,21 @@
       return response.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : {}; } catch (ignored) { data = null; }
+        if ([502, 503, 504].indexOf(response.status) >= 0) { throw { network: true }; }
         if (!response.ok || data === null) { throw data || {}; }
         return data;
       });
     });
   }
 
+  // The API's answers end with an English gloss for other clients: "… (pack is not here)".
+  function chinese(text) {
+    return String(text || "").replace(/\s*\([\x20-\x7e]+\)\s*$/, "");
+  }
+
   function problemText(problem) {
-    if (problem && problem.detail) { return problem.detail; }
+    if (problem && problem.network) { return "没有网络，连不上服务器：联网后再试"; }
+    if (problem && problem.detail) { return chinese(problem.detail); }
     return "网络或服务器错误，请重试";
   }
 
@@ -101,8 +119,13 @@
     return found.length ? found[0].getAttribute("data-name") : code;
   }
 
-  function show(doc) {
+  // A document as the server answered it (saved on the device for when there is no network),
+  // or its last copy on the device (fromDevice).
+  function show(doc, fromDevice) {
     state.doc = doc;
+    if (!fromDevice) { window.ScanQueue.saveDocument(state.user, doc).catch(function () { return null; }); }
+    remembered(doc.status === "open" ? doc.id : null);
+    $("copy-note").classList.toggle("hidden", !fromDevice);
     $("work").classList.remove("hidden");
     var where = doc.destination_code ? " → " + placeName(doc.destination_code) : "";
     var ref = doc.request_number || doc.shipment_number || "";
@@ -117,7 +140,18 @@
     var open = doc.status === "open";
     ["payload", "undo", "post", "cancel"].forEach(function (id) { $(id).disabled = !open; });
     if (!open || (state.missing && state.missing.document !== doc.id)) { hideShortage(); }
+    renderQueue();
     if (open) { $("payload").focus(); }
+  }
+
+  // The open document a reload comes back to.
+  function remembered(id) {
+    var name = "ledger-scan-current:" + state.user;
+    try {
+      if (id === undefined) { return Number(localStorage.getItem(name)) || null; }
+      if (id) { localStorage.setItem(name, String(id)); } else { localStorage.removeItem(name); }
+    } catch (ignored) { return null; }
+    return id;
   }
 
   function renderTotals(summary) {
@@ -232,8 +266,23 @@
       " 包";
   }
 
+  // The open documents: the server's list, or with no network its last copy on the device.
   function loadDocuments() {
     return api("GET", "/scan-documents?status=open&limit=50").then(function (page) {
+      window.ScanQueue.saveDocument(state.user, { id: 0, items: page.items })
+        .catch(function () { return null; });
+      listDocuments(page);
+    }, function (p) {
+      if (!p || !p.network) { throw p; }
+      goneOffline(true);
+      return window.ScanQueue.savedDocument(state.user, 0).then(function (saved) {
+        listDocuments(saved || { items: [] });
+      });
+    });
+  }
+
+  function listDocuments(page) {
+    {
       var select = $("documents");
       var chosen = select.value;
       select.innerHTML = '<option value="">— 新建 —</option>';
@@ -246,7 +295,7 @@
         select.appendChild(option);
       });
       select.value = chosen;
-    });
+    }
   }
 
   // The list's entry of a document follows its count as packs are scanned (a scan answers
@@ -270,8 +319,15 @@
   function documentChosen() {
     var id = $("documents").value;
     $("new-document").classList.toggle("hidden", !!id);
-    if (!id) { $("work").classList.add("hidden"); return; }
-    api("GET", "/scan-documents/" + id).then(show).catch(function (p) {
+    if (!id) { $("work").classList.add("hidden"); remembered(null); state.doc = null; return; }
+    api("GET", "/scan-documents/" + id).then(function (doc) { show(doc); }, function (p) {
+      if (!p || !p.network) { throw p; }
+      goneOffline(true);
+      return window.ScanQueue.savedDocument(state.user, Number(id)).then(function (saved) {
+        if (!saved) { throw { detail: "离线，本机没有这张扫描单的副本：联网后再打开" }; }
+        show(saved, true);
+      });
+    }).catch(function (p) {
       feedback("error", problemText(p));
     });
   }
@@ -283,39 +339,274 @@
       else { body.destination_code = $("destination").value.trim(); }
     }
     if (body.purpose === "confirm") { body.shipment_number = $("shipment").value.trim(); }
+    if (state.offline && !navigator.onLine) {
+      feedback("error", "离线时不能开新单：联网后开单；已开的扫描单可以离线继续扫描");
+      return;
+    }
     api("POST", "/scan-documents", body).then(function (doc) {
       feedback("idle", "已开单，请扫描");
       show(doc);
       return loadDocuments().then(function () { $("documents").value = doc.id; });
     }).catch(function (p) {
-      feedback("error", problemText(p));
-      $("work").classList.remove("hidden");
+      feedback("error", p && p.network
+        ? "没有网络，不能开新单：联网后开单；已开的扫描单可以离线继续扫描" : problemText(p));
     });
   }
 
-  // ---- scanning: one label into the open document ----------------------------------------------
+  // ---- scanning: each label is stored on the device first, then sent -------------------------
 
   function submit(text) {
     text = (text || "").trim();
-    if (!text || !state.doc || state.busy) { return; }
-    state.busy = true;
-    var body = { document: state.doc.id, payload: text };
+    if (!text) { return; }
+    if (!state.doc || state.doc.status !== "open") {
+      feedback("error", "请先开单或选择一张进行中的扫描单");
+      return;
+    }
     var reason = $("reason").value.trim();
-    if (reason) { body.override_reason = reason; }
-    api("POST", "/scans", body).then(function (result) {
-      if (result.status === "scanned") { hideShortage(); }  // what is missing has changed
-      feedback(result.status === "scanned" ? "ok" : "again", result.message);
+    var ahead = waitingEntries().length;
+    window.ScanQueue.add(state.user, state.doc.id, text, reason).then(function (entry) {
       if (reason) { $("reason").value = ""; }
-      renderTotals(result.document);
-      countListed(result.document);
-      if (result.status === "scanned") { state.lines.push(result.line); renderLines(); }
-    }).catch(function (p) {
-      feedback("error", problemText(p));
-      if (p && p.code === "fefo_override_reason_required") { $("reason").focus(); }
-    }).then(function () {
-      state.busy = false;
-      if (document.activeElement !== $("reason")) { $("payload").focus(); }
+      state.entries.push(entry);
+      if (!ahead) { state.live[entry.key] = true; }  // answered at once: shown as it comes
+      else { feedback("queued", "已存本机，排队上传（待上传 " + (ahead + 1) + " 条）"); }
+      renderQueue();
+      flush();
+    }, function () {
+      feedback("error", "本机存储不可用（浏览器的隐私模式？），扫描未记录，请换用普通窗口");
     });
+  }
+
+  function waitingEntries(doc) {
+    return state.entries.filter(function (e) {
+      return e.state === "waiting" && (doc === undefined || e.doc === doc);
+    });
+  }
+
+  // Sends the waiting scans in order until none is left or the network fails; one sender at a
+  // time (a scan taken meanwhile is picked up by the loop).
+  var flushing = false, again = false, retryTimer = null;
+
+  function flush() {
+    if (flushing) { again = true; return; }
+    flushing = true;
+    window.ScanSync.exclusive(function () { return sendAll({ sent: 0, refused: 0 }); })
+      .catch(function () { return null; })
+      .then(function () {
+        flushing = false;
+        if (again) { again = false; flush(); }
+      });
+  }
+
+  function sendAll(tally) {
+    again = false;
+    return window.ScanQueue.entries(state.user).then(function (all) {
+      state.entries = all;
+      renderQueue();
+      var next = waitingEntries()[0];
+      if (!next) { syncDone(tally); return null; }
+      state.sending = next.key;
+      return window.ScanSync.send(next).then(function (outcome) {
+        state.sending = null;
+        return settle(next, outcome, tally);
+      }).then(function (goOn) { return goOn ? sendAll(tally) : null; });
+    });
+  }
+
+  // What became of one scan; resolves true to go on with the next.
+  function settle(entry, outcome, tally) {
+    var live = state.live[entry.key];
+    delete state.live[entry.key];
+    if (outcome.kind === "answered") {
+      tally.sent += 1;
+      answered(entry, outcome.result, live);
+      return window.ScanQueue.remove(entry.key).then(function () { return true; });
+    }
+    if (outcome.kind === "refused") {
+      if (live) {  // just scanned: said at once, as a scanner's refusal always was
+        feedback("error", problemText(outcome.problem));
+        if (outcome.problem && outcome.problem.code === "fefo_override_reason_required") {
+          $("reason").focus();
+        }
+        return window.ScanQueue.remove(entry.key).then(function () { return true; });
+      }
+      tally.refused += 1;
+      entry.state = "refused";
+      entry.problem = { code: outcome.problem.code || "", detail: problemText(outcome.problem) };
+      return window.ScanQueue.put(entry).then(function () { return true; });
+    }
+    if (outcome.kind === "session") { window.location.assign(SIGN_IN); return false; }
+    if (outcome.kind === "stale") { staleReload(); return false; }
+    // network or later: the scan waits; every waiting one is now "queued", not live
+    state.live = {};
+    goneOffline(outcome.kind === "network");
+    if (outcome.kind === "later") {
+      feedback("queued", "服务器暂时无法处理（" + problemText(outcome.problem) + "），稍后自动重试");
+    }
+    retryLater();
+    return Promise.resolve(false);
+  }
+
+  function answered(entry, result, live) {
+    goneOnline();
+    var doc = result.document;
+    if (state.doc && doc && doc.id === state.doc.id) {
+      if (result.status === "scanned") { hideShortage(); }  // what is missing has changed
+      renderTotals(doc);
+      if (result.status === "scanned") { state.lines.push(result.line); renderLines(); }
+      keepDocument(doc, result.status === "scanned" ? result.line : null);
+    }
+    if (doc) { countListed(doc); }
+    if (live) {
+      feedback(result.status === "scanned" ? "ok" : "again", chinese(result.message));
+    } else {
+      remember(entry, result.status === "scanned" ? "ok" : "again", chinese(result.message));
+    }
+  }
+
+  function syncDone(tally) {
+    if (!tally.sent && !tally.refused) { return; }
+    if (state.doc && !$("copy-note").classList.contains("hidden")) { refreshDocument(); }
+    if (state.results.length && (tally.sent > 1 || tally.refused)) {
+      feedback(tally.refused ? "warn" : "ok", "待上传的扫描已上传 " + (tally.sent + tally.refused) +
+        " 条" + (tally.refused ? "，其中 " + tally.refused + " 条未通过，见下方" : ""));
+    }
+    tally.sent = 0; tally.refused = 0;
+  }
+
+  function retryLater() {
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, 10000);
+  }
+
+  function staleReload() {
+    if (navigator.onLine && !sessionStorage.getItem("ledger-scan-reloaded")) {
+      sessionStorage.setItem("ledger-scan-reloaded", "1");
+      window.location.reload();
+      return;
+    }
+    feedback("error", "页面已过期，请刷新页面后继续；待上传的扫描保存在本机，不会丢失");
+  }
+
+  // ---- the device's queue on the page: 待上传, 未通过 and what was sent later -----------------
+
+  function goneOffline(network) {
+    state.offline = network;
+    $("network").textContent = network ? "离线：扫描先存本机，联网后自动上传" : "";
+    $("network").classList.toggle("hidden", !network);
+    var waiting = waitingEntries().length;
+    if (network) { feedback("queued", "已存本机，待上传 " + waiting + " 条（当前离线）"); }
+  }
+
+  function goneOnline() {
+    if (!state.offline) { return; }
+    state.offline = false;
+    $("network").textContent = "";
+    $("network").classList.add("hidden");
+  }
+
+  function remember(entry, kind, text) {
+    state.results.unshift({ entry: entry, kind: kind, text: text });
+    state.results = state.results.slice(0, 100);
+    renderResults();
+  }
+
+  // "2014年计划生育宣传历书 2014-01 第 4 包", read from the label's own text.
+  function packText(entry) {
+    var known = window.ScanSync.label(entry.payload);
+    if (!known) { return "无法识别的标签 " + entry.payload.slice(0, 24); }
+    return itemName(known.item_code) + " " + known.batch_number + " 第 " + known.serial + " 包";
+  }
+
+  function clock(iso) {
+    var moment = new Date(iso);
+    return isNaN(moment.getTime()) ? "" : moment.toLocaleTimeString("zh-CN", { hour12: false });
+  }
+
+  function itemName(code) {
+    var found = state.lines.filter(function (l) { return l.item_code === code; })[0] ||
+      ((state.doc && state.doc.totals) || []).filter(function (t) { return t.item_code === code; })[0];
+    return found ? found.item_name : code;
+  }
+
+  function renderQueue() {
+    var doc = state.doc ? state.doc.id : null;
+    var waiting = waitingEntries();
+    var mine = waitingEntries(doc);
+    $("queue").classList.toggle("hidden", !waiting.length);
+    $("queue-count").textContent = waiting.length;
+    $("queue-other").textContent = waiting.length > mine.length
+      ? "（其中 " + (waiting.length - mine.length) + " 条属于其他扫描单）" : "";
+    var body = $("queue-lines").querySelector("tbody");
+    body.innerHTML = "";
+    waiting.forEach(function (e, i) {
+      var row = document.createElement("tr");
+      cell(row, i + 1, true); cell(row, packText(e));
+      cell(row, e.doc, true); cell(row, clock(e.taken));
+      body.appendChild(row);
+    });
+    var open = !!state.doc && state.doc.status === "open";
+    $("post").disabled = !open || mine.length > 0;
+    $("post-hint").textContent = open && mine.length
+      ? "还有 " + mine.length + " 条扫描在本机待上传，上传后才能过账" : "";
+    renderResults();
+  }
+
+  function renderResults() {
+    var refused = state.entries.filter(function (e) { return e.state === "refused"; });
+    var body = $("synced").querySelector("tbody");
+    body.innerHTML = "";
+    refused.forEach(function (e) { body.appendChild(resultRow(e, "error", e.problem.detail, true)); });
+    state.results.forEach(function (r) { body.appendChild(resultRow(r.entry, r.kind, r.text, false)); });
+    $("sync").classList.toggle("hidden", !refused.length && !state.results.length);
+    $("refused-count").textContent = refused.length ? "，未通过 " + refused.length + " 条" : "";
+    $("clear-refused").classList.toggle("hidden", !refused.length);
+  }
+
+  function resultRow(entry, kind, text, clearable) {
+    var row = document.createElement("tr");
+    row.className = "result-" + kind;
+    cell(row, packText(entry));
+    cell(row, entry.doc, true);
+    cell(row, kind === "ok" ? "已扫描" : kind === "again" ? "重复，不计数" : "未通过：" + text);
+    var actions = document.createElement("td");
+    if (clearable) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = "清除";
+      button.setAttribute("data-key", entry.key);
+      actions.appendChild(button);
+    }
+    row.appendChild(actions);
+    return row;
+  }
+
+  function clearRefused(key) {
+    window.ScanQueue.removeWhere(state.user, function (e) {
+      return e.state === "refused" && (!key || e.key === key);
+    }).then(function () { return window.ScanQueue.entries(state.user); }).then(function (all) {
+      state.entries = all;
+      renderQueue();
+    });
+  }
+
+  // The server's copy again, once it answers (the page showed the device's).
+  function refreshDocument() {
+    var id = state.doc.id;
+    api("GET", "/scan-documents/" + id).then(function (doc) {
+      if (state.doc && state.doc.id === id) { show(doc); }
+    }).catch(function () { return null; });
+  }
+
+  // The last copy of a document kept on the device, following each answer.
+  function keepDocument(summary, line) {
+    if (!state.doc || state.doc.id !== summary.id) { return; }
+    var copy = JSON.parse(JSON.stringify(state.doc));
+    copy.totals = summary.totals; copy.packs = summary.packs; copy.quantities = summary.quantities;
+    copy.status = summary.status;
+    if (line) { copy.lines = copy.lines.concat([line]); }
+    state.doc = copy;
+    window.ScanQueue.saveDocument(state.user, copy).catch(function () { return null; });
   }
 
   function payloadKey(event) {
@@ -331,8 +622,18 @@
   function act(action, done) {
     if (!state.doc) { return; }
     var id = state.doc.id;
+    var waiting = waitingEntries(id).length;
+    if (action === "post" && waiting) {
+      feedback("warn", "还有 " + waiting + " 条扫描在本机待上传：上传后才能过账");
+      return;
+    }
     api("POST", "/scan-documents/" + id + "/" + action, {}).then(function (doc) {
       hideShortage();
+      if (action === "cancel") {  // its waiting scans can no longer go anywhere
+        window.ScanQueue.removeWhere(state.user, function (e) { return e.doc === id; })
+          .then(function () { return window.ScanQueue.entries(state.user); })
+          .then(function (all) { state.entries = all; renderQueue(); });
+      }
       show(doc);
       feedback("ok", done(doc));
       loadDocuments();
@@ -345,6 +646,38 @@
       if (action === "undo") { hideShortage(); }
       feedback("error", problemText(p));
     });
+  }
+
+  // 撤销上一包: the newest scan of the document; one still waiting on the device is simply
+  // dropped there (unless it is being sent right now).
+  function undo() {
+    if (!state.doc) { return; }
+    var waiting = waitingEntries(state.doc.id);
+    var last = waiting[waiting.length - 1];
+    if (!last) { act("undo", function () { return "已撤销上一包"; }); return; }
+    if (last.key === state.sending) { feedback("warn", "这一包正在上传，请稍后再撤销"); return; }
+    window.ScanQueue.remove(last.key).then(function () {
+      return window.ScanQueue.entries(state.user);
+    }).then(function (all) {
+      state.entries = all;
+      renderQueue();
+      feedback("ok", "已撤销上一包（本机待上传的，未发送）");
+    });
+  }
+
+  function cancelDocument() {
+    var waiting = state.doc ? waitingEntries(state.doc.id).length : 0;
+    var question = waiting
+      ? "本机还有 " + waiting + " 条这张单的扫描待上传，作废后它们将被丢弃。确定作废这张扫描单？"
+      : "作废这张扫描单？";
+    if (window.confirm(question)) { act("cancel", function () { return "已作废"; }); }
+  }
+
+  // The page works offline once opened: its files are kept by the service worker.
+  function registerWorker() {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) { return; }
+    navigator.serviceWorker.register("/scan-sw.js", { scope: "/scan" })
+      .catch(function () { return null; });
   }
 
   // ---- wiring ------------------------------------------------------------------------------------
@@ -362,17 +695,28 @@
     $("refresh").addEventListener("click", loadDocuments);
     $("open").addEventListener("click", openDocument);
     $("payload").addEventListener("keydown", payloadKey);
-    $("undo").addEventListener("click", function () {
-      act("undo", function () { return "已撤销上一包"; });
-    });
+    $("undo").addEventListener("click", undo);
     $("post").addEventListener("click", function () {
       act("post", function (doc) {
         return doc.transaction_number ? "已过账：" + doc.transaction_number
           : "已完成：共 " + doc.packs + " 包";
       });
     });
-    $("cancel").addEventListener("click", function () {
-      if (window.confirm("作废这张扫描单？")) { act("cancel", function () { return "已作废"; }); }
+    $("cancel").addEventListener("click", cancelDocument);
+    $("queue-send").addEventListener("click", flush);
+    $("synced").addEventListener("click", function (event) {
+      var key = event.target.getAttribute && event.target.getAttribute("data-key");
+      if (key) { clearRefused(key); }
+    });
+    $("clear-refused").addEventListener("click", function () { clearRefused(null); });
+    window.addEventListener("online", function () {
+      goneOnline();
+      flush();
+      if (state.doc && !$("copy-note").classList.contains("hidden")) { refreshDocument(); }
+    });
+    window.addEventListener("offline", function () { goneOffline(true); });
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { flush(); }
     });
     // Keep the focus on the scan input (a scanner types wherever the focus is).
     document.addEventListener("click", function (event) {
@@ -383,7 +727,22 @@
       }
     });
     purposeChanged();
-    loadDocuments().catch(function (p) { feedback("error", problemText(p)); });
+    registerWorker();
+    window.ScanQueue.entries(state.user).catch(function () { return []; }).then(function (all) {
+      state.entries = all;
+      renderQueue();
+      return loadDocuments();
+    }).then(reopen).catch(function (p) { feedback("error", problemText(p)); }).then(flush);
+  }
+
+  // After a reload: the document that was open, and the queue's count.
+  function reopen() {
+    var id = remembered();
+    if (!id || !state.listed[id]) { return; }
+    $("documents").value = String(id);
+    documentChosen();
+    var waiting = waitingEntries().length;
+    if (waiting) { feedback("queued", "本机有 " + waiting + " 条扫描待上传"); }
   }
 
   // What another source of labels (a camera) and later additions use.
