@@ -7,7 +7,8 @@ back from the device (the server sees no request for it), 完成过账 and 退�
 wait, and when the network returns every scan arrives once: the server's document holds exactly
 the packs scanned, a label scanned twice counts once, a pack that is not here is reported after
 the sync and can be cleared, and the posted ledger verifies clean. A second test restarts the
-browser (same profile) with scans waiting: they are sent after signing in again.
+browser (same profile) with scans waiting: they are sent after signing in again. A third does
+it with the phone's camera (a fake one playing a video of labels, tests/e2e/camera.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from ledger.services import label_keys, scanning
 from ledger.services.audit import verify_ledger
 from ledger.settings import Settings
+from tests.e2e.camera import Video, camera_browser, write_y4m
 from tests.e2e.conftest import CHROMIUM_FLAGS, ensure_chromium
 from tests.e2e.devtools import DevTools
 from tests.e2e.workspace import LiveServer, Page, new_browser, shot_name
@@ -236,3 +238,57 @@ def test_a_browser_restart_keeps_the_waiting_scans(logged_server, tmp_path):
         page.wait_for(lambda _: waiting(page) == 0 and text(page, "#total-packs") == "3")
     finally:
         driver.quit()
+
+
+QUEUED_JS = """
+const done = arguments[arguments.length - 1];
+const user = Number(document.getElementById("scan-page").getAttribute("data-user"));
+window.ScanQueue.entries(user).then(all => done(all.map(e => e.payload)), () => done(null));
+"""
+
+
+def test_the_camera_scans_through_a_network_cut_and_a_reload(logged_server, tmp_path, request):
+    """The issue's own words: a fake camera shows a label sheet's codes in a loop; the network
+    is cut in the middle of the document, scans queue, the page is reloaded, the network comes
+    back, and the server's document equals the list of labels shown to the camera."""
+    server, _ = logged_server
+    database = server.database
+    shown = packs_here(database, 5, offset=40)
+    video = write_y4m(tmp_path / "labels.y4m", [p.payload for p in shown], Video())
+    driver = camera_browser(video)
+    page = Page(driver, server.base)
+    devtools = DevTools(driver)
+    try:
+        page.resize(390)
+        page.sign_in(CLERK)
+        document = open_issue(page)
+        worker_ready(page)
+        page.driver.find_element(By.ID, "camera-open").click()
+        page.wait_for(lambda _: len(server_serials(database, document)) >= 1, WAIT)
+
+        devtools.network(online=False)  # in the middle of the document
+        page.wait_for(lambda _: (waiting(page) or 0) >= 1, WAIT)
+        page.driver.refresh()  # from the device; the camera is opened again
+        page.wait_for(lambda _: f"扫描单 {document}" in text(page, "#title"))
+        page.driver.find_element(By.ID, "camera-open").click()
+        on_server = set(server_serials(database, document))
+        missing = {p.payload for p in shown if p.serial not in on_server}
+
+        def all_queued(_) -> bool:
+            queued = page.driver.execute_async_script(QUEUED_JS)
+            return queued is not None and missing <= set(queued)
+
+        page.wait_for(all_queued, 2 * WAIT)
+        assert set(server_serials(database, document)) == on_server  # nothing got through
+        page.screenshot(shot_name(request), "camera-offline")
+
+        devtools.network(online=True)
+        page.wait_for(
+            lambda _: server_serials(database, document) == sorted(p.serial for p in shown), WAIT
+        )
+        page.driver.find_element(By.ID, "camera-close").click()
+        page.wait_for(lambda _: waiting(page) == 0, WAIT)
+        assert server_serials(database, document) == sorted(p.serial for p in shown)
+    finally:
+        driver.quit()
+        devtools.close()
