@@ -364,6 +364,13 @@
     }
     var reason = $("reason").value.trim();
     var ahead = waitingEntries().length;
+    var twice = waitingEntries(state.doc.id).some(function (e) {
+      return e.payload.toUpperCase() === text.toUpperCase() && e.reason === reason;
+    });
+    if (twice) {  // the same label again before the first was sent: it would count once anyway
+      feedback("again", "这一包已在本机待上传，不重复计数");
+      return;
+    }
     window.ScanQueue.add(state.user, state.doc.id, text, reason).then(function (entry) {
       if (reason) { $("reason").value = ""; }
       state.entries.push(entry);
