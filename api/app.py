@@ -21,13 +21,15 @@ from api.auth import PUBLIC_PATHS, Authentication
 from api.common import Services
 from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.guard import BodyGuard, HeaderGuard
+from api.read_headers import read_headers
+from api.request_log import observe
 from api.routes import ROUTES
 from api.web import template_config, web_routers
 from api.web.errors import with_web_pages
 from ledger.labels import LabelKeys
 from ledger.limits import request_body_bytes_max
 from ledger.services import label_keys as label_key_store
-from ledger.services.database import Database, dialect, open_database, ping
+from ledger.services.database import Database, dialect, open_database, open_replica, ping
 from ledger.settings import Settings, office_today, office_zone
 
 API_PREFIX = "/api/v1"
@@ -51,9 +53,14 @@ def create_app(
     database: Database | None = None,
     clock: Callable[[], dt.date] | None = None,
     label_keys: LabelKeys | None = None,
+    replica: Database | None = None,
 ) -> Litestar:
+    """replica: a read-only copy for reports, balances and verification (by default the one
+    at LEDGER_READ_DATABASE_URL, if set)."""
     settings = Settings.from_environment()
     database = database or open_database(settings.database_url)
+    if replica is None and settings.read_database_url:
+        replica = open_replica(settings.read_database_url)
     office_zone(settings.time_zone)  # an unknown LEDGER_TIME_ZONE stops the start, not a request
     handlers = list(ROUTES)
     document_problems(handlers)
@@ -92,13 +99,17 @@ def create_app(
                 "database": database,
                 "settings": settings,
                 "services": Services(
-                    database, clock or office_today, label_keys or label_key_store.load(settings)
+                    database,
+                    clock or office_today,
+                    label_keys or label_key_store.load(settings),
+                    replica,
                 ),
             }
         ),
         # Headers, path and query first (a NUL in a token must not reach the database), then
         # who is asking, then the body (api/guard.py).
         middleware=[
+            read_headers,
             HeaderGuard,
             DefineMiddleware(Authentication, exclude=PUBLIC_PATHS),
             BodyGuard,
@@ -107,11 +118,12 @@ def create_app(
         exception_handlers=with_web_pages(EXCEPTION_HANDLERS),
         template_config=template_config(),
         openapi_config=openapi_config(),
-        on_shutdown=[database.dispose],
+        on_shutdown=[database.dispose, *([replica.dispose] if replica else [])],
         # No queue-listener logging thread per app (each would outlive the app); errors go
-        # to the "ledger.api" logger and uvicorn logs requests.
+        # to the "ledger.api" logger and each request to "ledger.requests" (api/request_log.py).
         logging_config=None,
     )
+    observe(app, settings, dialect(database))  # request ids, the JSON request log, /metrics
     return app
 
 

@@ -11,7 +11,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from api.common import IdempotencyKey, Limit, Offset, idempotent, services_of
+from api.common import IdempotencyKey, Limit, Offset, idempotent, reads_of, services_of
+from api.metrics import observe_verification
 from api.policy import audit_root, log_root, require_top_auditor, roles
 from api.schemas import Digest, Page, page
 from ledger.history import format_checkpoint, parse_checkpoint
@@ -97,12 +98,14 @@ def verification(
             f"(at most {checkpoints_per_verification_max} checkpoints)",
             "checkpoint",
         )
-    return verify_ledger(
-        services_of(state).database,
+    report = verify_ledger(
+        reads_of(request, state),
         since_close=since_close,
         root_code=audit_root(user, root),
         checkpoints=[parse_checkpoint(text) for text in given],
     )
+    observe_verification(report)
+    return report
 
 
 @get(

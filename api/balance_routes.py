@@ -9,7 +9,7 @@ from litestar import Request, get
 from litestar.datastructures import State
 from litestar.params import FromQuery
 
-from api.common import Limit, Offset, services_of
+from api.common import Limit, Offset, reads_of, services_of
 from api.policy import own_root_path, scope_path
 from api.schemas import BalanceRow, Page, page
 from ledger.services.balances import BalanceQuery, check_grouping
@@ -53,7 +53,7 @@ def balances(
             query = query._replace(under=entry.path)
         else:
             query = query._replace(location_code=location, virtual=not entry.physical)
-    rows = balance_rows(services.database, query, group_by)[offset : offset + limit + 1]
+    rows = balance_rows(reads_of(request, state), query, group_by)[offset : offset + limit + 1]
     return page([BalanceRow(*msgspec.structs.astuple(row)) for row in rows], limit, offset)
 
 

@@ -19,7 +19,7 @@ from ledger.labels import LabelKeys
 from ledger.limits import idempotency_key_length_max, offset_max, page_size_max
 from ledger.rules import LedgerError
 from ledger.services import lookups
-from ledger.services.database import Database
+from ledger.services.database import Database, reads_for
 from ledger.services.exactly_once import Answer, exactly_once
 from ledger.services.lookups import LocationEntry
 from ledger.services.users import User
@@ -48,14 +48,20 @@ SHORTAGE_STEP = (
 class Services:
     """What the controllers hand the use cases (`ledger.services`): the database, the clock
     that gives today's date (the office's; tests fix it) and the label keys. A handler calls
-    `verb(services.database, …, user.id, services.clock())`."""
+    `verb(services.database, …, user.id, services.clock())`. replica: a read-only copy of the
+    database (LEDGER_READ_DATABASE_URL) for reports, balances and verification: `reads_of`."""
 
     def __init__(
-        self, database: Database, clock: Callable[[], dt.date], label_keys: LabelKeys
+        self,
+        database: Database,
+        clock: Callable[[], dt.date],
+        label_keys: LabelKeys,
+        replica: Database | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.label_keys = label_keys
+        self.replica = replica
 
     def location(self, code: str, field: str = "location_code") -> LocationEntry:
         """A location by code (`field` names the input when it is unknown)."""
@@ -70,6 +76,26 @@ class Services:
 
 def services_of(state: State) -> Services:
     return state.services
+
+
+# A read that must see a write answers this header's sequence or later (the write's
+# X-Ledger-Sequence): the replica is waited for a moment, else the primary answers.
+MIN_SEQUENCE_HEADER = "x-ledger-min-sequence"
+READ_STATE = "ledger_read"  # (where the read went, the sequence it holds at least)
+
+
+def reads_of(request: Request, state: State) -> Database:
+    """The database a report, balance or verification reads: the replica when there is one
+    (and it holds the sequence the request asks for), else the primary. What was chosen goes
+    back in the answer's X-Ledger-Read-From and X-Ledger-Sequence (api/read_headers.py)."""
+    services = services_of(state)
+    if services.replica is None:
+        return services.database
+    asked = request.headers.get(MIN_SEQUENCE_HEADER, "")
+    at_least = int(asked) if asked.isdigit() and len(asked) <= 18 else 0
+    database, held, source = reads_for(services.database, services.replica, at_least)
+    request.scope.setdefault("state", {})[READ_STATE] = (source, held)
+    return database
 
 
 def idempotent(

@@ -46,6 +46,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.sign_in_failed: 401,
     Code.sign_in_locked: 429,
     Code.csrf_failed: 403,
+    Code.read_only_replica: 503,
     Code.request_state: 409,
     Code.shipments_in_transit: 409,
     Code.unknown_scan_document: 404,

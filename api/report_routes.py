@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from api.common import services_of
+from api.common import reads_of, services_of
 from api.media_types import ExportOperation
 from api.policy import require_reads_card, require_sees_transaction
 from ledger.limits import audit_sample_size_max, integer_magnitude_max, near_expiry_days_max
@@ -49,6 +49,11 @@ def _read(state: State, work) -> Report:
     return services_of(state).database.lookup(work)
 
 
+def _report(request: Request, state: State, work) -> Report:
+    """A report reads from the replica when there is one (api.common.reads_of)."""
+    return reads_of(request, state).lookup(work)
+
+
 class ReportController(Controller):
     path = "/reports"
     tags = ("reports",)
@@ -72,7 +77,8 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(
+        report = _report(
+            request,
             state,
             lambda s: reports.period_summary(s, under, date_from, date_to, item, by_batch, rollup),
         )
@@ -97,8 +103,10 @@ class ReportController(Controller):
     ) -> Response[Report]:
         user: User = request.user
         require_reads_card(user, services_of(state).visible_location(user, location, "location"))
-        report = _read(
-            state, lambda s: report_stock.stock_card(s, location, item, batch, date_from, date_to)
+        report = _report(
+            request,
+            state,
+            lambda s: report_stock.stock_card(s, location, item, batch, date_from, date_to),
         )
         return answer(report, format)
 
@@ -118,7 +126,9 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(state, lambda s: report_stock.stock_on_hand(s, under, as_of, item))
+        report = _report(
+            request, state, lambda s: report_stock.stock_on_hand(s, under, as_of, item)
+        )
         return answer(report, format)
 
     @get(
@@ -137,7 +147,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: report_stock.near_expiry(s, under, days, today))
+        report = _report(request, state, lambda s: report_stock.near_expiry(s, under, days, today))
         return answer(report, format)
 
     @get(
@@ -157,7 +167,9 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(state, lambda s: report_stock.coverage(s, under, item, date_from, date_to))
+        report = _report(
+            request, state, lambda s: report_stock.coverage(s, under, item, date_from, date_to)
+        )
         return answer(report, format)
 
     @get(
@@ -171,7 +183,7 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: report_stock.in_transit(s, under, today))
+        report = _report(request, state, lambda s: report_stock.in_transit(s, under, today))
         return answer(report, format)
 
     @get(
@@ -191,7 +203,9 @@ class ReportController(Controller):
         format: Format = "json",
     ) -> Response[Report]:
         _visible(state, request.user, under)
-        report = _read(state, lambda s: reports.write_off_rate(s, under, date_from, date_to, limit))
+        report = _report(
+            request, state, lambda s: reports.write_off_rate(s, under, date_from, date_to, limit)
+        )
         return answer(report, format)
 
     @get(
@@ -211,7 +225,9 @@ class ReportController(Controller):
     ) -> Response[Report]:
         _visible(state, request.user, under)
         today = services_of(state).clock()
-        report = _read(state, lambda s: report_audit.audit_sample(s, under, size, seed, today))
+        report = _report(
+            request, state, lambda s: report_audit.audit_sample(s, under, size, seed, today)
+        )
         return answer(report, format)
 
 

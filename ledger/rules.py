@@ -138,6 +138,7 @@ class Code(StrEnum):
     login_taken = "login_taken"
     password_wrong = "password_wrong"
     csrf_failed = "csrf_failed"
+    read_only_replica = "read_only_replica"
     unknown_role = "unknown_role"
     role_not_allowed_at_level = "role_not_allowed_at_level"
     global_admin_only = "global_admin_only"

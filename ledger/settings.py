@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -30,6 +31,11 @@ class Settings(msgspec.Struct, frozen=True):
     tls_certfile, tls_keyfile: LEDGER_TLS_CERTFILE, LEDGER_TLS_KEYFILE: `ledger serve` speaks
     HTTPS with this certificate (PEM, the server's first, then any intermediates) and its key
     (PEM, not encrypted); both or neither. `--certfile`/`--keyfile` take their place.
+    metrics_token: LEDGER_METRICS_TOKEN: Prometheus reads `/metrics` with this bearer token,
+    from anywhere; unset, only from this machine (docs/observability.md).
+    read_database_url: LEDGER_READ_DATABASE_URL, a PostgreSQL streaming replica of
+    database_url: reports, balances and verification over the API read there (unset: the
+    primary answers everything).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -41,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True):
     transit_days_max: int = 7
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
+    metrics_token: str | None = None
+    read_database_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -55,6 +63,8 @@ class Settings(msgspec.Struct, frozen=True):
             transit_days_max=_days_or_minutes(env, "LEDGER_TRANSIT_DAYS_MAX", 7, 365),
             tls_certfile=env.get("LEDGER_TLS_CERTFILE") or None,
             tls_keyfile=env.get("LEDGER_TLS_KEYFILE") or None,
+            metrics_token=_metrics_token(env.get("LEDGER_METRICS_TOKEN") or None),
+            read_database_url=env.get("LEDGER_READ_DATABASE_URL") or None,
         )
 
 
@@ -70,6 +80,19 @@ def _days_or_minutes(env, name: str, default: int, most: int) -> int:
             name,
         )
     return int(value)
+
+
+def _metrics_token(token: str | None) -> str | None:
+    """16 to 200 characters of letters, digits and `-._~+/=` (what a bearer token may hold);
+    anything else stops the start."""
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,200}", token):
+        raise LedgerError(
+            Code.invalid_setting,
+            "LEDGER_METRICS_TOKEN 须为 16 到 200 个字母、数字或 -._~+/= 字符 "
+            "(invalid metrics token)",
+            "LEDGER_METRICS_TOKEN",
+        )
+    return token
 
 
 def office_zone(name: str | None = None) -> ZoneInfo:

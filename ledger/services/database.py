@@ -6,6 +6,7 @@ database raises when it fails (the command line turns it into one line)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ledger.db import DatabaseError
@@ -20,6 +21,7 @@ __all__ = [
     "DatabaseError",
     "dialect",
     "ledger_size",
+    "listen_to_commits",
     "open_database",
     "ping",
     "schema_revision",
@@ -50,6 +52,15 @@ def ping(database: Database) -> None:
         chain_digest(connection)
 
 
+def listen_to_commits(listener: Callable[[int, int], None]) -> None:
+    """Have `listener(transactions, postings)` told of every commit of this process that wrote
+    transactions, right after it (the service's metrics); once, however often it is asked."""
+    from ledger.db.unit_of_work import commit_listeners
+
+    if listener not in commit_listeners:
+        commit_listeners.append(listener)
+
+
 def dialect(database: Database) -> str:
     """The database's kind: sqlite or postgresql."""
     return database.engine.dialect.name
@@ -68,3 +79,19 @@ def ledger_size(database: Database) -> tuple[int, int]:
 
     with database.read() as connection:
         return counts(connection)
+
+
+def open_replica(url: str) -> Database:
+    """A read-only copy of the ledger at this URL (a PostgreSQL streaming replica): reports,
+    balances and verification may read there; it refuses writes (`read_only_replica`)."""
+    from ledger.db.replica import ReplicaDatabase
+
+    return ReplicaDatabase.from_url(url)
+
+
+def reads_for(primary: Database, replica: Database | None, at_least: int = 0):
+    """Where a read goes: (database, the sequence it holds at least, "replica" or "primary");
+    see ledger/db/replica.py."""
+    from ledger.db import replica as replicas
+
+    return replicas.reads_for(primary, replica, at_least)
