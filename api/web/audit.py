@@ -23,6 +23,7 @@ from litestar.response import Redirect, Template
 
 from api.common import services_of
 from api.errors import status_of
+from api.metrics import observe_verification
 from api.policy import audit_root, require_top_auditor, roles
 from api.web.audit_log import audit_log_page, local_time
 from api.web.audit_names import FINDING_NAMES, INVARIANT_NAMES
@@ -137,6 +138,7 @@ def verification_page(request: Request) -> Template:
             root_code=audit_root(user, None),
             checkpoints=checkpoints,
         )
+        observe_verification(report)
         context.update(report=report, findings=finding_rows(report), proved=proved(report))
     except LedgerError as error:
         context["checkpoints"] = request.query_params.get("checkpoints", "")[:20_000]

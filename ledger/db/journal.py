@@ -104,6 +104,9 @@ class Journal:
         self.head_dirty = False
         self.closed: dict[str, dt.date | None] = {}  # root code → last closed day, once read
         self.codes: dict[AccountKey, tuple[str, str, str]] = {}  # read once per account
+        # What this unit of work posted, for whoever is told of its commit (unit_of_work.py).
+        self.transactions_appended = 0
+        self.postings_appended = 0
         self.recorded_at = session.write_datetime(session.recorded_at)
 
     # ---- the chain head and closed periods --------------------------------------------------
@@ -249,6 +252,8 @@ class Journal:
         ]
         head[0], head[1] = sequence, row.hash
         self.head_dirty = True
+        self.transactions_appended += 1
+        self.postings_appended += len(legs)
         if self.follow is not None:
             self.follow(
                 kind, occurred_on, legs, balances_after, sequence, reverses, shipment_sequence

@@ -33,6 +33,11 @@ T = TypeVar("T")
 # lock_not_available. A retried attempt sees the winner's rows and succeeds or refuses cleanly.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
 
+# Told of every commit that wrote transactions: (transactions, postings) it made durable. The
+# HTTP service's metrics listen (api/metrics.py); the ledger itself keeps no figures.
+CommitListener = Callable[[int, int], None]
+commit_listeners: list[CommitListener] = []
+
 
 class UnitOfWork:
     def __init__(self, database: Database) -> None:
@@ -54,6 +59,10 @@ class UnitOfWork:
         self.connection.commit()
         self.store.commit_catalog()
         self.committed = True
+        journal = self.store.journal
+        if journal.transactions_appended:  # after the commit: only what is durable is counted
+            for listener in commit_listeners:
+                listener(journal.transactions_appended, journal.postings_appended)
 
     def __exit__(self, *exc_info) -> None:
         assert self.connection is not None

@@ -1,0 +1,211 @@
+"""One JSON line per request, a request id through every line of it, and `/metrics`.
+
+`Observed` wraps the whole application (outside Litestar's routing and error handling, so that
+it sees every answer: a 404 of no route, a 401 of the authentication middleware, a 500). For
+each HTTP request it
+
+- takes the request id from `X-Request-ID` when that is 1 to 64 letters, digits, `.`, `_` or
+  `-`, and makes one otherwise (16 hexadecimal digits); answers it in `X-Request-ID`;
+- counts the request in the metrics (api/metrics.py) by method, route template and status;
+- logs one line to the `ledger.requests` logger: time, request id, method, route template,
+  status, duration in milliseconds and the signed-in user's id. Never a header, a cookie, a
+  query string or a body: no token, session or password can reach the log.
+
+Any other line logged while the request is under way (an unexpected error's, by api/errors.py)
+carries the same request id (`JsonLines` reads it from `request_id`, a context variable).
+`install_logging` writes the `ledger` loggers' lines to standard error as JSON, one a line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import sys
+import time
+from contextvars import ContextVar
+from typing import Any, cast
+
+import anyio
+import msgspec
+from litestar import Litestar
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+
+from api import metrics
+from api.errors import PROBLEM_JSON, Problem
+from ledger.settings import Settings
+
+REQUEST_ID_HEADER = b"x-request-id"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+request_id: ContextVar[str | None] = ContextVar("ledger_request_id", default=None)
+log = logging.getLogger("ledger.requests")
+
+
+def request_id_of(headers: Any) -> str:
+    """The client's `X-Request-ID` when it is short and safe, else a new one."""
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            sent = value.decode("latin-1")
+            if REQUEST_ID.fullmatch(sent):
+                return sent
+            break
+    return os.urandom(8).hex()
+
+
+class JsonLines(logging.Formatter):
+    """A log record as one JSON object: time (UTC), level, logger, request id (when a request
+    is under way), then the request's fields (`extra={"request": {...}}`) or the message, and
+    an error's traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        found = getattr(record, "request_id", None) or request_id.get()
+        if found:
+            entry["request_id"] = found
+        fields = getattr(record, "request", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        else:
+            entry["message"] = record.getMessage()
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(entry).decode()
+
+
+class StandardError(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a line is written (a test's capture, too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonLines())
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def install_logging() -> None:
+    """The `ledger` loggers write JSON lines to standard error at INFO and above (once, however
+    many apps a process makes); their records still reach the root logger's handlers."""
+    logger = logging.getLogger("ledger")
+    if not any(isinstance(handler, StandardError) for handler in logger.handlers):
+        logger.addHandler(StandardError())
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
+class Observed:
+    """The application with request ids, metrics and the request log (see the module)."""
+
+    def __init__(self, app: ASGIApp, metrics_token: str | None) -> None:
+        self.app = app
+        self.metrics_token = metrics_token
+
+    async def __call__(self, asked: Scope, receive: Receive, send: Send) -> None:
+        if asked["type"] != "http":
+            await self.app(asked, receive, send)
+            return
+        scope = cast("HTTPScope", asked)
+        started = time.perf_counter()
+        identifier = request_id_of(scope["headers"])
+        token = request_id.set(identifier)
+        scope.setdefault("state", {})["request_id"] = identifier
+        answered = [500]  # the status sent; 500 if the app fails before answering
+        header = (REQUEST_ID_HEADER, identifier.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered[0] = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        metrics_asked = scope["path"] == metrics.METRICS_PATH
+        try:
+            if metrics_asked:
+                await self.answer_metrics(scope, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request failed before it was answered")
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            route = metrics.METRICS_PATH if metrics_asked else scope.get("path_template")
+            metrics.observe_request(scope["method"], route, answered[0], seconds)
+            log_request(scope, route, answered[0], seconds)
+            request_id.reset(token)
+
+    async def answer_metrics(self, scope: HTTPScope, send: Send) -> None:
+        asked = dict(scope["headers"])
+        refusal = metrics.metrics_refusal(self.metrics_token, asked, scope.get("client"))
+        headers: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store")]
+        if scope["method"] not in ("GET", "HEAD"):
+            status, body = 405, problem(405, "method_not_allowed", "只能用 GET 读取指标")
+            headers += [(b"allow", b"GET, HEAD"), (b"content-type", PROBLEM_JSON.encode())]
+        elif refusal == 401:
+            status, body = 401, problem(401, "unauthenticated", "需要指标令牌 (metrics token)")
+            headers += [(b"www-authenticate", b"Bearer"), (b"content-type", PROBLEM_JSON.encode())]
+        elif refusal is not None:
+            status, body = refusal, problem(refusal, "forbidden", "只能从本机读取指标")
+            headers.append((b"content-type", PROBLEM_JSON.encode()))
+        else:
+            accept = asked.get(b"accept", b"").decode("latin-1")
+            status = 200
+            body, media_type = await anyio.to_thread.run_sync(metrics.exposition, accept)
+            headers.append((b"content-type", media_type.encode("latin-1")))
+        headers.append((b"content-length", str(len(body)).encode()))
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers,
+        }
+        await send(start)
+        content = b"" if scope["method"] == "HEAD" else body
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+def problem(status: int, code: str, detail: str) -> bytes:
+    title = code.replace("_", " ")
+    return msgspec.json.encode(Problem(f"urn:ledger:problem:{code}", title, status, code, detail))
+
+
+def log_request(scope: HTTPScope, route: str | None, status: int, seconds: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    user = scope.get("user")
+    fields = {
+        "method": scope["method"],
+        "route": route or metrics.UNMATCHED,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+        "user_id": getattr(user, "id", None),
+    }
+    log.info("%s %s %s", scope["method"], fields["route"], status, extra={"request": fields})
+
+
+def observe(app: Litestar, settings: Settings, engine: str) -> None:
+    """Wrap `app` in `Observed`, count its process among the workers while it serves, and
+    write the `ledger` loggers' lines as JSON."""
+    install_logging()
+    stop = metrics.start_process(engine)
+    app.on_shutdown.append(stop)
+    app.asgi_handler = Observed(app.asgi_handler, settings.metrics_token)
