@@ -61,6 +61,6 @@ def tls_make(hosts: tuple[str, ...], out: str) -> None:
             "phones trust (把 ca.crt 安装到每部手机；ca.key 妥善保管，不要放在服务器上)"
         )
     click.echo(
-        f"serve: ledger serve --host 0.0.0.0 --certfile {folder / 'server.crt'} "
+        f"serve: ledger serve --host 0.0.0.0 --port 8443 --certfile {folder / 'server.crt'} "
         f"--keyfile {folder / 'server.key'}"
     )

@@ -14,6 +14,7 @@ it with the phone's camera (a fake one playing a video of labels, tests/e2e/came
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as expected
@@ -128,6 +129,7 @@ def test_scans_made_offline_arrive_once_after_a_reload(logged_server, workspace_
     name = shot_name(request)
     devtools = DevTools(page.driver)
     first, second, third, fourth, fifth = packs_here(database, 5)
+    undone, dropped = packs_here(database, 2, offset=10)
     stranger = not_here(database)
     try:
         page.resize(390)
@@ -139,6 +141,13 @@ def test_scans_made_offline_arrive_once_after_a_reload(logged_server, workspace_
             scan(page, pack.payload)
             page.wait_for(lambda _, c=count: text(page, "#total-packs") == str(c))
         assert "ok" in page.driver.find_element(By.ID, "feedback").get_attribute("class")
+        scan(page, undone.payload)
+        page.wait_for(lambda _: text(page, "#total-packs") == "3")
+        # a double tap on 撤销上一包 undoes one pack, not two
+        ActionChains(page.driver).double_click(page.driver.find_element(By.ID, "undo")).perform()
+        page.wait_for(lambda _: "已撤销上一包" in text(page, "#feedback"))
+        page.wait_for(lambda d: d.find_element(By.ID, "undo").is_enabled())
+        assert server_serials(database, document) == sorted([first.serial, second.serial])
 
         assert set(devtools.network(online=False)) == {"service_worker", "page"}
         for pack in (third, fourth, first, stranger, fifth):  # first: scanned already
@@ -148,6 +157,10 @@ def test_scans_made_offline_arrive_once_after_a_reload(logged_server, workspace_
         scan(page, fourth.payload)  # twice before it was sent: said at once, not queued
         page.wait_for(lambda _: "已在本机待上传" in text(page, "#feedback"))
         assert waiting(page) == 5
+        scan(page, dropped.payload)  # scanned, then undone before it was ever sent
+        page.wait_for(lambda _: waiting(page) == 6)
+        page.driver.find_element(By.ID, "undo").click()
+        page.wait_for(lambda _: waiting(page) == 5 and "未发送" in text(page, "#feedback"))
         assert "离线" in text(page, "#network")
         assert not page.driver.find_element(By.ID, "post").is_enabled()
         assert "5 条扫描在本机待上传" in text(page, "#post-hint")
@@ -182,6 +195,9 @@ def test_scans_made_offline_arrive_once_after_a_reload(logged_server, workspace_
         assert rows == {"ok": 3, "again": 1, "error": 1}, text(page, "#synced")
         assert "不在此处" in text(page, "#synced tr.result-error")
         assert "未通过 1 条" in text(page, "#sync h2")
+        summary = text(page, "#feedback")
+        assert "5 条扫描已上传" in summary and "3 条已扫描" in summary, summary
+        assert "1 条重复" in summary and "1 条未通过" in summary, summary
         page.wait_for(lambda d: not d.find_element(By.ID, "copy-note").is_displayed())
         page.screenshot(name, "03-synced")
         assert page.overflow() <= 0
@@ -231,10 +247,14 @@ def test_a_browser_restart_keeps_the_waiting_scans(logged_server, tmp_path):
     driver = new_browser(*ensure_chromium(), flags)
     try:
         page = Page(driver, server.base)
+        driver.get(server.base + "/static/web/icon.svg")
+        driver.delete_all_cookies()  # the session ended with the browser (or while offline)
         driver.get(server.base + "/scan")
-        if driver.find_elements(By.ID, "password"):  # the session ended with the browser
-            page.sign_in(CLERK)
-            page.wait_for(lambda d: d.current_url.endswith("/scan"))
+        page.wait_for(lambda d: d.find_elements(By.ID, "password"))
+        # the sign-in page says that scans wait on this device
+        page.wait_for(lambda _: "3 条扫描待上传" in text(page, "#scans-waiting"))
+        page.sign_in(CLERK)
+        page.wait_for(lambda d: d.current_url.endswith("/scan"))
         page.wait_for(
             lambda _: server_serials(database, document) == sorted(p.serial for p in packs), WAIT
         )

@@ -2,7 +2,8 @@
 manifest and its service worker are served to anybody (they hold nothing of a user), with the
 media types browsers require and no long-lived HTTP caching (a new version must reach the
 device); every file the worker keeps for offline use exists; the page links the manifest and
-loads its queue; and every signed-in page loads the queue's store (for the sign-out warning)."""
+loads its queue; and every page loads the queue's store (for the sign-out warning, and for the
+sign-in page to say that scans wait on the device)."""
 
 from __future__ import annotations
 
@@ -67,4 +68,5 @@ def test_the_scan_page_links_its_manifest_and_every_page_loads_the_queue(web):
         data={"_csrf": re.search(r'name="csrf-token" content="([^"]+)"', home).group(1)},
     )
     signed_out = web.get("/").text
-    assert "scan_queue.js" not in signed_out and "ledger-user" not in signed_out
+    # signed out: no user, but the queue's store (the sign-in page says when scans wait)
+    assert "scan_queue.js" in signed_out and "ledger-user" not in signed_out

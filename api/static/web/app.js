@@ -35,6 +35,17 @@ document.addEventListener("submit", function (event) {
   var meta = document.querySelector('meta[name="ledger-user"]');
   if (!meta) {  // signed out (the sign-in page): no copy of a signed-in page stays
     if (window.caches) { caches.delete("ledger-scan-pages").catch(function () { return null; }); }
+    var form = document.querySelector("main form");
+    if (form && window.ScanQueue) {  // a session that ended with scans still on the device
+      window.ScanQueue.waitingCount().then(function (count) {
+        if (!count) { return; }
+        var note = document.createElement("p");
+        note.className = "alert warn";
+        note.id = "scans-waiting";
+        note.textContent = "本机有 " + count + " 条扫描待上传：登录后打开「扫码」页面即自动上传。";
+        form.parentNode.insertBefore(note, form);
+      }).catch(function () { return null; });
+    }
     return;
   }
   var form = document.querySelector('form[action="/sign-out"]');

@@ -83,11 +83,14 @@
     document.dispatchEvent(new CustomEvent("scan:feedback", { detail: { kind: kind, text: text } }));
   }
 
-  function cell(row, text, numeric) {
+  // label: what a narrow screen shows beside the value (app.css table.cards)
+  function cell(row, text, numeric, label) {
     var td = document.createElement("td");
     td.textContent = text;
     if (numeric) { td.className = "n"; }
+    if (label) { td.setAttribute("data-label", label); }
     row.appendChild(td);
+    return td;
   }
 
   function toggleAll(selector, hidden) {
@@ -343,21 +346,29 @@
       feedback("error", "离线时不能开新单：联网后开单；已开的扫描单可以离线继续扫描");
       return;
     }
+    $("open").disabled = true;  // one document per tap
     api("POST", "/scan-documents", body).then(function (doc) {
       feedback("idle", "已开单，请扫描");
       show(doc);
+      $("new-document").classList.add("hidden");
       return loadDocuments().then(function () { $("documents").value = doc.id; });
     }).catch(function (p) {
       feedback("error", p && p.network
         ? "没有网络，不能开新单：联网后开单；已开的扫描单可以离线继续扫描" : problemText(p));
-    });
+    }).then(function () { $("open").disabled = false; });
   }
 
   // ---- scanning: each label is stored on the device first, then sent -------------------------
 
+  var LABEL_LENGTH_MAX = 200;  // ledger/limits.py label_payload_length_max (ours are <= 130)
+
   function submit(text) {
     text = (text || "").trim();
     if (!text) { return; }
+    if (text.length > LABEL_LENGTH_MAX) {
+      feedback("error", "标签过长（" + text.length + " 个字符），不是本系统的包装标签");
+      return;
+    }
     if (!state.doc || state.doc.status !== "open") {
       feedback("error", "请先开单或选择一张进行中的扫描单");
       return;
@@ -396,7 +407,9 @@
   function flush() {
     if (flushing) { again = true; return; }
     flushing = true;
-    window.ScanSync.exclusive(function () { return sendAll({ sent: 0, refused: 0 }); })
+    window.ScanSync.exclusive(function () {
+      return sendAll({ ok: 0, again: 0, refused: 0 });
+    })
       .catch(function () { return null; })
       .then(function () {
         flushing = false;
@@ -424,7 +437,7 @@
     var live = state.live[entry.key];
     delete state.live[entry.key];
     if (outcome.kind === "answered") {
-      tally.sent += 1;
+      if (!live) { tally[outcome.result.status === "scanned" ? "ok" : "again"] += 1; }
       answered(entry, outcome.result, live);
       return window.ScanQueue.remove(entry.key).then(function () { return true; });
     }
@@ -443,8 +456,14 @@
     }
     if (outcome.kind === "session") { window.location.assign(SIGN_IN); return false; }
     if (outcome.kind === "stale") { staleReload(); return false; }
-    // network or later: the scan waits; every waiting one is now "queued", not live
+    // network or later: the scan waits; every waiting one is now "queued", not live. It may
+    // have reached the server all the same (only the answer lost): it is marked as sent once,
+    // and 撤销上一包 no longer just drops it on the device.
     state.live = {};
+    if (outcome.maybeSent !== false && !entry.tried) {
+      entry.tried = true;
+      window.ScanQueue.put(entry).catch(function () { return null; });
+    }
     goneOffline(outcome.kind === "network");
     if (outcome.kind === "later") {
       feedback("queued", "服务器暂时无法处理（" + problemText(outcome.problem) + "），稍后自动重试");
@@ -470,14 +489,21 @@
     }
   }
 
+  // After scans that had waited were sent: one line for all of them, the document and the
+  // list of open documents as the server has them now (another device may have changed them).
   function syncDone(tally) {
-    if (!tally.sent && !tally.refused) { return; }
-    if (state.doc && !$("copy-note").classList.contains("hidden")) { refreshDocument(); }
-    if (state.results.length && (tally.sent > 1 || tally.refused)) {
-      feedback(tally.refused ? "warn" : "ok", "待上传的扫描已上传 " + (tally.sent + tally.refused) +
-        " 条" + (tally.refused ? "，其中 " + tally.refused + " 条未通过，见下方" : ""));
-    }
-    tally.sent = 0; tally.refused = 0;
+    var total = tally.ok + tally.again + tally.refused;
+    if (!total) { return; }
+    goneOnline();
+    var parts = [];
+    if (tally.ok) { parts.push(tally.ok + " 条已扫描"); }
+    if (tally.again) { parts.push(tally.again + " 条重复（不计数）"); }
+    if (tally.refused) { parts.push(tally.refused + " 条未通过，见下方"); }
+    feedback(tally.refused ? "warn" : "ok", "待上传的 " + total + " 条扫描已上传：" +
+      parts.join("，"));
+    tally.ok = 0; tally.again = 0; tally.refused = 0;
+    if (state.doc) { refreshDocument(); }
+    loadDocuments().catch(function () { return null; });
   }
 
   function retryLater() {
@@ -547,8 +573,8 @@
     body.innerHTML = "";
     waiting.forEach(function (e, i) {
       var row = document.createElement("tr");
-      cell(row, i + 1, true); cell(row, packText(e));
-      cell(row, e.doc, true); cell(row, clock(e.taken));
+      cell(row, i + 1, true, "序号"); cell(row, packText(e));
+      cell(row, e.doc, true, "扫描单"); cell(row, clock(e.taken), false, "扫描时间");
       body.appendChild(row);
     });
     var open = !!state.doc && state.doc.status === "open";
@@ -573,9 +599,11 @@
     var row = document.createElement("tr");
     row.className = "result-" + kind;
     cell(row, packText(entry));
-    cell(row, entry.doc, true);
-    cell(row, kind === "ok" ? "已扫描" : kind === "again" ? "重复，不计数" : "未通过：" + text);
+    cell(row, entry.doc, true, "扫描单");
+    cell(row, kind === "ok" ? "已扫描" : kind === "again" ? "重复，不计数" : "未通过：" + text,
+      false, "结果");
     var actions = document.createElement("td");
+    actions.className = "actions";
     if (clearable) {
       var button = document.createElement("button");
       button.type = "button";
@@ -634,6 +662,9 @@
       feedback("warn", "还有 " + waiting + " 条扫描在本机待上传：上传后才能过账");
       return;
     }
+    if (state.acting) { return; }  // a double tap: the first is still on its way
+    state.acting = true;
+    setActing(true);
     api("POST", "/scan-documents/" + id + "/" + action, {}).then(function (doc) {
       hideShortage();
       if (action === "cancel") {  // its waiting scans can no longer go anywhere
@@ -652,7 +683,19 @@
       }
       if (action === "undo") { hideShortage(); }
       feedback("error", problemText(p));
+    }).then(function () {
+      state.acting = false;
+      setActing(false);
     });
+  }
+
+  // 撤销上一包, 完成过账 and 作废 wait while one of them is on its way (a double tap would
+  // otherwise undo two packs).
+  function setActing(on) {
+    var open = !!state.doc && state.doc.status === "open";
+    $("undo").disabled = on || !open;
+    $("cancel").disabled = on || !open;
+    if (on) { $("post").disabled = true; } else { renderQueue(); }
   }
 
   // 撤销上一包: the newest scan of the document; one still waiting on the device is simply
@@ -663,6 +706,10 @@
     var last = waiting[waiting.length - 1];
     if (!last) { act("undo", function () { return "已撤销上一包"; }); return; }
     if (last.key === state.sending) { feedback("warn", "这一包正在上传，请稍后再撤销"); return; }
+    if (last.tried) {
+      feedback("warn", "这一包可能已送到服务器（没收到回复）：联网上传后再撤销");
+      return;
+    }
     window.ScanQueue.remove(last.key).then(function () {
       return window.ScanQueue.entries(state.user);
     }).then(function (all) {
@@ -722,8 +769,8 @@
       if (state.doc && !$("copy-note").classList.contains("hidden")) { refreshDocument(); }
     });
     window.addEventListener("offline", function () { goneOffline(true); });
-    document.addEventListener("visibilitychange", function () {
-      if (!document.hidden) { flush(); }
+    document.addEventListener("visibilitychange", function () {  // another tab may have sent
+      if (!document.hidden) { flush(); if (state.doc && !state.offline) { refreshDocument(); } }
     });
     // Keep the focus on the scan input (a scanner types wherever the focus is).
     document.addEventListener("click", function (event) {

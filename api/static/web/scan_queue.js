@@ -128,8 +128,18 @@
     });
   }
 
+  // How many scans of anybody wait on this device (the sign-in page says so).
+  function waitingCount() {
+    return transaction(["queue"], "readonly", function (s) {
+      return reading(s.queue.getAll(), function (all) {
+        return all.filter(function (e) { return e.state === "waiting"; }).length;
+      });
+    });
+  }
+
   window.ScanQueue = {
     open: open, entries: entries, add: add, put: put, remove: remove, removeWhere: removeWhere,
-    saveDocument: saveDocument, savedDocument: savedDocument, waitingOf: waitingOf
+    saveDocument: saveDocument, savedDocument: savedDocument, waitingOf: waitingOf,
+    waitingCount: waitingCount
   };
 })();

@@ -5,7 +5,9 @@
 // send(entry) resolves with what became of it:
 //   {kind: "answered", result}   the server took it (scanned, or already scanned)
 //   {kind: "refused", problem}   the server refused it (not here, expired, forged …): final
-//   {kind: "network"}            no answer (offline, timeout, a proxy's 502/503/504): send later
+//   {kind: "network", maybeSent} no answer (offline, timeout, a proxy's 502/503/504): send later;
+//                                maybeSent unless the browser knew it was offline (the request
+//                                may have reached the server and only its answer got lost)
 //   {kind: "later", problem}     the server could not answer now (its error, key in use): later
 //   {kind: "session"}            the session ended (401): sign in again, the scans wait
 //   {kind: "stale"}              the page's CSRF token is an old session's (a page opened
@@ -40,7 +42,9 @@
     var status = response.status;
     if (status === 401) { return { kind: "session" }; }
     if (status === 403 && data && data.code === "csrf_failed") { return { kind: "stale" }; }
-    if (NETWORK_STATUSES.indexOf(status) >= 0 || data === null) { return { kind: "network" }; }
+    if (NETWORK_STATUSES.indexOf(status) >= 0 || data === null) {
+      return { kind: "network", maybeSent: true };
+    }
     if (response.ok) { return { kind: "answered", result: data }; }
     if (status >= 500 || status === 429 ||
         (status === 409 && data.code === "idempotency_key_in_progress")) {
@@ -60,8 +64,8 @@
     };
     return withTimeout("/api/v1/scans", options).then(function (response) {
       return response.text().then(function (text) { return classify(response, text); },
-        function () { return { kind: "network" }; });
-    }, function () { return { kind: "network" }; });
+        function () { return { kind: "network", maybeSent: true }; });
+    }, function () { return { kind: "network", maybeSent: navigator.onLine !== false }; });
   }
 
   // What a label says, read from its text (docs/labels.md): L1.item.batch.serial.qty.expiry…
