@@ -30,6 +30,7 @@ import secrets
 import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -115,12 +116,23 @@ info = Gauge(
 workers = Gauge("ledger_workers", "Processes serving the application.", multiprocess_mode="livesum")
 
 
+_series: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}  # labelled children, found once
+
+
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
     """One answered request. `route` is the route template; None when no route matched."""
-    method = method if method in METHODS else "other"
-    route = route or UNMATCHED
-    requests_total.labels(method, route, str(status)).inc()
-    request_seconds.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    series = _series.get(key)
+    if series is None:
+        label = method if method in METHODS else "other"
+        series = _series[key] = (
+            requests_total.labels(label, route or UNMATCHED, str(status)),
+            request_seconds.labels(label, route or UNMATCHED),
+        )
+        if len(_series) > 10_000:  # odd methods: bounded, whatever a client sends
+            _series.clear()
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_batch(size: int) -> None:
