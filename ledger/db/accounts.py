@@ -1,8 +1,8 @@
 """The accounts repository: balance rows (on hand, reserved, last movement day) of one unit of
 work, loaded and locked before they change, and written back by `flush`.
 
-On PostgreSQL the rows are locked `FOR UPDATE` in key order, so concurrent writers neither go
-negative nor deadlock. A `fresh` repository (the bulk loader's, on an empty ledger) knows that
+On PostgreSQL the rows are locked `FOR UPDATE` in key order, after the chain head
+(`Session.lock_ledger`), so concurrent writers neither go negative nor deadlock. A `fresh` repository (the bulk loader's, on an empty ledger) knows that
 no balance row is stored yet and reads none.
 """
 
@@ -48,6 +48,7 @@ class Accounts:
             for key in missing:
                 self.states[key] = AccountState(is_new=True)
             return self.states
+        self.session.lock_ledger()  # the chain head first: no deadlock (Session.lock_ledger)
         for start in range(0, len(missing), LOCK_CHUNK):
             chunk = missing[start : start + LOCK_CHUNK]
             rows = ", ".join(["(?, ?, ?)"] * len(chunk))

@@ -114,10 +114,7 @@ class Journal:
     def chain_head(self) -> list:
         """[sequence, hash] of the last transaction, read (locked on PostgreSQL) once."""
         if self.head is None:
-            row = self.session.run(
-                "SELECT sequence, hash FROM chain_head WHERE id = 1" + self.session.lock_clause
-            ).one()
-            self.head = [row[0], row[1]]
+            self.head = self.session.chain_head()
         return self.head
 
     def closed_through(self, location: LocationEntry) -> dt.date | None:
@@ -325,6 +322,7 @@ class Journal:
         tx = t.transactions.c
         query = select(t.transactions).where(tx.id.in_(list(sequences)))
         if lock and self.session.for_update:
+            self.session.lock_ledger()  # the chain head before the row (Session.lock_ledger)
             query = query.with_for_update()
         rows = {row.id: row for row in connection.execute(query)}
         p = t.postings.c

@@ -25,6 +25,26 @@ class Session:
         self.recorded_at = dt.datetime.now(dt.UTC)
         # The repositories' buffered writes, in foreign-key order (set by who assembles them).
         self.buffers: list[Callable[[], None]] = []
+        self.head: list | None = None  # [sequence, hash] of the chain head, once read
+
+    def chain_head(self) -> list:
+        """[sequence, hash] of the chain head, read once (locked FOR UPDATE on PostgreSQL until
+        the transaction ends); the journal moves it on as it posts."""
+        if self.head is None:
+            row = self.run(
+                "SELECT sequence, hash FROM chain_head WHERE id = 1" + self.lock_clause
+            ).one()
+            self.head = [row[0], row[1]]
+        return self.head
+
+    def lock_ledger(self) -> None:
+        """PostgreSQL: hold the chain head before the first ledger row (a balance, a
+        transaction) this transaction locks. Every transaction that posts holds it to chain;
+        taken first, it is the first lock of every writer of the ledger, so writers queue on it
+        and never wait for each other's rows in a cycle (no deadlock), whatever order their
+        accounts come in. (SQLite: a write transaction already holds the whole database.)"""
+        if self.for_update:
+            self.chain_head()
 
     def flush(self) -> None:
         """Write everything buffered, in foreign-key order."""
