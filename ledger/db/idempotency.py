@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
-
-from ledger.db import tables as t
 from ledger.db.session import Session
 from ledger.rules import check_same_request
+
+# Straight to the driver: every command with a key reads and writes one row here.
+SELECT_KEY = (
+    "SELECT operation, request_digest, transaction_id, result FROM idempotency_keys WHERE key = ?"
+)
+INSERT_KEYS = (
+    "INSERT INTO idempotency_keys (key, operation, request_digest, transaction_id, result, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 class IdempotencyKeys:
@@ -21,10 +27,7 @@ class IdempotencyKeys:
     def idempotent(self, key: str, operation: str, digest: str) -> Any:
         """The stored result for `key` (a row, or the dict remembered in this unit of work), None
         if new; refuses a key reused for other content."""
-        i = t.idempotency_keys.c
-        row = self.session.connection.execute(
-            select(i.operation, i.request_digest, i.transaction_id, i.result).where(i.key == key)
-        ).one_or_none()
+        row = self.session.run(SELECT_KEY, (key,)).first()
         found: Any = row
         if row is None:
             found = next((r for r in self.rows if r["key"] == key), None)
@@ -52,5 +55,19 @@ class IdempotencyKeys:
 
     def flush(self) -> None:
         if self.rows:
-            self.session.connection.execute(insert(t.idempotency_keys), self.rows)
+            write_datetime = self.session.write_datetime
+            self.session.run_many(
+                INSERT_KEYS,
+                [
+                    (
+                        row["key"],
+                        row["operation"],
+                        row["request_digest"],
+                        row["transaction_id"],
+                        row["result"],
+                        write_datetime(row["created_at"]),
+                    )
+                    for row in self.rows
+                ],
+            )
             self.rows = []

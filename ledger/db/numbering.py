@@ -4,9 +4,6 @@ numbers in it, and written back by `flush`."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
-
-from ledger.db import tables as t
 from ledger.db.session import Session
 from ledger.model import VOUCHER_PREFIX, TransactionKind, voucher_number
 
@@ -36,19 +33,19 @@ class Numbering:
         return voucher_number(prefix, year, counter[0])
 
     def flush(self) -> None:
-        c = t.voucher_counters.c
-        connection = self.session.connection
+        run = self.session.run
         for prefix, year in sorted(self.dirty):
             counter = self.counters[(prefix, year)]
             last, stored = counter
             if stored:
-                connection.execute(
-                    update(t.voucher_counters).where(c.prefix == prefix, c.year == year),
-                    {"last": last},
+                run(
+                    "UPDATE voucher_counters SET last = ? WHERE prefix = ? AND year = ?",
+                    (last, prefix, year),
                 )
             else:
-                connection.execute(
-                    insert(t.voucher_counters), {"prefix": prefix, "year": year, "last": last}
+                run(
+                    "INSERT INTO voucher_counters (prefix, year, last) VALUES (?, ?, ?)",
+                    (prefix, year, last),
                 )
                 counter[1] = True
         self.dirty = set()

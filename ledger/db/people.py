@@ -6,14 +6,18 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger.chain import CHAIN_VERSION_CURRENT
-from ledger.db import tables as t
 from ledger.db import versions
 
 UNKNOWN_PERSON = "未知"  # the people on a voucher recorded before they were kept (version 1)
 NO_USER = "命令行"  # a voucher made from the command line or a loader, by no signed-in user
+# A user's current label, straight to the driver (every answer to a posting names its maker).
+USER_LABEL = {
+    True: "SELECT label FROM users WHERE id = ?",
+    False: "SELECT label FROM users WHERE id = %s",
+}
 
 
 class People:
@@ -27,6 +31,7 @@ class People:
         self.approver_id: int | None = None
         self.today: dt.date | None = None
         self.labels: dict[int, str] = {}
+        self.qmark = connection.dialect.paramstyle == "qmark"
         self.label_versions: dict[int, list[tuple[dt.date, str]]] = {}
 
     def acting(self, user_id: int | None, today: dt.date | None = None) -> None:
@@ -69,8 +74,6 @@ class People:
                 return in_force[-1] if in_force else labels[0][1]
         label = self.labels.get(user_id)
         if label is None:
-            label = self.connection.execute(
-                select(t.users.c.label).where(t.users.c.id == user_id)
-            ).scalar_one_or_none()
+            label = self.connection.exec_driver_sql(USER_LABEL[self.qmark], (user_id,)).scalar()
             label = self.labels[user_id] = label if label is not None else f"#{user_id}"
         return label
