@@ -7,7 +7,8 @@ numbering, the period check and the hash chain, so the ledger it writes is the o
 would have written for the same commands. What it leaves out are the use cases' per-command
 checks and reads, balance locks (it only starts on an empty ledger, so every account starts
 empty) and pack labels (it writes no pack rows). Batches are created as the reference-data
-repository creates them. It holds its database transaction until `finish`. Reservations made
+repository creates them. It holds its database transaction until `finish`, which also sums
+the movement totals from the postings written (not one upsert per posting). Reservations made
 and consumed by the same commands leave nothing behind and are not written.
 """
 
@@ -21,6 +22,7 @@ from ledger import commands as c
 from ledger.db.accounts import Accounts
 from ledger.db.catalog import LocationEntry
 from ledger.db.journal import Journal, TransactionRow
+from ledger.db.movement_totals import rebuild as rebuild_totals
 from ledger.db.numbering import Numbering
 from ledger.db.people import People
 from ledger.db.reference_data import ReferenceData
@@ -235,9 +237,11 @@ class BulkLoader:
     # ---- writing -----------------------------------------------------------------------------
 
     def finish(self) -> int:
-        """Write the rest, the balances, the counters and the chain head; commit."""
+        """Write the rest, the balances, the counters and the chain head, and the movement
+        totals computed from every posting (the ledger was empty); commit."""
         try:
             self.session.flush()
+            rebuild_totals(self.session)
             if not self.session.as_text:  # PostgreSQL: plan the next queries on what was loaded
                 self.session.run("ANALYZE")
             self.connection.commit()

@@ -19,6 +19,7 @@ from ledger.chain import CHAIN_VERSION_CURRENT, canonical_encoding, chain_hash
 from ledger.db import tables as t
 from ledger.db.accounts import Accounts
 from ledger.db.catalog import LocationEntry
+from ledger.db.movement_totals import MovementTotals
 from ledger.db.numbering import Numbering
 from ledger.db.people import People
 from ledger.db.reference_data import ReferenceData
@@ -91,6 +92,7 @@ class Journal:
         numbering: Numbering,
         people: People,
         follow: Follow | None = None,
+        totals: MovementTotals | None = None,
     ) -> None:
         self.session = session
         self.reference = reference
@@ -98,6 +100,7 @@ class Journal:
         self.numbering = numbering
         self.people = people
         self.follow = follow
+        self.totals = totals  # the day, month and year totals posted into (None: not kept)
         self.transaction_rows: list[TransactionRow] = []
         self.posting_rows: list[tuple] = []
         self.head: list | None = None  # [sequence, hash]
@@ -247,6 +250,8 @@ class Journal:
             (sequence, *leg.key, leg.quantity, balance, row.occurred_on)
             for leg, balance in zip(legs, balances_after, strict=True)
         ]
+        if self.totals is not None:
+            self.totals.add(kind_code, occurred_on, legs)
         head[0], head[1] = sequence, row.hash
         self.head_dirty = True
         self.transactions_appended += 1

@@ -6,6 +6,7 @@ commits. It holds the repositories, all on one `Session`:
 - `reference` (reference_data.py): items, locations and batches, cached per database in a
   `Catalog` (catalog.py) that only committed rows enter;
 - `accounts` (accounts.py): balance states, loaded and locked before they change;
+- `totals` (movement_totals.py): the day, month and year movement totals the journal adds to;
 - `journal` (journal.py): posting, numbering (`numbering`, numbering.py), the hash chain, and
   reading transactions back;
 - `reservations`, `idempotency`, `packs` (the pack tracker the journal tells of every posting);
@@ -28,6 +29,7 @@ from ledger.db.accounts import Accounts
 from ledger.db.catalog import BatchEntry, Catalog, ItemEntry, LocationEntry
 from ledger.db.idempotency import IdempotencyKeys
 from ledger.db.journal import Journal
+from ledger.db.movement_totals import MovementTotals
 from ledger.db.numbering import Numbering
 from ledger.db.packs import PackTracker
 from ledger.db.people import NO_USER, UNKNOWN_PERSON, People
@@ -58,14 +60,16 @@ class LedgerStore:
         accounts = self.accounts = Accounts(session, reference.describe)
         numbering = self.numbering = Numbering(session)
         packs = self.packs = PackTracker(session, reference)
+        totals = self.totals = MovementTotals(session)
         journal = self.journal = Journal(
-            session, reference, accounts, numbering, people, packs.follow
+            session, reference, accounts, numbering, people, packs.follow, totals
         )
         reservations = self.reservations = Reservations(session, accounts)
         idempotency = self.idempotency = IdempotencyKeys(session)
         session.buffers = [  # foreign-key order
             journal.flush,
             accounts.flush,
+            totals.flush,
             reservations.flush,
             numbering.flush,
             journal.flush_head,

@@ -23,6 +23,7 @@ from ledger.history import Checkpoint, check_packs, format_checkpoint
 from ledger.posting import in_closed_period
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
+from ledger.services.total_findings import movement_total_findings
 from ledger.services.work import day
 from ledger.verify import Finding, Verifier
 from ledger.verify_records import StoredBalance
@@ -260,6 +261,9 @@ def verify_ledger(
             root_path=root.path if root else None,
             checkpoints=checkpoints,
             head_sequence=head[0],
+        )
+        findings += movement_total_findings(  # the period summary's day/month/year totals
+            connection, start.period_end if start else None, root.path if root else None
         )
     return VerificationReport(
         ok=not findings,

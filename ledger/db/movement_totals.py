@@ -1,0 +1,105 @@
+"""The movement totals repository: what the journal posts at physical accounts, added into the
+day, month and year totals (ledger/totals.py) of the same database transaction.
+
+The journal tells it of every transaction (`add`); it sums in memory per total and `flush`
+upserts each total once (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike), in
+key order. A total is a function of one account, whose balance row the posting path has already
+locked (FOR UPDATE on PostgreSQL): two writers adding to one total are already queued on that
+account, so the totals add no lock of their own to wait in a cycle for; the key order keeps it
+so for new rows too.
+
+`rebuild` computes every total from the postings at once (the bulk loader, on the ledger it
+loaded; the migration that added the table does the same).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ledger.db.session import Session
+from ledger.posting import Leg
+from ledger.totals import starts
+
+UPSERT = (
+    "INSERT INTO movement_totals (grain, starts_on, location_id, item_id, kind, incoming, "
+    "batch_id, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (grain, starts_on, location_id, item_id, kind, incoming, batch_id) "
+    "DO UPDATE SET quantity = movement_totals.quantity + excluded.quantity"
+)
+
+# A total's key as buffered: (grain, start, location id, item id, kind, incoming, batch id).
+Key = tuple[int, dt.date, int, int, str, bool, int]
+
+
+class MovementTotals:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.added: dict[Key, int] = {}
+
+    def add(self, kind: str, day: dt.date, legs: Sequence[Leg]) -> None:
+        """A transaction's legs at physical locations, added into their day's, month's and
+        year's totals."""
+        added = self.added
+        periods = None
+        for leg in legs:
+            if not leg.physical:
+                continue
+            if periods is None:
+                periods = starts(day)
+            quantity = leg.quantity
+            location_id, item_id, batch_id = leg.key
+            incoming = quantity > 0
+            size = quantity if incoming else -quantity
+            for grain, start in periods:
+                key = (grain, start, location_id, item_id, kind, incoming, batch_id)
+                added[key] = added.get(key, 0) + size
+
+    def flush(self) -> None:
+        if not self.added:
+            return
+        write_date = self.session.write_date
+        rows = [
+            (grain, write_date(start), location, item, kind, incoming, batch, quantity)
+            for (grain, start, location, item, kind, incoming, batch), quantity in sorted(
+                self.added.items()
+            )
+        ]
+        self.added = {}
+        self.session.run_many(UPSERT, rows)
+
+
+def rebuild(session: Session) -> None:
+    """Every total computed from the postings, into an empty table: the day totals grouped from
+    the postings at physical locations, each month's from its days, each year's from its
+    months."""
+    run = session.run
+    run(
+        "INSERT INTO movement_totals (grain, starts_on, location_id, item_id, kind, incoming, "
+        "batch_id, quantity) "
+        "SELECT 1, t.occurred_on, p.location_id, p.item_id, t.kind, p.quantity > 0, "
+        "p.batch_id, SUM(ABS(p.quantity)) "
+        "FROM postings p JOIN transactions t ON t.id = p.transaction_id "
+        "JOIN locations l ON l.id = p.location_id WHERE l.physical "
+        "GROUP BY t.occurred_on, p.location_id, p.item_id, t.kind, p.quantity > 0, p.batch_id"
+    )
+    for grain, within, start in ((2, 1, "month"), (3, 2, "year")):
+        period = _period_start(session, start)
+        run(
+            "INSERT INTO movement_totals (grain, starts_on, location_id, item_id, kind, "
+            f"incoming, batch_id, quantity) SELECT {grain}, {period}, location_id, item_id, "
+            "kind, incoming, batch_id, SUM(quantity) FROM movement_totals "
+            f"WHERE grain = {within} "
+            f"GROUP BY {period}, location_id, item_id, kind, incoming, batch_id"
+        )
+
+
+def _period_start(session: Session, period: str) -> str:
+    """SQL for the first day of the month or year of `starts_on`."""
+    if session.as_text:  # SQLite keeps dates as ISO text
+        return (
+            "substr(starts_on, 1, 8) || '01'"
+            if period == "month"
+            else ("substr(starts_on, 1, 5) || '01-01'")
+        )
+    return f"CAST(date_trunc('{period}', starts_on) AS DATE)"
