@@ -1,16 +1,29 @@
 """The queries behind the auditors' reports. Every figure comes from the postings (as-of
-balances are one index lookup per account; movements are grouped sums over a date range)."""
+balances are one index lookup per account; movements are grouped sums over a date range) or
+from the movement totals the posting path keeps beside them (`totals_moved`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Connection, and_, case, cast, exists, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import driver_tuples
+from ledger.totals import YEAR, Piece
 
 # Which figure column a movement adds into, by direction and transaction kind: for incoming
 # (True) and outgoing (False), transaction kind -> column number.
@@ -149,6 +162,56 @@ def close_movements(
         select(*account, _column(m.kind, m.incoming, columns), m.quantity).where(*conditions),
     )
     return [row for row in rows if row[0] in under]
+
+
+def totals_moved(
+    connection: Connection,
+    path: str,
+    plan: list[Piece],
+    columns: Columns,
+    item_id: int | None = None,
+    by_batch: bool = True,
+) -> list[Movement]:
+    """What moved at the physical accounts under `path` (or the location × item), per column,
+    as the signed sum of the movement totals of `plan` (ledger/totals.py): each set of totals
+    one range of the table's key, summed and grouped by the database."""
+    if not plan:
+        return []
+    m = t.movement_totals.c
+    loc = t.locations.c
+    under = select(loc.id).where(*_physical_under(path))
+    account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
+    parts = []
+    for piece in plan:
+        conditions = [
+            m.grain == piece.grain,
+            m.starts_on >= piece.first,
+            m.starts_on <= piece.last,
+            m.location_id.in_(under),
+        ]
+        if item_id is not None:
+            conditions.append(m.item_id == item_id)
+        quantity = m.quantity if piece.sign > 0 else -m.quantity
+        parts.append(
+            select(
+                *account,
+                _column(m.kind, m.incoming, columns).label("figure"),
+                quantity.label("quantity"),
+            ).where(*conditions)
+        )
+    moved = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    keys = [moved.c[column.name] for column in account] + [moved.c.figure]
+    total = cast(func.sum(moved.c.quantity), BigInteger)
+    return driver_tuples(
+        connection, select(*keys, total).group_by(*keys).having(total != literal(0))
+    )
+
+
+def first_totals_day(connection: Connection) -> dt.date | None:
+    """The first day of the earliest year with movement totals."""
+    m = t.movement_totals.c
+    first = connection.execute(select(func.min(m.starts_on)).where(m.grain == YEAR)).scalar()
+    return dt.date.fromisoformat(first) if isinstance(first, str) else first
 
 
 def first_day(connection: Connection) -> dt.date | None:

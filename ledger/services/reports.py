@@ -6,8 +6,9 @@ Reports are views, not use cases: `report(store, …)` reads inside the caller's
 transaction (`database.lookup`), so a report and anything read beside it see one state.
 
 Here: 收发存汇总表, the period summary (opening + in − out = closing per location × item
-(× batch), each node's subtree rolled up; figures from the nearest period closes plus the
-postings between, summed with numpy: no Python runs per movement or per account), and 报损率,
+(× batch), each node's subtree rolled up; figures from the day, month and year movement
+totals the posting path keeps, a few sets of them summed by the database for any range and
+the rest with numpy: no Python runs per movement or per account), and 报损率,
 read from it. The other families: `report_stock` (stock card, on hand, near expiry, coverage, in
 transit), `report_audit` (stocktake report, vouchers, the audit sample); `report_common` holds
 what they share.
@@ -19,7 +20,6 @@ import datetime as dt
 
 import numpy as np
 
-from ledger.db import closes
 from ledger.db import report_queries as rq
 from ledger.db.store import LedgerStore
 from ledger.model import Item, Location
@@ -29,6 +29,7 @@ from ledger.services.report_common import (
     totals_per_unit,
 )
 from ledger.services.report_formats import Column, Report
+from ledger.totals import pieces
 
 # The columns of the period summary: (key, title, incoming?, transaction kind).
 SUMMARY_IN = (
@@ -104,12 +105,6 @@ class _Cells:
         self.key_width = key_width  # 2: location × item; 3: by batch
         self.parts: list[tuple[np.ndarray, np.ndarray | int, np.ndarray]] = []
 
-    def balances(self, balances: dict[tuple[int, int, int], int], column: int) -> None:
-        """Balances of accounts (location, item, batch) put in `column`."""
-        if balances:
-            keys = np.array(list(balances), dtype=np.int64)[:, : self.key_width]
-            self.parts.append((keys, column, np.fromiter(balances.values(), np.int64)))
-
     def moves(self, rows: list[rq.Movement], sign: int = 1, side: str | None = None) -> None:
         """Movements (*account, column, quantity) added (sign 1) or taken away (sign -1) in
         their column and their direction's total. With a `side` they count towards the
@@ -151,45 +146,6 @@ class _Cells:
         return accounts, figures.reshape(len(accounts), width)
 
 
-def _cumulative(
-    store: LedgerStore,
-    recorded: list[closes.CloseRow],
-    cells: _Cells,
-    side: str,
-    path: str,
-    day: dt.date,
-    item_id: int | None,
-    by_batch: bool,
-) -> None:
-    """Everything dated up to the end of `day` into `cells` as `side`, taken from the nearest
-    of the `recorded` period closes (there must be some) and the postings between it and `day`."""
-    connection = store.connection
-    before = next((c for c in reversed(recorded) if c.period_end <= day), None)
-    after = next((c for c in recorded if c.period_end >= day), None)
-    if before is not None:
-        start = before.period_end
-    else:  # the day before the ledger's first acts as a close that holds nothing
-        first = rq.first_day(connection)
-        start = first - dt.timedelta(days=1) if first is not None else day
-    forward = (day - start).days
-    backward = (after.period_end - day).days if after is not None else None
-
-    def kept(close) -> list[rq.Movement]:
-        return rq.close_movements(connection, close.id, path, _COLUMNS, item_id, by_batch)
-
-    def dated(since: dt.date, through: dt.date) -> list[rq.Movement]:
-        return rq.dated_movements(connection, path, since, through, _COLUMNS, item_id, by_batch)
-
-    if backward is None or forward <= backward:
-        if before is not None:
-            cells.moves(kept(before), 1, side)
-        cells.moves(dated(start, day), 1, side)
-    else:  # nearer the next close: what it keeps less what was dated after `day`
-        assert after is not None  # backward is measured to it
-        cells.moves(kept(after), 1, side)
-        cells.moves(dated(day, after.period_end), -1, side)
-
-
 def _summary_figures(
     store: LedgerStore,
     under: str,
@@ -201,35 +157,30 @@ def _summary_figures(
     """(accounts, figures): the (location id, item id[, batch id]) of each account, in that
     order, and its SUMMARY_KEYS figures.
 
-    Over closed periods the figures are the difference of two cumulative totals (each from the
-    nearest period close plus the days between it and the boundary); without closes they are
-    the as-of balances at both ends and the postings in the period."""
+    From the movement totals the posting path keeps (ledger/totals.py): what moved before the
+    period (its net is the opening balance) and within it, each a few sets of day, month and
+    year totals summed by the database, whatever was closed. An account has a line when it had
+    moved by the end of the period."""
     check_range(date_from, date_to)
     top = store.location(under, "under")
     item_id = item_id_of(store, item_code)
-    day_before = date_from - dt.timedelta(days=1)
+    connection = store.connection
+
+    def moved(first: dt.date, last: dt.date) -> list[rq.Movement]:
+        plan = pieces(first, last)
+        return rq.totals_moved(connection, top.path, plan, _COLUMNS, item_id, by_batch)
+
     cells = _Cells(3 if by_batch else 2)
-    # the closes of the root `under` belongs to (its own and those of every root)
-    recorded = closes.closes(store.connection, store.location(top.path.split("/")[1]).id)
-    if recorded:
-        _cumulative(store, recorded, cells, "start", top.path, day_before, item_id, by_batch)
-        _cumulative(store, recorded, cells, "end", top.path, date_to, item_id, by_batch)
-        accounts, figures = cells.table()
-        # an account that had not moved by the end of the period has no line
-        moved = (figures[:, _MOVED_BEFORE] != 0) | (figures[:, _MOVED_BY_END] != 0)
-        accounts, figures = accounts[moved], figures[moved]
-    else:
-        connection = store.connection
-        item_ids = None if item_id is None else [item_id]
-        for column, day in ((_OPENING, day_before), (_CLOSING, date_to)):
-            cells.balances(rq.physical_accounts_as_of(connection, top.path, day, item_ids), column)
-        cells.moves(
-            rq.dated_movements(
-                connection, top.path, day_before, date_to, _COLUMNS, item_id, by_batch
-            )
-        )
-        accounts, figures = cells.table()
-    figures = figures[:, :_WIDTH]
+    first = rq.first_totals_day(connection)
+    if first is not None:
+        # before the period: in the opening balance, and out of the period's columns again
+        before = moved(first, date_from - dt.timedelta(days=1))
+        cells.moves(before, 1, "start")
+        cells.moves(before, 1, "end")
+        cells.moves(moved(max(first, date_from), date_to), 1, "end")
+    accounts, figures = cells.table()
+    had_moved = (figures[:, _MOVED_BEFORE] != 0) | (figures[:, _MOVED_BY_END] != 0)
+    accounts, figures = accounts[had_moved], figures[had_moved, :_WIDTH]
     sums = figures[:, _OPENING] + figures[:, _TOTAL_IN] - figures[:, _TOTAL_OUT]
     wrong = np.flatnonzero(sums != figures[:, _CLOSING])
     if len(wrong):
