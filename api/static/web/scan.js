@@ -171,16 +171,27 @@
       function (t) { return t.base_unit; }, function (t) { return t.quantity; }) || "0";
   }
 
+  function lineRow(line, number) {
+    var row = document.createElement("tr");
+    cell(row, number, true); cell(row, line.item_name); cell(row, line.batch_number);
+    cell(row, line.serial, true); cell(row, line.quantity + " " + line.base_unit, true);
+    return row;
+  }
+
   function renderLines() {
     var lines = $("lines").querySelector("tbody");
     lines.innerHTML = "";
     var count = state.lines.length;
     state.lines.slice().reverse().forEach(function (l, i) {
-      var row = document.createElement("tr");
-      cell(row, count - i, true); cell(row, l.item_name); cell(row, l.batch_number);
-      cell(row, l.serial, true); cell(row, l.quantity + " " + l.base_unit, true);
-      lines.appendChild(row);
+      lines.appendChild(lineRow(l, count - i));
     });
+  }
+
+  // One more scanned line, newest first (a long document is not drawn again for each scan).
+  function addLine(line) {
+    state.lines.push(line);
+    var lines = $("lines").querySelector("tbody");
+    lines.insertBefore(lineRow(line, state.lines.length), lines.firstChild);
   }
 
   // ---- a short arrival: the missing lines, then an explicit, named write-off ------------------
@@ -413,6 +424,8 @@
       .catch(function () { return null; })
       .then(function () {
         flushing = false;
+        renderQueueNow();
+        saveDocumentNow();
         if (again) { again = false; flush(); }
       });
   }
@@ -438,6 +451,8 @@
     delete state.live[entry.key];
     if (outcome.kind === "answered") {
       if (!live) { tally[outcome.result.status === "scanned" ? "ok" : "again"] += 1; }
+      // gone from the page's queue at once: a scan taken meanwhile is not "behind" it
+      state.entries = state.entries.filter(function (e) { return e.key !== entry.key; });
       answered(entry, outcome.result, live);
       return window.ScanQueue.remove(entry.key).then(function () { return true; });
     }
@@ -478,7 +493,7 @@
     if (state.doc && doc && doc.id === state.doc.id) {
       if (result.status === "scanned") { hideShortage(); }  // what is missing has changed
       renderTotals(doc);
-      if (result.status === "scanned") { state.lines.push(result.line); renderLines(); }
+      if (result.status === "scanned") { addLine(result.line); }
       keepDocument(doc, result.status === "scanned" ? result.line : null);
     }
     if (doc) { countListed(doc); }
@@ -540,7 +555,7 @@
   function remember(entry, kind, text) {
     state.results.unshift({ entry: entry, kind: kind, text: text });
     state.results = state.results.slice(0, 100);
-    renderResults();
+    renderQueue();
   }
 
   // "2014年计划生育宣传历书 2014-01 第 4 包", read from the label's own text.
@@ -550,9 +565,13 @@
     return itemName(known.item_code) + " " + known.batch_number + " 第 " + known.serial + " 包";
   }
 
+  var TIME = window.Intl ? new Intl.DateTimeFormat("zh-CN", {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }) : null;
+
   function clock(iso) {
     var moment = new Date(iso);
-    return isNaN(moment.getTime()) ? "" : moment.toLocaleTimeString("zh-CN", { hour12: false });
+    if (isNaN(moment.getTime())) { return ""; }
+    return TIME ? TIME.format(moment) : moment.toTimeString().slice(0, 8);
   }
 
   function itemName(code) {
@@ -561,7 +580,19 @@
     return found ? found.item_name : code;
   }
 
+  // Drawn at most every 250 ms while a queue is being sent (each answer would otherwise draw
+  // every table again, and a long queue would take longer for each scan it sends).
+  var renderTimer = null;
+  var SHOWN_MAX = 20;  // waiting scans listed; the count says how many there are
+
   function renderQueue() {
+    if (!flushing) { renderQueueNow(); return; }
+    if (renderTimer) { return; }
+    renderTimer = setTimeout(function () { renderTimer = null; renderQueueNow(); }, 250);
+  }
+
+  function renderQueueNow() {
+    if (renderTimer) { clearTimeout(renderTimer); renderTimer = null; }
     var doc = state.doc ? state.doc.id : null;
     var waiting = waitingEntries();
     var mine = waitingEntries(doc);
@@ -571,12 +602,17 @@
       ? "（其中 " + (waiting.length - mine.length) + " 条属于其他扫描单）" : "";
     var body = $("queue-lines").querySelector("tbody");
     body.innerHTML = "";
-    waiting.forEach(function (e, i) {
+    waiting.slice(0, SHOWN_MAX).forEach(function (e, i) {
       var row = document.createElement("tr");
       cell(row, i + 1, true, "序号"); cell(row, packText(e));
       cell(row, e.doc, true, "扫描单"); cell(row, clock(e.taken), false, "扫描时间");
       body.appendChild(row);
     });
+    if (waiting.length > SHOWN_MAX) {
+      var more = document.createElement("tr");
+      cell(more, "……还有 " + (waiting.length - SHOWN_MAX) + " 条");
+      body.appendChild(more);
+    }
     var open = !!state.doc && state.doc.status === "open";
     $("post").disabled = !open || mine.length > 0;
     $("post-hint").textContent = open && mine.length
@@ -636,12 +672,18 @@
   // The last copy of a document kept on the device, following each answer.
   function keepDocument(summary, line) {
     if (!state.doc || state.doc.id !== summary.id) { return; }
-    var copy = JSON.parse(JSON.stringify(state.doc));
-    copy.totals = summary.totals; copy.packs = summary.packs; copy.quantities = summary.quantities;
-    copy.status = summary.status;
-    if (line) { copy.lines = copy.lines.concat([line]); }
-    state.doc = copy;
-    window.ScanQueue.saveDocument(state.user, copy).catch(function () { return null; });
+    var doc = state.doc;
+    doc.totals = summary.totals; doc.packs = summary.packs; doc.quantities = summary.quantities;
+    doc.status = summary.status;
+    if (line) { doc.lines.push(line); }
+    state.unsaved = true;
+    if (!flushing) { saveDocumentNow(); }  // while sending: once the queue is through
+  }
+
+  function saveDocumentNow() {
+    if (!state.unsaved || !state.doc) { return; }
+    state.unsaved = false;
+    window.ScanQueue.saveDocument(state.user, state.doc).catch(function () { return null; });
   }
 
   function payloadKey(event) {
