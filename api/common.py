@@ -20,7 +20,7 @@ from ledger.limits import idempotency_key_length_max, offset_max, page_size_max
 from ledger.rules import LedgerError
 from ledger.services import lookups
 from ledger.services.database import Database, reads_for
-from ledger.services.exactly_once import Answer, exactly_once
+from ledger.services.exactly_once import Answer, Keyed, exactly_once, post_command
 from ledger.services.lookups import LocationEntry
 from ledger.services.users import User
 
@@ -116,18 +116,50 @@ def idempotent(
     if key is None:
         return Response(work(None), status_code=status_code)
     user: User = request.user
-    content = msgspec.json.encode(body) if body is not None else b""
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + content).hexdigest()
     answer = exactly_once(
         services_of(state).database,
         user.id,
         key,
-        digest,
+        _digest(request, body),
         lambda: work(f"http:{user.id}:{key}"),
         status_code,
         _refusal,
         kept,
     )
+    return _response(answer)
+
+
+def idempotent_command(
+    request: Request,
+    state: State,
+    key: str | None,
+    body: Any,
+    command: Callable[[str | None], Any],
+    status_code: int = 201,
+) -> Response:
+    """`idempotent` for a ledger command (`command(its idempotency key)`): carried out in the
+    database's group commit with the commands of other requests, answered once that commits
+    (ledger/db/group_commit.py). With a key, its answer is stored in the same transaction."""
+    services = services_of(state)
+    user: User = request.user
+    keyed = None if key is None else Keyed(user.id, key, _digest(request, body), _refusal)
+    answer = post_command(
+        services.database,
+        command(None if key is None else f"http:{user.id}:{key}"),
+        user.id,
+        services.clock(),
+        status_code,
+        keyed,
+    )
+    return _response(answer)
+
+
+def _digest(request: Request, body: Any) -> str:
+    content = msgspec.json.encode(body) if body is not None else b""
+    return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + content).hexdigest()
+
+
+def _response(answer: Answer) -> Response:
     if answer.status_code == 204:  # no content, first time and again
         return Response(None, status_code=204)
     media_type = PROBLEM_JSON if answer.status_code >= 400 else "application/json"

@@ -18,6 +18,7 @@ from api.common import (
     Limit,
     Offset,
     idempotent,
+    idempotent_command,
     services_of,
 )
 from api.policy import (
@@ -42,7 +43,6 @@ from api.schemas import (
 from ledger import commands as c
 from ledger.model import Role, Transaction, TransactionKind
 from ledger.services import lookups, requests
-from ledger.services.ledger import execute
 from ledger.services.lookups import TransactionFilter
 from ledger.services.request_models import ConfirmShipment
 from ledger.services.shipment_requests import request_of
@@ -92,15 +92,7 @@ class TransactionController(Controller):
         body: Any,
         command: Callable[[str | None], Any],
     ) -> Response:
-        services = services_of(state)
-        user: User = request.user
-        return idempotent(
-            request,
-            state,
-            key,
-            body,
-            lambda k: execute(services.database, command(k), user.id, services.clock()),
-        )
+        return idempotent_command(request, state, key, body, command)
 
     def _clerk_at(self, request: Request, state: State, location_code: str, what: str) -> None:
         require_at(request.user, location_code, Role.clerk, what, services_of(state).location)

@@ -20,7 +20,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import Connection, delete, insert, select, update
@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger.db import tables as t
 from ledger.db.engine import WRITE_OPTION
+from ledger.db.session import Session
 from ledger.db.unit_of_work import Database, is_retryable
 from ledger.rules import Code, LedgerError
 
@@ -39,6 +40,30 @@ poll_seconds = 0.02
 class StoredAnswer(msgspec.Struct, frozen=True):
     status_code: int
     body: str
+
+
+class Answer(NamedTuple):
+    """An answer as sent: its status code and JSON body (a problem detail from 400 up)."""
+
+    status_code: int
+    body: bytes
+
+
+class KeyRow(NamedTuple):
+    """A key's row as found: its request's digest and its answer (None: claimed, unanswered)."""
+
+    request_digest: str
+    status_code: int | None
+    body: str | None
+
+
+class NewAnswer(NamedTuple):
+    """A key and its answer, written together in the transaction of the work they answer."""
+
+    user_id: int
+    key: str
+    digest: str
+    answer: Answer
 
 
 class Claim(msgspec.Struct, frozen=True):
@@ -121,11 +146,7 @@ def claim(database: Database, user_id: int, key: str, digest: str) -> Claim | St
         if row is None:
             continue  # the claim was given up between our insert and our read: try again
         if row.request_digest != digest:
-            raise LedgerError(
-                Code.idempotency_key_reused,
-                "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
-                "Idempotency-Key",
-            )
+            raise key_reused()
         if row.status_code is not None:
             return StoredAnswer(row.status_code, row.body or "")
         if (now - _aware(row.created_at)).total_seconds() > stale_after_seconds:
@@ -196,4 +217,47 @@ def release(database: Database, claim: Claim) -> None:
                 h.created_at == claim.claimed_at,
                 h.status_code.is_(None),
             )
+        )
+
+
+def key_reused() -> LedgerError:
+    return LedgerError(
+        Code.idempotency_key_reused,
+        "该幂等键已用于内容不同的请求 (idempotency key already used for a different request)",
+        "Idempotency-Key",
+    )
+
+
+# ---- keys claimed and answered in the work's own transaction (group commit) -------------------
+
+KEY_ROWS = (
+    "SELECT user_id, key, request_digest, status_code, body FROM http_idempotency "
+    "WHERE (user_id, key) IN (VALUES {rows})"
+)
+INSERT_ANSWERS = (
+    "INSERT INTO http_idempotency (user_id, key, request_digest, status_code, body, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def key_rows(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], KeyRow]:
+    """The rows of these (user, key) pairs that exist, in the caller's transaction (one query)."""
+    if not keys:
+        return {}
+    statement = KEY_ROWS.format(rows=", ".join(["(?, ?)"] * len(keys)))
+    parameters = tuple(value for pair in keys for value in pair)
+    return {(row[0], row[1]): KeyRow(*row[2:]) for row in session.run(statement, parameters)}
+
+
+def insert_answers(session: Session, answers: list[NewAnswer]) -> None:
+    """Write keys and their answers at once, in the caller's transaction: the transaction that
+    does the work they answer (a key another request wrote meanwhile: a unique violation)."""
+    if answers:
+        now = session.write_datetime(_now())
+        session.run_many(
+            INSERT_ANSWERS,
+            [
+                (a.user_id, a.key, a.digest, a.answer.status_code, a.answer.body.decode(), now)
+                for a in answers
+            ],
         )

@@ -91,6 +91,7 @@ class Database:
         # in SQLite's busy handler, which polls with sleeps and makes latency spiky.
         self.write_lock = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         self._joined = threading.local()  # .uow: the unit of work this thread's writes join
+        self.writer: Any = None  # the group commit writer posting for this process, if one runs
 
     @classmethod
     def from_url(cls, url: str, **engine_options) -> Database:
@@ -167,4 +168,6 @@ class Database:
         return connection
 
     def dispose(self) -> None:
+        if self.writer is not None:
+            self.writer.stop()
         self.engine.dispose()

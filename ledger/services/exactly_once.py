@@ -4,23 +4,27 @@ The HTTP layer claims the key (with a digest of the request), runs the work in t
 transaction that stores its answer, and replays the stored answer — success or refusal — to a
 retry. A crash between the work and the answer cannot happen: both commit or neither does
 (ledger/db/http_idempotency.py keeps the claims).
+
+A ledger command (`post_command`) goes through the database's group commit instead
+(ledger/db/group_commit.py): its key is claimed and answered in the transaction of its batch.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-from ledger.db import http_idempotency
+from ledger.db import group_commit, http_idempotency
+from ledger.db.group_commit import Keyed, Posting
+from ledger.db.http_idempotency import Answer
+from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import LedgerError
+from ledger.services.ledger import execute, run_command
+from ledger.services.work import day
 
-
-class Answer(NamedTuple):
-    """An answer as sent: its status code and JSON body (a problem detail from 400 up)."""
-
-    status_code: int
-    body: bytes
+__all__ = ["Answer", "Keyed", "exactly_once", "post_command"]
 
 
 def exactly_once(
@@ -57,3 +61,38 @@ def exactly_once(
             http_idempotency.release(database, claim)
             raise
         return Answer(status_code, encoded)
+
+
+def post_command(
+    database: Database,
+    command: Any,
+    actor: int | None,
+    today: dt.date | None,
+    status_code: int = 201,
+    keyed: Keyed | None = None,
+) -> Answer:
+    """Carry out a movement command (as `execute` does) in the database's next group commit and
+    answer with its JSON-encoded result once that has committed. With `keyed` (an HTTP
+    Idempotency-Key): exactly once, its answer — success or refusal — stored in the same
+    transaction and replayed to a retry. Without: a refusal is raised, as `execute` raises it."""
+    posting = Posting(command, actor, day(today), status_code, keyed)
+    group_commit.post(database, _apply, posting)
+    if posting.fallback:  # the key is claimed by a request outside the group commit
+        assert keyed is not None
+        return exactly_once(
+            database,
+            keyed.user_id,
+            keyed.key,
+            keyed.digest,
+            lambda: execute(database, command, actor, today),
+            status_code,
+            keyed.refusal,
+        )
+    if posting.error is not None:
+        raise posting.error
+    assert posting.answer is not None
+    return posting.answer
+
+
+def _apply(store: LedgerStore, command: Any, actor: int | None, today: dt.date) -> Any:
+    return run_command(store.acting(actor, today), command, today)
