@@ -23,6 +23,7 @@ from ledger.services.label_sheets import (
     LabelView,
     label_png,
     label_svg,
+    qr_matrix,
     sheet_pdf,
 )
 from ledger.settings import Settings
@@ -148,6 +149,19 @@ def test_ten_thousand_corrupted_payloads_are_all_refused():
     assert refused == 15_000 and accepted == 2_500
 
 
+@given(st.text(ALPHABET, min_size=1, max_size=160))
+def test_a_qr_matrix_of_any_length_decodes_with_opencv(payload):
+    """The encoder (zxing-cpp) at every version a payload up to 160 characters needs, read by
+    an independent decoder: the matrix drawn 4 px a module with a 4-module quiet zone."""
+    matrix = np.array(qr_matrix(payload), dtype=bool)
+    size = len(matrix)
+    assert matrix.shape == (size, size) and (size - 17) % 4 == 0  # version (size - 17) / 4
+    image = np.kron(np.where(matrix, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
+    image = np.pad(image, 16, constant_values=255)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert text == payload
+
+
 def test_a_png_label_decodes_with_opencv():
     payload = labels.encode(labels.PackLabel("BYT", "B-2401", 42, 720, dt.date(2027, 1, 31)), KEYS)
     png = label_png(view(payload, 42, dt.date(2027, 1, 31)))
@@ -177,6 +191,10 @@ def test_a_pdf_sheet_decodes_label_by_label():
         found += decode_image(np.array(image))
     assert sorted(found) == sorted(payloads)
     assert pdf_fonts(pdf) == {"NotoSansSC-Regular": True, "Courier": False}
+    # the border and the lines the 26 labels share are drawn once, as one form each label places
+    assert pdf.count(b"/Subtype /Form") == 1
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    assert text.count("数量 500 张/捆") == 26 and "包号 26" in text
 
 
 def pdf_fonts(pdf: bytes) -> dict[str, bool]:
