@@ -41,6 +41,25 @@ from ledger.verify_records import (  # noqa: F401  (named here for the callers)
 )
 
 
+def transaction_encoding(tx: StoredTransaction) -> bytes:
+    """The bytes the chain hashes for a stored transaction (of a known chain version)."""
+    return canonical_encoding(
+        tx.sequence,
+        tx.number,
+        tx.kind,
+        tx.occurred_on,
+        tx.location_code,
+        tx.counterparty_code,
+        tx.reverses_sequence,
+        tx.shipment_sequence,
+        tx.reason,
+        tx.memo,
+        [(p.location_code, p.item_code, p.batch_number, p.quantity) for p in tx.postings],
+        tx.chain_version,
+        (tx.maker_id, tx.approver_id, tx.receiver_id),
+    )
+
+
 class Verifier:
     """Feeds on stored transactions in sequence order and reports what does not hold.
 
@@ -144,22 +163,7 @@ class Verifier:
             self.last_hash = tx.hash
             self.last_number = tx.number
             return
-        encoding = canonical_encoding(
-            tx.sequence,
-            tx.number,
-            tx.kind,
-            tx.occurred_on,
-            tx.location_code,
-            tx.counterparty_code,
-            tx.reverses_sequence,
-            tx.shipment_sequence,
-            tx.reason,
-            tx.memo,
-            [(p.location_code, p.item_code, p.batch_number, p.quantity) for p in tx.postings],
-            tx.chain_version,
-            (tx.maker_id, tx.approver_id, tx.receiver_id),
-        )
-        recomputed = chain_hash(tx.previous_hash, encoding)
+        recomputed = chain_hash(tx.previous_hash, transaction_encoding(tx))
         if recomputed != tx.hash:
             self._find(
                 5,

@@ -10,12 +10,14 @@ transaction is read, but only the root's own transactions and accounts are check
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from ledger.db import balance_queries, closes, journal_queries, oplog
+from ledger.db.journal_columns import ColumnsUnavailable, SnapshotMoved
 from ledger.db.moments import as_utc
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
@@ -24,12 +26,16 @@ from ledger.posting import in_closed_period
 from ledger.rules import Code, LedgerError
 from ledger.services.history_checks import history_findings
 from ledger.services.total_findings import movement_total_findings
+from ledger.services.verify_fast import FastPass
 from ledger.services.work import day
 from ledger.verify import Finding, Verifier
+from ledger.verify_journal import UnusualColumns
 from ledger.verify_records import StoredBalance
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection  # the read connection ledger.db hands out
+
+SNAPSHOT_TRIES = 3  # fast verifications started again when a write lands between two readers
 
 
 class VerificationReport(msgspec.Struct, frozen=True):
@@ -215,6 +221,7 @@ def verify_ledger(
     since_close: bool = False,
     root_code: str | None = None,
     checkpoints: Sequence[Checkpoint] = (),
+    fast: bool | None = None,
 ) -> VerificationReport:
     """Re-check all six invariants over the whole stored ledger, from genesis — checking every
     period close on the way — or, with `since_close`, only what was posted after the last close,
@@ -224,7 +231,30 @@ def verify_ledger(
     the root's own transactions, the accounts at its locations and the closes that apply to it;
     findings on other roots' transactions are counted in one `other_roots` finding, never
     named. Since a close, a verification of the whole ledger needs a close of the whole ledger:
-    with several roots, name one (`root_required`)."""
+    with several roots, name one (`root_required`).
+
+    fast: the pass over the transactions computed over columns (ledger/verify_fast.py), the
+    same findings as the reference `Verifier` fed one transaction at a time (False); None: as
+    LEDGER_VERIFY says (`reference`, or fast by default). Where the columns cannot be read
+    (SQLite in memory) or hold what the fast path does not take, the reference runs."""
+    if fast is None:
+        fast = os.environ.get("LEDGER_VERIFY", "fast") != "reference"
+    for _ in range(SNAPSHOT_TRIES):
+        try:
+            return _verify(database, progress, since_close, root_code, checkpoints, fast)
+        except SnapshotMoved:  # a write committed between two readers' snapshots
+            continue
+    return _verify(database, progress, since_close, root_code, checkpoints, False)
+
+
+def _verify(
+    database: Database,
+    progress: Callable[[int], None] | None,
+    since_close: bool,
+    root_code: str | None,
+    checkpoints: Sequence[Checkpoint],
+    fast: bool,
+) -> VerificationReport:
     with database.read(snapshot=True) as connection, connection.begin():
         head = journal_queries.chain_digest(connection)
         root, scope = _verification_scope(connection, root_code, since_close)
@@ -233,37 +263,23 @@ def verify_ledger(
         verifier, pending = _verifier(connection, recorded, start, scope)
         close_locations = _close_locations(connection, scope)
         after = start.sequence if start else 0
-
-        def check_due() -> None:
-            while pending and pending[0].sequence <= verifier.last_sequence:
-                close = pending.pop(0)
-                verifier.check_close(
-                    close.period_end.isoformat(),
-                    close.sequence,
-                    close.hash,
-                    closes.closing_balances(connection, close.id),
-                    locations=close_locations(close),
-                )
-
-        check_due()
-        stream = journal_queries.stored_transactions(connection, after=after)
-        for number, transaction in enumerate(stream, start=1):
-            verifier.feed(transaction)
-            check_due()
-            if progress is not None and number % 10_000 == 0:
-                progress(10_000)
+        pending, fast_pass = _chain_pass(
+            connection, head, verifier, pending, after, close_locations, progress, fast
+        )
+        root_path = root.path if root else None
         stored = _stored_balances(connection, verifier, start, root, scope)
         findings = verifier.finish(stored, head)
         findings += _pack_and_close_findings(connection, verifier, pending, scope)
         findings += history_findings(  # closes, checkpoints, reference data
             connection,
             since_close_id=start.id if start else None,
-            root_path=root.path if root else None,
+            root_path=root_path,
             checkpoints=checkpoints,
             head_sequence=head[0],
+            movements=fast_pass is None or not fast_pass.movements_agree(root_path),
         )
         findings += movement_total_findings(  # the period summary's day/month/year totals
-            connection, start.period_end if start else None, root.path if root else None
+            connection, start.sequence if start else None, root.path if root else None
         )
     return VerificationReport(
         ok=not findings,
@@ -278,6 +294,53 @@ def verify_ledger(
         checkpoint=format_checkpoint(*head),
         checkpoints=tuple(str(checkpoint) for checkpoint in checkpoints),
     )
+
+
+def _chain_pass(
+    connection: Connection,
+    head: tuple[int, str],
+    verifier: Verifier,
+    pending: list[closes.CloseRow],
+    after: int,
+    close_locations: Callable[[closes.CloseRow], frozenset[str] | None],
+    progress: Callable[[int], None] | None,
+    fast: bool,
+) -> tuple[list[closes.CloseRow], FastPass | None]:
+    """Feed the verifier every transaction after `after`, checking each close in `pending` on
+    the way; the closes the chain does not reach are returned, and the fast pass if it ran.
+    fast: over columns where they can be read (ledger/verify_fast.py), else one transaction at
+    a time."""
+    if fast:
+        try:
+            fast_pass = FastPass(connection, head, verifier, after, close_locations)
+            remaining = fast_pass.run(pending)
+        except (ColumnsUnavailable, UnusualColumns):
+            pass  # the reference below reads and reports it
+        else:
+            if progress is not None:
+                progress(closes.transactions_after(connection, after))
+            return remaining, fast_pass
+
+    def check_due() -> None:
+        while pending and pending[0].sequence <= verifier.last_sequence:
+            close = pending.pop(0)
+            verifier.check_close(
+                close.period_end.isoformat(),
+                close.sequence,
+                close.hash,
+                closes.closing_balances(connection, close.id),
+                locations=close_locations(close),
+            )
+
+    pending = list(pending)
+    check_due()
+    stream = journal_queries.stored_transactions(connection, after=after)
+    for number, transaction in enumerate(stream, start=1):
+        verifier.feed(transaction)
+        check_due()
+        if progress is not None and number % 10_000 == 0:
+            progress(10_000)
+    return pending, None
 
 
 def _verifier(
