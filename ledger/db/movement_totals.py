@@ -28,8 +28,9 @@ UPSERT = (
     "DO UPDATE SET quantity = movement_totals.quantity + excluded.quantity"
 )
 
-# A total's key as buffered: (grain, start, location id, item id, kind, incoming, batch id).
-Key = tuple[int, dt.date, int, int, str, bool, int]
+# A total's key as buffered, in the upsert's column order: (grain, start as written, location
+# id, item id, kind, incoming, batch id).
+Key = tuple[int, object, int, int, str, bool, int]
 
 
 class MovementTotals:
@@ -45,8 +46,9 @@ class MovementTotals:
         for leg in legs:
             if not leg.physical:
                 continue
-            if periods is None:
-                periods = starts(day)
+            if periods is None:  # the starts as written (ISO text on SQLite): once a transaction
+                write_date = self.session.write_date
+                periods = [(grain, write_date(start)) for grain, start in starts(day)]
             quantity = leg.quantity
             location_id, item_id, batch_id = leg.key
             incoming = quantity > 0
@@ -58,13 +60,7 @@ class MovementTotals:
     def flush(self) -> None:
         if not self.added:
             return
-        write_date = self.session.write_date
-        rows = [
-            (grain, write_date(start), location, item, kind, incoming, batch, quantity)
-            for (grain, start, location, item, kind, incoming, batch), quantity in sorted(
-                self.added.items()
-            )
-        ]
+        rows = [(*key, quantity) for key, quantity in sorted(self.added.items())]
         self.added = {}
         self.session.run_many(UPSERT, rows)
 

@@ -2,63 +2,105 @@
 read month by month so that nothing larger than a month's day totals and a year's totals is
 held at once.
 
-For each month: its day totals are summed again from the postings dated in it (through the
-transactions' date index, by the database) and compared with the stored day totals; the month's
-total is those recomputed days added up, compared with the stored month total; each year's
-total is its recomputed months added up. Nothing stored is trusted for what another row is
-compared with — except, verifying since a close, the stored month totals of the months before
-the first one re-read, which a verification from genesis checks.
+From genesis, for each month: its day totals are summed again from the postings dated in it
+(through the transactions' date index, by the database) and compared with the stored day
+totals; the month's total is those recomputed days added up, compared with the stored month
+total; each year's total is its recomputed months added up. Nothing stored is trusted for what
+another row is compared with.
+
+Since a close, as for the balances, what was recorded after it is re-read: the days the
+transactions recorded since are dated on have their day totals summed again from all of those
+days' postings, and their months and years are checked the same way, starting from the stored
+totals of the days and months nothing recorded since touched (a verification from genesis
+checks those).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import account_codes, driver_tuples
 from ledger.totals import DAY, MONTH, YEAR
 
 Difference = tuple[str, int | None, int | None]  # (total named by codes, expected, found)
-# A total's key as read: (start, location id, item id, kind, incoming, batch id); its start is
-# left out of month and year keys once they are gathered per period.
+# A total's key as compared: (start, location id, item id, kind, incoming, batch id).
 GRAIN_NAMES = {DAY: "day", MONTH: "month", YEAR: "year"}
 
 
-def differences(
-    connection: Connection, since: dt.date | None, path: str | None
-) -> list[Difference]:
+def differences(connection: Connection, after: int | None, path: str | None) -> list[Difference]:
     """Every stored total that differs from what the postings say, and every total the postings
-    call for that is not stored, at the physical locations under `path` (None: every one), from
-    the month of the day after `since` on (None: from the first)."""
-    bounds = _bounds(connection)
-    if bounds is None:
-        return []
-    first, last = bounds
-    if since is not None:
-        first = max(first, since + dt.timedelta(days=1))
+    call for that is not stored, at the physical locations under `path` (None: every one): all
+    of them, or (`after`, a close's sequence) those of the days, months and years of what was
+    recorded after it."""
+    if after is None:
+        bounds = _bounds(connection)
+        if bounds is None:
+            return []
+        touched = None
+        months = _months(*bounds)
+    else:
+        touched = _days_recorded_after(connection, after)
+        months = sorted({day.replace(day=1) for day in touched})
     found: list[tuple[int, tuple, int | None, int | None]] = []
-    month = first.replace(day=1)
-    year_expected = _stored_months_before(connection, month, path)
-    while month <= last:
-        following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        month_end = following - dt.timedelta(days=1)
-        days = _day_totals(connection, month, month_end, path)
-        found += _compare(DAY, days, _stored(connection, DAY, month, month_end, path))
-        month_total = _collapsed(days, month)
-        found += _compare(MONTH, month_total, _stored(connection, MONTH, month, month_end, path))
-        year_start = month.replace(month=1)
-        for key, quantity in month_total.items():
-            year_key = (year_start, *key[1:])
-            year_expected[year_key] = year_expected.get(year_key, 0) + quantity
-        if following.year != month.year or following > last:
-            year_end = dt.date(month.year, 12, 31)
-            stored = _stored(connection, YEAR, year_start, year_end, path)
-            found += _compare(YEAR, year_expected, stored)
-            year_expected = {}
-        month = following
+    for year in sorted({month.year for month in months}):
+        year_start = dt.date(year, 1, 1)
+        year_expected: dict = {}
+        checked = [month for month in months if month.year == year]
+        if touched is not None:  # the months nothing recorded since touched: as stored
+            stored = _stored(connection, MONTH, year_start, dt.date(year, 12, 31), path)
+            year_expected = _collapsed(
+                {key: q for key, q in stored.items() if key[0] not in checked}, year_start
+            )
+        for month in checked:
+            month_total, month_found = _check_month(connection, month, touched, path)
+            found += month_found
+            for key, quantity in _collapsed(month_total, year_start).items():
+                year_expected[key] = year_expected.get(key, 0) + quantity
+        stored = _stored(connection, YEAR, year_start, dt.date(year, 12, 31), path)
+        found += _compare(YEAR, year_expected, stored)
     return _named(connection, found)
+
+
+def _check_month(
+    connection: Connection, month: dt.date, touched: set[dt.date] | None, path: str | None
+) -> tuple[dict, list]:
+    """A month's day totals and month total against the postings (only the `touched` days
+    recomputed, the others as stored): (its day totals as expected, what differs)."""
+    month_end = _month_end(month)
+    stored_days = _stored(connection, DAY, month, month_end, path)
+    if touched is None:
+        expected = _day_totals(connection, [(month, month_end)], path)
+    else:
+        days = sorted(day for day in touched if month <= day <= month_end)
+        expected = {key: q for key, q in stored_days.items() if key[0] not in touched}
+        expected.update(_day_totals(connection, [(day, day) for day in days], path))
+    found = _compare(DAY, expected, stored_days)
+    month_total = _collapsed(expected, month)
+    found += _compare(MONTH, month_total, _stored(connection, MONTH, month, month_end, path))
+    return expected, found
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = _month_end(month) + dt.timedelta(days=1)
+    return months
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = day.replace(day=28) + dt.timedelta(days=4)
+    return following - dt.timedelta(days=following.day)
+
+
+def _days_recorded_after(connection: Connection, sequence: int) -> set[dt.date]:
+    """The days the transactions recorded after `sequence` are dated on."""
+    tx = t.transactions.c
+    rows = connection.execute(select(tx.occurred_on).where(tx.id > sequence).distinct())
+    return {_day(day) for (day,) in rows}
 
 
 def _bounds(connection: Connection) -> tuple[dt.date, dt.date] | None:
@@ -81,17 +123,20 @@ def _under(path: str | None) -> list:
     return physical if path is None else [*physical, loc.path.startswith(path, autoescape=True)]
 
 
-def _day_totals(connection: Connection, first: dt.date, last: dt.date, path: str | None) -> dict:
-    """The day totals the postings dated `first` to `last` call for."""
+def _day_totals(connection: Connection, ranges: list[tuple[dt.date, dt.date]], path) -> dict:
+    """The day totals the postings dated in `ranges` (first, last) call for."""
+    if not ranges:
+        return {}
     p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
     key = [tx.occurred_on, p.location_id, p.item_id, tx.kind, p.quantity > 0, p.batch_id]
+    dated = [(tx.occurred_on >= first) & (tx.occurred_on <= last) for first, last in ranges]
     rows = driver_tuples(
         connection,
         select(*key, func.sum(func.abs(p.quantity)))
         .select_from(t.transactions)
         .join(t.postings, p.transaction_id == tx.id)
         .join(t.locations, loc.id == p.location_id)
-        .where(tx.occurred_on >= first, tx.occurred_on <= last, *_under(path))
+        .where(or_(*dated), *_under(path))
         .group_by(*key),
     )
     return {_key(row): int(row[-1]) for row in rows}
@@ -107,16 +152,6 @@ def _stored(connection: Connection, grain: int, first: dt.date, last: dt.date, p
     if path is not None:
         query = query.where(m.location_id.in_(select(loc.id).where(*_under(path))))
     return {_key(row): int(row[-1]) for row in driver_tuples(connection, query)}
-
-
-def _stored_months_before(connection: Connection, month: dt.date, path: str | None) -> dict:
-    """The stored month totals of `month`'s year before it, as year keys: what a verification
-    since a close adds the months it re-reads to."""
-    if month.month == 1:
-        return {}
-    year_start = month.replace(month=1)
-    months = _stored(connection, MONTH, year_start, month - dt.timedelta(days=1), path)
-    return _collapsed(months, year_start)
 
 
 def _key(row) -> tuple:

@@ -4,7 +4,6 @@ posting path keeps that differs from the postings, or is missing, or has no post
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from ledger.db import total_checks
@@ -15,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def movement_total_findings(
-    connection: Connection, since: dt.date | None, root_path: str | None
+    connection: Connection, after: int | None, root_path: str | None
 ) -> list[Finding]:
-    """since: the last day of the close a verification since a close starts from (the totals
-    from its month on are recomputed); None: from genesis. root_path: one root's locations."""
+    """after: the sequence of the close a verification since a close starts from (the totals
+    of the days recorded after it are recomputed); None: from genesis, all of them. root_path:
+    one root's locations."""
     return [
         Finding(
             4,
@@ -29,5 +29,5 @@ def movement_total_findings(
             "none" if expected is None else str(expected),
             "none" if found is None else str(found),
         )
-        for subject, expected, found in total_checks.differences(connection, since, root_path)
+        for subject, expected, found in total_checks.differences(connection, after, root_path)
     ]

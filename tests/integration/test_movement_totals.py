@@ -189,29 +189,29 @@ def test_verify_names_a_total_with_no_postings_behind_it(random_ledger):
     ]
 
 
-def test_verify_since_a_close_rechecks_the_totals_from_the_closes_month(random_ledger):
-    """Since a close: the months from the close's on are recomputed (a later total changed is
-    named), the months before are not re-read (a full verification names them)."""
-    database = random_ledger.ledger.database
+def test_verify_since_a_close_rechecks_the_totals_of_the_days_recorded_since(random_ledger):
+    """Since a close: the totals of the days posted to after the close are recomputed (one
+    changed is named, its month's and year's too if they were changed), those of other days
+    are not re-read (a verification from genesis names them)."""
     walked = random_ledger
-    end = dt.date(2025, 12, 31)
-    database.write(lambda store: close_period(store, end, None, walked.today))
-    sql(
-        database,
-        "UPDATE movement_totals SET quantity = quantity + 5 WHERE grain = 1 AND starts_on = "
-        "(SELECT MAX(starts_on) FROM movement_totals WHERE grain = 1)",
-    )
-    assert total_findings(database, since_close=True)
-    sql(
-        database,
-        "UPDATE movement_totals SET quantity = quantity - 5 WHERE grain = 1 AND starts_on = "
-        "(SELECT MAX(starts_on) FROM movement_totals WHERE grain = 1)",
-    )
+    database = walked.ledger.database
+    database.write(lambda store: close_period(store, dt.date(2025, 12, 31), None, walked.today))
+    walked.ledger.execute(c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 9),)))
+    today = walked.today.isoformat()
     assert not total_findings(database, since_close=True)
-    sql(
-        database,
-        "UPDATE movement_totals SET quantity = quantity + 5 WHERE grain = 2 AND starts_on = "
-        "'2025-11-01'",
+    for grain, start in ((1, today), (2, today[:8] + "01"), (3, today[:5] + "01-01")):
+        changed = (
+            f"grain = {grain} AND starts_on = '{start}' AND kind = 'receipt' AND batch_id = "
+            "(SELECT id FROM batches WHERE number = '2014-01') AND location_id = "
+            "(SELECT id FROM locations WHERE code = '510100')"
+        )
+        sql(database, f"UPDATE movement_totals SET quantity = quantity + 5 WHERE {changed}")
+        findings = total_findings(database, since_close=True)
+        assert [f.subject.split()[2:4] for f in findings] == [[GRAINS[grain], start]]
+        sql(database, f"UPDATE movement_totals SET quantity = quantity - 5 WHERE {changed}")
+    untouched = (
+        "grain = 1 AND starts_on = (SELECT MIN(starts_on) FROM movement_totals WHERE grain = 1)"
     )
+    sql(database, f"UPDATE movement_totals SET quantity = quantity + 5 WHERE {untouched}")
     assert not total_findings(database, since_close=True)
     assert total_findings(database)
