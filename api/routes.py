@@ -12,6 +12,7 @@ from api import (
     audit_routes,
     balance_routes,
     import_routes,
+    norm_routes,
     plan_routes,
     reference_routes,
     report_routes,
@@ -34,4 +35,5 @@ ROUTES: list[ControllerRouterHandler] = [
     *stocktake_routes.ROUTES,  # /stocktakes
     *report_routes.ROUTES,  # /reports, stocktake reports, vouchers
     *import_routes.ROUTES,  # /imports
+    *norm_routes.ROUTES,  # /locations/{code}/suggested-request, /reports/stock-alerts
 ]

@@ -77,6 +77,7 @@ scans_per_document_max = 10_000
 
 stocktake_locations_max = 1_000  # places (and items) one count may name
 near_expiry_days_max = 3_650  # how far ahead the near-expiry report looks
+norm_months_max = 36  # months of consumption a stock norm's minimum or maximum may be
 audit_sample_size_max = 1_000  # accounts one audit sample draws
 checkpoints_per_verification_max = 100
 log_action_length_max = 40  # operations_log.action, or its prefix

@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True):
     read_database_url: LEDGER_READ_DATABASE_URL, a PostgreSQL streaming replica of
     database_url: reports, balances and verification over the API read there (unset: the
     primary answers everything).
+    amc_months: LEDGER_AMC_MONTHS (6): the whole months the average monthly consumption of the
+    stock norms is taken over, 3, 6 or 12 (docs/norms.md).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -49,6 +51,7 @@ class Settings(msgspec.Struct, frozen=True):
     tls_keyfile: str | None = None
     metrics_token: str | None = None
     read_database_url: str | None = None
+    amc_months: int = 6
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -65,7 +68,18 @@ class Settings(msgspec.Struct, frozen=True):
             tls_keyfile=env.get("LEDGER_TLS_KEYFILE") or None,
             metrics_token=_metrics_token(env.get("LEDGER_METRICS_TOKEN") or None),
             read_database_url=env.get("LEDGER_READ_DATABASE_URL") or None,
+            amc_months=_amc_months(env.get("LEDGER_AMC_MONTHS") or "6"),
         )
+
+
+def _amc_months(value: str) -> int:
+    if value.strip() not in ("3", "6", "12"):
+        raise LedgerError(
+            Code.invalid_setting,
+            f"LEDGER_AMC_MONTHS 只能是 3、6 或 12：{value!r} (invalid setting)",
+            "LEDGER_AMC_MONTHS",
+        )
+    return int(value)
 
 
 def _days_or_minutes(env, name: str, default: int, most: int) -> int:

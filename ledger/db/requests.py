@@ -46,6 +46,7 @@ class LineRow(NamedTuple):
     issued: int
     received: int
     short: int
+    suggested: int | None  # 建议申领量 when the line was written (ledger/norms.py)
 
 
 class ShipmentRow(NamedTuple):
@@ -174,8 +175,14 @@ def insert_request(store: LedgerStore, **values) -> int:
     return store.connection.execute(query, values).scalar_one()
 
 
-def replace_lines(store: LedgerStore, request_id: int, wanted: Iterable[tuple[int, int]]) -> None:
-    """The request's lines become `wanted`, (item id, requested base units) in order."""
+def replace_lines(
+    store: LedgerStore,
+    request_id: int,
+    wanted: Iterable[tuple[int, int]],
+    suggested: dict[int, int] | None = None,
+) -> None:
+    """The request's lines become `wanted`, (item id, requested base units) in order, each
+    with its suggested quantity from `suggested` (item id → base units) when given."""
     store.connection.execute(t.allocation_request_lines.delete().where(_L.request_id == request_id))
     store.connection.execute(
         insert(t.allocation_request_lines),
@@ -189,6 +196,7 @@ def replace_lines(store: LedgerStore, request_id: int, wanted: Iterable[tuple[in
                 "issued": 0,
                 "received": 0,
                 "short": 0,
+                "suggested": None if suggested is None else suggested.get(item_id, 0),
             }
             for position, (item_id, quantity) in enumerate(wanted)
         ],

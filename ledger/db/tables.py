@@ -323,6 +323,8 @@ class AllocationRequestLineRow(Base):
     issued: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger)
     short: Mapped[int] = mapped_column(BigInteger)
+    # 建议申领量: what the ledger suggested (ledger/norms.py) when the line was written, if any
+    suggested: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         UniqueConstraint("request_id", "item_id", name="uq_allocation_request_lines_request_item"),
     )
@@ -374,5 +376,6 @@ http_idempotency = table_of(HttpIdempotencyRow)
 
 # The floor work's and the history's tables, declared in modules of their own; named here too.
 from ledger.db.tables_history import *  # noqa: E402, F403
+from ledger.db.tables_norms import *  # noqa: E402, F403
 from ledger.db.tables_totals import *  # noqa: E402, F403
 from ledger.db.tables_work import *  # noqa: E402, F403

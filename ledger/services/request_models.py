@@ -78,6 +78,9 @@ class RequestLine(msgspec.Struct, frozen=True):
     received: int
     short: int
     outstanding: int  # approved − issued, while the request is approved
+    # 建议申领量 (base units) the ledger suggested when the line was written (docs/norms.md);
+    # None for a line written before suggestions were kept
+    suggested: int | None = None
 
 
 class RequestShipment(msgspec.Struct, frozen=True):

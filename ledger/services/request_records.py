@@ -63,6 +63,7 @@ def load_request(store: LedgerStore, number: str) -> AllocationRequest:
                 line.received,
                 line.short,
                 outstanding(row.status, line.approved, line.issued),
+                line.suggested,
             )
         )
     return AllocationRequest(

@@ -23,6 +23,8 @@ from ledger.services.request_records import (
     resolve_lines,
 )
 from ledger.services.reservations import reserve
+from ledger.services.suggestions import suggested_quantities
+from ledger.settings import office_today
 
 
 def create_request(
@@ -46,7 +48,12 @@ def create_request(
         created_at=created,
         updated_at=created,
     )
-    db.replace_lines(store, request_id, [(item.id, quantity) for item, quantity in lines])
+    db.replace_lines(
+        store,
+        request_id,
+        [(item.id, quantity) for item, quantity in lines],
+        suggested_quantities(store, requester.location.code, today),
+    )
     record_event(
         store,
         request_id,
@@ -82,7 +89,13 @@ def edit_request(store: LedgerStore, number: str, command: EditRequest, actor: i
     check_memo(command.memo)
     row = request_row(store, number, lock=True, action=RequestAction.edit)
     lines = resolve_lines(store, command.lines)
-    db.replace_lines(store, row.id, [(item.id, quantity) for item, quantity in lines])
+    requester = store.location_by_id(row.requester_location_id).location.code
+    db.replace_lines(
+        store,
+        row.id,
+        [(item.id, quantity) for item, quantity in lines],
+        suggested_quantities(store, requester, store.people.today or office_today()),
+    )
     db.update_request(store, row.id, memo=command.memo, updated_at=now())
     edited = {"lines": [(i.item.code, q) for i, q in lines]}
     record_event(store, row.id, actor, RequestEventAction.edited, edited)

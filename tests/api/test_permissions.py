@@ -380,6 +380,15 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         ALL,
     ),
+    ("GET", f"{V1}/reports/stock-alerts"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/reports/stock-alerts", params={"under": where(r, s), "format": "xlsx"}
+        ),
+        ALL,
+    ),
+    ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): Case(
+        lambda r, s, t: Call(f"{V1}/locations/{where(r, s)}/suggested-request"), ALL
+    ),
     ("GET", f"{V1}/reports/write-off-rate"): Case(
         lambda r, s, t: Call(
             f"{V1}/reports/write-off-rate", params={"under": where(r, s), "format": "html", **JUNE}
