@@ -7,13 +7,15 @@ each HTTP request it
 - takes the request id from `X-Request-ID` when that is 1 to 64 letters, digits, `.`, `_` or
   `-`, and makes one otherwise (16 hexadecimal digits); answers it in `X-Request-ID`;
 - counts the request in the metrics (api/metrics.py) by method, route template and status;
-- logs one line to the `ledger.requests` logger: time, request id, method, route template,
-  status, duration in milliseconds and the signed-in user's id. Never a header, a cookie, a
-  query string or a body: no token, session or password can reach the log.
+- writes one JSON line to standard error (`log_request`, as `ledger.requests`): time, request
+  id, method, route template, status, duration in milliseconds and the signed-in user's id.
+  Never a header, a cookie, a query string or a body: no token, session or password can reach
+  the log. Written straight to the stream, not through `logging`, whose records cost more than
+  the rest of this wrapper together (bench/metrics_overhead.py).
 
-Any other line logged while the request is under way (an unexpected error's, by api/errors.py)
+Any line logged while the request is under way (an unexpected error's, by api/errors.py)
 carries the same request id (`JsonLines` reads it from `request_id`, a context variable).
-`install_logging` writes the `ledger` loggers' lines to standard error as JSON, one a line.
+`install_logging` writes the `ledger` loggers' lines to standard error as JSON lines too.
 """
 
 from __future__ import annotations
@@ -63,8 +65,7 @@ def request_id_of(headers: Any) -> str:
 
 class JsonLines(logging.Formatter):
     """A log record as one JSON object: time (UTC), level, logger, request id (when a request
-    is under way), then the request's fields (`extra={"request": {...}}`) or the message, and
-    an error's traceback."""
+    is under way), the message, and an error's traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -74,14 +75,10 @@ class JsonLines(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
         }
-        found = getattr(record, "request_id", None) or request_id.get()
+        found = request_id.get()
         if found:
             entry["request_id"] = found
-        fields = getattr(record, "request", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
-        else:
-            entry["message"] = record.getMessage()
+        entry["message"] = record.getMessage()
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return msgspec.json.encode(entry).decode()
@@ -151,7 +148,7 @@ class Observed:
             seconds = time.perf_counter() - started
             route = metrics.METRICS_PATH if metrics_asked else scope.get("path_template")
             metrics.observe_request(scope["method"], route, answered[0], seconds)
-            log_request(scope, route, answered[0], seconds)
+            log_request(scope, identifier, route, answered[0], seconds)
             request_id.reset(token)
 
     async def answer_metrics(self, scope: HTTPScope, send: Send) -> None:
@@ -188,18 +185,25 @@ def problem(status: int, code: str, detail: str) -> bytes:
     return msgspec.json.encode(Problem(f"urn:ledger:problem:{code}", title, status, code, detail))
 
 
-def log_request(scope: HTTPScope, route: str | None, status: int, seconds: float) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
-    user = scope.get("user")
-    fields = {
+def log_request(
+    scope: HTTPScope, identifier: str, route: str | None, status: int, seconds: float
+) -> None:
+    """The request's line, in the shape of `JsonLines`' (level INFO, logger ledger.requests)."""
+    line = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        "level": "INFO",
+        "logger": "ledger.requests",
+        "request_id": identifier,
         "method": scope["method"],
         "route": route or metrics.UNMATCHED,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
-        "user_id": getattr(user, "id", None),
+        "user_id": getattr(scope.get("user"), "id", None),
     }
-    log.info("%s %s %s", scope["method"], fields["route"], status, extra={"request": fields})
+    sys.stderr.write(encode(line).decode() + "\n")
+
+
+encode = msgspec.json.Encoder().encode
 
 
 def observe(app: Litestar, settings: Settings, engine: str) -> None:
