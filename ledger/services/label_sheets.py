@@ -103,7 +103,9 @@ def qr_matrix(payload: str) -> list[list[bool]]:
 def _runs(matrix: np.ndarray | list[list[bool]]) -> list[tuple[int, int, int]]:
     """(row, start column, length) of every horizontal run of dark modules, row by row."""
     dark = np.asarray(matrix, dtype=np.int8)
-    edges = np.diff(np.pad(dark, ((0, 0), (1, 1))), axis=1)
+    padded = np.zeros((dark.shape[0], dark.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = dark
+    edges = np.diff(padded, axis=1)
     rows, starts = np.nonzero(edges == 1)
     lengths = np.nonzero(edges == -1)[1] - starts
     return list(zip(rows.tolist(), starts.tolist(), lengths.tolist(), strict=True))
@@ -314,6 +316,15 @@ def sheet_pdf(
     return buffer.getvalue()
 
 
+class _Rects(dict[tuple[int, int, int], str]):
+    """The operator of the unit-high rectangle of a run (row, column, length), formatted once."""
+
+    def __missing__(self, run: tuple[int, int, int]) -> str:
+        y, x, n = run
+        self[run] = text = f"{x} {y} {n} 1 re"
+        return text
+
+
 class _Sheet:
     """The labels of one PDF, drawn alike: a label is its border and the lines every label with
     the same text shares, drawn once as a form (a PDF XObject) and placed by each label, then its
@@ -328,6 +339,7 @@ class _Sheet:
         self.widths: dict[str, float] = {}  # at size 1
         self.fitted: dict[tuple[str, float], list[str]] = {}
         self.forms: dict[tuple[tuple[str, ...], float], tuple[str, float]] = {}
+        self.rects = _Rects()  # a sheet of one version: a few thousand runs
 
     def width(self, text: str) -> float:
         if text not in self.widths:
@@ -335,6 +347,8 @@ class _Sheet:
         return self.widths[text]
 
     def fit(self, text: str, size: float) -> list[str]:
+        if self.width(text) * size < self.text_width * (1 - 1e-9):
+            return [text]  # clearly fits: what _fit would say, without measuring each prefix
         key = (text, size)
         if key not in self.fitted:
             self.fitted[key] = _fit(self.fonts, text, self.text_width, size)
@@ -360,7 +374,7 @@ class _Sheet:
     def draw_qr(self, matrix: np.ndarray, left: float, top: float) -> None:
         """The dark modules as runs of unit rectangles in a space of one module a unit, y down."""
         module = self.qr_size / len(matrix)
-        rects = "\n".join(f"{x} {y} {n} 1 re" for y, x, n in _runs(matrix))
+        rects = "\n".join(map(self.rects.__getitem__, _runs(matrix)))
         self.pdf._code.append(
             f"q 0 g {module:.4f} 0 0 {-module:.4f} {left:.2f} {top:.2f} cm\n{rects}\nf Q"
         )
