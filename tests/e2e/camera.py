@@ -4,7 +4,7 @@ Chromium reads the video given by `--use-file-for-fake-video-capture` as the dev
 (`--use-fake-device-for-media-stream`) and grants the page the camera without asking
 (`--use-fake-ui-for-media-stream`); it plays the file in a loop. The video is made here from the
 labels' payloads, each QR code drawn as the label sheets draw it
-(ledger.services.label_sheets.qr_matrix: `qrcode`, error correction M) on white with a quiet zone:
+(ledger.services.label_sheets.qr_matrix: zxing-cpp, error correction M) on white with a quiet zone:
 
     YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg      the header
     FRAME + Y plane (W×H) + U plane + V plane       each frame; grey only: U = V = 128
