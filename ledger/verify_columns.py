@@ -19,6 +19,33 @@ from ledger.chain import CHAIN_VERSIONS
 NONE = np.iinfo(np.int64).min  # a null in an integer column (no stored value reaches it)
 
 
+TABLE_MAX = 1 << 24  # integers below this are counted in a table, not sorted
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)` for integers >= 0: the distinct values in
+    order and each value's index among them — in linear time (a table) while they are small."""
+    if len(values) == 0 or int(values.max()) >= TABLE_MAX:
+        unique, inverse = np.unique(values, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    present = np.zeros(int(values.max()) + 1, dtype=bool)
+    present[values] = True
+    index = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), index[values]
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")` for integers in [0, 2^32): two radix passes of 16
+    bits (numpy sorts 16-bit keys by radix, in linear time)."""
+    if len(keys) == 0 or int(keys.max()) >= 1 << 32 or int(keys.min()) < 0:
+        return np.argsort(keys, kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if int(keys.max()) < 1 << 16:
+        return low
+    high = (keys[low] >> 16).astype(np.uint16)
+    return low[np.argsort(high, kind="stable")]
+
+
 class Journal(NamedTuple):
     """The journal as arrays: transactions in chain order (T rows), their postings in stored
     order (P rows), accounts numbered in the order the reference's running dict holds them.
@@ -57,7 +84,7 @@ class Running:
 
     def __init__(self, journal: Journal) -> None:
         counted = np.flatnonzero(journal.counted)
-        order = counted[np.argsort(journal.account[counted], kind="stable")]
+        order = counted[stable_order(journal.account[counted])]
         self.postings = order  # posting indexes, by account then chain order
         self.accounts = journal.account[order]
         self.transactions = journal.posting_tx[order]

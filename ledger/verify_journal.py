@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ledger.model import KINDS_REFUSING_EXPIRED, TransactionKind
-from ledger.verify_columns import NONE, Journal
+from ledger.verify_columns import NONE, Journal, factorize
 from ledger.verify_records import AccountCodes
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -53,7 +53,8 @@ class Built(NamedTuple):
     accounts: the code triple of each account number; running_accounts[j + 1]: how many of
     them the running dict holds after transaction j ([0]: at the start).
     posting_order: the postings kept, as indexes into those read; location, item, batch: each
-    one's ids.
+    one's ids; id_triples: the distinct (location, item, batch) ids, id_account: each posting's
+    index among them.
     """
 
     journal: Journal
@@ -68,6 +69,8 @@ class Built(NamedTuple):
     location: np.ndarray
     item: np.ndarray
     batch: np.ndarray
+    id_triples: np.ndarray
+    id_account: np.ndarray
 
 
 def plain(table: pa.Table, required: tuple[str, ...] = ()) -> pa.Table:
@@ -148,8 +151,9 @@ def build(
     item = integers(posts.column("item_id"))[order]
     batch = integers(posts.column("batch_id"))[order]
     counted = in_scope[posting_tx] & _at(location, codes, scope)
+    ids, id_account = id_accounts(location, item, batch)
     accounts, account, pair, running = _accounts(
-        location, item, batch, counted, posting_tx, codes, start, len(sequence)
+        (ids, id_account), counted, posting_tx, codes, start, len(sequence)
     )
     posting_days = posts.column("occurred_on").take(pa.array(order))
     raw_days = tx.column("occurred_on")
@@ -187,6 +191,8 @@ def build(
         location,
         item,
         batch,
+        ids,
+        id_account,
     )
 
 
@@ -227,10 +233,25 @@ def _expiries(batch: np.ndarray, codes: Codes) -> np.ndarray:
     return _lookup(batch, days, np.int64)
 
 
+def id_accounts(
+    location: np.ndarray, item: np.ndarray, batch: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (location, item, batch) id triples, in order, as a (n, 3) array, and each
+    posting's index among them (in linear time: item × batch pairs first, then locations)."""
+    width_batch = int(batch.max()) + 1
+    if (int(item.max()) + 1) * width_batch >= 1 << 62:
+        raise UnusualColumns("ids too wide to combine")
+    pairs, pair = factorize(item * width_batch + batch)
+    if (int(location.max()) + 1) * len(pairs) >= 1 << 62:
+        raise UnusualColumns("ids too wide to combine")
+    keys, account = factorize(location * len(pairs) + pair)
+    place, chosen = np.divmod(keys, len(pairs))
+    items, batches = np.divmod(pairs[chosen], width_batch)
+    return np.column_stack([place, items, batches]), account
+
+
 def _accounts(
-    location: np.ndarray,
-    item: np.ndarray,
-    batch: np.ndarray,
+    id_accounts: tuple[np.ndarray, np.ndarray],
     counted: np.ndarray,
     posting_tx: np.ndarray,
     codes: Codes,
@@ -239,25 +260,18 @@ def _accounts(
 ) -> tuple[list[AccountCodes], np.ndarray, np.ndarray, np.ndarray]:
     """(code triple of each account number, each posting's account number, each posting's
     item × batch number, how many accounts the running dict holds after each transaction)."""
-    _lookup(item, {k: 0 for k in codes.items}, np.int64)  # every id known, else UnusualColumns
-    _lookup(location, {k: 0 for k in codes.locations}, np.int64)
-    _lookup(batch, {k: 0 for k in codes.batches}, np.int64)
-    width_item, width_batch = int(item.max()) + 1, int(batch.max()) + 1
-    if (int(location.max()) + 1) * width_item * width_batch >= 1 << 62:
-        raise UnusualColumns("ids too wide to combine")
-    key = (location * width_item + item) * width_batch + batch
-    unique, inverse = np.unique(key, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    first = np.full(len(unique), len(key), dtype=np.int64)
+    ids, inverse = id_accounts
+    tables: tuple[dict, ...] = (codes.locations, codes.items, codes.batches)
+    for column, known in zip(ids.T, tables, strict=True):
+        if not all(id_ in known for id_ in column.tolist()):
+            raise UnusualColumns("an id no table holds")
+    first = np.full(len(ids), len(inverse), dtype=np.int64)
     counted_at = np.flatnonzero(counted)
     np.minimum.at(first, inverse[counted_at], counted_at)
-    triples: list[AccountCodes] = []
-    for value in unique.tolist():
-        rest, batch_id = divmod(value, width_batch)
-        location_id, item_id = divmod(rest, width_item)
-        triples.append(
-            (codes.locations[location_id][0], codes.items[item_id], codes.batches[batch_id][0])
-        )
+    triples: list[AccountCodes] = [
+        (codes.locations[location_id][0], codes.items[item_id], codes.batches[batch_id][0])
+        for location_id, item_id, batch_id in ids.tolist()
+    ]
     number: dict[AccountCodes, int] = {account: n for n, account in enumerate(start)}
     starting = len(number)
     earliest: dict[AccountCodes, int] = {}
@@ -272,7 +286,7 @@ def _accounts(
     account = np.array([number[t] for t in triples], dtype=np.int64)[inverse]
     pairs: dict[tuple[str, str], int] = {}
     pair_of = np.array([pairs.setdefault((t[1], t[2]), len(pairs)) for t in triples])[inverse]
-    firsts = np.array([position for position, _ in fed if position < len(key)], dtype=np.int64)
+    firsts = np.array([position for position, _ in fed if position < len(inverse)], dtype=np.int64)
     after = np.searchsorted(posting_tx[firsts], np.arange(transactions), "right")
     running = np.concatenate(([starting], starting + after))
     return accounts, account, pair_of, running

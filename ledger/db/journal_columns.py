@@ -16,6 +16,7 @@ A database that cannot be read so (SQLite in memory, a URL with options) raises
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
@@ -31,7 +32,7 @@ from ledger.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from ledger.db.sqlite_columns import Column, ColumnsUnusual, read_table
 from ledger.verify_journal import Codes
 
-SLICE_ROWS = 1_000_000  # SQLite rows aggregated per query (a string stays far below its limit)
+SLICE_ROWS = 250_000  # SQLite rows aggregated per query: the readers' share of the work
 
 
 class ColumnsUnavailable(Exception):
@@ -122,46 +123,73 @@ class ColumnReader:
         else:
             raise ColumnsUnavailable(f"no column reader for {self.dialect}")
 
-    def read(self, mine: Sequence[Read], other: Sequence[Read]) -> list[pa.Table]:
-        """`mine` on the verification's side and `other` on a second reader, at once; the
-        tables in the order given, each sorted by its `order`."""
-        with ThreadPoolExecutor(1) as pool:
-            theirs = pool.submit(self._read_aside, other)
-            try:
-                tables = self._read_here(mine)
-            finally:
-                tables_aside = theirs.result()
-        return [
-            _sorted(table, read.order)
-            for table, read in zip(tables + tables_aside, [*mine, *other], strict=True)
-        ]
-
-    def _read_here(self, reads: Sequence[Read]) -> list[pa.Table]:
+    def read(self, reads: Sequence[Read]) -> list[pa.Table]:
+        """The tables, each sorted by its `order`, read by two readers at once."""
         if self.dialect == "postgresql":
-            return self._read_aside(reads)
+            halves = [reads[0::2], reads[1::2]]
+            with ThreadPoolExecutor(1) as pool:
+                theirs = pool.submit(self._read_postgresql, halves[1])
+                try:
+                    mine = self._read_postgresql(halves[0])
+                finally:
+                    others = theirs.result()
+            tables = [None] * len(reads)
+            tables[0::2], tables[1::2] = mine, others
+        else:
+            tables = self._read_sqlite(reads)
+        return [_sorted(table, read.order) for table, read in zip(tables, reads, strict=True)]
+
+    def _read_sqlite(self, reads: Sequence[Read]) -> list[pa.Table]:
+        """Slices of rowids, taken in turn by the verification's connection and by a second
+        one (checked to see the same chain head) until none is left."""
         raw = self.connection.connection.dbapi_connection
         assert raw is not None  # an open connection has its driver connection
         cursor = raw.cursor()
         try:
-            return [_sqlite_table(cursor, read) for read in reads]
+            jobs = [
+                (index, where)
+                for index, read in enumerate(reads)
+                for where in _slices(cursor, read)
+            ]
+            pending = iter(range(len(jobs)))
+            lock = threading.Lock()
+            done: dict[int, pa.Table] = {}
+
+            def work(on: Any) -> None:
+                while True:
+                    with lock:
+                        job = next(pending, None)
+                    if job is None:
+                        return
+                    index, (where, parameters) = jobs[job]
+                    read = reads[index]
+                    done[job] = read_table(on, read.table, read.columns, where, parameters)
+
+            with ThreadPoolExecutor(1) as pool:
+                aside = pool.submit(self._aside, work)
+                try:
+                    work(cursor)
+                finally:
+                    aside.result()
+        except ColumnsUnusual as error:
+            raise ColumnsUnavailable(str(error)) from error
         finally:
             cursor.close()
+        parts: list[list[pa.Table]] = [[] for _ in reads]
+        for job, (index, _) in enumerate(jobs):
+            parts[index].append(done[job])
+        return [pa.concat_tables(tables) if len(tables) > 1 else tables[0] for tables in parts]
 
-    def _read_aside(self, reads: Sequence[Read]) -> list[pa.Table]:
-        """On a connection of its own, checked to see the verification's chain head."""
-        if not reads:
-            return []
-        if self.dialect == "postgresql":
-            return self._read_postgresql(reads)
+    def _aside(self, work) -> None:
+        """`work` on a connection of its own, checked to see the verification's chain head."""
         connection = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False)
         try:
             cursor = connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("BEGIN")
             self._check_head(cursor.execute("SELECT sequence, hash FROM chain_head").fetchall())
-            tables = [_sqlite_table(cursor, read) for read in reads]
+            work(cursor)
             cursor.execute("COMMIT")
-            return tables
         except sqlite3.Error as error:
             raise ColumnsUnavailable(str(error)) from error
         finally:
@@ -204,25 +232,15 @@ class ColumnReader:
             connection.close()
 
 
-def _sqlite_table(cursor: Any, read: Read) -> pa.Table:
-    """A table in slices of rowids (each slice one aggregate query)."""
-    try:
-        if not read.rowids:
-            return read_table(cursor, read.table, read.columns)
-        last = cursor.execute(f"SELECT max(rowid) FROM {read.table}").fetchone()[0] or 0
-        slices = [
-            read_table(
-                cursor,
-                read.table,
-                read.columns,
-                "rowid > ? AND rowid <= ?",
-                (low, low + SLICE_ROWS),
-            )
-            for low in range(0, max(last, 1), SLICE_ROWS)
-        ]
-    except ColumnsUnusual as error:
-        raise ColumnsUnavailable(str(error)) from error
-    return pa.concat_tables(slices) if len(slices) > 1 else slices[0]
+def _slices(cursor: Any, read: Read) -> list[tuple[str, tuple]]:
+    """A table's slices of rowids as (condition, parameters); one for a table WITHOUT ROWID."""
+    if not read.rowids:
+        return [("", ())]
+    last = cursor.execute(f"SELECT max(rowid) FROM {read.table}").fetchone()[0] or 0
+    return [
+        ("rowid > ? AND rowid <= ?", (low, low + SLICE_ROWS))
+        for low in range(0, max(last, 1), SLICE_ROWS)
+    ]
 
 
 def _sorted(table: pa.Table, order: tuple[str, ...]) -> pa.Table:

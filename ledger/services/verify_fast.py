@@ -71,11 +71,9 @@ class FastPass:
 
     def run(self, pending: list[closes.CloseRow]) -> list[closes.CloseRow]:
         """Feed what needs feeding, check the closes due; the closes still pending after."""
-        mine = [POSTINGS] + ([CLOSING_BALANCES] if pending else [])
-        other = [TRANSACTIONS] + ([CLOSE_MOVEMENTS, CLOSE_ITEM_MOVEMENTS] if pending else [])
-        tables = self.reader.read(mine, other)
-        postings, kept, transactions = tables[0], tables[1 : len(mine)], tables[len(mine)]
-        self.moved = tables[len(mine) + 1 :]
+        closing = [CLOSING_BALANCES, CLOSE_MOVEMENTS, CLOSE_ITEM_MOVEMENTS] if pending else []
+        transactions, postings, *tables = self.reader.read([TRANSACTIONS, POSTINGS, *closing])
+        kept, self.moved = tables[:1], tables[1:]
         self.codes = codes = read_codes(self.connection)
         verifier = self.verifier
         self.built = built = build(transactions, postings, codes, verifier.scope, verifier.running)

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ledger.db.close_checks import ClosePosition, previous_of
 from ledger.model import TransactionKind
-from ledger.verify_columns import NONE
+from ledger.verify_columns import NONE, stable_order
 from ledger.verify_journal import EPOCH, Built, integers
 
 KINDS = tuple(kind.value for kind in TransactionKind)  # coded 1..n as the reference packs them
@@ -40,9 +40,8 @@ class Movements:
         self.paths = paths
         width_item, width_batch = int(built.item.max()) + 1, int(built.batch.max()) + 1
         self.widths = (width_item, width_batch)
-        key = (built.location * width_item + built.item) * width_batch + built.batch
-        self.accounts, account = np.unique(key, return_inverse=True)
-        account = account.reshape(-1)
+        ids, account = built.id_triples, built.id_account
+        self.accounts = (ids[:, 0] * width_item + ids[:, 1]) * width_batch + ids[:, 2]  # sorted
         kinds = pc.index_in(built.transactions.column("kind"), pa.array(KINDS))
         kind = pc.fill_null(kinds, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
         incoming = journal.quantity > 0
@@ -59,7 +58,7 @@ class Movements:
                 places[id_] = value
         self.is_physical = places[built.location]
         day = journal.day[journal.posting_tx]
-        self.by_day = np.argsort(day, kind="stable")
+        self.by_day = stable_order(day - day.min()) if len(day) else np.zeros(0, np.int64)
         self.days = day[self.by_day]
         locations = self.accounts // (width_item * width_batch)
         self.cell_location = np.repeat(locations, _CELLS)
