@@ -204,12 +204,26 @@ def test_city_wide_period_summary_for_a_closed_year(benchmark, city):
     assert report.rows == SUMMARIES[database]
 
 
+REFERENCE_REPORTS: dict = {}  # verify from genesis by the reference path, per database
+
+
 def test_verify_from_genesis(benchmark, city):
-    """Every invariant over every posting, and each of the twelve closes checked on the way."""
+    """Every invariant over every posting, and each of the twelve closes checked on the way:
+    the reference path (the Verifier fed one transaction at a time)."""
     database, postings, _ = city
-    report = benchmark.pedantic(lambda: verify_ledger(database), rounds=1, iterations=1)
+    report = benchmark.pedantic(lambda: verify_ledger(database, fast=False), rounds=1, iterations=1)
     with database.read() as connection:
         _, stored = journal_queries.counts(connection)  # the bulk load's and the late December's
     benchmark.extra_info["postings"] = stored
     assert report.ok and report.postings_checked == stored > postings
     assert report.from_sequence == 0
+    REFERENCE_REPORTS[database] = report
+
+
+def test_verify_from_genesis_fast(benchmark, city):
+    """The same verification over columns (ledger/services/verify_fast.py, what `ledger verify`
+    runs): the same report as the reference's, field by field."""
+    database, _, _ = city
+    report = benchmark.pedantic(lambda: verify_ledger(database, fast=True), rounds=1, iterations=1)
+    benchmark.extra_info["postings"] = report.postings_checked
+    assert report.ok and report == REFERENCE_REPORTS[database]
