@@ -74,7 +74,7 @@ def month_moves(connection: Connection, path: str, first: dt.date) -> list[Month
         .where(m.grain == MONTH, m.starts_on >= first, loc.path.startswith(path, autoescape=True))
         .group_by(m.location_id, m.item_id, m.starts_on, m.kind, m.incoming)
     )
-    return [MonthMove(*row) for row in rows]
+    return [MonthMove(*row[:5], int(row[5])) for row in rows]
 
 
 class UseChange(NamedTuple):
@@ -126,7 +126,7 @@ def on_hand_under(connection: Connection, path: str) -> dict[tuple[int, int], in
         .where(loc.physical, loc.path.startswith(path, autoescape=True))
         .group_by(b.location_id, b.item_id)
     )
-    return {(row[0], row[1]): row[2] for row in rows if row[2]}
+    return {(row[0], row[1]): int(row[2]) for row in rows if row[2]}
 
 
 def minimums_under(connection: Connection, path: str) -> dict[tuple[int, int], int]:
