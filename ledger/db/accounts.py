@@ -20,6 +20,18 @@ from ledger.posting import AccountState, Describe, Leg, apply_legs
 from ledger.rules import require
 
 LOCK_CHUNK = 300  # accounts per locking SELECT (3 parameters each)
+# PostgreSQL: the rows locked FOR UPDATE in key order. SQLite: a join on the VALUES, which it
+# answers from the primary key (for `IN (VALUES …)` SQLite 3.40 scans the whole table).
+STATES = (
+    "SELECT location_id, item_id, batch_id, on_hand, reserved, last_occurred_on "
+    "FROM balances WHERE (location_id, item_id, batch_id) IN (VALUES {rows}) "
+    "ORDER BY location_id, item_id, batch_id FOR UPDATE"
+)
+SQLITE_STATES = (
+    "SELECT b.location_id, b.item_id, b.batch_id, b.on_hand, b.reserved, b.last_occurred_on "
+    "FROM (VALUES {rows}) AS v JOIN balances AS b ON b.location_id = v.column1 "
+    "AND b.item_id = v.column2 AND b.batch_id = v.column3"
+)
 BALANCES_INSERT = (
     "INSERT INTO balances (on_hand, reserved, last_occurred_on, location_id, item_id, batch_id) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -52,11 +64,7 @@ class Accounts:
         for start in range(0, len(missing), LOCK_CHUNK):
             chunk = missing[start : start + LOCK_CHUNK]
             rows = ", ".join(["(?, ?, ?)"] * len(chunk))
-            statement = (
-                "SELECT location_id, item_id, batch_id, on_hand, reserved, last_occurred_on "
-                f"FROM balances WHERE (location_id, item_id, batch_id) IN (VALUES {rows}) "
-                "ORDER BY location_id, item_id, batch_id" + self.session.lock_clause
-            )
+            statement = (SQLITE_STATES if self.session.as_text else STATES).format(rows=rows)
             parameters = tuple(value for key in chunk for value in key)
             found = {
                 AccountKey(row[0], row[1], row[2]): AccountState(

@@ -230,9 +230,11 @@ def key_reused() -> LedgerError:
 
 # ---- keys claimed and answered in the work's own transaction (group commit) -------------------
 
+# A join on the VALUES: SQLite answers it from the primary key (for `IN (VALUES …)` it scans).
 KEY_ROWS = (
-    "SELECT user_id, key, request_digest, status_code, body FROM http_idempotency "
-    "WHERE (user_id, key) IN (VALUES {rows})"
+    "SELECT h.user_id, h.key, h.request_digest, h.status_code, h.body "
+    "FROM (VALUES {rows}) AS v JOIN http_idempotency AS h "
+    "ON h.user_id = v.column1 AND h.key = v.column2"
 )
 INSERT_ANSWERS = (
     "INSERT INTO http_idempotency (user_id, key, request_digest, status_code, body, created_at) "
