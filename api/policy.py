@@ -44,7 +44,8 @@ OUTSIDE_ROOT = "不在您所在市的账内 (outside your root)"
 def roles(*allowed: Role):
     """A guard: only users holding one of these roles (admin always) reach the handler."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # async: Litestar runs a sync guard in a worker thread, a hop per request for a few checks
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user: User = connection.user
         if not user.has(Role.admin) and not any(user.has(role) for role in allowed):
             held = "、".join(ROLE_NAMES[role] for role in sorted(user.roles))
