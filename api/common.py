@@ -20,7 +20,13 @@ from ledger.limits import idempotency_key_length_max, offset_max, page_size_max
 from ledger.rules import LedgerError
 from ledger.services import lookups
 from ledger.services.database import Database, reads_for
-from ledger.services.exactly_once import Answer, Keyed, exactly_once, post_command
+from ledger.services.exactly_once import (
+    Answer,
+    Keyed,
+    exactly_once,
+    post_command,
+    post_command_async,
+)
 from ledger.services.lookups import LocationEntry
 from ledger.services.users import User
 
@@ -144,6 +150,29 @@ def idempotent_command(
     user: User = request.user
     keyed = None if key is None else Keyed(user.id, key, _digest(request, body), _refusal)
     answer = post_command(
+        services.database,
+        command(None if key is None else f"http:{user.id}:{key}"),
+        user.id,
+        services.clock(),
+        status_code,
+        keyed,
+    )
+    return _response(answer)
+
+
+async def idempotent_command_async(
+    request: Request,
+    state: State,
+    key: str | None,
+    body: Any,
+    command: Callable[[str | None], Any],
+    status_code: int = 201,
+) -> Response:
+    """`idempotent_command` for an async route: no thread waits for the batch's commit."""
+    services = services_of(state)
+    user: User = request.user
+    keyed = None if key is None else Keyed(user.id, key, _digest(request, body), _refusal)
+    answer = await post_command_async(
         services.database,
         command(None if key is None else f"http:{user.id}:{key}"),
         user.id,

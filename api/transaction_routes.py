@@ -19,6 +19,7 @@ from api.common import (
     Offset,
     idempotent,
     idempotent_command,
+    idempotent_command_async,
     services_of,
 )
 from api.policy import (
@@ -94,16 +95,26 @@ class TransactionController(Controller):
     ) -> Response:
         return idempotent_command(request, state, key, body, command)
 
+    async def _post_async(
+        self,
+        request: Request,
+        state: State,
+        key: str | None,
+        body: Any,
+        command: Callable[[str | None], Any],
+    ) -> Response:
+        # No thread waits for the batch's commit: many requests' commands can queue for one.
+        return await idempotent_command_async(request, state, key, body, command)
+
     def _clerk_at(self, request: Request, state: State, location_code: str, what: str) -> None:
         require_at(request.user, location_code, Role.clerk, what, services_of(state).location)
 
     @post(
         "/receipts",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="入库: receive into a warehouse",
     )
-    def receipt(
+    async def receipt(
         self,
         request: Request,
         state: State,
@@ -111,7 +122,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.location_code, "入库")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,
@@ -121,11 +132,10 @@ class TransactionController(Controller):
 
     @post(
         "/issues",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="出库/调拨: issue into transit",
     )
-    def issue(
+    async def issue(
         self,
         request: Request,
         state: State,
@@ -133,7 +143,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.source_code, "出库")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,
@@ -200,11 +210,10 @@ class TransactionController(Controller):
 
     @post(
         "/distributions",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="发放: hand out to the public",
     )
-    def distribution(
+    async def distribution(
         self,
         request: Request,
         state: State,
@@ -212,7 +221,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.location_code, "发放")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,
@@ -222,11 +231,10 @@ class TransactionController(Controller):
 
     @post(
         "/returns",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="退回: return to the parent location",
     )
-    def return_(
+    async def return_(
         self,
         request: Request,
         state: State,
@@ -234,7 +242,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.location_code, "退回")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,
@@ -244,11 +252,10 @@ class TransactionController(Controller):
 
     @post(
         "/write-offs",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="报损: write off with a reason",
     )
-    def write_off(
+    async def write_off(
         self,
         request: Request,
         state: State,
@@ -256,7 +263,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.location_code, "报损")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,
@@ -268,11 +275,10 @@ class TransactionController(Controller):
 
     @post(
         "/adjustments",
-        sync_to_thread=True,
         guards=[roles(Role.clerk)],
         summary="盘点调整: stocktake gains and losses",
     )
-    def adjustment(
+    async def adjustment(
         self,
         request: Request,
         state: State,
@@ -280,7 +286,7 @@ class TransactionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Transaction]:
         self._clerk_at(request, state, data.location_code, "盘点调整")
-        return self._post(
+        return await self._post_async(
             request,
             state,
             idempotency_key,

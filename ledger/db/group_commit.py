@@ -6,10 +6,11 @@ each request. Each command keeps its own checks and its own answer:
 
 - at once: every command of the batch on one store (as `execute_many` does), one flush of all
   their rows, one commit — while none of them is refused;
-- one by one: when one is refused (or fails), what the batch wrote is rolled back to the
-  savepoint taken before it, and the commands are applied again, each in a savepoint and on a
-  store of its own: a refused command rolls back alone and is answered with its refusal, the
-  others commit. (A refusal costs its batch one more pass; it is rare.)
+- one by one: when one is refused (or fails), that transaction is rolled back and the batch
+  is applied again in a new one, each command in a savepoint and on a store of its own: a
+  refused command rolls back alone and is answered with its refusal, the others commit. (A
+  refusal costs its batch one more pass; it is rare.) Nothing of the first pass is kept: every
+  command is checked again against what the database holds then.
 
 Exactly once: a command sent with an HTTP Idempotency-Key writes its key and answer — success or
 refusal — in the batch's transaction (`http_idempotency.insert_answers`): the work and its answer
@@ -26,13 +27,15 @@ IMMEDIATE) under the process's write lock; other processes queue on SQLite's loc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from queue import Empty, SimpleQueue
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 from sqlalchemy import Connection
@@ -62,7 +65,17 @@ class Posting:
     """One command waiting for its batch, then its outcome: an answer, an error to raise, or
     `fallback` (its key is claimed by another path and not answered yet)."""
 
-    __slots__ = ("actor", "answer", "command", "done", "error", "fallback", "keyed", "status_code")
+    __slots__ = (
+        "actor",
+        "answer",
+        "command",
+        "done",
+        "error",
+        "fallback",
+        "future",
+        "keyed",
+        "status_code",
+    )
 
     def __init__(
         self, command: Any, actor: int | None, today: dt.date, status_code: int, keyed: Keyed | None
@@ -71,35 +84,74 @@ class Posting:
         self.actor = actor
         self.status_code = status_code
         self.keyed = keyed
-        self.done = threading.Event()
+        self.done = threading.Event()  # set when answered (a thread waits on it) …
+        self.future: asyncio.Future | None = None  # … or this resolved (a coroutine awaits it)
         self.answer: Answer | None = None
         self.error: BaseException | None = None
         self.fallback = False
 
 
-# Carries out one command on a store (ledger.services.ledger.run_command, as the actor, on the
-# day): the writer runs commands, it does not know them.
-Apply = Callable[[LedgerStore, Any, int | None, dt.date], Any]
+class Commands(Protocol):
+    """What carries the commands out (ledger.services): the writer runs commands, it does not
+    know them."""
+
+    def prepare(self, store: LedgerStore, commands: list[Any]) -> None:
+        """Before the commands of a batch run on one store (e.g. read their keys at once)."""
+
+    def apply(self, store: LedgerStore, command: Any, actor: int | None, today: dt.date) -> Any:
+        """Carry out one command on `store` as `actor` on `today`; its result."""
+
 
 _writers_lock = threading.Lock()
 
 
-def post(database: Database, apply: Apply, posting: Posting) -> Posting:
+def post(database: Database, commands: Commands, posting: Posting) -> Posting:
     """Queue `posting` for the database's writer (started if none runs) and wait until its batch
     has committed (or failed)."""
-    with _writers_lock:
-        writer = database.writer
-        if not isinstance(writer, GroupWriter) or writer.gone:
-            writer = database.writer = GroupWriter(database, apply)
-        writer.queue.put(posting)
+    _queue(database, commands, posting)
     posting.done.wait()
     return posting
 
 
+async def post_async(database: Database, commands: Commands, posting: Posting) -> Posting:
+    """`post` for a coroutine: the event loop goes on while the batch commits."""
+    posting.future = asyncio.get_running_loop().create_future()
+    _queue(database, commands, posting)
+    await posting.future
+    return posting
+
+
+def _queue(database: Database, commands: Commands, posting: Posting) -> None:
+    with _writers_lock:
+        writer = database.writer
+        if not isinstance(writer, GroupWriter) or writer.gone:
+            writer = database.writer = GroupWriter(database, commands)
+        writer.queue.put(posting)
+
+
+def _answered(batch: list[Posting]) -> None:
+    """Wake the requests of a batch: threads each, coroutines once per event loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+    for posting in batch:
+        if posting.future is None:
+            posting.done.set()
+        else:
+            loops.setdefault(posting.future.get_loop(), []).append(posting.future)
+    for loop, futures in loops.items():
+        with suppress(RuntimeError):  # the loop has closed (the server stopped): nobody waits
+            loop.call_soon_threadsafe(_resolve, futures)
+
+
+def _resolve(futures: list[asyncio.Future]) -> None:
+    for future in futures:
+        if not future.done():  # (cancelled: its client went away; the work stands)
+            future.set_result(None)
+
+
 class GroupWriter:
-    def __init__(self, database: Database, apply: Apply) -> None:
+    def __init__(self, database: Database, commands: Commands) -> None:
         self.database = database
-        self.apply = apply
+        self.commands = commands
         self.queue: SimpleQueue[Posting | None] = SimpleQueue()
         self.gone = False
         self.thread = threading.Thread(target=self._serve, name="ledger-group-commit", daemon=True)
@@ -138,29 +190,17 @@ class GroupWriter:
                 for posting in batch:
                     posting.answer, posting.error = None, error
             finally:
-                for posting in batch:
-                    posting.done.set()
+                _answered(batch)
             if item is None:  # stop() was called
                 return
 
     # ---- one batch, one transaction -----------------------------------------------------------
 
     def _commit(self, batch: list[Posting]) -> None:
-        database = self.database
-        stores: list[LedgerStore] = []
-        for attempt in range(retries_max):
-            try:
-                with database.write_lock, database.unit_of_work() as uow:
-                    stores = self._apply(uow, batch)
-                    uow.commit()
-                break
-            except DBAPIError as error:
-                if attempt + 1 >= retries_max or not is_retryable(error):
-                    raise
-                for posting in batch:
-                    posting.answer = posting.error = None
-                    posting.fallback = False
-                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, de-synchronised
+        stores = self._transaction(batch, at_once=True)
+        if stores is None:  # one was refused or failed: all rolled back; now each on its own
+            stores = self._transaction(batch, at_once=False)
+            assert stores is not None
         transactions = postings = 0
         for store in stores:  # applied one by one: each store's own rows, now committed
             store.commit_catalog()
@@ -170,12 +210,42 @@ class GroupWriter:
             for listener in commit_listeners:
                 listener(transactions, postings)
 
-    def _apply(self, uow: UnitOfWork, batch: list[Posting]) -> list[LedgerStore]:
-        """Apply the batch in `uow`: every command answered (or failed) in `posting`; the stores
-        applied one by one, whose catalogs take their rows once committed."""
+    def _transaction(self, batch: list[Posting], at_once: bool) -> list[LedgerStore] | None:
+        """The batch in one database transaction, conflicts retried: every command answered (or
+        failed) in its `Posting`. Applied one by one: the stores whose catalogs take their rows
+        once committed. At once: none (the unit of work's own store does), or None when one
+        command was refused or failed — then nothing was committed."""
+        database = self.database
+        for attempt in range(retries_max):
+            for posting in batch:
+                posting.answer = posting.error = None
+                posting.fallback = False
+            try:
+                with database.write_lock, database.unit_of_work() as uow:
+                    runs, twins = self._sort(uow, batch)
+                    stores: list[LedgerStore] = []
+                    if at_once:
+                        if not self._at_once(uow, runs):
+                            return None  # (leaving the unit of work uncommitted rolls it back)
+                    else:
+                        stores = [s for p in runs if (s := self._alone(uow, p))]
+                    _twins(twins)
+                    uow.commit()
+                    return stores
+            except DBAPIError as error:
+                if attempt + 1 >= retries_max or not is_retryable(error):
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, de-synchronised
+        raise AssertionError("unreachable")
+
+    def _sort(
+        self, uow: UnitOfWork, batch: list[Posting]
+    ) -> tuple[list[Posting], list[tuple[Posting, Posting]]]:
+        """The commands to run, and (twin, first) for a key sent twice; the chain head taken
+        first (PostgreSQL: see the module's docstring) and keys already answered replayed."""
         store = uow.store
         assert store is not None
-        store.session.lock_ledger()  # the chain head first (PostgreSQL): see the docstring
+        store.session.lock_ledger()
         keys = [(p.keyed.user_id, p.keyed.key) for p in batch if p.keyed is not None]
         found = http_idempotency.key_rows(store.session, keys)
         runs: list[Posting] = []
@@ -192,40 +262,26 @@ class GroupWriter:
                     continue
                 firsts[pair] = posting
             runs.append(posting)
-        stores = [] if self._at_once(uow, runs) else [s for p in runs if (s := self._alone(uow, p))]
-        for posting, first in twins:  # the same key twice in the batch: done once
-            assert posting.keyed is not None and first.keyed is not None
-            if posting.keyed.digest != first.keyed.digest:
-                posting.error = http_idempotency.key_reused()
-            elif first.answer is not None:
-                posting.answer = first.answer
-            else:  # the first failed and stored nothing: this one does the work itself
-                posting.fallback = True
-        return stores
+        return runs, twins
 
     def _at_once(self, uow: UnitOfWork, runs: list[Posting]) -> bool:
-        """Every command on the unit of work's store, one flush; False (nothing of it kept, a
-        fresh store in the unit of work) when any of them was refused or failed."""
-        if not runs:
-            return True
-        connection, store = uow.connection, uow.store
-        assert connection is not None and store is not None
-        savepoint = connection.begin_nested()
+        """Every command on the unit of work's store, one flush; False when any of them was
+        refused or failed (the caller rolls everything back)."""
+        store = uow.store
+        assert store is not None
         try:
+            self.commands.prepare(store, [posting.command[0] for posting in runs])
             answers = []
             for posting in runs:
                 command, today = posting.command
-                result = self.apply(store, command, posting.actor, today)
+                result = self.commands.apply(store, command, posting.actor, today)
                 answers.append(Answer(posting.status_code, msgspec.json.encode(result)))
             store.flush()
             http_idempotency.insert_answers(
                 store.session,
                 [_new(p.keyed, a) for p, a in zip(runs, answers, strict=True) if p.keyed],
             )
-            savepoint.commit()
         except Exception:
-            savepoint.rollback()
-            uow.store = LedgerStore(connection, self.database.catalog)
             return False
         for posting, answer in zip(runs, answers, strict=True):
             posting.answer = answer
@@ -267,7 +323,7 @@ class GroupWriter:
         command, today = posting.command
         inner = connection.begin_nested()
         try:
-            result = self.apply(store, command, posting.actor, today)
+            result = self.commands.apply(store, command, posting.actor, today)
             store.flush()
         except LedgerError as error:
             inner.rollback()
@@ -284,6 +340,18 @@ class GroupWriter:
             http_idempotency.insert_answers(store.session, [_new(keyed, answer)])
         posting.answer = answer
         return store
+
+
+def _twins(twins: list[tuple[Posting, Posting]]) -> None:
+    """A key sent twice in one batch is done once: the second gets the first's answer."""
+    for posting, first in twins:
+        assert posting.keyed is not None and first.keyed is not None
+        if posting.keyed.digest != first.keyed.digest:
+            posting.error = http_idempotency.key_reused()
+        elif first.answer is not None:
+            posting.answer = first.answer
+        else:  # the first failed and stored nothing: this one does the work itself
+            posting.fallback = True
 
 
 def _new(keyed: Keyed | None, answer: Answer) -> NewAnswer:

@@ -13,6 +13,11 @@ from ledger.rules import check_same_request
 SELECT_KEY = (
     "SELECT operation, request_digest, transaction_id, result FROM idempotency_keys WHERE key = ?"
 )
+SELECT_KEYS = (
+    "SELECT key, operation, request_digest, transaction_id, result FROM idempotency_keys "
+    "WHERE key IN ({marks})"
+)
+PREFETCH_CHUNK = 500
 INSERT_KEYS = (
     "INSERT INTO idempotency_keys (key, operation, request_digest, transaction_id, result, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -23,11 +28,23 @@ class IdempotencyKeys:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.rows: list[dict] = []  # remembered in this unit of work, written by `flush`
+        self.read: dict[str, Any] = {}  # keys read ahead (`prefetch`): their row, or None
+
+    def prefetch(self, keys: list[str]) -> None:
+        """Read the rows of many keys at once (the commands of a group commit's batch):
+        `idempotent` then asks the database only about other keys."""
+        wanted = sorted({key for key in keys if key not in self.read})
+        for start in range(0, len(wanted), PREFETCH_CHUNK):
+            chunk = wanted[start : start + PREFETCH_CHUNK]
+            self.read.update(dict.fromkeys(chunk))
+            marks = ", ".join(["?"] * len(chunk))
+            for row in self.session.run(SELECT_KEYS.format(marks=marks), tuple(chunk)):
+                self.read[row.key] = row
 
     def idempotent(self, key: str, operation: str, digest: str) -> Any:
         """The stored result for `key` (a row, or the dict remembered in this unit of work), None
         if new; refuses a key reused for other content."""
-        row = self.session.run(SELECT_KEY, (key,)).first()
+        row = self.read[key] if key in self.read else self.session.run(SELECT_KEY, (key,)).first()
         found: Any = row
         if row is None:
             found = next((r for r in self.rows if r["key"] == key), None)

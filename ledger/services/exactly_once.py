@@ -11,6 +11,7 @@ A ledger command (`post_command`) goes through the database's group commit inste
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -21,10 +22,10 @@ from ledger.db.http_idempotency import Answer
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import LedgerError
-from ledger.services.ledger import execute, run_command
+from ledger.services.ledger import execute, run_command, storable_key
 from ledger.services.work import day
 
-__all__ = ["Answer", "Keyed", "exactly_once", "post_command"]
+__all__ = ["Answer", "Keyed", "exactly_once", "post_command", "post_command_async"]
 
 
 def exactly_once(
@@ -76,23 +77,64 @@ def post_command(
     Idempotency-Key): exactly once, its answer — success or refusal — stored in the same
     transaction and replayed to a retry. Without: a refusal is raised, as `execute` raises it."""
     posting = Posting(command, actor, day(today), status_code, keyed)
-    group_commit.post(database, _apply, posting)
+    group_commit.post(database, COMMANDS, posting)
     if posting.fallback:  # the key is claimed by a request outside the group commit
-        assert keyed is not None
-        return exactly_once(
-            database,
-            keyed.user_id,
-            keyed.key,
-            keyed.digest,
-            lambda: execute(database, command, actor, today),
-            status_code,
-            keyed.refusal,
-        )
+        return _outside(database, posting)
+    return _answer(posting)
+
+
+async def post_command_async(
+    database: Database,
+    command: Any,
+    actor: int | None,
+    today: dt.date | None,
+    status_code: int = 201,
+    keyed: Keyed | None = None,
+) -> Answer:
+    """`post_command` for a coroutine (an async route): the event loop serves other requests
+    while the batch commits."""
+    posting = Posting(command, actor, day(today), status_code, keyed)
+    await group_commit.post_async(database, COMMANDS, posting)
+    if posting.fallback:  # waits for another request's answer: in a thread
+        return await asyncio.to_thread(_outside, database, posting)
+    return _answer(posting)
+
+
+def _answer(posting: Posting) -> Answer:
     if posting.error is not None:
         raise posting.error
     assert posting.answer is not None
     return posting.answer
 
 
-def _apply(store: LedgerStore, command: Any, actor: int | None, today: dt.date) -> Any:
-    return run_command(store.acting(actor, today), command, today)
+def _outside(database: Database, posting: Posting) -> Answer:
+    """Exactly once through the claim in a transaction of its own (`exactly_once`), which waits
+    for the answer of the request that claimed the key."""
+    keyed = posting.keyed
+    assert keyed is not None
+    command, today = posting.command
+    return exactly_once(
+        database,
+        keyed.user_id,
+        keyed.key,
+        keyed.digest,
+        lambda: execute(database, command, posting.actor, today),
+        posting.status_code,
+        keyed.refusal,
+    )
+
+
+class _Commands:
+    """The ledger's commands, as the group commit's writer runs them."""
+
+    @staticmethod
+    def prepare(store: LedgerStore, commands: list[Any]) -> None:
+        keys = [command.idempotency_key for command in commands]
+        store.idempotency.prefetch([storable_key(key) for key in keys if key is not None])
+
+    @staticmethod
+    def apply(store: LedgerStore, command: Any, actor: int | None, today: dt.date) -> Any:
+        return run_command(store.acting(actor, today), command, today)
+
+
+COMMANDS = _Commands()
