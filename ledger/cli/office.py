@@ -309,11 +309,25 @@ def import_template(kind: str, out: str) -> None:
     "--keyfile",
     help="The certificate's private key (PEM, not encrypted; or LEDGER_TLS_KEYFILE).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (uvicorn), e.g. one per core; SQLite and PostgreSQL alike.",
+)
 def serve(
-    host: str, port: int, access_log: bool, certfile: str | None, keyfile: str | None
+    host: str,
+    port: int,
+    access_log: bool,
+    certfile: str | None,
+    keyfile: str | None,
+    workers: int,
 ) -> None:
     """Start the HTTP service (Litestar on uvicorn); HTTPS with --certfile and --keyfile (phone
-    cameras and the scan page's offline mode need HTTPS: docs/https.md)."""
+    cameras and the scan page's offline mode need HTTPS: docs/https.md). With --workers N, N
+    processes share the port; what each keeps in memory is checked against the database
+    (docs/workers.md)."""
     import uvicorn
 
     from ledger.settings import office_zone
@@ -324,6 +338,10 @@ def serve(
     database = ledger_database(must_exist=False)
     database.upgrade()
     database.dispose()
+    processes: dict[str, Any] = {}
+    if workers > 1:
+        _metrics_of_every_worker()
+        processes["workers"] = workers
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -331,8 +349,20 @@ def serve(
         port=port,
         log_level="info",
         access_log=access_log,
+        **processes,
         **tls,
     )
+
+
+def _metrics_of_every_worker() -> None:
+    """/metrics adds up every worker's figures (prometheus-client's multiprocess mode): in
+    PROMETHEUS_MULTIPROC_DIR when it is set (empty it at each start), else in a new empty
+    temporary directory of this start."""
+    import os
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ledger-metrics-")
 
 
 def _tls_files(certfile: str | None, keyfile: str | None) -> dict[str, Any]:
