@@ -1,5 +1,6 @@
 """The movement totals repository: what the journal posts at physical accounts, added into the
-day, month and year totals (ledger/totals.py) of the same database transaction.
+day, month and year totals (ledger/totals.py) of the same database transaction, and into the
+month and year totals per location × item (item_movement_totals).
 
 The journal tells it of every transaction (`add`); it sums in memory per total and `flush`
 upserts each total once (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike), in
@@ -9,7 +10,7 @@ account, so the totals add no lock of their own to wait in a cycle for; the key 
 so for new rows too.
 
 `rebuild` computes every total from the postings at once (the bulk loader, on the ledger it
-loaded; the migration that added the table does the same).
+loaded; the migrations that added the tables do the same).
 """
 
 from __future__ import annotations
@@ -27,16 +28,24 @@ UPSERT = (
     "ON CONFLICT (grain, starts_on, location_id, item_id, kind, incoming, batch_id) "
     "DO UPDATE SET quantity = movement_totals.quantity + excluded.quantity"
 )
+ITEM_UPSERT = (
+    "INSERT INTO item_movement_totals (grain, starts_on, location_id, item_id, kind, incoming, "
+    "quantity) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (grain, starts_on, location_id, item_id, kind, incoming) "
+    "DO UPDATE SET quantity = item_movement_totals.quantity + excluded.quantity"
+)
 
 # A total's key as buffered, in the upsert's column order: (grain, start as written, location
-# id, item id, kind, incoming, batch id).
+# id, item id, kind, incoming, batch id); a location × item total's without the batch.
 Key = tuple[int, object, int, int, str, bool, int]
+ItemKey = tuple[int, object, int, int, str, bool]
 
 
 class MovementTotals:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.added: dict[Key, int] = {}
+        self.item_added: dict[ItemKey, int] = {}
 
     def add(self, kind: str, day: dt.date, legs: Sequence[Leg]) -> None:
         """A transaction's legs at physical locations, added into their day's, month's and
@@ -56,19 +65,25 @@ class MovementTotals:
             for grain, start in periods:
                 key = (grain, start, location_id, item_id, kind, incoming, batch_id)
                 added[key] = added.get(key, 0) + size
+            item_added = self.item_added
+            for grain, start in periods[1:]:  # the month and the year
+                item_key = (grain, start, location_id, item_id, kind, incoming)
+                item_added[item_key] = item_added.get(item_key, 0) + size
 
     def flush(self) -> None:
         if not self.added:
             return
         rows = [(*key, quantity) for key, quantity in sorted(self.added.items())]
-        self.added = {}
+        item_rows = [(*key, quantity) for key, quantity in sorted(self.item_added.items())]
+        self.added, self.item_added = {}, {}
         self.session.run_many(UPSERT, rows)
+        self.session.run_many(ITEM_UPSERT, item_rows)
 
 
 def rebuild(session: Session) -> None:
-    """Every total computed from the postings, into an empty table: the day totals grouped from
+    """Every total computed from the postings, into empty tables: the day totals grouped from
     the postings at physical locations, each month's from its days, each year's from its
-    months."""
+    months, and those per location × item from those per account."""
     run = session.run
     run(
         "INSERT INTO movement_totals (grain, starts_on, location_id, item_id, kind, incoming, "
@@ -88,6 +103,12 @@ def rebuild(session: Session) -> None:
             f"WHERE grain = {within} "
             f"GROUP BY {period}, location_id, item_id, kind, incoming, batch_id"
         )
+    run(
+        "INSERT INTO item_movement_totals (grain, starts_on, location_id, item_id, kind, "
+        "incoming, quantity) SELECT grain, starts_on, location_id, item_id, kind, incoming, "
+        "SUM(quantity) FROM movement_totals WHERE grain IN (2, 3) "
+        "GROUP BY grain, starts_on, location_id, item_id, kind, incoming"
+    )
 
 
 def _period_start(session: Session, period: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import driver_tuples
-from ledger.totals import YEAR, Piece
+from ledger.totals import DAY, YEAR, Piece
 
 # Which figure column a movement adds into, by direction and transaction kind: for incoming
 # (True) and outgoing (False), transaction kind -> column number.
@@ -174,15 +174,16 @@ def totals_moved(
 ) -> list[Movement]:
     """What moved at the physical accounts under `path` (or the location × item), per column,
     as the signed sum of the movement totals of `plan` (ledger/totals.py): each set of totals
-    one range of the table's key, summed and grouped by the database."""
+    one range of a table's key — by location × item, the months and years per location × item
+    — summed and grouped by the database."""
     if not plan:
         return []
-    m = t.movement_totals.c
-    loc = t.locations.c
-    under = select(loc.id).where(*_physical_under(path))
-    account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
+    under = select(t.locations.c.id).where(*_physical_under(path))
     parts = []
     for piece in plan:
+        per_item = not by_batch and piece.grain != DAY
+        m = (t.item_movement_totals if per_item else t.movement_totals).c
+        account = [m.location_id, m.item_id] + ([m.batch_id] if by_batch else [])
         conditions = [
             m.grain == piece.grain,
             m.starts_on >= piece.first,
@@ -200,7 +201,9 @@ def totals_moved(
             ).where(*conditions)
         )
     moved = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    keys = [moved.c[column.name] for column in account] + [moved.c.figure]
+    keys = [moved.c.location_id, moved.c.item_id]
+    keys += [moved.c.batch_id] if by_batch else []
+    keys.append(moved.c.figure)
     total = cast(func.sum(moved.c.quantity), BigInteger)
     return driver_tuples(
         connection, select(*keys, total).group_by(*keys).having(total != literal(0))

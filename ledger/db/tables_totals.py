@@ -1,6 +1,7 @@
 """The movement totals: per physical account, what moved in and out per transaction kind on each
-day, in each month and in each year, kept by the posting path in the same database transaction
-as the postings (as balances are). Re-exported by tables.py."""
+day, in each month and in each year, and per location × item in each month and year, kept by
+the posting path in the same database transaction as the postings (as balances are).
+Re-exported by tables.py."""
 
 from __future__ import annotations
 
@@ -38,4 +39,25 @@ class MovementTotalRow(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
 
 
+class ItemMovementTotalRow(Base):
+    """movement_totals of the months and years (grains 2 and 3) summed over batches: per
+    physical location × item, what the 收发存汇总表 reads by default (a year's are an eighth of
+    the rows of its accounts' at city scale; a day's are about as many either way)."""
+
+    __tablename__ = "item_movement_totals"
+    __table_args__ = (
+        CheckConstraint("grain IN (2, 3)", name="grain"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        {"sqlite_with_rowid": False},
+    )
+    grain: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    starts_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    incoming: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+
+
 movement_totals = table_of(MovementTotalRow)
+item_movement_totals = table_of(ItemMovementTotalRow)

@@ -1,12 +1,13 @@
-"""Verification of the movement totals (movement_totals, ledger/totals.py) against the postings,
-read month by month so that nothing larger than a month's day totals and a year's totals is
-held at once.
+"""Verification of the movement totals (movement_totals and item_movement_totals,
+ledger/totals.py) against the postings, read month by month so that nothing larger than a
+month's day totals and a year's totals is held at once.
 
 From genesis, for each month: its day totals are summed again from the postings dated in it
 (through the transactions' date index, by the database) and compared with the stored day
 totals; the month's total is those recomputed days added up, compared with the stored month
-total; each year's total is its recomputed months added up. Nothing stored is trusted for what
-another row is compared with.
+total; each year's total is its recomputed months added up; the month and year totals per
+location × item are those added up over batches. Nothing stored is trusted for what another
+row is compared with.
 
 Since a close, as for the balances, what was recorded after it is re-read: the days the
 transactions recorded since are dated on have their day totals summed again from all of those
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, literal, or_, select
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import account_codes, driver_tuples
@@ -27,7 +28,11 @@ from ledger.totals import DAY, MONTH, YEAR
 
 Difference = tuple[str, int | None, int | None]  # (total named by codes, expected, found)
 # A total's key as compared: (start, location id, item id, kind, incoming, batch id).
-GRAIN_NAMES = {DAY: "day", MONTH: "month", YEAR: "year"}
+# The totals per location × item (item_movement_totals) are named by their own codes here.
+ITEM_MONTH, ITEM_YEAR = 4, 5
+GRAIN_NAMES = {DAY: "day", MONTH: "month", YEAR: "year", ITEM_MONTH: "item month"}
+GRAIN_NAMES[ITEM_YEAR] = "item year"
+ALL_BATCHES = 0  # the batch of a total per location × item, as compared
 
 
 def differences(connection: Connection, after: int | None, path: str | None) -> list[Difference]:
@@ -59,8 +64,12 @@ def differences(connection: Connection, after: int | None, path: str | None) -> 
             found += month_found
             for key, quantity in _collapsed(month_total, year_start).items():
                 year_expected[key] = year_expected.get(key, 0) + quantity
-        stored = _stored(connection, YEAR, year_start, dt.date(year, 12, 31), path)
-        found += _compare(YEAR, year_expected, stored)
+        year_end = dt.date(year, 12, 31)
+        found += _compare(
+            YEAR, year_expected, _stored(connection, YEAR, year_start, year_end, path)
+        )
+        per_item = _stored(connection, YEAR, year_start, year_end, path, per_item=True)
+        found += _compare(ITEM_YEAR, _per_item(year_expected), per_item)
     return _named(connection, found)
 
 
@@ -80,6 +89,8 @@ def _check_month(
     found = _compare(DAY, expected, stored_days)
     month_total = _collapsed(expected, month)
     found += _compare(MONTH, month_total, _stored(connection, MONTH, month, month_end, path))
+    per_item = _stored(connection, MONTH, month, month_end, path, per_item=True)
+    found += _compare(ITEM_MONTH, _per_item(month_total), per_item)
     return expected, found
 
 
@@ -142,12 +153,14 @@ def _day_totals(connection: Connection, ranges: list[tuple[dt.date, dt.date]], p
     return {_key(row): int(row[-1]) for row in rows}
 
 
-def _stored(connection: Connection, grain: int, first: dt.date, last: dt.date, path) -> dict:
-    """The stored totals of `grain` starting from `first` to `last`."""
-    m, loc = t.movement_totals.c, t.locations.c
-    query = select(
-        m.starts_on, m.location_id, m.item_id, m.kind, m.incoming, m.batch_id, m.quantity
-    )
+def _stored(
+    connection: Connection, grain: int, first: dt.date, last: dt.date, path, per_item=False
+) -> dict:
+    """The stored totals of `grain` starting from `first` to `last` (`per_item`: those per
+    location × item, under the batch ALL_BATCHES)."""
+    m, loc = (t.item_movement_totals if per_item else t.movement_totals).c, t.locations.c
+    batch = literal(ALL_BATCHES) if per_item else m.batch_id
+    query = select(m.starts_on, m.location_id, m.item_id, m.kind, m.incoming, batch, m.quantity)
     query = query.where(m.grain == grain, m.starts_on >= first, m.starts_on <= last)
     if path is not None:
         query = query.where(m.location_id.in_(select(loc.id).where(*_under(path))))
@@ -158,6 +171,15 @@ def _key(row) -> tuple:
     """A total's key as compared: its start as a date and its direction as a bool, whatever
     the driver gave."""
     return (_day(row[0]), row[1], row[2], row[3], bool(row[4]), row[5])
+
+
+def _per_item(totals: dict) -> dict:
+    """Totals per account added up per location × item."""
+    summed: dict = {}
+    for key, quantity in totals.items():
+        item_key = (*key[:5], ALL_BATCHES)
+        summed[item_key] = summed.get(item_key, 0) + quantity
+    return summed
 
 
 def _collapsed(totals: dict, start: dt.date) -> dict:
@@ -188,11 +210,11 @@ def _named(connection: Connection, found: list) -> list[Difference]:
     items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).all())
     named = []
     for grain, (start, location, item, kind, incoming, batch), expected, stored in found:
-        number = batches[batch][1] if batch in batches else f"#{batch}"
-        place = locations.get(location, f"#{location}")
+        account = f"{locations.get(location, f'#{location}')}/{items.get(item, f'#{item}')}"
+        if grain not in (ITEM_MONTH, ITEM_YEAR):
+            account += "/" + (batches[batch][1] if batch in batches else f"#{batch}")
         subject = (
-            f"{GRAIN_NAMES[grain]} {start.isoformat()} "
-            f"{place}/{items.get(item, f'#{item}')}/{number} "
+            f"{GRAIN_NAMES[grain]} {start.isoformat()} {account} "
             f"{kind} {'in' if incoming else 'out'}"
         )
         named.append((subject, expected, stored))

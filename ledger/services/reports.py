@@ -29,7 +29,7 @@ from ledger.services.report_common import (
     totals_per_unit,
 )
 from ledger.services.report_formats import Column, Report
-from ledger.totals import pieces
+from ledger.totals import COST, COST_BY_ITEM, pieces
 
 # The columns of the period summary: (key, title, incoming?, transaction kind).
 SUMMARY_IN = (
@@ -166,8 +166,10 @@ def _summary_figures(
     item_id = item_id_of(store, item_code)
     connection = store.connection
 
+    weights = COST if by_batch else COST_BY_ITEM
+
     def moved(first: dt.date, last: dt.date) -> list[rq.Movement]:
-        plan = pieces(first, last)
+        plan = pieces(first, last, weights)
         return rq.totals_moved(connection, top.path, plan, _COLUMNS, item_id, by_batch)
 
     cells = _Cells(3 if by_batch else 2)

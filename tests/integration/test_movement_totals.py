@@ -1,5 +1,5 @@
-"""The movement totals (day, month and year, per physical account, kind and direction) equal a
-recomputation from the stored postings — after random postings, refusals and reversals through
+"""The movement totals (day, month and year per physical account, month and year per location ×
+item; per kind and direction) equal a recomputation from the stored postings — after random postings, refusals and reversals through
 the use cases, after a bulk load, after the migration that adds them to a populated ledger —
 on both engines; and `verify` names a total that was changed, removed or added behind the
 ledger's back."""
@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import literal, select, text
 
 from ledger import commands as c
 from ledger.db import journal_queries
@@ -29,7 +29,8 @@ SMALL = Shape(counties=2, townships_per_county=2, villages_per_township=3)
 
 def recomputed(connection) -> dict:
     """Every total the stored postings call for, computed here in Python: (grain, start,
-    location code, item code, batch number, kind, incoming) -> sum of |quantity|."""
+    location code, item code, batch number — None per location × item —, kind, incoming) ->
+    sum of |quantity|."""
     totals: dict = {}
     for tx in journal_queries.stored_transactions(connection):
         day = tx.occurred_on
@@ -38,22 +39,32 @@ def recomputed(connection) -> dict:
             if not p.physical:
                 continue
             for grain, start in starts:
-                key = (grain, start, p.location_code, p.item_code, p.batch_number, tx.kind)
-                key += (p.quantity > 0,)
-                totals[key] = totals.get(key, 0) + abs(p.quantity)
+                for batch in (p.batch_number, None) if grain > 1 else (p.batch_number,):
+                    key = (grain, start, p.location_code, p.item_code, batch, tx.kind)
+                    key += (p.quantity > 0,)
+                    totals[key] = totals.get(key, 0) + abs(p.quantity)
     return totals
 
 
 def stored(connection) -> dict:
-    m, loc, item, batch = t.movement_totals.c, t.locations.c, t.items.c, t.batches.c
-    rows = connection.execute(
-        select(m.grain, m.starts_on, loc.code, item.code, batch.number, m.kind, m.incoming)
-        .add_columns(m.quantity)
-        .join(t.locations, loc.id == m.location_id)
-        .join(t.items, item.id == m.item_id)
-        .join(t.batches, batch.id == m.batch_id)
-    )
-    return {(*row[:6], bool(row[6])): row[7] for row in rows}
+    """Both tables' rows, keyed as `recomputed` keys them."""
+    loc, item, batch = t.locations.c, t.items.c, t.batches.c
+    found = {}
+    for table in (t.movement_totals, t.item_movement_totals):
+        m = table.c
+        per_account = table is t.movement_totals
+        number = batch.number if per_account else literal(None)
+        query = (
+            select(m.grain, m.starts_on, loc.code, item.code, number, m.kind, m.incoming)
+            .add_columns(m.quantity)
+            .select_from(table)
+            .join(t.locations, loc.id == m.location_id)
+            .join(t.items, item.id == m.item_id)
+        )
+        if per_account:
+            query = query.join(t.batches, batch.id == m.batch_id)
+        found.update({(*row[:6], bool(row[6])): row[7] for row in connection.execute(query)})
+    return found
 
 
 def assert_totals_recomputed(database: Database) -> dict:
@@ -142,32 +153,40 @@ def total_findings(database: Database, **options) -> list:
 
 
 TAMPERINGS = {
-    "changed": ("UPDATE movement_totals SET quantity = quantity + 1 WHERE {one}", 1),
-    "removed": ("DELETE FROM movement_totals WHERE {one}", None),
+    "changed": ("UPDATE {table} SET quantity = quantity + 1 WHERE {one}", 1),
+    "removed": ("DELETE FROM {table} WHERE {one}", None),
 }
+TOTALS = [  # (table, grain, how verify names the grain)
+    ("movement_totals", 1, "day"),
+    ("movement_totals", 2, "month"),
+    ("movement_totals", 3, "year"),
+    ("item_movement_totals", 2, "item month"),
+    ("item_movement_totals", 3, "item year"),
+]
 
 
 @pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
-@pytest.mark.parametrize("grain", sorted(GRAINS))
-def test_verify_names_a_changed_or_removed_total(random_ledger, tampering, grain):
+@pytest.mark.parametrize("table, grain, name", TOTALS, ids=[name for _, _, name in TOTALS])
+def test_verify_names_a_changed_or_removed_total(random_ledger, tampering, table, grain, name):
     database = random_ledger.ledger.database
-    m = t.movement_totals.c
+    totals = t.Base.metadata.tables[table]
     with database.read() as connection:
-        row = connection.execute(select(t.movement_totals).where(m.grain == grain).limit(1)).one()
+        row = connection.execute(select(totals).where(totals.c.grain == grain).limit(1)).one()
     one = (
         f"grain = {grain} AND starts_on = '{row.starts_on.isoformat()}' "
         f"AND location_id = {row.location_id} AND item_id = {row.item_id} "
-        f"AND kind = '{row.kind}' AND incoming = {str(bool(row.incoming)).lower()} "
-        f"AND batch_id = {row.batch_id}"
+        f"AND kind = '{row.kind}' AND incoming = {str(bool(row.incoming)).lower()}"
     )
+    if table == "movement_totals":
+        one += f" AND batch_id = {row.batch_id}"
     statement, change = TAMPERINGS[tampering]
-    sql(database, statement.format(one=one))
+    sql(database, statement.format(table=table, one=one))
     findings = total_findings(database)
     assert [(f.invariant, f.expected, f.found) for f in findings] == [
         (4, str(row.quantity), "none" if change is None else str(row.quantity + change))
     ]
     subject = findings[0].subject
-    assert f"{GRAINS[grain]} {row.starts_on.isoformat()}" in subject and row.kind in subject
+    assert f"total {name} {row.starts_on.isoformat()}" in subject and row.kind in subject
 
 
 def test_verify_names_a_total_with_no_postings_behind_it(random_ledger):

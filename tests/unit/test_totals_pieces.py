@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from ledger.totals import DAY, MONTH, YEAR, Piece, cost, pieces, starts
+from ledger.totals import COST, COST_BY_ITEM, DAY, MONTH, YEAR, Piece, cost, pieces, starts
 
 FIRST = dt.date(2023, 1, 1)
 DAYS = 4 * 366
@@ -40,16 +40,17 @@ def _moved(first: dt.date, last: dt.date, totals) -> int:
     return sum(q for (grain, day), q in totals.items() if grain == DAY and first <= day <= last)
 
 
-def test_any_range_adds_up_to_what_moved_on_its_days():
+@pytest.mark.parametrize("weights", [COST, COST_BY_ITEM], ids=["per-account", "per-item"])
+def test_any_range_adds_up_to_what_moved_on_its_days(weights):
     totals = _totals(5)
     rng = random.Random(6)
     last_day = FIRST + dt.timedelta(days=DAYS - 1)
     for _ in range(400):
         first = FIRST + dt.timedelta(days=rng.randrange(DAYS))
         last = min(first + dt.timedelta(days=rng.choice((0, 3, 20, 40, 200, 500, 900))), last_day)
-        plan = pieces(first, last)
+        plan = pieces(first, last, weights)
         assert _read(plan, totals) == _moved(first, last, totals), (first, last, plan)
-        assert cost(plan) <= (last - first).days + 1  # never more than reading every day
+        assert cost(plan, weights) <= (last - first).days + 1  # never more than every day
 
 
 @pytest.mark.parametrize(
@@ -85,3 +86,13 @@ def test_whole_periods_are_read_as_their_own_totals(first, last, plan):
 
 def test_an_empty_range_reads_nothing():
     assert pieces(dt.date(2025, 3, 2), dt.date(2025, 3, 1)) == []
+
+
+def test_per_location_and_item_a_year_less_two_months_is_cheaper_than_ten_months():
+    """A year's totals per location × item cost less than two months' per account."""
+    first, last = dt.date(2025, 1, 1), dt.date(2025, 10, 31)
+    assert pieces(first, last) == [Piece(1, MONTH, first, dt.date(2025, 10, 1))]
+    assert pieces(first, last, COST_BY_ITEM) == [
+        Piece(1, YEAR, first, first),
+        Piece(-1, MONTH, dt.date(2025, 11, 1), dt.date(2025, 12, 1)),
+    ]
