@@ -15,13 +15,15 @@ and consumed by the same commands leave nothing behind and are not written.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from ledger import commands as c
 from ledger.db.accounts import Accounts
+from ledger.db.bulk_journal import BulkJournal
+from ledger.db.bulk_writer import BulkWriter
 from ledger.db.catalog import LocationEntry
-from ledger.db.journal import Journal, TransactionRow
+from ledger.db.journal import Journal
 from ledger.db.movement_totals import rebuild as rebuild_totals
 from ledger.db.numbering import Numbering
 from ledger.db.people import People
@@ -29,7 +31,7 @@ from ledger.db.reference_data import ReferenceData
 from ledger.db.session import Session
 from ledger.db.unit_of_work import Database
 from ledger.model import Batch, TransactionKind, VirtualLocation
-from ledger.posting import Move, legs_of_moves
+from ledger.posting import Move
 from ledger.rules import Code, LedgerError
 
 ROWS_PER_WRITE = 100_000
@@ -47,20 +49,30 @@ class Shipment(NamedTuple):
 class BulkLoader:
     def __init__(self, database: Database) -> None:
         self.connection = database.engine.connect()
-        self.connection.begin()
         session = self.session = Session(self.connection)
+        self.writer = BulkWriter(session)
+        self.writer.open()
+        self.connection.begin()
         people = People(self.connection)  # the loader posts as no user (the command line)
         reference = self.reference = ReferenceData(session, database.catalog, people)
         accounts = Accounts(session, reference.describe, fresh=True)
-        numbering = Numbering(session)
+        numbering = self.numbering = Numbering(session)
         journal = self.journal = Journal(session, reference, accounts, numbering, people)
-        session.buffers = [journal.flush, accounts.flush, numbering.flush, journal.flush_head]
+        session.buffers = [self._write]
         if journal.chain_head()[0] != 0:
-            self.connection.rollback()
-            self.connection.close()
+            self._close(commit=False)
             raise LedgerError(
                 Code.ledger_not_empty, "bulk loading needs an empty ledger", "database"
             )
+        self.writer.begin()
+        self.bulk = BulkJournal(
+            session,
+            reference,
+            numbering,
+            journal.chain_head(),
+            journal.closed_through,
+            (people.maker_id, people.approver_id),
+        )
         reference.cache_every_location()
         self.supplier, self.transit, self.adjustment = (
             reference.location(virtual.value)
@@ -73,20 +85,42 @@ class BulkLoader:
         self.shipments: dict[str, Shipment] = {}  # by number
         self.batch_ids: dict[tuple[str, str], tuple[int, int]] = {}  # codes → (item, batch) ids
         self.written = 0
+        self.handlers: dict[type, Callable] = {}  # command type → its method
+        self.locations: dict[str, LocationEntry] = {}  # by code
 
     # ---- commands ----------------------------------------------------------------------------
 
     def add(self, commands: Iterable) -> None:
-        for command in commands:
-            handler = getattr(self, f"_{type(command).__name__.lower()}", None)
-            if handler is None:
-                raise TypeError(f"the bulk loader does not take {type(command).__name__}")
-            handler(command)
-        if len(self.journal.posting_rows) >= ROWS_PER_WRITE:
-            self.journal.flush()
+        """Post the commands, in order. A command refused (or not taken) ends the load: its
+        transaction is rolled back and nothing is written."""
+        handlers = self.handlers
+        try:
+            for command in commands:
+                handler = handlers.get(type(command))
+                if handler is None:
+                    handler = handlers[type(command)] = self._handler(type(command))
+                handler(command)
+            if len(self.bulk.posting_rows) >= ROWS_PER_WRITE:
+                self._write()
+        except BaseException:
+            self._close(commit=False)
+            raise
+
+    def _handler(self, kind: type) -> Callable:
+        handler = getattr(self, f"_{kind.__name__.lower()}", None)
+        if handler is None:
+            raise TypeError(f"the bulk loader does not take {kind.__name__}")
+        return handler
+
+    def _location(self, code: str) -> LocationEntry:
+        """A location by its code, looked up once per load."""
+        entry = self.locations.get(code)
+        if entry is None:
+            entry = self.locations[code] = self.reference.location(code)
+        return entry
 
     def _receive(self, command: c.Receive) -> None:
-        location = self.reference.location(command.location_code)
+        location = self._location(command.location_code)
         moves = []
         for line in command.lines:
             item = self.reference.item(line.item_code)
@@ -100,18 +134,18 @@ class BulkLoader:
         self._post(TransactionKind.receipt, command.occurred_on, location, moves, memo=command.memo)
 
     def _issue(self, command: c.Issue) -> None:
-        source = self.reference.location(command.source_code)
-        destination = self.reference.location(command.destination_code)
+        source = self._location(command.source_code)
+        destination = self._location(command.destination_code)
         moves = [self._line_move(source, self.transit, line) for line in command.lines]
         kind = (
             TransactionKind.issue
             if destination.path.startswith(source.path)
             else TransactionKind.transfer
         )
-        shipment = self._post(
+        sequence, number = self._post(
             kind, command.occurred_on, source, moves, counterparty=destination, memo=command.memo
         )
-        self.shipments[shipment.number] = Shipment(shipment.id, source, destination, moves)
+        self.shipments[number] = Shipment(sequence, source, destination, moves)
 
     def _confirm(self, command: c.Confirm) -> None:
         shipment = self.shipments.pop(command.shipment_number, None)
@@ -156,8 +190,8 @@ class BulkLoader:
         return Shipment(transaction.sequence, issuer, receiver, moves)
 
     def _out(self, kind: TransactionKind, sink: VirtualLocation, command, reason=None) -> None:
-        location = self.reference.location(command.location_code)
-        to = self.reference.location(sink.value)
+        location = self._location(command.location_code)
+        to = self._location(sink.value)
         moves = [self._line_move(location, to, line) for line in command.lines]
         self._post(kind, command.occurred_on, location, moves, reason=reason, memo=command.memo)
 
@@ -168,7 +202,7 @@ class BulkLoader:
         self._out(TransactionKind.write_off, VirtualLocation.scrapped, command, command.reason)
 
     def _adjust(self, command: c.Adjust) -> None:
-        location = self.reference.location(command.location_code)
+        location = self._location(command.location_code)
         adjustment = self.adjustment
         gains, losses = [], []
         for line in command.lines:
@@ -225,27 +259,57 @@ class BulkLoader:
         shipment_sequence: int | None = None,
         reason: str | None = None,
         memo: str = "",
-    ) -> TransactionRow:
+    ) -> tuple[int, str]:
+        """Post one transaction; its sequence and number."""
         if occurred_on is None:
             raise LedgerError(Code.invalid_field, "bulk commands carry their dates", "occurred_on")
         self.written += 1
-        legs = legs_of_moves(moves)
-        return self.journal.append(
-            kind, occurred_on, location, legs, counterparty, None, shipment_sequence, reason, memo
-        )[0]
+        return self.bulk.append(
+            kind, occurred_on, location, moves, counterparty, shipment_sequence, reason, memo
+        )
 
     # ---- writing -----------------------------------------------------------------------------
 
+    def _write(self) -> None:
+        """Write the transactions and postings buffered (foreign-key order)."""
+        bulk, writer = self.bulk, self.writer
+        writer.write_transactions(bulk.transaction_rows)
+        writer.write_postings(bulk.posting_rows)
+        bulk.transaction_rows, bulk.posting_rows = [], []
+
     def finish(self) -> int:
-        """Write the rest, the balances, the counters and the chain head, and the movement
-        totals computed from every posting (the ledger was empty); commit."""
+        """Write the rest, the balances, the counters and the chain head, make the indexes
+        again, and the movement totals computed from every posting (the ledger was empty);
+        commit."""
+        committed = False
         try:
-            self.session.flush()
+            self._write()
+            self.writer.write_balances(self.bulk.balance_rows())
+            self.numbering.flush()
+            self.session.run(
+                "UPDATE chain_head SET sequence = ?, hash = ? WHERE id = 1", self.bulk.head()
+            )
+            self.writer.end()
             rebuild_totals(self.session)
             if not self.session.as_text:  # PostgreSQL: plan the next queries on what was loaded
                 self.session.run("ANALYZE")
-            self.connection.commit()
+            self._close(commit=True)
+            committed = True
             self.reference.commit_catalog()
         finally:
-            self.connection.close()
+            if not committed:
+                self._close(commit=False)
         return self.written
+
+    def _close(self, commit: bool) -> None:
+        """Commit or roll back, put the connection's settings back and return it (once)."""
+        if self.connection.closed:
+            return
+        try:
+            if commit:
+                self.connection.commit()
+            else:
+                self.connection.rollback()
+            self.writer.close()
+        finally:
+            self.connection.close()
