@@ -42,6 +42,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ledger.db import http_idempotency
+from ledger.db.engine import WRITE_OPTION
 from ledger.db.http_idempotency import Answer, KeyRow, NewAnswer
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database, UnitOfWork, commit_listeners, is_retryable
@@ -154,6 +155,8 @@ class GroupWriter:
         self.commands = commands
         self.queue: SimpleQueue[Posting | None] = SimpleQueue()
         self.gone = False
+        # Kept open while the writer runs: no pool checkout (nor PostgreSQL's ping) per batch.
+        self.connection: Connection | None = None
         self.thread = threading.Thread(target=self._serve, name="ledger-group-commit", daemon=True)
         self.thread.start()
 
@@ -165,6 +168,13 @@ class GroupWriter:
         self.thread.join(timeout=60)
 
     def _serve(self) -> None:
+        try:
+            self._batches()
+        finally:
+            if self.connection is not None:
+                self.connection.close()
+
+    def _batches(self) -> None:
         while True:
             try:
                 first = self.queue.get(timeout=IDLE_SECONDS)
@@ -220,8 +230,14 @@ class GroupWriter:
             for posting in batch:
                 posting.answer = posting.error = None
                 posting.fallback = False
+            if self.connection is None or self.connection.invalidated:
+                if self.connection is not None:
+                    self.connection.close()
+                self.connection = database.engine.connect().execution_options(
+                    **{WRITE_OPTION: True}
+                )
             try:
-                with database.write_lock, database.unit_of_work() as uow:
+                with database.write_lock, UnitOfWork(database, self.connection) as uow:
                     runs, twins = self._sort(uow, batch)
                     stores: list[LedgerStore] = []
                     if at_once:
@@ -233,7 +249,8 @@ class GroupWriter:
                     uow.commit()
                     return stores
             except DBAPIError as error:
-                if attempt + 1 >= retries_max or not is_retryable(error):
+                lost = error.connection_invalidated  # (the server restarted: a new connection)
+                if attempt + 1 >= retries_max or not (lost or is_retryable(error)):
                     raise
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, de-synchronised
         raise AssertionError("unreachable")

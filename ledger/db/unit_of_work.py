@@ -40,14 +40,19 @@ commit_listeners: list[CommitListener] = []
 
 
 class UnitOfWork:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, connection: Connection | None = None) -> None:
+        """connection: a write connection the caller keeps open across units of work (the
+        group commit's writer); by default one from the pool, returned at the end."""
         self.database = database
-        self.connection: Connection | None = None
+        self.connection: Connection | None = connection
+        self.kept = connection is not None
         self.store: LedgerStore | None = None
         self.committed = False
 
     def __enter__(self) -> UnitOfWork:
-        connection = self.database.engine.connect().execution_options(**{WRITE_OPTION: True})
+        connection = self.connection or self.database.engine.connect().execution_options(
+            **{WRITE_OPTION: True}
+        )
         connection.begin()
         self.connection = connection
         self.store = LedgerStore(connection, self.database.catalog)
@@ -70,7 +75,8 @@ class UnitOfWork:
             if not self.committed:
                 self.connection.rollback()
         finally:
-            self.connection.close()
+            if not self.kept:
+                self.connection.close()
 
 
 def is_retryable(error: DBAPIError) -> bool:
