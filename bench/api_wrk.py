@@ -247,6 +247,18 @@ def verified(url: str, tree: Path) -> bool:
     return done.returncode == 0
 
 
+def has_workers(tree: Path) -> bool:
+    """Whether the ledger of `tree` serves with `--workers`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger.cli", "serve", "--help"],
+        env=tree_env(tree),
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    return "--workers" in done.stdout
+
+
 def tree_env(tree: Path, **values: str) -> dict:
     """The environment of a process running the ledger of `tree` (a worktree of another commit:
     the figures before a change)."""
@@ -403,6 +415,8 @@ def main() -> None:
                 for worker_count in workers:
                     for count in connections:
                         for tree in trees:
+                            if worker_count > 1 and not has_workers(tree):
+                                continue  # (a commit before `ledger serve --workers`)
                             row = {
                                 "case": f"{engine_name}-{kind}",
                                 "tree": tree.name,
