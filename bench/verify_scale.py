@@ -71,6 +71,7 @@ def main() -> None:
             prepare(arguments.city, copy)
             print(f"prepared {copy.name} in {time.perf_counter() - started:.1f} s")
         database = Database(make_engine(f"sqlite:///{copy}"))
+        database.upgrade()  # a prepared copy kept from an earlier schema
         try:
             fast, fast_seconds = timed(database, True)
             if not arguments.fast_only:

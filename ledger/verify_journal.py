@@ -36,12 +36,13 @@ class UnusualColumns(Exception):
 
 class Codes(NamedTuple):
     """Reference data by id: location (code, physical), item code, batch (number, expiry),
-    the code of each batch's item."""
+    the code and the id of each batch's item."""
 
     locations: dict[int, tuple[str, bool]]
     items: dict[int, str]
     batches: dict[int, tuple[str, dt.date | None]]
     batch_items: dict[int, str]
+    batch_item_ids: dict[int, int]
 
 
 class Built(NamedTuple):
@@ -54,7 +55,7 @@ class Built(NamedTuple):
     them the running dict holds after transaction j ([0]: at the start).
     posting_order: the postings kept, as indexes into those read; location, item, batch: each
     one's ids; id_triples: the distinct (location, item, batch) ids, id_account: each posting's
-    index among them.
+    index among them, id_number: each one's account number.
     """
 
     journal: Journal
@@ -71,6 +72,7 @@ class Built(NamedTuple):
     batch: np.ndarray
     id_triples: np.ndarray
     id_account: np.ndarray
+    id_number: np.ndarray
 
 
 def plain(table: pa.Table, required: tuple[str, ...] = ()) -> pa.Table:
@@ -152,7 +154,7 @@ def build(
     batch = integers(posts.column("batch_id"))[order]
     counted = in_scope[posting_tx] & _at(location, codes, scope)
     ids, id_account = id_accounts(location, item, batch)
-    accounts, account, pair, running = _accounts(
+    accounts, id_number, pair, running = _accounts(
         (ids, id_account), counted, posting_tx, codes, start, len(sequence)
     )
     posting_days = posts.column("occurred_on").take(pa.array(order))
@@ -168,7 +170,7 @@ def build(
         reverses=integers(tx.column("reverses_id")),
         people=np.column_stack([integers(tx.column(name)) for name in _PEOPLE]),
         posting_tx=posting_tx,
-        account=account,
+        account=id_number[id_account],
         pair=pair,
         quantity=integers(posts.column("quantity"))[order],
         balance=integers(posts.column("balance_after"))[order],
@@ -193,6 +195,7 @@ def build(
         batch,
         ids,
         id_account,
+        id_number,
     )
 
 
@@ -258,7 +261,7 @@ def _accounts(
     start: dict[AccountCodes, int],
     transactions: int,
 ) -> tuple[list[AccountCodes], np.ndarray, np.ndarray, np.ndarray]:
-    """(code triple of each account number, each posting's account number, each posting's
+    """(code triple of each account number, each id triple's account number, each posting's
     item × batch number, how many accounts the running dict holds after each transaction)."""
     ids, inverse = id_accounts
     tables: tuple[dict, ...] = (codes.locations, codes.items, codes.batches)
@@ -283,10 +286,10 @@ def _accounts(
     for _, triple in fed:
         number[triple] = len(number)
     accounts = list(number)
-    account = np.array([number[t] for t in triples], dtype=np.int64)[inverse]
+    id_number = np.array([number[t] for t in triples], dtype=np.int64)
     pairs: dict[tuple[str, str], int] = {}
     pair_of = np.array([pairs.setdefault((t[1], t[2]), len(pairs)) for t in triples])[inverse]
     firsts = np.array([position for position, _ in fed if position < len(inverse)], dtype=np.int64)
     after = np.searchsorted(posting_tx[firsts], np.arange(transactions), "right")
     running = np.concatenate(([starting], starting + after))
-    return accounts, account, pair_of, running
+    return accounts, id_number, pair_of, running

@@ -269,17 +269,18 @@ def read_codes(connection: Connection) -> Codes:
     """Reference data by id, in the verification's snapshot."""
     loc, item, batch = t.locations.c, t.items.c, t.batches.c
     items: dict[int, str] = dict(connection.execute(select(item.id, item.code)).all())
-    batches, batch_items = {}, {}
+    batches, batch_items, batch_item_ids = {}, {}, {}
     for id_, number, expires, item_id in connection.execute(
         select(batch.id, batch.number, batch.expires_on, batch.item_id)
     ):
         batches[id_] = (number, expires)
         batch_items[id_] = items.get(item_id, "")
+        batch_item_ids[id_] = item_id
     locations = {
         id_: (code, bool(physical))
         for id_, code, physical in connection.execute(select(loc.id, loc.code, loc.physical))
     }
-    return Codes(locations, items, batches, batch_items)
+    return Codes(locations, items, batches, batch_items, batch_item_ids)
 
 
 def location_paths(connection: Connection) -> dict[int, str]:

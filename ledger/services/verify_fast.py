@@ -42,8 +42,8 @@ from ledger.db.journal_columns import (
 )
 from ledger.services.verify_movements import Movements, agree
 from ledger.verify import Verifier, transaction_encoding
-from ledger.verify_columns import NONE, Running, flag, version_before
-from ledger.verify_journal import Codes, build, integers, plain
+from ledger.verify_columns import NONE, Running, factorize, flag, version_before
+from ledger.verify_journal import Built, Codes, build, integers, plain
 from ledger.verify_records import AccountCodes, StoredPosting, StoredTransaction
 
 CloseLocations = Callable[[closes.CloseRow], Container[str] | None]
@@ -160,7 +160,7 @@ class FastPass:
         reversals = journal.reversal & journal.in_scope & (journal.reverses != NONE)
         rows = np.flatnonzero(flagged | reversals).tolist()
         self.versions = version_before(journal)
-        closing = _ClosingBalances(kept, codes, self.built.accounts) if kept is not None else None
+        closing = _ClosingBalances(kept, codes, self.built) if kept is not None else None
         for close in due.pop(-1, []):
             self._check_close(close, -1, closing)
         for row in sorted(set(rows) | set(due)):
@@ -315,25 +315,38 @@ class _ClosingBalances:
     """Every close's kept balances, by account number (codes as the reference names them;
     accounts the running balances never held numbered after them)."""
 
-    def __init__(self, kept: pa.Table, codes: Codes, accounts: list[AccountCodes]) -> None:
+    def __init__(self, kept: pa.Table, codes: Codes, built: Built) -> None:
+        accounts = built.accounts
         number = {account: n for n, account in enumerate(accounts)}
         self.accounts = len(accounts)
         close_id = integers(kept.column("close_id"))
         location = integers(kept.column("location_id"))
         batch = integers(kept.column("batch_id"))
-        width = int(batch.max()) + 1 if len(batch) else 1
-        pairs, inverse = np.unique(location * width + batch, return_inverse=True)
-        pair_number = []
-        for pair in pairs.tolist():
-            location_id, batch_id = divmod(pair, width)
+        width = max(int(batch.max()) if len(batch) else 0, int(built.batch.max())) + 1
+        pairs, inverse = factorize(location * width + batch)
+        # A kept (location, batch) is the account of the postings at that location in that
+        # batch under the batch's own item: found among the postings' accounts by ids.
+        ids = built.id_triples
+        item_of = np.full(width, -1, dtype=np.int64)
+        for batch_id, item_id in codes.batch_item_ids.items():
+            if 0 <= batch_id < width:
+                item_of[batch_id] = item_id
+        own = ids[:, 1] == item_of[ids[:, 2]]
+        posted = ids[own, 0] * width + ids[own, 2]
+        order = np.argsort(posted)
+        spot = np.minimum(np.searchsorted(posted[order], pairs), max(len(posted) - 1, 0))
+        hit = posted[order][spot] == pairs if len(posted) else np.zeros(len(pairs), dtype=bool)
+        pair_number = np.where(hit, built.id_number[own][order][spot] if len(posted) else 0, -1)
+        for at in np.flatnonzero(~hit).tolist():  # kept where nothing was posted: by codes
+            location_id, batch_id = divmod(int(pairs[at]), width)
             triple = (
                 codes.locations.get(location_id, ("?", False))[0],
                 codes.batch_items.get(batch_id, "?"),
                 codes.batches.get(batch_id, ("?", None))[0],
             )
-            pair_number.append(number.setdefault(triple, len(number)))
+            pair_number[at] = number.setdefault(triple, len(number))
         self.location_codes = [account[0] for account in number]
-        found = np.array(pair_number, dtype=np.int64)[inverse.reshape(-1)]
+        found = pair_number[inverse]
         order = np.lexsort((found, close_id))
         close_id, found, on_hand = (
             close_id[order],
