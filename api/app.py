@@ -135,7 +135,8 @@ PRINT_PAGE_POLICY = (
 )
 
 
-def print_page_headers(response: Response) -> Response:
+async def print_page_headers(response: Response) -> Response:
+    # async: Litestar runs a sync after_request hook in a worker thread, for every answer
     if str(response.media_type).startswith("text/html"):
         response.headers.setdefault("Content-Security-Policy", PRINT_PAGE_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
