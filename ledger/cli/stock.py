@@ -104,8 +104,8 @@ REPORT_NEEDS = {
 @click.option("--seed", default=0, show_default=True, help="audit-sample: random seed.")
 @click.option(
     "--months",
-    type=click.Choice(["3", "6", "12"]),
-    help="stock-alerts: the AMC window (default LEDGER_AMC_MONTHS, else 6).",
+    type=int,
+    help="stock-alerts: the AMC window, 3, 6 or 12 months (default LEDGER_AMC_MONTHS, else 6).",
 )
 @click.option(
     "--format",
@@ -133,7 +133,6 @@ def report(
     """Write a report (收发存汇总表, 明细账, 库存余额 …) as XLSX, CSV, HTML or JSON."""
     from ledger.services import report_audit, report_norms, report_stock, reports
     from ledger.services.report_formats import render
-    from ledger.services.suggestions import window_months
 
     given = {"item_code": item_code, "batch_number": batch_number}
     for key, option in REPORT_NEEDS.get(name, ()):
@@ -182,9 +181,7 @@ def report(
         "in-transit": lambda s: report_stock.in_transit(s, under, today),
         "write-off-rate": lambda s: reports.write_off_rate(s, under, first, last),
         "audit-sample": lambda s: report_audit.audit_sample(s, under, size, seed, today),
-        "stock-alerts": lambda s: report_norms.stock_alerts_report(
-            s, under, today, window_months(int(months) if months else None)
-        ),
+        "stock-alerts": lambda s: report_norms.stock_alerts_asked(s, under, today, months),
     }
     # Reading is one query per figure set, so its bar moves once; writing moves per row.
     with click.progressbar(length=1, label="reading the ledger", file=sys.stderr) as bar:

@@ -9,7 +9,7 @@ from fractions import Fraction
 from ledger import norms as n
 from ledger.db.store import LedgerStore
 from ledger.services.report_formats import Column, Report
-from ledger.services.suggestions import Position, stock_alerts, suggested_request
+from ledger.services.suggestions import Position, stock_alerts, suggested_request, window_months
 
 COLUMNS = (
     Column("location_code", "库点编码"),
@@ -101,6 +101,14 @@ def stock_alerts_report(
         notes=NOTES,
         signatures=("制表人", "审核人"),
     )
+
+
+def stock_alerts_asked(
+    store: LedgerStore, under: str, today: dt.date, months: int | None
+) -> Report:
+    """The 库存预警表 over the window asked for (None: LEDGER_AMC_MONTHS); a window other than
+    3, 6 or 12 months is refused (invalid_field)."""
+    return stock_alerts_report(store, under, today, window_months(months))
 
 
 def suggested_request_report(
