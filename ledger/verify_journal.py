@@ -264,19 +264,47 @@ def _accounts(
     """(code triple of each account number, each id triple's account number, each posting's
     item × batch number, how many accounts the running dict holds after each transaction)."""
     ids, inverse = id_accounts
-    tables: tuple[dict, ...] = (codes.locations, codes.items, codes.batches)
-    for column, known in zip(ids.T, tables, strict=True):
-        if not all(id_ in known for id_ in column.tolist()):
-            raise UnusualColumns("an id no table holds")
+    names = (
+        _names(ids[:, 0], {id_: code for id_, (code, _) in codes.locations.items()}),
+        _names(ids[:, 1], codes.items),
+        _names(ids[:, 2], {id_: number for id_, (number, _) in codes.batches.items()}),
+    )
+    triples: list[AccountCodes] = list(zip(*names, strict=True))
     first = np.full(len(ids), len(inverse), dtype=np.int64)
     counted_at = np.flatnonzero(counted)
     np.minimum.at(first, inverse[counted_at], counted_at)
-    triples: list[AccountCodes] = [
-        (codes.locations[location_id][0], codes.items[item_id], codes.batches[batch_id][0])
-        for location_id, item_id, batch_id in ids.tolist()
-    ]
+    if start or len(set(triples)) < len(triples):
+        accounts, id_number, firsts = _numbered_by_codes(triples, first, start)
+    else:  # one account per id triple (the usual case): numbered by their first postings
+        order = np.argsort(first, kind="stable")
+        accounts = [triples[i] for i in order.tolist()]
+        id_number = np.empty(len(ids), dtype=np.int64)
+        id_number[order] = np.arange(len(ids))
+        firsts = first[order]
+    firsts = firsts[firsts < len(inverse)]
+    _, pair = factorize(ids[:, 1] * (int(ids[:, 2].max()) + 1) + ids[:, 2])
+    named: dict[tuple[str, str], int] = {}
+    pair_names = [(triples[i][1], triples[i][2]) for i in np.unique(pair, return_index=True)[1]]
+    pair_number = np.array([named.setdefault(name, len(named)) for name in pair_names])
+    after = np.searchsorted(posting_tx[firsts], np.arange(transactions), "right")
+    running = np.concatenate(([len(start)], len(start) + after))
+    return accounts, id_number, pair_number[pair][inverse], running
+
+
+def _names(ids: np.ndarray, names: dict[int, str]) -> list[str]:
+    """The name of each id, or `UnusualColumns` for an id no table holds."""
+    found = [names.get(id_) for id_ in ids.tolist()]
+    if None in found:
+        raise UnusualColumns("an id no table holds")
+    return found  # type: ignore[return-value]
+
+
+def _numbered_by_codes(
+    triples: list[AccountCodes], first: np.ndarray, start: dict[AccountCodes, int]
+) -> tuple[list[AccountCodes], np.ndarray, np.ndarray]:
+    """Accounts numbered as the running dict inserts them: the start's, then by first posting
+    (several id triples may name one account by codes)."""
     number: dict[AccountCodes, int] = {account: n for n, account in enumerate(start)}
-    starting = len(number)
     earliest: dict[AccountCodes, int] = {}
     for triple, position in zip(triples, first.tolist(), strict=True):
         earliest[triple] = min(earliest.get(triple, position), position)
@@ -285,11 +313,5 @@ def _accounts(
     )
     for _, triple in fed:
         number[triple] = len(number)
-    accounts = list(number)
     id_number = np.array([number[t] for t in triples], dtype=np.int64)
-    pairs: dict[tuple[str, str], int] = {}
-    pair_of = np.array([pairs.setdefault((t[1], t[2]), len(pairs)) for t in triples])[inverse]
-    firsts = np.array([position for position, _ in fed if position < len(inverse)], dtype=np.int64)
-    after = np.searchsorted(posting_tx[firsts], np.arange(transactions), "right")
-    running = np.concatenate(([starting], starting + after))
-    return accounts, id_number, pair_of, running
+    return list(number), id_number, np.array([position for position, _ in fed], dtype=np.int64)
