@@ -7,7 +7,7 @@ each HTTP request it
 - takes the request id from `X-Request-ID` when that is 1 to 64 letters, digits, `.`, `_` or
   `-`, and makes one otherwise (16 hexadecimal digits); answers it in `X-Request-ID`;
 - counts the request in the metrics (api/metrics.py) by method, route template and status;
-- writes one JSON line to standard error (`log_request`, as `ledger.requests`): time, request
+- writes one JSON line to standard error (`request_line`, as `ledger.requests`): time, request
   id, method, route template, status, duration in milliseconds and the signed-in user's id.
   Never a header, a cookie, a query string or a body: no token, session or password can reach
   the log. Written straight to the stream, not through `logging`, whose records cost more than
@@ -20,6 +20,7 @@ carries the same request id (`JsonLines` reads it from `request_id`, a context v
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -116,6 +117,8 @@ class Observed:
     def __init__(self, app: ASGIApp, metrics_token: str | None) -> None:
         self.app = app
         self.metrics_token = metrics_token
+        self.lines = RequestLines()
+        self.under_way = 0  # requests of this app not yet answered
 
     async def __call__(self, asked: Scope, receive: Receive, send: Send) -> None:
         if asked["type"] != "http":
@@ -136,6 +139,7 @@ class Observed:
             await send(message)
 
         metrics_asked = scope["path"] == metrics.METRICS_PATH
+        self.under_way += 1
         try:
             if metrics_asked:
                 await self.answer_metrics(scope, send_with_id)
@@ -148,7 +152,9 @@ class Observed:
             seconds = time.perf_counter() - started
             route = metrics.METRICS_PATH if metrics_asked else scope.get("path_template")
             metrics.observe_request(scope["method"], route, answered[0], seconds)
-            log_request(scope, identifier, route, answered[0], seconds)
+            self.under_way -= 1
+            line = request_line(scope, identifier, route, answered[0], seconds)
+            self.lines.add(line, others_under_way=self.under_way > 0)
             request_id.reset(token)
 
     async def answer_metrics(self, scope: HTTPScope, send: Send) -> None:
@@ -185,9 +191,9 @@ def problem(status: int, code: str, detail: str) -> bytes:
     return msgspec.json.encode(Problem(f"urn:ledger:problem:{code}", title, status, code, detail))
 
 
-def log_request(
+def request_line(
     scope: HTTPScope, identifier: str, route: str | None, status: int, seconds: float
-) -> None:
+) -> str:
     """The request's line, in the shape of `JsonLines`' (level INFO, logger ledger.requests)."""
     line = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -200,10 +206,39 @@ def log_request(
         "duration_ms": round(seconds * 1000, 3),
         "user_id": getattr(scope.get("user"), "id", None),
     }
-    sys.stderr.write(encode(line).decode() + "\n")
+    return encode(line).decode() + "\n"
 
 
 encode = msgspec.json.Encoder().encode
+
+
+class RequestLines:
+    """The request lines, written to standard error at once when no other request is under way,
+    else together: when `lines_max` wait or `delay_seconds` after the first of them (a write
+    per request, each a system call that lets the handlers' threads take the interpreter from
+    the event loop, cost the server more than all the rest of this module under load:
+    bench/metrics_overhead.py)."""
+
+    lines_max = 64
+    delay_seconds = 0.1
+
+    def __init__(self) -> None:
+        self.waiting: list[str] = []
+        self.flush_due = False
+
+    def add(self, line: str, others_under_way: bool) -> None:
+        self.waiting.append(line)
+        if not others_under_way or len(self.waiting) >= self.lines_max:
+            self.flush()
+        elif not self.flush_due:
+            self.flush_due = True
+            asyncio.get_running_loop().call_later(self.delay_seconds, self.flush)
+
+    def flush(self) -> None:
+        self.flush_due = False
+        if self.waiting:
+            text, self.waiting = "".join(self.waiting), []
+            sys.stderr.write(text)
 
 
 def observe(app: Litestar, settings: Settings, engine: str) -> None:
@@ -211,5 +246,6 @@ def observe(app: Litestar, settings: Settings, engine: str) -> None:
     write the `ledger` loggers' lines as JSON."""
     install_logging()
     stop = metrics.start_process(engine)
-    app.on_shutdown.append(stop)
-    app.asgi_handler = Observed(app.asgi_handler, settings.metrics_token)
+    observed = Observed(app.asgi_handler, settings.metrics_token)
+    app.on_shutdown.extend([observed.lines.flush, stop])
+    app.asgi_handler = observed

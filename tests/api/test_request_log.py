@@ -137,3 +137,30 @@ def test_no_token_cookie_or_password_reaches_the_log(client, api_database, capsy
         session_csrf,
     ):
         assert secret not in captured
+
+
+def test_while_other_requests_are_under_way_lines_are_written_together_and_soon(capsys):
+    import asyncio
+
+    from api.request_log import RequestLines
+
+    async def busy_server() -> list[str]:
+        lines = RequestLines()
+        seen = []
+        for number in range(3):
+            lines.add(f'{{"n":{number}}}\n', others_under_way=True)
+        seen.append(capsys.readouterr().err)  # nothing yet: other requests are under way
+        await asyncio.sleep(lines.delay_seconds * 2)
+        seen.append(capsys.readouterr().err)  # written together after the delay
+        for number in range(lines.lines_max):
+            lines.add(f'{{"n":{number}}}\n', others_under_way=True)
+        seen.append(capsys.readouterr().err)  # a full batch is written at once
+        lines.add('{"n":"last"}\n', others_under_way=False)
+        seen.append(capsys.readouterr().err)  # the last request under way: at once
+        return seen
+
+    waiting, delayed, full, last = asyncio.run(busy_server())
+    assert waiting == ""
+    assert delayed == '{"n":0}\n{"n":1}\n{"n":2}\n'
+    assert len(full.splitlines()) == RequestLines.lines_max
+    assert last == '{"n":"last"}\n'
