@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 
 from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
+from ledger.services import web_sign_in
 from tests import clones
 from tests.bound import Ledger
 
@@ -30,6 +32,14 @@ REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_PG") == "1"
 os.environ.setdefault("LEDGER_LABEL_KEYS", "T1:test-label-key-0123456789")
 
 TODAY = dt.date(2026, 6, 30)
+
+# Passwords: the app hashes with argon2id at RFC 9106's second recommended cost (64 MiB, three
+# passes: about 0.2 s of CPU for each hash and each check), kept here as APP_HASHER and held to
+# it by tests/unit/test_password_hashing.py. The tests sign in some 400 times a run, so in this
+# process the app hashes with argon2id at its smallest cost instead: the same code, and a hash
+# carries its own cost, so every check reads what it verifies from the hash as it does in use.
+APP_HASHER = web_sign_in._hasher
+web_sign_in._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 _pg_state: dict[str, object] = {}
 
