@@ -36,7 +36,11 @@ def city(tmp_path_factory):
     else:
         database.upgrade()
         load_bulk(database, 1_000_000)
-    root = database.lookup(lambda s: s.location_by_id(1).location.code)
+    root = database.lookup(
+        lambda s: s.connection.exec_driver_sql(
+            "SELECT code FROM locations WHERE level = 'city'"
+        ).scalar_one()
+    )
     yield database, root
     database.dispose()
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, and_, case, exists, func, insert, select
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
+from ledger.db.raw_reads import driver_tuples
 from ledger.norms import NormSetting
 from ledger.totals import MONTH
 
@@ -56,25 +57,40 @@ def places_under(connection: Connection, path: str) -> list[Place]:
 
 
 class MonthMove(NamedTuple):
+    """What moved at one physical place, of one item, in one month (every kind and batch)."""
+
     location_id: int
     item_id: int
     start: dt.date
-    kind: str
-    incoming: bool
-    quantity: int
+    net: int  # in − out
+    came_in: bool  # something came in
+    distributed: int  # handed to the public (发放)
 
 
 def month_moves(connection: Connection, path: str, first: dt.date) -> list[MonthMove]:
-    """What moved in and out of each physical place under `path` per kind in each month from
-    `first` on (the movement totals, batches added together)."""
+    """What moved at each physical place under `path` in each month from `first` on, from the
+    month movement totals: one row per place, item and month."""
     m, loc = t.movement_totals.c, t.locations.c
-    rows = connection.execute(
-        select(m.location_id, m.item_id, m.starts_on, m.kind, m.incoming, func.sum(m.quantity))
+    signed = case((m.incoming, m.quantity), else_=-m.quantity)
+    came_in = case((m.incoming, 1), else_=0)
+    given = case((and_(m.kind == "distribution", ~m.incoming), m.quantity), else_=0)
+    query = (
+        select(m.location_id, m.item_id, m.starts_on)
+        .add_columns(func.sum(signed), func.max(came_in), func.sum(given))
         .join(t.locations, loc.id == m.location_id)
         .where(m.grain == MONTH, m.starts_on >= first, loc.path.startswith(path, autoescape=True))
-        .group_by(m.location_id, m.item_id, m.starts_on, m.kind, m.incoming)
+        .group_by(m.starts_on, m.location_id, m.item_id)
     )
-    return [MonthMove(*row[:5], int(row[5])) for row in rows]
+    days: dict = {}  # SQLite gives dates as text: each month is parsed once
+    out = []
+    for location_id, item_id, start, net, came, distributed in driver_tuples(connection, query):
+        day = days.get(start) or days.setdefault(start, _date(start))
+        out.append(MonthMove(location_id, item_id, day, int(net), bool(came), int(distributed)))
+    return out
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 class UseChange(NamedTuple):
@@ -120,13 +136,13 @@ def use_changes(
 def on_hand_under(connection: Connection, path: str) -> dict[tuple[int, int], int]:
     """(location id, item id) → on hand, every batch, at the physical places under `path`."""
     b, loc = t.balances.c, t.locations.c
-    rows = connection.execute(
+    query = (
         select(b.location_id, b.item_id, func.sum(b.on_hand))
         .join(t.locations, loc.id == b.location_id)
         .where(loc.physical, loc.path.startswith(path, autoescape=True))
         .group_by(b.location_id, b.item_id)
     )
-    return {(row[0], row[1]): int(row[2]) for row in rows if row[2]}
+    return {(row[0], row[1]): int(row[2]) for row in driver_tuples(connection, query) if row[2]}
 
 
 def minimums_under(connection: Connection, path: str) -> dict[tuple[int, int], int]:
@@ -138,3 +154,48 @@ def minimums_under(connection: Connection, path: str) -> dict[tuple[int, int], i
         .where(s.minimum > 0, loc.path.startswith(path, autoescape=True))
     )
     return {(row[0], row[1]): row[2] for row in rows}
+
+
+def in_transit_to(connection: Connection, path: str) -> dict[tuple[int, int], int]:
+    """(destination id, item id) → base units shipped to a physical place under `path` (issues
+    and transfers) and not yet confirmed nor reversed. The shipments are found first on the
+    transactions' own indexes, then only their postings are read."""
+    tx, p, loc = t.transactions.c, t.postings.c, t.locations.c
+    confirmation = aliased(t.transactions)
+    undo = aliased(t.transactions)
+    undo_confirmation = aliased(t.transactions)
+    confirmed = exists().where(
+        confirmation.c.shipment_id == tx.id,
+        confirmation.c.kind == "confirmation",
+        ~exists().where(undo_confirmation.c.reverses_id == confirmation.c.id),
+    )
+    open_shipments = dict(
+        connection.execute(
+            select(tx.id, tx.counterparty_id)
+            .join(t.locations, loc.id == tx.counterparty_id)
+            .where(
+                tx.kind.in_(("issue", "transfer")),
+                loc.path.startswith(path, autoescape=True),
+                ~confirmed,
+                ~exists().where(undo.c.reverses_id == tx.id),
+            )
+        ).all()
+    )
+    if not open_shipments:
+        return {}
+    transit_id = connection.execute(select(loc.id).where(loc.code == "in-transit")).scalar_one()
+    out: dict[tuple[int, int], int] = {}
+    ids = sorted(open_shipments)
+    for chunk in range(0, len(ids), 500):
+        # by transaction only: a filter on the in-transit place would make the database read
+        # every posting ever made there (its index leads with the place)
+        rows = connection.execute(
+            select(p.transaction_id, p.location_id, p.item_id, p.quantity).where(
+                p.transaction_id.in_(ids[chunk : chunk + 500])
+            )
+        )
+        for shipment, location_id, item_id, quantity in rows:
+            if location_id == transit_id:
+                key = (open_shipments[shipment], item_id)
+                out[key] = out.get(key, 0) + int(quantity)
+    return out

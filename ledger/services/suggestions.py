@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 from ledger import norms as n
 from ledger.db import norm_queries as nq
-from ledger.db import report_queries as rq
 from ledger.db.norm_queries import Place
 from ledger.db.store import LedgerStore
 from ledger.model import Item, Location
@@ -62,18 +61,16 @@ class _Figures:
         self.pairs: set[Pair] = set()
 
     def add_moves(self, moves: Iterable[nq.MonthMove]) -> None:
+        above, net, used, came_in, pairs = self.above, self.net, self.used, self.came_in, self.pairs
         for move in moves:
-            month = (move.item_id, move.start)
-            signed = move.quantity if move.incoming else -move.quantity
-            used = move.quantity if move.kind == "distribution" and not move.incoming else 0
-            for target in self.above.get(move.location_id, ()):
-                key = (target, *month)
-                self.net[key] += signed
-                if move.incoming:
-                    self.came_in.add(key)
-                if used:
-                    self.used[key] += used
-                self.pairs.add((target, move.item_id))
+            for target in above.get(move.location_id, ()):
+                key = (target, move.item_id, move.start)
+                net[key] += move.net
+                if move.came_in:
+                    came_in.add(key)
+                if move.distributed:
+                    used[key] += move.distributed
+                pairs.add((target, move.item_id))
 
     def add_use_changes(self, changes: Iterable[nq.UseChange]) -> None:
         for change in changes:
@@ -124,10 +121,11 @@ def stock_positions(
     )
     on_hand = nq.on_hand_under(connection, top.path)
     figures.add_stock(on_hand)
-    transit: defaultdict[Pair, int] = defaultdict(int)
-    for shipment in rq.in_transit(connection, top.path):
-        if shipment.destination_id in figures.targets:
-            transit[(shipment.destination_id, shipment.item_id)] += shipment.quantity
+    transit = {
+        pair: quantity
+        for pair, quantity in nq.in_transit_to(connection, top.path).items()
+        if pair[0] in figures.targets
+    }
     floors = nq.minimums_under(connection, top.path)
     floors = {pair: floor for pair, floor in floors.items() if pair[0] in figures.targets}
     pairs = figures.pairs | set(transit) | set(floors)
