@@ -22,6 +22,7 @@ from ledger.db.http_idempotency import Answer
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.rules import LedgerError
+from ledger.services.batch_accounts import accounts_of
 from ledger.services.ledger import execute, run_command, storable_key
 from ledger.services.work import day
 
@@ -131,6 +132,7 @@ class _Commands:
     def prepare(store: LedgerStore, commands: list[Any]) -> None:
         keys = [command.idempotency_key for command in commands]
         store.idempotency.prefetch([storable_key(key) for key in keys if key is not None])
+        store.lock_states(accounts_of(store, commands))  # one query for the batch's accounts
 
     @staticmethod
     def apply(store: LedgerStore, command: Any, actor: int | None, today: dt.date) -> Any:
