@@ -115,15 +115,14 @@ class ChainColumns:
             _number(tx["receiver_id"]), "]", "",
         )  # fmt: skip
         version_two = pc.greater_equal(tx["chain_version"], 2)
-        inputs = pc.binary_join_element_wise(
+        inputs = pc.binary_join_element_wise(  # texts quoted by the separators around them
             tx["previous_hash"], "[", pc.cast(tx["id"], pa.string()),
-            ",", _quoted(tx["number"]), ",", _quoted(tx["kind"]),
-            ",", _quoted(self.dates.slice(start, end - start)),
-            ",", self.locations.take(tx["location_id"]),
+            ',"', tx["number"], '","', tx["kind"], '","', self.dates.slice(start, end - start),
+            '",', self.locations.take(tx["location_id"]),
             ",", pc.fill_null(self.locations.take(tx["counterparty_id"]), "null"),
             ",", _number(tx["reverses_id"]), ",", _number(tx["shipment_id"]),
-            ",", pc.fill_null(_quoted(tx["reason"]), "null"), ",", _quoted(tx["memo"]),
-            ",[", pc.binary_join(lists, ","), "]",
+            ",", pc.fill_null(_quoted(tx["reason"]), "null"), ',"', tx["memo"],
+            '",[', pc.binary_join(lists, ","), "]",
             pc.if_else(version_two, people, ""), "]", "",
         )  # fmt: skip
         return inputs, escaped
