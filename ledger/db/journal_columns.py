@@ -77,11 +77,11 @@ TRANSACTIONS = Read(
 POSTINGS = Read(
     "postings",
     (
-        *_integers("transaction_id", "id", "location_id", "item_id", "batch_id"),
+        *_integers("transaction_id", "location_id", "item_id", "batch_id"),
         *_integers("quantity", "balance_after"),
         Column("occurred_on", "date"),
     ),
-    ("transaction_id", "id"),
+    ("transaction_id", "id"),  # id: the rowid, the order SQLite reads them in
 )
 CLOSING_BALANCES = Read(
     "closing_balances", tuple(_integers("close_id", "location_id", "batch_id", "on_hand"))
@@ -244,20 +244,22 @@ def _slices(cursor: Any, read: Read) -> list[tuple[str, tuple]]:
 
 
 def _sorted(table: pa.Table, order: tuple[str, ...]) -> pa.Table:
-    """The table in `order` (read in rowid order, it usually is already)."""
-    if not order or table.num_rows < 2:
+    """The table in `order` (read in rowid order, it usually is already; a key not read is
+    the rowid itself, the order the rows come in: a stable sort by the keys before it)."""
+    keys = [name for name in order if name in table.column_names]
+    if not keys or table.num_rows < 2:
         return table
-    keys = [table.column(name).to_numpy() for name in order]
-    if len(keys) == 1:
-        ordered = bool(np.all(keys[0][1:] > keys[0][:-1]))
+    values = [table.column(name).to_numpy() for name in keys]
+    step = np.diff(values[0])
+    if len(keys) == len(order) == 1:
+        ordered = bool(np.all(step > 0))
+    elif len(keys) == 1:
+        ordered = bool(np.all(step >= 0))
     else:
-        first, second = keys
-        step = np.diff(first)
-        ordered = bool(np.all((step > 0) | ((step == 0) & (np.diff(second) > 0))))
+        ordered = bool(np.all((step > 0) | ((step == 0) & (np.diff(values[1]) > 0))))
     if ordered:
         return table
-    indices = pc.sort_indices(table, [(name, "ascending") for name in order])
-    return table.take(indices)
+    return table.take(pc.sort_indices(table, [(name, "ascending") for name in keys]))
 
 
 def _libpq_uri(url: URL) -> str:
