@@ -79,9 +79,9 @@ def plain(table: pa.Table, required: tuple[str, ...] = ()) -> pa.Table:
     """Integer columns as int64 and texts as strings, or `UnusualColumns`."""
     columns = {}
     for name in table.column_names:
-        column = table.column(name).combine_chunks()
+        column = table.column(name)  # chunks kept: copied whole only where an array is needed
         if column.null_count == len(column):  # nothing to type it by: SQLite says int64
-            column = pa.nulls(len(column), _TYPE.get(name, column.type))
+            column = pa.chunked_array([pa.nulls(len(column), _TYPE.get(name, column.type))])
         kind = column.type
         if name in _INTEGER + _NUMBERS + _PEOPLE + ("close_id", "on_hand", "sequence"):
             if not (pa.types.is_integer(kind) or pa.types.is_null(kind)):
@@ -147,7 +147,8 @@ def build(
     stored_tx = integers(posts.column("transaction_id"))
     row = np.searchsorted(sequence, stored_tx)
     kept = (row < len(sequence)) & (sequence[np.minimum(row, len(sequence) - 1)] == stored_tx)
-    order = np.flatnonzero(kept)
+    # (every posting kept, the usual case: a slice, no copy)
+    order = slice(None) if kept.all() else np.flatnonzero(kept)
     posting_tx = row[order]
     location = integers(posts.column("location_id"))[order]
     item = integers(posts.column("item_id"))[order]
@@ -157,7 +158,9 @@ def build(
     accounts, id_number, pair, running = _accounts(
         (ids, id_account), counted, posting_tx, codes, start, len(sequence)
     )
-    posting_days = posts.column("occurred_on").take(pa.array(order))
+    posting_days = posts.column("occurred_on")
+    if not isinstance(order, slice):
+        posting_days = posting_days.take(pa.array(order))
     raw_days = tx.column("occurred_on")
     misdated = pc.not_equal(posting_days, raw_days.take(pa.array(posting_tx)))
     journal = Journal(
