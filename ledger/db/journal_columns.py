@@ -9,8 +9,9 @@ rows are decoded into arrays in C, never into a Python tuple each. Two readers w
 - PostgreSQL (adbc-driver-postgresql, COPY in binary): each reader imports the snapshot the
   verification's REPEATABLE READ transaction exports (`pg_export_snapshot`).
 
-A database that cannot be read so (SQLite in memory, a URL with options) raises
-`ColumnsUnavailable`: the caller verifies with the reference path instead.
+A database that cannot be read so (SQLite in memory or with URL options, a PostgreSQL standby,
+which exports no snapshot) raises `ColumnsUnavailable`: the caller verifies with the reference
+path instead.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class ColumnReader:
                 raise ColumnsUnavailable("SQLite in memory or with URL options")
             self.target = url.database
         elif self.dialect == "postgresql":
+            if connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one():
+                raise ColumnsUnavailable("a standby exports no snapshot")
             self.target = _libpq_uri(url)
             self.snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             self.search_path = connection.exec_driver_sql(
