@@ -251,7 +251,7 @@ def test_an_untouched_random_ledger_verifies_clean_both_ways(fast_runs, engine):
 
 @pytest.mark.parametrize("kind", ENGINE_KINDS)
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
