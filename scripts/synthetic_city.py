@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
+import multiprocessing
+import queue
 import random
 import sys
 import time
@@ -311,6 +314,50 @@ def _adjust(world, rng, day):
     )
 
 
+# ---- generating in a second process -------------------------------------------------------------
+
+DAYS_AHEAD = 4  # days a child generating ahead may hold made and not yet taken
+AHEAD_POSTINGS_MIN = 200_000  # below this a second process costs more than it saves
+
+
+def generate_ahead(postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> Iterator[list]:
+    """`generate`'s days made by a child process while the caller loads the ones before (on a
+    second core): the same commands, in the same order, sent pickled over a queue."""
+    context = multiprocessing.get_context("spawn")
+    days = context.Queue(maxsize=DAYS_AHEAD)
+    child = context.Process(target=_generate_into, args=(days, postings, seed, shape))
+    child.start()
+    try:
+        while True:
+            try:
+                day = days.get(timeout=1)
+            except queue.Empty:
+                if not child.is_alive():
+                    stopped = f"the generator stopped (exit code {child.exitcode})"
+                    raise RuntimeError(stopped) from None
+                continue
+            if day is None:
+                return
+            if isinstance(day, str):
+                raise RuntimeError(f"the generator failed: {day}")
+            yield day
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _generate_into(days, postings: int, seed: int, shape: Shape) -> None:
+    """The child: every day of `generate` into the queue, then None (or what went wrong)."""
+    try:
+        for day in generate(postings, seed, shape):
+            days.put(day)
+    except Exception as error:  # told to the parent, which raises it
+        days.put(f"{type(error).__name__}: {error}")
+    else:
+        days.put(None)
+
+
 # ---- loading ------------------------------------------------------------------------------------
 
 
@@ -327,12 +374,21 @@ def load_use_cases(database, postings: int, seed: int = 7, shape: Shape = CITY_S
 
 
 def load_bulk(database, postings: int, seed: int = 7, shape: Shape = CITY_SHAPE) -> int:
-    """Straight into the tables. Returns the transactions written."""
+    """Straight into the tables. Returns the transactions written. Python's cyclic garbage
+    collector is paused meanwhile: generating and loading make millions of short-lived objects
+    and hardly any cycles, and each of its passes would walk every account and shipment held."""
     from ledger.services.bulk import load_in_bulk
     from ledger.services.ledger import execute_many
 
     execute_many(database, reference_commands(shape), today=CLOCK)
-    return load_in_bulk(database, generate(postings, seed, shape))
+    collecting = gc.isenabled()
+    gc.disable()
+    made = generate_ahead if postings >= AHEAD_POSTINGS_MIN else generate
+    try:
+        return load_in_bulk(database, made(postings, seed, shape))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def main() -> None:

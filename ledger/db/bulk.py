@@ -289,8 +289,8 @@ class BulkLoader:
             self.session.run(
                 "UPDATE chain_head SET sequence = ?, hash = ? WHERE id = 1", self.bulk.head()
             )
-            self.writer.end()
             rebuild_totals(self.session)
+            self.writer.end()
             if not self.session.as_text:  # PostgreSQL: plan the next queries on what was loaded
                 self.session.run("ANALYZE")
             self._close(commit=True)

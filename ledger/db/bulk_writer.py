@@ -6,9 +6,11 @@ constraints) are dropped when the load starts and made again, with the definitio
 gave, before it commits — one sort instead of an index entry placed per row. On PostgreSQL the
 foreign keys of those two tables are dropped and added again the same way (adding one checks
 every row at once), as its manual advises for populating a database; rows go in with COPY. On
-SQLite rows go in with executemany, the connection does not wait for the disk during the load
-(`synchronous=OFF`, back to what it was after the commit) and sorts in memory with a larger
-page cache. The DDL is part of the load's transaction: a load that fails leaves the schema as
+SQLite rows go in with executemany; the connection does not wait for the disk during the load
+(`synchronous=OFF`), sorts in memory with a larger page cache and a second thread, and checks
+the foreign keys of the whole database once at the end (`PRAGMA foreign_key_check`) instead of
+at every row; its settings go back to what they were after the commit. While a load runs on
+PostgreSQL, other sessions reading the two tables wait for it. The DDL is part of the load's transaction: a load that fails leaves the schema as
 it was. A load that commits leaves the schema equal to the migrations' (a test checks it).
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.db.session import Session
+from ledger.rules import require
 
 BULK_TABLES = ("transactions", "postings")
 TRANSACTION_COLUMNS = (
@@ -28,7 +31,14 @@ POSTING_COLUMNS = (
     "transaction_id, location_id, item_id, batch_id, quantity, balance_after, occurred_on"
 )
 BALANCE_COLUMNS = "on_hand, reserved, last_occurred_on, location_id, item_id, batch_id"
-SQLITE_CACHE_KIB = 262_144  # the load's page cache (256 MiB; the default is 2 MiB)
+# SQLite settings of the load's connection (put back after it).
+SQLITE_LOAD_SETTINGS = {
+    "synchronous": "OFF",
+    "cache_size": -262_144,  # KiB: 256 MiB (the default is 2 MiB)
+    "temp_store": "MEMORY",
+    "threads": 2,  # sorts (CREATE INDEX, GROUP BY) may use a second thread
+    "foreign_keys": "OFF",  # checked once, at the end
+}
 
 _SQLITE_INDEXES = (
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -68,12 +78,10 @@ class BulkWriter:
         """Before the load's transaction begins: settings that cannot change inside one."""
         if self.sqlite:  # on the driver's connection: SQLAlchemy's would begin a transaction
             driver = self._driver
-            for setting in ("synchronous", "cache_size", "temp_store"):
-                value = driver.execute(f"PRAGMA {setting}").fetchone()[0]
-                self.restore.append(f"PRAGMA {setting}={value}")
-            driver.execute("PRAGMA synchronous=OFF")
-            driver.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-            driver.execute("PRAGMA temp_store=MEMORY")
+            for setting, value in SQLITE_LOAD_SETTINGS.items():
+                before = driver.execute(f"PRAGMA {setting}").fetchone()[0]
+                self.restore.append(f"PRAGMA {setting}={before}")
+                driver.execute(f"PRAGMA {setting}={value}")
 
     def begin(self) -> None:
         """Drop the secondary indexes (and on PostgreSQL the foreign keys) of the two tables."""
@@ -116,10 +124,14 @@ class BulkWriter:
                 write_row(row)
 
     def end(self) -> None:
-        """Make again what `begin` dropped (inside the load's transaction)."""
+        """Make again what `begin` dropped, and on SQLite check every foreign key (inside the
+        load's transaction, before its commit)."""
         for statement in self.dropped:
             self.session.run(statement)
         self.dropped = []
+        if self.sqlite:
+            broken = self.session.run("PRAGMA foreign_key_check").fetchmany(3)
+            require(not broken, f"foreign keys broken by the load: {broken}")
 
     def close(self) -> None:
         """After the commit (or the rollback): the connection's own settings again."""

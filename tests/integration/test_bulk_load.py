@@ -16,7 +16,14 @@ from ledger.rules import Code, LedgerError
 from ledger.services.audit import verify_ledger
 from ledger.services.bulk import load_in_bulk
 from ledger.services.ledger import execute_many
-from scripts.synthetic_city import CLOCK, Shape, generate, load_bulk, load_use_cases
+from scripts.synthetic_city import (
+    CLOCK,
+    Shape,
+    generate,
+    generate_ahead,
+    load_bulk,
+    load_use_cases,
+)
 from scripts.synthetic_city import reference_commands as city_reference
 from tests.conftest import ENGINE_KINDS, migrated_engine
 
@@ -139,7 +146,7 @@ def test_a_refused_command_ends_the_load_and_leaves_the_ledger_as_it_was(
 
 def test_sqlite_settings_are_put_back_after_a_load(tmp_path):
     """The load's connection goes back to the pool as it came (it waits for the disk again)."""
-    names = ("synchronous", "cache_size", "temp_store", "journal_mode", "foreign_keys")
+    names = ("synchronous", "cache_size", "temp_store", "threads", "journal_mode", "foreign_keys")
     with migrated_engine("sqlite", tmp_path) as engine:
         loader = city_loader(Database(engine))
         driver = loader.connection.connection.driver_connection
@@ -159,3 +166,13 @@ def test_sqlite_settings_are_put_back_after_a_load(tmp_path):
         finally:
             other.dispose()
         assert after == expected and after[0] == 1
+
+
+def test_the_days_generated_ahead_are_the_days_generated():
+    """The synthetic city's second process sends the same commands, in order, and says when it
+    failed."""
+    assert list(generate_ahead(3_000, seed=4, shape=SMALL)) == list(
+        generate(3_000, seed=4, shape=SMALL)
+    )
+    with pytest.raises(RuntimeError, match="the generator failed: IndexError"):
+        list(generate_ahead(3_000, shape=Shape(counties=0)))
