@@ -10,7 +10,9 @@ workspace's clients send. Workloads:
 - issue: the city (510100) issues 1 册 of 文摘 to one of its 20 districts, round robin;
 - cycle: district i's clerk (added to the demo) transfers 1 张 of 年画 and 1 份 of 叠页 to
   district i+1 (the last to the first), the two lines in either order: clients moving stock in
-  a cycle.
+  a cycle;
+- cycle-fefo: the same without batch numbers, each line's batch picked (FEFO) and locked as it
+  is picked.
 
 The ceiling is `bench.ceiling_app` (a bare Litestar route decoding the same body with msgspec)
 under the same uvicorn settings and the same wrk script. Each case is checked: `verify` finds
@@ -71,10 +73,11 @@ end
 
 local function body()
   local n = counter + id * 7
-  if kind == "cycle" then
+  if kind == "cycle" or kind == "cycle-fefo" then
     local i = n %% #cycle
-    local a = '{"item_code":"NH2014","quantity":1,"batch_number":"2014-01"}'
-    local b = '{"item_code":"DY2014","quantity":1,"batch_number":"2014-01"}'
+    local batch = kind == "cycle" and ',"batch_number":"2014-01"' or ""
+    local a = '{"item_code":"NH2014","quantity":1' .. batch .. '}'
+    local b = '{"item_code":"DY2014","quantity":1' .. batch .. '}'
     if n %% 2 == 1 then a, b = b, a end
     return string.format('{"source_code":"%%s","destination_code":"%%s","lines":[%%s,%%s]}',
       cycle[i + 1], cycle[(i + 1) %% #cycle + 1], a, b)
@@ -87,7 +90,7 @@ end
 function request()
   counter = counter + 1
   local token = "%(token)s"
-  if kind == "cycle" then  -- each district's own clerk
+  if kind ~= "issue" then  -- each district's own clerk
     token = "%(clerk)s" .. cycle[(counter + id * 7) %% #cycle + 1]
   end
   local headers = {
