@@ -13,6 +13,8 @@ from sqlalchemy import text
 from ledger import commands as c
 from ledger.db import close_checks, journal_queries
 from ledger.db.guards import drop_guards
+from ledger.db.movement_totals import rebuild as rebuild_totals
+from ledger.db.session import Session
 from ledger.history import format_checkpoint, parse_checkpoint
 from ledger.reference import ReferenceKind
 from ledger.rules import Code
@@ -199,7 +201,8 @@ def head(ledger) -> tuple[int, str]:
 
 def cut_the_last_transaction(ledger) -> None:
     """Remove the last transaction as a careful intruder would: its postings, the balances
-    they made and the chain head — leaving a ledger that verifies on its own."""
+    they made, the movement totals (summed again without it) and the chain head — leaving a
+    ledger that verifies on its own."""
     sequence, _ = head(ledger)
     with ledger.database.engine.begin() as connection:
         for location, item, batch, quantity in connection.execute(
@@ -220,6 +223,9 @@ def cut_the_last_transaction(ledger) -> None:
             text("DELETE FROM postings WHERE transaction_id = :id"), {"id": sequence}
         )
         connection.execute(text("DELETE FROM transactions WHERE id = :id"), {"id": sequence})
+        connection.execute(text("DELETE FROM movement_totals"))
+        connection.execute(text("DELETE FROM item_movement_totals"))
+        rebuild_totals(Session(connection))
         previous = connection.execute(
             text("SELECT hash FROM transactions WHERE id = :id"), {"id": sequence - 1}
         ).scalar_one()
