@@ -66,7 +66,7 @@ class Built(NamedTuple):
     raw_days: pa.Array
     accounts: list[AccountCodes]
     running_accounts: np.ndarray
-    posting_order: np.ndarray
+    posting_order: np.ndarray | slice  # a slice when every posting is kept, in order
     location: np.ndarray
     item: np.ndarray
     batch: np.ndarray
