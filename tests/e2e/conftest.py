@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
@@ -24,6 +25,7 @@ CHROMIUM_FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1000,1400",
 )
+FIRST_WINDOW = (1000, 1400)
 
 
 PACKAGES = ("chromium", "chromium-driver", "fonts-wqy-microhei")
@@ -64,16 +66,64 @@ def ensure_chromium() -> tuple[str, str]:
     return browser, driver
 
 
+class Chromium:
+    """One headless Chromium kept for a test process (starting one takes a second or two),
+    given to each test as new: `forget` clears what a test left (cookies, cache, the site data
+    of the page it ended on, other windows, the window's size); when that fails the browser is
+    quit and the next test starts another."""
+
+    def __init__(self) -> None:
+        self.driver: webdriver.Chrome | None = None
+
+    def start(self) -> webdriver.Chrome:
+        if self.driver is None:
+            chromium, chromedriver = ensure_chromium()
+            options = webdriver.ChromeOptions()
+            options.binary_location = chromium
+            for flag in CHROMIUM_FLAGS:
+                options.add_argument(flag)
+            self.driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+        return self.driver
+
+    def forget(self) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        try:
+            for handle in driver.window_handles[1:]:
+                driver.switch_to.window(handle)
+                driver.close()
+            driver.switch_to.window(driver.window_handles[0])
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(driver.current_url))
+            if origin.startswith("http"):  # local storage, IndexedDB, service workers, caches
+                driver.execute_cdp_cmd(
+                    "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"}
+                )
+            driver.get("about:blank")
+            driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+            driver.set_window_size(*FIRST_WINDOW)
+        except Exception:  # an alert left open, a crashed tab …: a new browser next time
+            self.quit()
+
+    def quit(self) -> None:
+        if self.driver is not None:
+            self.driver.quit()
+            self.driver = None
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    kept = Chromium()
+    yield kept
+    kept.quit()
+
+
 @pytest.fixture
-def browser():
-    chromium, chromedriver = ensure_chromium()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    yield driver
-    driver.quit()
+def browser(chromium):
+    """Headless Chromium as new (the process's one, cleared after each test)."""
+    yield chromium.start()
+    chromium.forget()
 
 
 # -- the 工作台 (web workspace): tests/e2e/workspace.py has the helpers ---------------------------

@@ -7,16 +7,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import shutil
 
 import pypdfium2
 import pytest
 from selenium.webdriver.common.by import By
 
 from ledger.db import journal_queries
-from ledger.db.engine import make_engine, upgrade
+from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services import report_audit, report_stock, reports
-from ledger.services.demo import load_demo
 from ledger.services.report_formats import WIDEST_PORTRAIT, render
 from tests.bound import Ledger
 from tests.conftest import TODAY
@@ -38,11 +38,12 @@ REPORTS = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}")
-    upgrade(engine)
+def demo(workspace_template, tmp_path_factory):
+    """A copy of the demo city the process loaded once (conftest.py's workspace_template)."""
+    copy = tmp_path_factory.mktemp("pages") / "demo.db"
+    shutil.copyfile(workspace_template, copy)
+    engine = make_engine(f"sqlite:///{copy}")
     ledger = Ledger(Database(engine), clock=lambda: TODAY)
-    load_demo(ledger.database, ledger.clock())
     with ledger.database.read() as connection:
         first = next(journal_queries.stored_transactions(connection)).number
     yield ledger, first
