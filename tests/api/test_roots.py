@@ -293,6 +293,12 @@ READS: dict[tuple[str, str], Callable[[City], Call]] = {
     ("GET", f"{V1}/reports/write-off-rate"): lambda x: Call(
         f"{V1}/reports/write-off-rate", params={"under": x.root, **REPORT_DAYS}
     ),
+    ("GET", f"{V1}/reports/stock-alerts"): lambda x: Call(
+        f"{V1}/reports/stock-alerts", params={"under": x.root}
+    ),
+    ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): lambda x: Call(
+        f"{V1}/locations/{x.township}/suggested-request"
+    ),
     ("GET", f"{V1}/reports/audit-sample"): lambda x: Call(
         f"{V1}/reports/audit-sample", params={"under": x.root, "size": 3}
     ),
