@@ -1,38 +1,42 @@
 """Verification of the movement totals (movement_totals and item_movement_totals,
-ledger/totals.py) against the postings, read month by month so that nothing larger than a
-month's day totals and a year's totals is held at once.
+ledger/totals.py) against the postings, compared by the database: only totals that differ
+come out of it.
 
-From genesis, for each month: its day totals are summed again from the postings dated in it
-(through the transactions' date index, by the database) and compared with the stored day
-totals; the month's total is those recomputed days added up, compared with the stored month
-total; each year's total is its recomputed months added up; the month and year totals per
-location × item are those added up over batches. Nothing stored is trusted for what another
-row is compared with.
+From genesis, month by month: the day totals against the postings dated in the month, summed
+again (through the transactions' date index); each month total against its days, each year
+total against its months, and the totals per location × item against those per account. A
+level is compared with the level below as the postings make it — the stored rows below plus
+whatever differences were found there — so a changed total is named once, not again in every
+total that adds it up. Totals whose period does not start where a month or year starts are
+named too.
 
 Since a close, as for the balances, what was recorded after it is re-read: the days the
 transactions recorded since are dated on have their day totals summed again from all of those
-days' postings, and their months and years are checked the same way, starting from the stored
-totals of the days and months nothing recorded since touched (a verification from genesis
+days' postings, and their months and years are checked the same way (against the stored
+totals of the days and months nothing recorded since touched: a verification from genesis
 checks those).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from sqlalchemy import Connection, func, literal, or_, select
+from sqlalchemy import BigInteger, Connection, and_, cast, func, null, or_, select, union_all
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import account_codes, driver_tuples
 from ledger.totals import DAY, MONTH, YEAR
 
 Difference = tuple[str, int | None, int | None]  # (total named by codes, expected, found)
-# A total's key as compared: (start, location id, item id, kind, incoming, batch id).
-# The totals per location × item (item_movement_totals) are named by their own codes here.
+# A total's key as compared: (location id, item id, kind, incoming, batch id); the batch is
+# ALL_BATCHES for a total per location × item. Deltas: expected less stored, per key.
+Key = tuple
+ALL_BATCHES = 0
+# The totals per location × item are named by their own codes here.
 ITEM_MONTH, ITEM_YEAR = 4, 5
-GRAIN_NAMES = {DAY: "day", MONTH: "month", YEAR: "year", ITEM_MONTH: "item month"}
-GRAIN_NAMES[ITEM_YEAR] = "item year"
-ALL_BATCHES = 0  # the batch of a total per location × item, as compared
+NAMES = {DAY: "day", MONTH: "month", YEAR: "year", ITEM_MONTH: "item month", ITEM_YEAR: "item year"}
+Found = tuple[int, dt.date, Key, int, int | None]  # (grain, start, key, expected, stored)
 
 
 def differences(connection: Connection, after: int | None, path: str | None) -> list[Difference]:
@@ -40,58 +44,212 @@ def differences(connection: Connection, after: int | None, path: str | None) -> 
     call for that is not stored, at the physical locations under `path` (None: every one): all
     of them, or (`after`, a close's sequence) those of the days, months and years of what was
     recorded after it."""
+    check = _Check(connection, path)
     if after is None:
         bounds = _bounds(connection)
         if bounds is None:
             return []
         touched = None
         months = _months(*bounds)
+        check.misaligned()
     else:
         touched = _days_recorded_after(connection, after)
-        months = sorted({day.replace(day=1) for day in touched})
-    found: list[tuple[int, tuple, int | None, int | None]] = []
+        months = sorted({_month(day) for day in touched})
     for year in sorted({month.year for month in months}):
         year_start = dt.date(year, 1, 1)
-        year_expected: dict = {}
-        checked = [month for month in months if month.year == year]
-        if touched is not None:  # the months nothing recorded since touched: as stored
-            stored = _stored(connection, MONTH, year_start, dt.date(year, 12, 31), path)
-            year_expected = _collapsed(
-                {key: q for key, q in stored.items() if key[0] not in checked}, year_start
-            )
-        for month in checked:
-            month_total, month_found = _check_month(connection, month, touched, path)
-            found += month_found
-            for key, quantity in _collapsed(month_total, year_start).items():
-                year_expected[key] = year_expected.get(key, 0) + quantity
-        year_end = dt.date(year, 12, 31)
-        found += _compare(
-            YEAR, year_expected, _stored(connection, YEAR, year_start, year_end, path)
+        month_deltas: dict[Key, int] = {}
+        for month in (month for month in months if month.year == year):
+            days = None if touched is None else sorted(d for d in touched if _month(d) == month)
+            deltas = check.days(month, days)
+            deltas = check.above(MONTH, month, _month_end(month), deltas)
+            check.above(ITEM_MONTH, month, month, _per_item(deltas))
+            for key, delta in deltas.items():
+                month_deltas[key] = month_deltas.get(key, 0) + delta
+        year_deltas = check.above(YEAR, year_start, dt.date(year, 12, 1), month_deltas)
+        check.above(ITEM_YEAR, year_start, year_start, _per_item(year_deltas))
+    return _named(connection, check.found)
+
+
+class _Check:
+    """The comparisons, each one query, and what they found."""
+
+    def __init__(self, connection: Connection, path: str | None) -> None:
+        self.connection = connection
+        self.path = path
+        self.found: list[Found] = []
+
+    def _scoped(self, table, *conditions):
+        c = table.c
+        if self.path is None:
+            return and_(*conditions)
+        loc = t.locations.c
+        under = select(loc.id).where(
+            loc.physical.is_(True), loc.path.startswith(self.path, autoescape=True)
         )
-        per_item = _stored(connection, YEAR, year_start, year_end, path, per_item=True)
-        found += _compare(ITEM_YEAR, _per_item(year_expected), per_item)
-    return _named(connection, found)
+        return and_(*conditions, c.location_id.in_(under))
+
+    def days(self, month: dt.date, days: list[dt.date] | None) -> dict[Key, int]:
+        """The day totals of `month` (of `days` in it) against its postings; the deltas."""
+        p, tx, loc, m = t.postings.c, t.transactions.c, t.locations.c, t.movement_totals.c
+        ranges = [(month, _month_end(month))] if days is None else [(d, d) for d in days]
+        posted = (
+            select(
+                tx.occurred_on.label("start"),
+                p.location_id,
+                p.item_id,
+                tx.kind,
+                (p.quantity > 0).label("incoming"),
+                p.batch_id,
+                func.abs(p.quantity).label("low"),
+                cast(null(), BigInteger).label("up"),
+            )
+            .select_from(t.transactions)
+            .join(t.postings, p.transaction_id == tx.id)
+        )
+        posted = posted.join(t.locations, loc.id == p.location_id).where(
+            or_(*(tx.occurred_on.between(first, last) for first, last in ranges)),
+            loc.physical.is_(True),
+            *([loc.path.startswith(self.path, autoescape=True)] if self.path else []),
+        )
+        stored = select(
+            m.starts_on,
+            m.location_id,
+            m.item_id,
+            m.kind,
+            m.incoming,
+            m.batch_id,
+            cast(null(), BigInteger),
+            m.quantity,
+        ).where(
+            self._scoped(
+                t.movement_totals,
+                m.grain == DAY,
+                or_(*(m.starts_on.between(first, last) for first, last in ranges)),
+            )
+        )
+        deltas: dict[Key, int] = {}
+        for start, *key, low, up in self._mismatched(posted, stored, with_start=True):
+            self.found.append((DAY, _day(start), _key(key), int(low or 0), up))
+            deltas[_key(key)] = deltas.get(_key(key), 0) + int(low or 0) - int(up or 0)
+        return deltas
+
+    def above(
+        self, grain: int, first: dt.date, last: dt.date, deltas: dict[Key, int]
+    ) -> dict[Key, int]:
+        """The totals of `grain` starting on `first` against the level below, from `first` to
+        `last` (its starts), as stored plus `deltas`; the deltas of this level."""
+        per_item = grain in (ITEM_MONTH, ITEM_YEAR)
+        below_grain = {MONTH: DAY, YEAR: MONTH, ITEM_MONTH: MONTH, ITEM_YEAR: YEAR}[grain]
+        m = t.movement_totals.c
+        upper_table = t.item_movement_totals if per_item else t.movement_totals
+        u = upper_table.c
+        batch_below = cast(ALL_BATCHES, BigInteger) if per_item else m.batch_id
+        batch_upper = cast(ALL_BATCHES, BigInteger) if per_item else u.batch_id
+        below = select(
+            m.location_id,
+            m.item_id,
+            m.kind,
+            m.incoming,
+            batch_below.label("batch_id"),
+            m.quantity.label("low"),
+            cast(null(), BigInteger).label("up"),
+        ).where(
+            self._scoped(
+                t.movement_totals, m.grain == below_grain, m.starts_on.between(first, last)
+            )
+        )
+        stored_grain = {ITEM_MONTH: MONTH, ITEM_YEAR: YEAR}.get(grain, grain)
+        upper = select(
+            u.location_id,
+            u.item_id,
+            u.kind,
+            u.incoming,
+            batch_upper,
+            cast(null(), BigInteger),
+            u.quantity,
+        ).where(self._scoped(upper_table, u.grain == stored_grain, u.starts_on == first))
+        mismatched = {
+            _key(key): (int(low or 0), up) for *key, low, up in self._mismatched(below, upper)
+        }
+        for key in deltas.keys() - mismatched.keys():  # below and upper agreed as stored
+            stored = self._stored(upper_table, stored_grain, first, key)
+            mismatched[key] = (stored or 0, stored)
+        found: dict[Key, int] = {}
+        for key, (low, up) in mismatched.items():
+            expected = low + deltas.get(key, 0)
+            if expected != (up or 0):
+                self.found.append((grain, first, key, expected, up))
+                found[key] = expected - (up or 0)
+        return found
+
+    def _mismatched(self, low, up, with_start: bool = False) -> list[tuple]:
+        """Rows of `low` and `up` (key columns, then `low` and `up` quantities) summed per key:
+        the keys whose sums differ (a missing side is none)."""
+        both = union_all(low, up).subquery()
+        keys = list(both.c)[:-2]
+        low_sum, up_sum = func.sum(both.c.low), func.sum(both.c.up)
+        return driver_tuples(
+            self.connection,
+            select(*keys, low_sum, up_sum)
+            .group_by(*keys)
+            .having(func.coalesce(low_sum, -1) != func.coalesce(up_sum, -1)),
+        )
+
+    def _stored(self, table, grain: int, start: dt.date, key: Key) -> int | None:
+        c = table.c
+        location, item, kind, incoming, batch = key
+        conditions = [c.grain == grain, c.starts_on == start, c.location_id == location]
+        conditions += [c.item_id == item, c.kind == kind, c.incoming.is_(incoming)]
+        if table is t.movement_totals:
+            conditions.append(c.batch_id == batch)
+        return self.connection.execute(select(c.quantity).where(*conditions)).scalar()
+
+    def misaligned(self) -> None:
+        """Month and year totals whose period does not start on the 1st (of January)."""
+        for table in (t.movement_totals, t.item_movement_totals):
+            c = table.c
+            starts = self.connection.execute(
+                select(c.grain, c.starts_on)
+                .where(self._scoped(table, c.grain.in_((MONTH, YEAR))))
+                .distinct()
+            )
+            for grain, start in starts:
+                start = _day(start)
+                if start.day != 1 or (grain == YEAR and start.month != 1):
+                    rows = self.connection.execute(
+                        select(c.location_id, c.item_id, c.kind, c.incoming, c.quantity)
+                        .add_columns(
+                            c.batch_id
+                            if table is t.movement_totals
+                            else cast(ALL_BATCHES, BigInteger)
+                        )
+                        .where(self._scoped(table, c.grain == grain, c.starts_on == start))
+                    )
+                    shown = grain if table is t.movement_totals else grain + 2
+                    for location, item, kind, incoming, quantity, batch in rows:
+                        self.found.append(
+                            (
+                                shown,
+                                start,
+                                _key((location, item, kind, incoming, batch)),
+                                0,
+                                quantity,
+                            )
+                        )
 
 
-def _check_month(
-    connection: Connection, month: dt.date, touched: set[dt.date] | None, path: str | None
-) -> tuple[dict, list]:
-    """A month's day totals and month total against the postings (only the `touched` days
-    recomputed, the others as stored): (its day totals as expected, what differs)."""
-    month_end = _month_end(month)
-    stored_days = _stored(connection, DAY, month, month_end, path)
-    if touched is None:
-        expected = _day_totals(connection, [(month, month_end)], path)
-    else:
-        days = sorted(day for day in touched if month <= day <= month_end)
-        expected = {key: q for key, q in stored_days.items() if key[0] not in touched}
-        expected.update(_day_totals(connection, [(day, day) for day in days], path))
-    found = _compare(DAY, expected, stored_days)
-    month_total = _collapsed(expected, month)
-    found += _compare(MONTH, month_total, _stored(connection, MONTH, month, month_end, path))
-    per_item = _stored(connection, MONTH, month, month_end, path, per_item=True)
-    found += _compare(ITEM_MONTH, _per_item(month_total), per_item)
-    return expected, found
+def _per_item(deltas: dict[Key, int]) -> dict[Key, int]:
+    summed: dict[Key, int] = {}
+    for key, delta in deltas.items():
+        item_key = (*key[:4], ALL_BATCHES)
+        summed[item_key] = summed.get(item_key, 0) + delta
+    return {key: delta for key, delta in summed.items() if delta}
+
+
+def _key(columns: Iterable) -> Key:
+    """A key as compared: its direction a bool, whatever the driver gave."""
+    location, item, kind, incoming, batch = columns
+    return (location, item, kind, bool(incoming), batch)
 
 
 def _months(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -100,6 +258,10 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
         months.append(month)
         month = _month_end(month) + dt.timedelta(days=1)
     return months
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -128,96 +290,19 @@ def _bounds(connection: Connection) -> tuple[dt.date, dt.date] | None:
     return (min(days), max(days)) if days else None
 
 
-def _under(path: str | None) -> list:
-    loc = t.locations.c
-    physical = [loc.physical.is_(True)]
-    return physical if path is None else [*physical, loc.path.startswith(path, autoescape=True)]
-
-
-def _day_totals(connection: Connection, ranges: list[tuple[dt.date, dt.date]], path) -> dict:
-    """The day totals the postings dated in `ranges` (first, last) call for."""
-    if not ranges:
-        return {}
-    p, tx, loc = t.postings.c, t.transactions.c, t.locations.c
-    key = [tx.occurred_on, p.location_id, p.item_id, tx.kind, p.quantity > 0, p.batch_id]
-    dated = [(tx.occurred_on >= first) & (tx.occurred_on <= last) for first, last in ranges]
-    rows = driver_tuples(
-        connection,
-        select(*key, func.sum(func.abs(p.quantity)))
-        .select_from(t.transactions)
-        .join(t.postings, p.transaction_id == tx.id)
-        .join(t.locations, loc.id == p.location_id)
-        .where(or_(*dated), *_under(path))
-        .group_by(*key),
-    )
-    return {_key(row): int(row[-1]) for row in rows}
-
-
-def _stored(
-    connection: Connection, grain: int, first: dt.date, last: dt.date, path, per_item=False
-) -> dict:
-    """The stored totals of `grain` starting from `first` to `last` (`per_item`: those per
-    location × item, under the batch ALL_BATCHES)."""
-    m, loc = (t.item_movement_totals if per_item else t.movement_totals).c, t.locations.c
-    batch = literal(ALL_BATCHES) if per_item else m.batch_id
-    query = select(m.starts_on, m.location_id, m.item_id, m.kind, m.incoming, batch, m.quantity)
-    query = query.where(m.grain == grain, m.starts_on >= first, m.starts_on <= last)
-    if path is not None:
-        query = query.where(m.location_id.in_(select(loc.id).where(*_under(path))))
-    return {_key(row): int(row[-1]) for row in driver_tuples(connection, query)}
-
-
-def _key(row) -> tuple:
-    """A total's key as compared: its start as a date and its direction as a bool, whatever
-    the driver gave."""
-    return (_day(row[0]), row[1], row[2], row[3], bool(row[4]), row[5])
-
-
-def _per_item(totals: dict) -> dict:
-    """Totals per account added up per location × item."""
-    summed: dict = {}
-    for key, quantity in totals.items():
-        item_key = (*key[:5], ALL_BATCHES)
-        summed[item_key] = summed.get(item_key, 0) + quantity
-    return summed
-
-
-def _collapsed(totals: dict, start: dt.date) -> dict:
-    """Totals of shorter periods added up into one starting on `start`."""
-    summed: dict = {}
-    for key, quantity in totals.items():
-        wider = (start, *key[1:])
-        summed[wider] = summed.get(wider, 0) + quantity
-    return summed
-
-
-def _compare(
-    grain: int, expected: dict, stored: dict
-) -> list[tuple[int, tuple, int | None, int | None]]:
-    if expected == stored:  # the usual case, compared at C speed
-        return []
-    return [
-        (grain, key, expected.get(key), stored.get(key))
-        for key in sorted(set(expected) | set(stored), key=str)
-        if expected.get(key) != stored.get(key)
-    ]
-
-
-def _named(connection: Connection, found: list) -> list[Difference]:
+def _named(connection: Connection, found: list[Found]) -> list[Difference]:
     if not found:
         return []
     locations, batches = account_codes(connection)
     items = dict(connection.execute(select(t.items.c.id, t.items.c.code)).all())
     named = []
-    for grain, (start, location, item, kind, incoming, batch), expected, stored in found:
+    for grain, start, (location, item, kind, incoming, batch), expected, stored in found:
         account = f"{locations.get(location, f'#{location}')}/{items.get(item, f'#{item}')}"
         if grain not in (ITEM_MONTH, ITEM_YEAR):
             account += "/" + (batches[batch][1] if batch in batches else f"#{batch}")
-        subject = (
-            f"{GRAIN_NAMES[grain]} {start.isoformat()} {account} "
-            f"{kind} {'in' if incoming else 'out'}"
-        )
-        named.append((subject, expected, stored))
+        direction = "in" if incoming else "out"
+        subject = f"{NAMES[grain]} {start.isoformat()} {account} {kind} {direction}"
+        named.append((subject, expected or None, None if stored is None else int(stored)))
     return named
 
 

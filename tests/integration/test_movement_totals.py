@@ -234,3 +234,43 @@ def test_verify_since_a_close_rechecks_the_totals_of_the_days_recorded_since(ran
     sql(database, f"UPDATE movement_totals SET quantity = quantity + 5 WHERE {untouched}")
     assert not total_findings(database, since_close=True)
     assert total_findings(database)
+
+
+def test_verify_names_a_day_and_its_month_changed_together_and_nothing_else(random_ledger):
+    """Each changed total is named once: not again in the year and the totals per location ×
+    item that add it up (they are compared with what the postings make of the level below)."""
+    database = random_ledger.ledger.database
+    m = t.movement_totals.c
+    with database.read() as connection:
+        day = connection.execute(select(t.movement_totals).where(m.grain == 1).limit(1)).one()
+    same = (
+        f"location_id = {day.location_id} AND item_id = {day.item_id} AND kind = '{day.kind}' "
+        f"AND incoming = {str(bool(day.incoming)).lower()} AND batch_id = {day.batch_id}"
+    )
+    month = day.starts_on.replace(day=1).isoformat()
+    for grain, start in ((1, day.starts_on.isoformat()), (2, month)):
+        sql(
+            database,
+            "UPDATE movement_totals SET quantity = quantity + 5 "
+            f"WHERE grain = {grain} AND starts_on = '{start}' AND {same}",
+        )
+    findings = total_findings(database)
+    assert [f.subject.split()[2:4] for f in findings] == [
+        ["day", day.starts_on.isoformat()],
+        ["month", month],
+    ]
+    assert findings[0].found == str(int(findings[0].expected) + 5)
+
+
+def test_verify_names_a_month_total_that_does_not_start_on_the_first(random_ledger):
+    database = random_ledger.ledger.database
+    sql(
+        database,
+        "INSERT INTO item_movement_totals (grain, starts_on, location_id, item_id, kind, "
+        "incoming, quantity) SELECT 2, '2025-12-15', location_id, item_id, kind, incoming, 3 "
+        "FROM item_movement_totals LIMIT 1",
+    )
+    findings = total_findings(database)
+    assert [(f.subject.split()[2:5], f.expected, f.found) for f in findings] == [
+        (["item", "month", "2025-12-15"], "none", "3")
+    ]
