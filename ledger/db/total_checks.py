@@ -13,8 +13,8 @@ named too.
 Since a close, as for the balances, what was recorded after it is re-read: the days the
 transactions recorded since are dated on have their day totals summed again from all of those
 days' postings, and their months and years are checked the same way (against the stored
-totals of the days and months nothing recorded since touched: a verification from genesis
-checks those).
+totals of the days and months nothing recorded since touched, and for the months and years
+only at the accounts posted to since: a verification from genesis checks the rest).
 """
 
 from __future__ import annotations
@@ -22,7 +22,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, Connection, and_, cast, func, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from ledger.db import tables as t
 from ledger.db.raw_reads import account_codes, driver_tuples
@@ -44,7 +55,7 @@ def differences(connection: Connection, after: int | None, path: str | None) -> 
     call for that is not stored, at the physical locations under `path` (None: every one): all
     of them, or (`after`, a close's sequence) those of the days, months and years of what was
     recorded after it."""
-    check = _Check(connection, path)
+    check = _Check(connection, path, after)
     if after is None:
         bounds = _bounds(connection)
         if bounds is None:
@@ -73,20 +84,30 @@ def differences(connection: Connection, after: int | None, path: str | None) -> 
 class _Check:
     """The comparisons, each one query, and what they found."""
 
-    def __init__(self, connection: Connection, path: str | None) -> None:
+    def __init__(self, connection: Connection, path: str | None, after: int | None) -> None:
         self.connection = connection
         self.path = path
+        self.after = after  # since a close: its sequence (months and years: accounts moved since)
         self.found: list[Found] = []
 
-    def _scoped(self, table, *conditions):
+    def _scoped(self, table, *conditions, moved_since: bool = False, per_item: bool = False):
+        """`conditions` at the locations under the path; with `moved_since` (and a close to
+        start from) only at the accounts (`per_item`: locations × items) posted to after the
+        close."""
         c = table.c
-        if self.path is None:
-            return and_(*conditions)
-        loc = t.locations.c
-        under = select(loc.id).where(
-            loc.physical.is_(True), loc.path.startswith(self.path, autoescape=True)
-        )
-        return and_(*conditions, c.location_id.in_(under))
+        if self.path is not None:
+            loc = t.locations.c
+            under = select(loc.id).where(
+                loc.physical.is_(True), loc.path.startswith(self.path, autoescape=True)
+            )
+            conditions = (*conditions, c.location_id.in_(under))
+        if moved_since and self.after is not None:
+            p = t.postings.c
+            columns = [p.location_id, p.item_id] + ([] if per_item else [p.batch_id])
+            moved = select(*columns).where(p.transaction_id > self.after).distinct()
+            own = [c.location_id, c.item_id] + ([c.batch_id] if len(columns) == 3 else [])
+            conditions = (*conditions, tuple_(*own).in_(moved))
+        return and_(*conditions)
 
     def days(self, month: dt.date, days: list[dt.date] | None) -> dict[Key, int]:
         """The day totals of `month` (of `days` in it) against its postings; the deltas."""
@@ -155,7 +176,11 @@ class _Check:
             cast(null(), BigInteger).label("up"),
         ).where(
             self._scoped(
-                t.movement_totals, m.grain == below_grain, m.starts_on.between(first, last)
+                t.movement_totals,
+                m.grain == below_grain,
+                m.starts_on.between(first, last),
+                moved_since=True,
+                per_item=per_item,
             )
         )
         stored_grain = {ITEM_MONTH: MONTH, ITEM_YEAR: YEAR}.get(grain, grain)
@@ -167,13 +192,21 @@ class _Check:
             batch_upper,
             cast(null(), BigInteger),
             u.quantity,
-        ).where(self._scoped(upper_table, u.grain == stored_grain, u.starts_on == first))
+        ).where(
+            self._scoped(
+                upper_table,
+                u.grain == stored_grain,
+                u.starts_on == first,
+                moved_since=True,
+                per_item=per_item,
+            )
+        )
         mismatched = {
             _key(key): (int(low or 0), up) for *key, low, up in self._mismatched(below, upper)
         }
-        for key in deltas.keys() - mismatched.keys():  # below and upper agreed as stored
-            stored = self._stored(upper_table, stored_grain, first, key)
-            mismatched[key] = (stored or 0, stored)
+        for key in deltas.keys() - mismatched.keys():  # not read: read alone
+            low = self._stored(t.movement_totals, below_grain, (first, last), key, per_item)
+            mismatched[key] = (low or 0, self._stored(upper_table, stored_grain, first, key))
         found: dict[Key, int] = {}
         for key, (low, up) in mismatched.items():
             expected = low + deltas.get(key, 0)
@@ -195,14 +228,18 @@ class _Check:
             .having(func.coalesce(low_sum, -1) != func.coalesce(up_sum, -1)),
         )
 
-    def _stored(self, table, grain: int, start: dt.date, key: Key) -> int | None:
+    def _stored(self, table, grain, starts, key: Key, all_batches: bool = False) -> int | None:
+        """The stored total of one key (`starts`: a start, or (first, last) to add up; with
+        `all_batches`, those of every batch of its location × item)."""
         c = table.c
         location, item, kind, incoming, batch = key
-        conditions = [c.grain == grain, c.starts_on == start, c.location_id == location]
+        first, last = starts if isinstance(starts, tuple) else (starts, starts)
+        conditions = [c.grain == grain, c.starts_on.between(first, last), c.location_id == location]
         conditions += [c.item_id == item, c.kind == kind, c.incoming.is_(incoming)]
-        if table is t.movement_totals:
+        if table is t.movement_totals and not all_batches:
             conditions.append(c.batch_id == batch)
-        return self.connection.execute(select(c.quantity).where(*conditions)).scalar()
+        found = self.connection.execute(select(func.sum(c.quantity)).where(*conditions)).scalar()
+        return None if found is None else int(found)
 
     def misaligned(self) -> None:
         """Month and year totals whose period does not start on the 1st (of January)."""
