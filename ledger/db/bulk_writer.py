@@ -3,15 +3,21 @@
 Bulk mode (the loader starts on an empty ledger and holds one database transaction to the end):
 the secondary indexes of `transactions` and `postings` (not their primary keys or unique
 constraints) are dropped when the load starts and made again, with the definitions the database
-gave, before it commits — one sort instead of an index entry placed per row. On PostgreSQL the
-foreign keys of those two tables are dropped and added again the same way (adding one checks
-every row at once), as its manual advises for populating a database; rows go in with COPY. On
-SQLite rows go in with executemany; the connection does not wait for the disk during the load
-(`synchronous=OFF`), sorts in memory with a larger page cache and a second thread, and checks
-the foreign keys of the whole database once at the end (`PRAGMA foreign_key_check`) instead of
-at every row; its settings go back to what they were after the commit. While a load runs on
-PostgreSQL, other sessions reading the two tables wait for it. The DDL is part of the load's transaction: a load that fails leaves the schema as
-it was. A load that commits leaves the schema equal to the migrations' (a test checks it).
+gave, before it commits — one sort instead of an index entry placed per row. The DDL is part of
+the load's transaction: a load that fails leaves the schema as it was; one that commits leaves
+it equal to the migrations' (a test checks it).
+
+PostgreSQL: the foreign keys of the two tables are dropped and added again the same way (adding
+one checks every row at once), as its manual advises for populating a database, and rows go in
+with COPY. While a load runs, other sessions reading the two tables wait for it.
+
+SQLite: rows go in with executemany. For the load's connection only, put back after the commit:
+a rollback journal instead of the write-ahead log (`journal_mode=DELETE`: it holds only the few
+pages of what was there before, so each new page is written once, not to the log and then to
+the file; a process that dies mid-load is still rolled back), no waiting for the disk
+(`synchronous=OFF`), a larger page cache, sorts in memory with a second thread, and the foreign
+keys of the whole database checked once at the end (`PRAGMA foreign_key_check`) instead of at
+every row.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from collections.abc import Sequence
 from ledger.db.session import Session
 from ledger.rules import require
 
-BULK_TABLES = ("transactions", "postings")
 TRANSACTION_COLUMNS = (
     "id, number, kind, occurred_on, recorded_at, location_id, counterparty_id, reverses_id, "
     "shipment_id, reason, memo, previous_hash, hash, chain_version, maker_id, approver_id, "
@@ -33,6 +38,9 @@ POSTING_COLUMNS = (
 BALANCE_COLUMNS = "on_hand, reserved, last_occurred_on, location_id, item_id, batch_id"
 # SQLite settings of the load's connection (put back after it).
 SQLITE_LOAD_SETTINGS = {
+    # A rollback journal: it keeps only the few pages the load changes of what was there (the
+    # reference data), where WAL would write every page twice (to the log, then the file).
+    "journal_mode": "DELETE",
     "synchronous": "OFF",
     "cache_size": -262_144,  # KiB: 256 MiB (the default is 2 MiB)
     "temp_store": "MEMORY",

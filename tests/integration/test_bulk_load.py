@@ -150,7 +150,8 @@ def test_sqlite_settings_are_put_back_after_a_load(tmp_path):
     with migrated_engine("sqlite", tmp_path) as engine:
         loader = city_loader(Database(engine))
         driver = loader.connection.connection.driver_connection
-        assert driver.execute("PRAGMA synchronous").fetchone()[0] == 0  # during the load
+        during = [driver.execute(f"PRAGMA {name}").fetchone()[0] for name in names]
+        assert during == [0, -262_144, 2, 2, "delete", 0]
 
         def settings() -> list:
             return [driver.execute(f"PRAGMA {name}").fetchone()[0] for name in names]
