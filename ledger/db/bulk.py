@@ -247,7 +247,9 @@ class BulkLoader:
             item = self.reference.item(line.item_code)
             batch = self.reference.batch(item, line.batch_number)
             ids = self.batch_ids[(line.item_code, line.batch_number)] = (item.id, batch.id)
-        return self._move(source, destination, *ids, line.quantity)
+        return Move(
+            source.id, source.physical, destination.id, destination.physical, *ids, line.quantity
+        )
 
     def _post(
         self,

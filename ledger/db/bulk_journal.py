@@ -74,9 +74,12 @@ class BulkJournal:
         balances_after = self._apply(legs, moves, occurred_on)
         kind_code, prefix = KINDS[kind]
         number = self.numbering.next_number_for(prefix, occurred_on.year)
-        if location.id not in self.closed:
-            self.closed[location.id] = self.closed_through(location)
-        check_period_open(occurred_on, self.closed[location.id])
+        try:
+            closed = self.closed[location.id]
+        except KeyError:
+            closed = self.closed[location.id] = self.closed_through(location)
+        if closed is not None:
+            check_period_open(occurred_on, closed)
         codes, read = self.codes, self._codes
         lines = [(*(codes.get(key) or read(key)), quantity) for key, quantity, _ in legs]
         sequence, previous_hash = self.sequence + 1, self.hash
@@ -133,18 +136,20 @@ class BulkJournal:
     def _legs(moves: Sequence[Move]) -> list[tuple[Key, int, bool]]:
         """(account, quantity, physical) of each leg: minus at each move's source, plus at its
         destination (`legs_of_moves`'s legs, as plain tuples)."""
-        legs = []
-        for move in moves:
-            item_id, batch_id, quantity = move.item_id, move.batch_id, move.quantity
-            legs.append(
-                ((move.source_location_id, item_id, batch_id), -quantity, move.source_physical)
-            )
-            legs.append(
-                (
-                    (move.destination_location_id, item_id, batch_id),
-                    quantity,
-                    move.destination_physical,
-                )
+        legs: list[tuple[Key, int, bool]] = []
+        for (
+            source,
+            source_physical,
+            destination,
+            destination_physical,
+            item,
+            batch,
+            quantity,
+            _,
+        ) in moves:
+            legs += (
+                ((source, item, batch), -quantity, source_physical),
+                ((destination, item, batch), quantity, destination_physical),
             )
         return legs
 

@@ -46,6 +46,10 @@ TABLES = {
         "SELECT * FROM movement_totals ORDER BY grain, starts_on, location_id, item_id, kind, "
         "incoming, batch_id"
     ),
+    "item_movement_totals": (
+        "SELECT * FROM item_movement_totals ORDER BY grain, starts_on, location_id, item_id, "
+        "kind, incoming"
+    ),
     "batches": "SELECT * FROM batches ORDER BY id",
 }
 
