@@ -99,7 +99,8 @@ class BulkWriter:
                 run(f'DROP INDEX "{name}"')
                 self.dropped.append(definition)
             return
-        run("SET LOCAL maintenance_work_mem = '256MB'")
+        run("SET LOCAL maintenance_work_mem = '256MB'")  # the indexes' sorts
+        run("SET LOCAL work_mem = '128MB'")  # the movement totals' GROUP BY
         for name, table, definition in run(_POSTGRES_FOREIGN_KEYS).all():
             run(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             self.dropped.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
