@@ -31,7 +31,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    tuple_,
     union_all,
 )
 
@@ -90,24 +89,35 @@ class _Check:
         self.after = after  # since a close: its sequence (months and years: accounts moved since)
         self.found: list[Found] = []
 
-    def _scoped(self, table, *conditions, moved_since: bool = False, per_item: bool = False):
-        """`conditions` at the locations under the path; with `moved_since` (and a close to
-        start from) only at the accounts (`per_item`: locations × items) posted to after the
-        close."""
-        c = table.c
-        if self.path is not None:
-            loc = t.locations.c
-            under = select(loc.id).where(
-                loc.physical.is_(True), loc.path.startswith(self.path, autoescape=True)
-            )
-            conditions = (*conditions, c.location_id.in_(under))
-        if moved_since and self.after is not None:
-            p = t.postings.c
-            columns = [p.location_id, p.item_id] + ([] if per_item else [p.batch_id])
-            moved = select(*columns).where(p.transaction_id > self.after).distinct()
-            own = [c.location_id, c.item_id] + ([c.batch_id] if len(columns) == 3 else [])
-            conditions = (*conditions, tuple_(*own).in_(moved))
-        return and_(*conditions)
+    def _scoped(self, table, *conditions):
+        """`conditions` at the locations under the path."""
+        if self.path is None:
+            return and_(*conditions)
+        loc = t.locations.c
+        under = select(loc.id).where(
+            loc.physical.is_(True), loc.path.startswith(self.path, autoescape=True)
+        )
+        return and_(*conditions, table.c.location_id.in_(under))
+
+    def _moved_since(self, queries: list, tables: list, per_item: bool) -> list:
+        """`queries` (each of its table), since a close only at the accounts (`per_item`:
+        locations × items) posted to after it: joined to them, read once for all (as
+        closes.balances_to_check reads them)."""
+        if self.after is None:
+            return queries
+        p = t.postings.c
+        columns = ["location_id", "item_id"] + ([] if per_item else ["batch_id"])
+        posted = (
+            select(*(p[name] for name in columns))
+            .where(p.transaction_id > self.after)
+            .cte("posted_since")
+            .prefix_with("MATERIALIZED")
+        )
+        moved = select(posted).distinct().subquery("moved_since")
+        return [
+            query.join(moved, and_(*(moved.c[name] == table.c[name] for name in columns)))
+            for query, table in zip(queries, tables, strict=True)
+        ]
 
     def days(self, month: dt.date, days: list[dt.date] | None) -> dict[Key, int]:
         """The day totals of `month` (of `days` in it) against its postings; the deltas."""
@@ -174,15 +184,7 @@ class _Check:
             batch_below.label("batch_id"),
             m.quantity.label("low"),
             cast(null(), BigInteger).label("up"),
-        ).where(
-            self._scoped(
-                t.movement_totals,
-                m.grain == below_grain,
-                m.starts_on.between(first, last),
-                moved_since=True,
-                per_item=per_item,
-            )
-        )
+        ).select_from(t.movement_totals)
         stored_grain = {ITEM_MONTH: MONTH, ITEM_YEAR: YEAR}.get(grain, grain)
         upper = select(
             u.location_id,
@@ -192,14 +194,15 @@ class _Check:
             batch_upper,
             cast(null(), BigInteger),
             u.quantity,
-        ).where(
+        ).select_from(upper_table)
+        below, upper = self._moved_since([below, upper], [t.movement_totals, upper_table], per_item)
+        below = below.where(
             self._scoped(
-                upper_table,
-                u.grain == stored_grain,
-                u.starts_on == first,
-                moved_since=True,
-                per_item=per_item,
+                t.movement_totals, m.grain == below_grain, m.starts_on.between(first, last)
             )
+        )
+        upper = upper.where(
+            self._scoped(upper_table, u.grain == stored_grain, u.starts_on == first)
         )
         mismatched = {
             _key(key): (int(low or 0), up) for *key, low, up in self._mismatched(below, upper)
