@@ -211,6 +211,7 @@ def contents(database: Database) -> dict[str, list]:
             for key in column.foreign_keys:
                 if key.column is key.column.table.autoincrement_column:
                     target = key.column.table.name
+            target = UNLINKED.get((name, column.name), target)
             maps.append(ranks.get(target) if target else None)
             if (name, column.name) in POLYMORPHIC:
                 kind, tables = POLYMORPHIC[name, column.name]
@@ -234,6 +235,15 @@ POLYMORPHIC = {
         {"item": "items", "location": "locations", "batch": "batches", "user": "users"},
     ),
     ("operations_log", "object_key"): ("object_type", {"user": "users"}),
+}
+
+
+# Ids of another table's rows kept without a foreign key (sums of postings, whose keys are
+# checked where the postings are written).
+UNLINKED = {
+    **{("movement_totals", f"{kind}_id"): f"{kind}s" for kind in ("location", "item")},
+    ("movement_totals", "batch_id"): "batches",
+    **{("item_movement_totals", f"{kind}_id"): f"{kind}s" for kind in ("location", "item")},
 }
 
 
