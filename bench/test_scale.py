@@ -1,5 +1,6 @@
 """The ledger at scale: the synthetic city bulk-loaded to 1 million postings on SQLite and on
-PostgreSQL (and 10 million on SQLite with LEDGER_BENCH_10M=1, as `python -m bench.run_all` sets).
+PostgreSQL (and 10 million on SQLite with LEDGER_BENCH_10M=1, as `python -m bench.run_all` sets;
+10 million on PostgreSQL with LEDGER_BENCH_10M_POSTGRES=1, about 6 GB of disk).
 On each: balances computed from the postings; the year's city-wide 收发存汇总表 before any close;
 month ends closed January to November; verification since the November close; the summary from
 that close and, December closed too, from the closes alone (both must equal the first); and
@@ -30,6 +31,8 @@ from tests.conftest import PostgresSchema
 CITIES = [("sqlite", 1_000_000), ("postgresql", 1_000_000)]
 if os.environ.get("LEDGER_BENCH_10M") == "1":
     CITIES.append(("sqlite", 10_000_000))
+if os.environ.get("LEDGER_BENCH_10M_POSTGRES") == "1":
+    CITIES.append(("postgresql", 10_000_000))
 
 
 @pytest.fixture(scope="module", params=CITIES, ids=lambda city: f"{city[0]}-{city[1]:,}")
