@@ -21,7 +21,7 @@ from ledger.limits import (
     near_expiry_days_max,
 )
 from ledger.reconcile import DEFAULT_THRESHOLD
-from ledger.services import report_audit, report_stock, reports
+from ledger.services import report_audit, report_norms, report_stock, reports
 from ledger.services.report_formats import Report
 
 API = "/api/v1"
@@ -149,6 +149,25 @@ SPECS: tuple[ReportSpec, ...] = (
         "已发出尚未签收的发货，最早发出的在前，含在途天数。",
         (UNDER,),
         lambda s, v, today: report_stock.in_transit(s, v["under"], today),
+    ),
+    ReportSpec(
+        "stock-alerts",
+        "库存预警表",
+        "按库存定额，现有加在途低于最低库存（补货）或高于最高库存（积压）的库点和物资，含可用月数和建议申领量。",
+        (
+            UNDER,
+            Filter(
+                "months",
+                "消耗月数",
+                "int",
+                required=False,
+                low=3,
+                high=12,
+                hint="3、6 或 12 个整月，不填按系统设置",
+            ),
+        ),
+        lambda s, v, today: report_norms.stock_alerts_asked(s, v["under"], today, v["months"]),
+        quantities=frozenset({"on_hand", "in_transit", "minimum", "maximum", "suggested"}),
     ),
     ReportSpec(
         "write-off-rate",
