@@ -42,6 +42,8 @@ class Code(StrEnum):
     norm_months_invalid = "norm_months_invalid"
     norm_scope_invalid = "norm_scope_invalid"
     norm_date_in_past = "norm_date_in_past"
+    demand_year_invalid = "demand_year_invalid"
+    demand_growth_invalid = "demand_growth_invalid"
     exceeds_on_hand = "exceeds_on_hand"
     exceeds_available = "exceeds_available"
     exceeds_reserved = "exceeds_reserved"
