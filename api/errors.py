@@ -31,6 +31,7 @@ PROBLEM_JSON = "application/problem+json"
 STATUS_BY_CODE: dict[str, int] = {
     Code.unknown_transaction: 404,
     Code.unknown_request: 404,
+    Code.unknown_print_plan: 404,
     Code.idempotency_key_reused: 409,
     Code.idempotency_key_in_progress: 409,
     Code.reversal_already_exists: 409,

@@ -38,6 +38,8 @@ unit_name_length_max = 10  # a base unit or a pack's name (张, 捆, 箱 …)
 packs_per_item_max = 10
 location_path_length_max = 400  # codes from the root down, as stored (locations.path)
 population_max = 2_000_000_000  # a location's population, as imported (a weight of a plan)
+print_plan_places_max = 100_000  # places one print-run plan (印制计划) covers
+print_copies_max = 1_000  # base units a coverage target gives each household, person or place
 # Reasons and notes a user writes on a decision.
 reject_reason_length_max = 500  # a request rejected
 override_reason_length_max = 200  # a later-expiring batch shipped or scanned before FEFO's
