@@ -30,3 +30,20 @@ def test_the_openapi_schema_is_served(database):
         page = client.get("/schema")
     assert schema.status_code == 200 and "/health" in schema.json()["paths"]
     assert page.status_code == 200
+
+
+def test_an_answer_with_no_content_documents_none(database):
+    """A 204 has no body: the schema gives it no media type (a client or a schema checker
+    that trusted `application/json` would try to parse nothing)."""
+    with TestClient(app=create_app(database)) as client:
+        paths = client.get("/schema/openapi.json").json()["paths"]
+    empty = {
+        (path, method): answer
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        for status, answer in operation.get("responses", {}).items()
+        if status == "204"
+    }
+    assert ("/api/v1/me/password", "post") in empty
+    assert all("content" not in answer for answer in empty.values()), empty
