@@ -377,5 +377,6 @@ http_idempotency = table_of(HttpIdempotencyRow)
 # The floor work's and the history's tables, declared in modules of their own; named here too.
 from ledger.db.tables_history import *  # noqa: E402, F403
 from ledger.db.tables_norms import *  # noqa: E402, F403
+from ledger.db.tables_print import *  # noqa: E402, F403
 from ledger.db.tables_totals import *  # noqa: E402, F403
 from ledger.db.tables_work import *  # noqa: E402, F403
