@@ -38,6 +38,8 @@ class Settings(msgspec.Struct, frozen=True):
     primary answers everything).
     amc_months: LEDGER_AMC_MONTHS (6): the whole months the average monthly consumption of the
     stock norms is taken over, 3, 6 or 12 (docs/norms.md).
+    demand_growth: LEDGER_DEMAND_GROWTH (0): the growth in percent (-50 to 100, one decimal)
+    a 年度需求计划 adds to a year's consumption when none is asked for (docs/norms.md).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -52,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True):
     metrics_token: str | None = None
     read_database_url: str | None = None
     amc_months: int = 6
+    demand_growth: str = "0"
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -69,7 +72,18 @@ class Settings(msgspec.Struct, frozen=True):
             metrics_token=_metrics_token(env.get("LEDGER_METRICS_TOKEN") or None),
             read_database_url=env.get("LEDGER_READ_DATABASE_URL") or None,
             amc_months=_amc_months(env.get("LEDGER_AMC_MONTHS") or "6"),
+            demand_growth=_demand_growth(env.get("LEDGER_DEMAND_GROWTH") or "0"),
         )
+
+
+def _demand_growth(value: str) -> str:
+    from ledger.demand import parse_growth
+
+    try:
+        parse_growth(value, "LEDGER_DEMAND_GROWTH")
+    except LedgerError as error:
+        raise LedgerError(Code.invalid_setting, error.message, "LEDGER_DEMAND_GROWTH") from None
+    return value.strip()
 
 
 def _amc_months(value: str) -> int:

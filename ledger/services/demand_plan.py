@@ -1,0 +1,328 @@
+"""年度需求计划 (annual demand plan) of a subtree: per row × item, last year's consumption, the
+AMC, the planned demand for the year, the stock and what must be requested (or printed).
+
+The rows partition the subtree, so their figures add up: a place of the rows' level (乡镇 by
+default) stands for itself and every place below it (含下级); a place above that level (the
+city, a county) for its own store alone (本级: what it handed out itself, what it holds itself).
+Figures come from one `stock_positions` pass over the subtree (ledger/services/suggestions.py)
+with a 12-month window ending with the year before the plan; the AMC is taken over the last
+`months` of it. The rules are in ledger/demand.py and docs/norms.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from enum import StrEnum
+from fractions import Fraction
+from typing import NamedTuple
+
+from ledger import demand as d
+from ledger import norms as n
+from ledger.db import demand_queries as dq
+from ledger.db import norm_queries as nq
+from ledger.db.norm_queries import Place
+from ledger.db.store import LedgerStore
+from ledger.model import Item, Location
+from ledger.rules import Code, LedgerError
+from ledger.services.suggestions import Position, stock_positions, window_months
+from ledger.settings import Settings
+
+YEAR_MONTHS = 12
+DEFAULT_LEVEL = "township"
+
+
+class Scope(StrEnum):
+    own = "own"  # 本级: the place's own store
+    area = "area"  # 含下级: the place and every place below it
+
+
+class Basis(StrEnum):
+    consumption = "consumption"  # 按消耗: AMC × 12 × growth
+    population = "population"  # 按人口: a share of the demand of the place above
+    none = "none"  # 无消耗: no consumption, no share
+
+
+class PlanLine(NamedTuple):
+    """One row × item of the plan (quantities in the item's base unit).
+
+    scope: own (本级) or area (含下级). county: the 区县 the row is counted under (None for the
+    rows above the counties, or when the plan is of one county or less).
+    last_year: consumption over the 12 months before the plan's year (every month).
+    used: the AMC window's consumption (months counted, stock-out months, `amc`).
+    basis, basis_place: how the demand was found (for `population`, whose demand was shared).
+    maximum: the maximum stock of the row's places by their norms; on_hand, in_transit: theirs.
+    to_request: demand + maximum − on hand − in transit, whole packs of `pack_size`, ≥ 0.
+    """
+
+    location: Location
+    location_id: int
+    scope: Scope
+    county: Location | None
+    item: Item
+    item_id: int
+    last_year: int
+    used: n.Consumption
+    basis: Basis
+    basis_place: Location | None
+    demand: int
+    maximum: int
+    on_hand: int
+    in_transit: int
+    to_request: int
+    pack_size: int | None
+
+
+class DemandPlan(NamedTuple):
+    """The plan of `top`'s subtree for `year`, drawn up `today`: `last_year` and `window` are
+    the first days of the months of last year's consumption and of the AMC."""
+
+    top: Location
+    top_is_root: bool
+    year: int
+    today: dt.date
+    months: int
+    last_year: list[dt.date]
+    window: list[dt.date]
+    growth: Fraction
+    level: str
+    lines: list[PlanLine]
+
+
+class _Rows:
+    """Which row each place of the subtree counts in, and the tree around the rows."""
+
+    def __init__(self, places: list[Place], top_level: str, level: str) -> None:
+        cut = max(d.LEVEL_RANKS[level], d.LEVEL_RANKS[top_level])
+        by_path = {place.path: place for place in places}
+        self.row_of: dict[int, int] = {}
+        self.scope: dict[int, Scope] = {}
+        self.parent: dict[int, int | None] = {}
+        self.children: defaultdict[int, list[int]] = defaultdict(list)
+        self.level = {place.id: place.level for place in places}
+        self.order = {place.id: index for index, place in enumerate(places)}
+        for place in places:  # in tree order: a parent before its children
+            parent = by_path.get(place.path[: place.path.rstrip("/").rfind("/") + 1])
+            self.parent[place.id] = parent.id if parent else None
+            if parent is None:
+                inside = None
+            else:
+                self.children[parent.id].append(place.id)
+                inside = self.row_of[parent.id]
+            if inside is not None and self.scope[inside] is Scope.area:
+                self.row_of[place.id] = inside
+            else:
+                self.row_of[place.id] = place.id
+                own = d.LEVEL_RANKS[place.level] < cut
+                self.scope[place.id] = Scope.own if own else Scope.area
+
+    def above(self, place_id: int) -> Iterable[int]:
+        """The places above `place_id` in the subtree, nearest first."""
+        parent = self.parent[place_id]
+        while parent is not None:
+            yield parent
+            parent = self.parent[parent]
+
+    def county(self, place_id: int) -> int | None:
+        for candidate in (place_id, *self.above(place_id)):
+            if self.level[candidate] == "county":
+                return candidate
+        return None
+
+
+def check_level(level: str) -> None:
+    if level not in d.LEVEL_RANKS:
+        raise LedgerError(
+            Code.invalid_field,
+            f"级别只能是 city、county、township、village：{level!r} (unknown level)",
+            "level",
+        )
+
+
+def _window_used(months: tuple[n.Month, ...], window: int, item: Item) -> n.Consumption:
+    return n.consumption(months[-window:], n.ignores_stock_outs(item.kind))
+
+
+def _maximum(position: Position, window: int) -> int:
+    """The place's maximum stock by its norm over the plan's AMC window (its 最低库存 a floor)."""
+    s = position.suggestion
+    used = _window_used(position.months, window, position.item)
+    return n.suggest(s.norm, used, 0, 0, None, s.floor).maximum
+
+
+def _own_months(position: Position, below: list[Position]) -> tuple[n.Month, ...]:
+    """A place's own store's months: its subtree's consumption less its children's subtrees';
+    stock-outs judged on its whole subtree (as its AMC is)."""
+    return tuple(
+        month._replace(used=month.used - sum(child.months[i].used for child in below))
+        for i, month in enumerate(position.months)
+    )
+
+
+def demand_plan(
+    store: LedgerStore,
+    under: str,
+    year: int,
+    today: dt.date,
+    months: int,
+    growth: Fraction,
+    level: str = DEFAULT_LEVEL,
+) -> DemandPlan:
+    """The demand plan of `under`'s subtree for `year` (this year or next), its rows at `level`
+    (the places above it by their own store); AMC over `months` (3, 6 or 12), `growth` percent."""
+    d.check_year(year, today)
+    check_level(level)
+    top = store.location(under, "under")
+    base = d.base_day(year, today)
+    positions = stock_positions(store, under, today, YEAR_MONTHS, until=base)
+    connection = store.connection
+    rows = _Rows(nq.places_under(connection, top.path), top.location.level, level)
+    populations = dq.populations_under(connection, top.path)
+    settings = [row.setting for row in nq.norm_rows(connection, today)]
+    by_pair = {(p.location_id, p.item_id): p for p in positions}
+    items = {p.item_id: p.item for p in positions}
+    stock: defaultdict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for p in positions:
+        held = stock[(rows.row_of[p.location_id], p.item_id)]
+        held[0] += p.suggestion.on_hand
+        held[1] += p.suggestion.in_transit
+        held[2] += _maximum(p, months)
+    amc_at = {pair: _window_used(p.months, months, p.item).amc for pair, p in by_pair.items()}
+    shares = _Shares(rows, populations, amc_at, growth)
+    pairs = set(stock) | shares.pairs()
+    store.cache_locations(ids={row for row, _ in pairs} | shares.places())
+    lines = []
+    for row, item_id in pairs:
+        item = items[item_id]
+        position = by_pair.get((row, item_id))
+        scope = rows.scope[row]
+        if position is None:
+            month_list: tuple[n.Month, ...] = ()
+        elif scope is Scope.own:
+            below = [by_pair[c, item_id] for c in rows.children[row] if (c, item_id) in by_pair]
+            month_list = _own_months(position, below)
+        else:
+            month_list = position.months
+        used = _window_used(month_list, months, item)
+        on_hand, in_transit, maximum = stock.get((row, item_id), (0, 0, 0))
+        basis, source, demand = Basis.consumption, None, d.planned_demand(used.amc, growth)
+        if not used.amc:
+            basis, source, demand = shares.share(row, item_id, scope)
+        if basis is Basis.population:
+            norm = n.norm_in_force(settings, rows.level[row], row, item_id, today)
+            maximum = max(maximum, -(-demand * norm.max_months // YEAR_MONTHS))
+        pack = n.request_pack_size(item)
+        county = rows.county(row) if d.LEVEL_RANKS[top.location.level] < 1 else None
+        lines.append(
+            PlanLine(
+                store.location_by_id(row).location,
+                row,
+                scope,
+                store.location_by_id(county).location if county is not None else None,
+                item,
+                item_id,
+                sum(max(month.used, 0) for month in month_list),
+                used,
+                basis,
+                store.location_by_id(source).location if source is not None else None,
+                demand,
+                maximum,
+                on_hand,
+                in_transit,
+                d.to_request(demand, maximum, on_hand, in_transit, pack),
+                pack,
+            )
+        )
+    lines = [line for line in lines if _shows(line)]
+    lines.sort(key=lambda line: (rows.order[line.location_id], line.item.code))
+    return DemandPlan(
+        top.location,
+        top.location.parent_code is None,
+        year,
+        today,
+        months,
+        n.window(base, YEAR_MONTHS),
+        n.window(base, months),
+        growth,
+        level,
+        lines,
+    )
+
+
+def _shows(line: PlanLine) -> bool:
+    """A line with any figure (a place's own store that neither used, holds nor needs an item
+    says nothing)."""
+    return any(
+        (line.last_year, line.demand, line.maximum, line.on_hand, line.in_transit, line.to_request)
+    )
+
+
+class _Shares:
+    """Population shares: a row of the rows' level with no consumption of an item gets its
+    share (by 人口) of the demand of the nearest place above it that had some, shared among the
+    rows under that place that have a population."""
+
+    def __init__(
+        self,
+        rows: _Rows,
+        populations: dict[int, int],
+        amc_at: dict[tuple[int, int], Fraction],
+        growth: Fraction,
+    ) -> None:
+        self.rows, self.populations, self.amc_at, self.growth = rows, populations, amc_at, growth
+        self.used_items: defaultdict[int, list[int]] = defaultdict(list)  # place → items
+        for (place, item_id), amc in amc_at.items():
+            if amc:
+                self.used_items[place].append(item_id)
+        self.base: defaultdict[int, int] = defaultdict(int)  # place → its rows' populations
+        self.weighted = [
+            row for row, scope in rows.scope.items() if scope is Scope.area and populations.get(row)
+        ]
+        for row in self.weighted:
+            for place in rows.above(row):
+                self.base[place] += populations[row]
+
+    def pairs(self) -> set[tuple[int, int]]:
+        """(row, item) of every weighted row and the items used above it."""
+        return {
+            (row, item_id)
+            for row in self.weighted
+            for place in self.rows.above(row)
+            for item_id in self.used_items.get(place, ())
+        }
+
+    def places(self) -> set[int]:
+        return set(self.used_items)
+
+    def share(self, row: int, item_id: int, scope: Scope) -> tuple[Basis, int | None, int]:
+        """(basis, the place whose demand is shared, the share) of a row with no consumption."""
+        if scope is Scope.area:
+            for place in self.rows.above(row):
+                amc = self.amc_at.get((place, item_id), Fraction(0))
+                if amc:
+                    demand = d.planned_demand(amc, self.growth)
+                    population = self.populations.get(row)
+                    share = d.population_share(demand, population, self.base[place])
+                    if share:
+                        return Basis.population, place, share
+                    break
+        return Basis.none, None, 0
+
+
+def demand_plan_asked(
+    store: LedgerStore,
+    under: str,
+    year: int,
+    today: dt.date,
+    months: int | None = None,
+    growth: str | None = None,
+    level: str | None = None,
+) -> DemandPlan:
+    """The plan with the options as asked: the window 12 months unless 3 or 6 are asked for,
+    the growth LEDGER_DEMAND_GROWTH unless given, the rows at 乡镇 unless another level is."""
+    window = YEAR_MONTHS if months is None else window_months(months)
+    asked = Settings.from_environment().demand_growth if growth is None else growth
+    return demand_plan(
+        store, under, year, today, window, d.parse_growth(asked), level or DEFAULT_LEVEL
+    )
