@@ -1,6 +1,11 @@
 """库存定额 over HTTP: a location's suggested request (建议申领) and the stock alerts report
 (库存预警表). Everyone reads them for the places they may see: a township's requester its own
-township (and its villages), an office its subtree. Norms are set with `ledger norms set`."""
+township (and its villages), an office its subtree.
+
+Norms are read by everyone (`GET /norms`: the level norms and those of the places of the
+caller's reach) and set by an admin (`POST /norms`, as `ledger norms set` does, dated and
+logged): a location's norm by an admin of its city; a level's norm, which every city's places
+of that level follow, by a global admin only (as items and batches, shared by every city)."""
 
 from __future__ import annotations
 
@@ -8,17 +13,21 @@ import datetime as dt
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from api.common import reads_of, services_of
+from api.common import IdempotencyKey, idempotent, reads_of, services_of
+from api.errors import Forbidden
 from api.media_types import ExportOperation
+from api.policy import roles, root_code
 from api.report_routes import Format, answer
 from ledger import norms as n
-from ledger.services import report_norms, suggestions
+from ledger.model import Role
+from ledger.services import norms, report_norms, suggestions
 from ledger.services.suggestions import Position
+from ledger.services.users import User
 
 Months = Annotated[
     int | None, QueryParameter(description="AMC window: 3, 6 or 12 whole months (default 6)")
@@ -159,4 +168,111 @@ def stock_alerts(
     return answer(report, format)
 
 
-ROUTES: list[ControllerRouterHandler] = [suggested_request, stock_alerts]
+# ---- the norms -------------------------------------------------------------------------------
+
+
+class NormSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A norm to set: for a `level` (city, county, township, village: every place of it,
+    every item) or for a `location_code` (every item, or `item_code`); whole months 0–36, max
+    at least min and above 0; valid from `valid_from` (default today, never before)."""
+
+    min_months: int
+    max_months: int
+    level: str | None = None
+    location_code: str | None = None
+    item_code: str | None = None
+    valid_from: dt.date | None = None
+
+
+class NormSetting(msgspec.Struct, frozen=True):
+    """A norm as set: its scope, months, the day it is valid from, who set it and when."""
+
+    id: int
+    level: str | None
+    location_code: str | None
+    item_code: str | None
+    min_months: int
+    max_months: int
+    valid_from: dt.date
+    set_by: str
+    set_at: dt.datetime
+
+
+def setting_of(found: norms.NormOut) -> NormSetting:
+    return NormSetting(*found)
+
+
+def require_may_set_norm(user: User, state: State, data: NormSet) -> None:
+    """An admin sets the norm of a location of its reach; a level's norm is followed by the
+    places of that level in every city, so only a global admin sets it."""
+    if data.location_code is not None and data.level is None:
+        services_of(state).visible_location(user, data.location_code, "location_code")
+    elif data.level is not None and data.location_code is None and not user.is_global:
+        raise Forbidden(
+            "级别定额为各市共用，只有全局管理员可以设置；本市可为库点设定额 "
+            "(a level's norm is shared by every city: global admins only)"
+        )
+
+
+@get(
+    "/norms",
+    sync_to_thread=True,
+    summary="库存定额 as set: the level norms and the places' own",
+    tags=["norms"],
+)
+def list_norms(
+    request: Request, state: State, under: FromQuery[str | None] = None
+) -> list[NormSetting]:
+    """Every norm set, in the order set: the level norms and those of the places under
+    `under` (default: the caller's reach)."""
+    user: User = request.user
+    services = services_of(state)
+    if under is not None:
+        services.visible_location(user, under, "under")
+    place = under or (user.location_code if not user.has(Role.admin) else root_code(user))
+    return [setting_of(found) for found in norms.norms_set(services.database, place)]
+
+
+@post(
+    "/norms",
+    sync_to_thread=True,
+    guards=[roles(Role.admin)],
+    summary="Set a stock norm (admin; a level's: global admin)",
+    tags=["norms"],
+    description="As `ledger norms set`: a new dated setting, logged (`stock_norm.set`); days "
+    "before `valid_from` keep the norm in force on them. Refusals: `norm_months_invalid`, "
+    "`norm_scope_invalid`, `norm_date_in_past`, `location_must_be_physical`, `unknown_location`, "
+    "`unknown_item`; 403 for a place outside the caller's reach or a level's norm set by a "
+    "city's admin.",
+)
+def set_norm(
+    request: Request,
+    state: State,
+    data: JSONBody[NormSet],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[NormSetting]:
+    user: User = request.user
+    services = services_of(state)
+    require_may_set_norm(user, state, data)
+    return idempotent(
+        request,
+        state,
+        idempotency_key,
+        data,
+        lambda _: setting_of(
+            norms.set_norm(
+                services.database,
+                data.min_months,
+                data.max_months,
+                level=data.level,
+                location_code=data.location_code,
+                item_code=data.item_code,
+                valid_from=data.valid_from,
+                actor=user.id,
+                today=services.clock(),
+            )
+        ),
+    )
+
+
+ROUTES: list[ControllerRouterHandler] = [suggested_request, stock_alerts, list_norms, set_norm]

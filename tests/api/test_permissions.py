@@ -389,6 +389,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): Case(
         lambda r, s, t: Call(f"{V1}/locations/{where(r, s)}/suggested-request"), ALL
     ),
+    ("GET", f"{V1}/norms"): Case(
+        lambda r, s, t: Call(f"{V1}/norms", params={"under": where(r, s)}), ALL
+    ),
+    # a place's norm: an admin of its city (a level's, shared by every city: a global admin)
+    ("POST", f"{V1}/norms"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/norms", {"location_code": where(r, s), "min_months": 1, "max_months": 3}
+        ),
+        ADMIN,
+    ),
     ("GET", f"{V1}/reports/write-off-rate"): Case(
         lambda r, s, t: Call(
             f"{V1}/reports/write-off-rate", params={"under": where(r, s), "format": "html", **JUNE}

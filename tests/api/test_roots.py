@@ -299,6 +299,7 @@ READS: dict[tuple[str, str], Callable[[City], Call]] = {
     ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): lambda x: Call(
         f"{V1}/locations/{x.township}/suggested-request"
     ),
+    ("GET", f"{V1}/norms"): lambda x: Call(f"{V1}/norms", params={"under": x.county}),
     ("GET", f"{V1}/reports/audit-sample"): lambda x: Call(
         f"{V1}/reports/audit-sample", params={"under": x.root, "size": 3}
     ),
