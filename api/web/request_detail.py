@@ -16,6 +16,7 @@ from litestar.response import Template
 from api.common import services_of
 from api.web.confirm_parts import ConfirmForm, ConfirmLine, shipped_lines
 from api.web.render import new_once_key, page
+from api.web.request_suggestions import differs_much
 from api.web.request_views import (
     allowed,
     items_of,
@@ -24,6 +25,7 @@ from api.web.request_views import (
     unit_options,
     visible_request,
 )
+from ledger import norms
 from ledger.requests import RequestStatus
 from ledger.services import lookups, requests
 from ledger.services.balances import BalanceQuery, balances
@@ -155,6 +157,14 @@ def detail_page(
         failed=failed,
         errors=errors or {},
         typed=typed,
+        far_from_suggested={
+            line.item_code: differs_much(
+                line.requested,
+                line.suggested,
+                norms.request_pack_size(items[line.item_code]) or 1,
+            )
+            for line in found.lines
+        },
         approve_rows=typed.approve or _approve_rows(found),
         ship_rows=ship_rows,
         batch_choices=_batch_choices(request, found) if may.ship else {},

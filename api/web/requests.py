@@ -21,6 +21,7 @@ from api.web.names import REQUEST_STATUS_NAMES
 from api.web.render import new_once_key, once, page
 from api.web.request_actions import HANDLERS as ACTION_HANDLERS
 from api.web.request_detail import detail_page
+from api.web.request_suggestions import Suggested, prefilled_rows, suggested_for
 from api.web.request_views import (
     NEW_FIELDS,
     LineRow,
@@ -94,9 +95,18 @@ def _form_page(
     requester_code: str = "",
     errors: dict | None = None,
     status_code: int = 200,
+    prefilled: bool = False,
+    suggested: Suggested | None = None,
 ) -> Template:
+    """The form; beside it the ledger's suggested request for the requesting place
+    (prefilled: the rows are the suggestion, as a new request starts)."""
     items = items_of(request)
     shown = rows + [LineRow("", "", "")] * max(0, ROWS_MIN - len(rows))
+    if suggested is None:  # none until an admin names a place
+        suggested = suggested_for(request, requester_code)
+    requester_code = requester_code or request.user.location_code
+    for code, entry in suggested.by_item.items() if suggested else ():
+        items.setdefault(code, entry.item)
     template = page(
         request,
         "requests_form.html",
@@ -104,7 +114,9 @@ def _form_page(
         number=number,
         rows=shown,
         memo=memo,
-        requester_code=requester_code or request.user.location_code,
+        requester_code=requester_code,
+        suggested=suggested,
+        prefilled=prefilled,
         items=items,
         unit_choices=[unit_options(items.get(row.item_code), items.values()) for row in shown],
         errors=errors or {},
@@ -115,8 +127,14 @@ def _form_page(
 
 
 @get("/requests/new", sync_to_thread=True, guards=[roles(Role.requester)])
-def new_page(request: Request) -> Template:
-    return _form_page(request, [])
+def new_page(request: Request, requester: FromQuery[str] = "") -> Template:
+    """A new request, filled in with the suggested request of the user's place (an admin's:
+    of `requester`, a place of its reach), each quantity open to change."""
+    user: User = request.user
+    code = requester.strip()[:100] if user.has(Role.admin) else user.location_code
+    suggested = suggested_for(request, code)
+    rows = prefilled_rows(suggested)
+    return _form_page(request, rows, requester_code=code, prefilled=bool(rows), suggested=suggested)
 
 
 @get("/requests/units", sync_to_thread=True)
