@@ -27,6 +27,7 @@ from api.web import (
     confirm,
     home,
     movements,
+    norms,
     plans,
     reports,
     requests,
@@ -83,6 +84,7 @@ def web_routers() -> list:
         pages.extend(area.HANDLERS)
     pages.extend(users.HANDLERS)
     pages.extend(confirm.HANDLERS)  # 签收 of a shipment (the tuple above is a full line)
+    pages.extend(norms.HANDLERS)  # 库存定额
     return [
         Router(
             "/",

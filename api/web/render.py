@@ -41,6 +41,7 @@ MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/vouchers", "凭证", frozenset()),
     ("/audit", "审计", frozenset({Role.auditor})),
     ("/users", "用户", frozenset({Role.admin})),
+    ("/norms", "库存定额", frozenset({Role.admin})),
     ("/schema", "API 文档", frozenset()),
 )
 
