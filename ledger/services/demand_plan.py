@@ -4,16 +4,17 @@ AMC, the planned demand for the year, the stock and what must be requested (or p
 The rows partition the subtree, so their figures add up: a place of the rows' level (乡镇 by
 default) stands for itself and every place below it (含下级); a place above that level (the
 city, a county) for its own store alone (本级: what it handed out itself, what it holds itself).
-Figures come from one `stock_positions` pass over the subtree (ledger/services/suggestions.py)
-with a 12-month window ending with the year before the plan; the AMC is taken over the last
-`months` of it. The rules are in ledger/demand.py and docs/norms.md.
+A row's maximum stock is its place's norm over its place's whole area's AMC (as the
+suggestions hold it). Figures are read in one pass (ledger/services/demand_figures.py) over the
+12 months before the plan's year (or before today's month, for next year's plan drawn up this
+year); the AMC is taken over the last `months` of them. The rules are in ledger/demand.py and
+docs/norms.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
@@ -22,20 +23,15 @@ from ledger import demand as d
 from ledger import norms as n
 from ledger.db import demand_queries as dq
 from ledger.db import norm_queries as nq
-from ledger.db.norm_queries import Place
 from ledger.db.store import LedgerStore
 from ledger.model import Item, Location
 from ledger.rules import Code, LedgerError
-from ledger.services.suggestions import Position, stock_positions, window_months
+from ledger.services.demand_figures import Rows, Scope, read_sums
+from ledger.services.suggestions import window_months
 from ledger.settings import Settings
 
 YEAR_MONTHS = 12
 DEFAULT_LEVEL = "township"
-
-
-class Scope(StrEnum):
-    own = "own"  # 本级: the place's own store
-    area = "area"  # 含下级: the place and every place below it
 
 
 class Basis(StrEnum):
@@ -90,47 +86,6 @@ class DemandPlan(NamedTuple):
     lines: list[PlanLine]
 
 
-class _Rows:
-    """Which row each place of the subtree counts in, and the tree around the rows."""
-
-    def __init__(self, places: list[Place], top_level: str, level: str) -> None:
-        cut = max(d.LEVEL_RANKS[level], d.LEVEL_RANKS[top_level])
-        by_path = {place.path: place for place in places}
-        self.row_of: dict[int, int] = {}
-        self.scope: dict[int, Scope] = {}
-        self.parent: dict[int, int | None] = {}
-        self.children: defaultdict[int, list[int]] = defaultdict(list)
-        self.level = {place.id: place.level for place in places}
-        self.order = {place.id: index for index, place in enumerate(places)}
-        for place in places:  # in tree order: a parent before its children
-            parent = by_path.get(place.path[: place.path.rstrip("/").rfind("/") + 1])
-            self.parent[place.id] = parent.id if parent else None
-            if parent is None:
-                inside = None
-            else:
-                self.children[parent.id].append(place.id)
-                inside = self.row_of[parent.id]
-            if inside is not None and self.scope[inside] is Scope.area:
-                self.row_of[place.id] = inside
-            else:
-                self.row_of[place.id] = place.id
-                own = d.LEVEL_RANKS[place.level] < cut
-                self.scope[place.id] = Scope.own if own else Scope.area
-
-    def above(self, place_id: int) -> Iterable[int]:
-        """The places above `place_id` in the subtree, nearest first."""
-        parent = self.parent[place_id]
-        while parent is not None:
-            yield parent
-            parent = self.parent[parent]
-
-    def county(self, place_id: int) -> int | None:
-        for candidate in (place_id, *self.above(place_id)):
-            if self.level[candidate] == "county":
-                return candidate
-        return None
-
-
 def check_level(level: str) -> None:
     if level not in d.LEVEL_RANKS:
         raise LedgerError(
@@ -142,22 +97,6 @@ def check_level(level: str) -> None:
 
 def _window_used(months: tuple[n.Month, ...], window: int, item: Item) -> n.Consumption:
     return n.consumption(months[-window:], n.ignores_stock_outs(item.kind))
-
-
-def _maximum(position: Position, window: int) -> int:
-    """The place's maximum stock by its norm over the plan's AMC window (its 最低库存 a floor)."""
-    s = position.suggestion
-    used = _window_used(position.months, window, position.item)
-    return n.suggest(s.norm, used, 0, 0, None, s.floor).maximum
-
-
-def _own_months(position: Position, below: list[Position]) -> tuple[n.Month, ...]:
-    """A place's own store's months: its subtree's consumption less its children's subtrees';
-    stock-outs judged on its whole subtree (as its AMC is)."""
-    return tuple(
-        month._replace(used=month.used - sum(child.months[i].used for child in below))
-        for i, month in enumerate(position.months)
-    )
 
 
 def demand_plan(
@@ -175,54 +114,52 @@ def demand_plan(
     check_level(level)
     top = store.location(under, "under")
     base = d.base_day(year, today)
-    positions = stock_positions(store, under, today, YEAR_MONTHS, until=base)
+    year_window = n.window(base, YEAR_MONTHS)
     connection = store.connection
-    rows = _Rows(nq.places_under(connection, top.path), top.location.level, level)
+    rows = Rows(nq.places_under(connection, top.path), top.location.level, level)
+    own, subtree = read_sums(connection, top.path, rows, year_window, today)
     populations = dq.populations_under(connection, top.path)
     settings = [row.setting for row in nq.norm_rows(connection, today)]
-    by_pair = {(p.location_id, p.item_id): p for p in positions}
-    items = {p.item_id: p.item for p in positions}
-    stock: defaultdict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for p in positions:
-        held = stock[(rows.row_of[p.location_id], p.item_id)]
-        held[0] += p.suggestion.on_hand
-        held[1] += p.suggestion.in_transit
-        held[2] += _maximum(p, months)
-    amc_at = {pair: _window_used(p.months, months, p.item).amc for pair, p in by_pair.items()}
+    floors = nq.minimums_under(connection, top.path)
+    items = {item_id: store.item_by_id(item_id).item for _, item_id in subtree}
+    amc_at = {
+        key: _window_used(sums.months(year_window), months, items[key[1]]).amc
+        for key, sums in subtree.items()
+    }
     shares = _Shares(rows, populations, amc_at, growth)
-    pairs = set(stock) | shares.pairs()
+    pairs = set(subtree) | shares.pairs()  # every row's own figures are in its subtree's
     store.cache_locations(ids={row for row, _ in pairs} | shares.places())
+    counties = d.LEVEL_RANKS[top.location.level] < d.LEVEL_RANKS["county"]
     lines = []
     for row, item_id in pairs:
         item = items[item_id]
-        position = by_pair.get((row, item_id))
-        scope = rows.scope[row]
-        if position is None:
-            month_list: tuple[n.Month, ...] = ()
-        elif scope is Scope.own:
-            below = [by_pair[c, item_id] for c in rows.children[row] if (c, item_id) in by_pair]
-            month_list = _own_months(position, below)
-        else:
-            month_list = position.months
+        mine, whole = own.get((row, item_id)), subtree.get((row, item_id))
+        month_list: tuple[n.Month, ...] = ()
+        if whole is not None:  # an own row's consumption, its subtree's stock-outs
+            month_list = whole.months(year_window, mine.used if mine else [0] * len(whole.used))
         used = _window_used(month_list, months, item)
-        on_hand, in_transit, maximum = stock.get((row, item_id), (0, 0, 0))
+        last_year = sum(max(month.used, 0) for month in month_list)
+        norm = n.norm_in_force(settings, rows.level[row], row, item_id, today)
+        whole_used = _window_used(whole.months(year_window), months, item) if whole else used
+        floor = floors.get((row, item_id), 0)
+        maximum = n.suggest(norm, whole_used, 0, 0, None, floor).maximum
         basis, source, demand = Basis.consumption, None, d.planned_demand(used.amc, growth)
-        if not used.amc:
-            basis, source, demand = shares.share(row, item_id, scope)
+        if not last_year:  # no history: a share of the demand above, by population
+            basis, source, demand = shares.share(row, item_id, rows.scope[row])
         if basis is Basis.population:
-            norm = n.norm_in_force(settings, rows.level[row], row, item_id, today)
             maximum = max(maximum, -(-demand * norm.max_months // YEAR_MONTHS))
+        on_hand, in_transit = (mine.stock, mine.transit) if mine else (0, 0)
         pack = n.request_pack_size(item)
-        county = rows.county(row) if d.LEVEL_RANKS[top.location.level] < 1 else None
+        county = rows.county(row) if counties else None
         lines.append(
             PlanLine(
                 store.location_by_id(row).location,
                 row,
-                scope,
+                rows.scope[row],
                 store.location_by_id(county).location if county is not None else None,
                 item,
                 item_id,
-                sum(max(month.used, 0) for month in month_list),
+                last_year,
                 used,
                 basis,
                 store.location_by_id(source).location if source is not None else None,
@@ -242,7 +179,7 @@ def demand_plan(
         year,
         today,
         months,
-        n.window(base, YEAR_MONTHS),
+        year_window,
         n.window(base, months),
         growth,
         level,
@@ -259,13 +196,13 @@ def _shows(line: PlanLine) -> bool:
 
 
 class _Shares:
-    """Population shares: a row of the rows' level with no consumption of an item gets its
-    share (by 人口) of the demand of the nearest place above it that had some, shared among the
-    rows under that place that have a population."""
+    """Population shares: a row of the rows' level with no consumption of an item over the last
+    12 months gets its share (by 人口) of the demand of the nearest place above it whose AMC is
+    above 0, shared among the rows under that place that have a population."""
 
     def __init__(
         self,
-        rows: _Rows,
+        rows: Rows,
         populations: dict[int, int],
         amc_at: dict[tuple[int, int], Fraction],
         growth: Fraction,

@@ -105,15 +105,13 @@ def stock_positions(
     today: dt.date,
     months: int,
     is_target: Callable[[Place], bool] | None = None,
-    until: dt.date | None = None,
 ) -> list[Position]:
     """Every (place, item) of `under`'s subtree (the places `is_target` accepts; default all)
     that has stock, something in transit to it, a 最低库存, or movement in its subtree since
     the window began; in tree order, then item code. Consumption over the `months` whole
-    months before `today`'s month (before `until`'s month, when given: a demand plan's window
-    ends with the year before the plan); the norms in force `today`; stock as it stands."""
+    months before `today`'s month; the norms in force `today`; stock as it stands."""
     top = store.location(under, "under")
-    window = n.window(min(until or today, today), months)
+    window = n.window(today, months)
     connection = store.connection
     places = nq.places_under(connection, top.path)
     figures = _Figures(places, is_target or (lambda place: True))
