@@ -1,5 +1,6 @@
 """Allocation plans (分配计划): split a quantity held at a source over places by weight (a
-place's population when no weight is given), in whole packs; apply one as issues."""
+place's population when no weight is given, or a saved 印制计划's quantities), in whole packs;
+apply one as issues."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from api.policy import require_at, roles
 from api.schemas import AppliedPlan, PlanApply, PlanCompute, PlanLineOut, PlanOut
 from ledger.allocation import Plan, Share
 from ledger.model import Role
+from ledger.rules import Code, LedgerError
 from ledger.services.allocation import issue_plan, make_plan
+from ledger.services.print_plans import allocation_from_print_plan
 from ledger.services.users import User
 
 
@@ -28,6 +31,12 @@ def _plan_out(item_code: str, plan: Plan) -> PlanOut:
 
 def _compute(services: Services, user: User, data: PlanCompute | PlanApply) -> Plan:
     services.visible_location(user, data.source_code, "source_code")
+    if data.print_plan is not None:
+        return _from_print_plan(services, data, data.print_plan)
+    if data.quantity is None:
+        raise LedgerError(
+            Code.invalid_field, "请填写分配数量 quantity，或给出印制计划 print_plan", "quantity"
+        )
     shares = [Share(share.location_code, share.weight) for share in data.shares]
     return make_plan(
         services.database,
@@ -37,6 +46,24 @@ def _compute(services: Services, user: User, data: PlanCompute | PlanApply) -> P
         shares,
         data.pack,
         services.clock(),
+    )
+
+
+def _from_print_plan(services: Services, data: PlanCompute | PlanApply, number: str) -> Plan:
+    """The plan's places right below the source, weighted by their areas' quantities."""
+    if data.shares or data.pack is not None:
+        raise LedgerError(
+            Code.weights_invalid,
+            "按印制计划分配时，分配对象、权重和包装都取自计划：请不要再填 shares、pack",
+            "shares" if data.shares else "pack",
+        )
+    return allocation_from_print_plan(
+        services.database,
+        number,
+        data.source_code,
+        data.quantity,
+        services.clock(),
+        item_code=data.item_code,
     )
 
 

@@ -14,6 +14,7 @@ from api import (
     import_routes,
     norm_routes,
     plan_routes,
+    print_plan_routes,
     reference_routes,
     report_routes,
     request_routes,
@@ -31,6 +32,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *audit_routes.ROUTES,  # /chain/digest, /audit/…
     *request_routes.ROUTES,  # /requests
     *plan_routes.ROUTES,  # /allocation-plans
+    *print_plan_routes.ROUTES,  # /print-plans
     *scan_routes.ROUTES,  # packs, labels, deliveries, /scan-documents, /scans
     *stocktake_routes.ROUTES,  # /stocktakes
     *report_routes.ROUTES,  # /reports, stocktake reports, vouchers

@@ -88,23 +88,28 @@ class ShareIn(msgspec.Struct, **Strict):
 
 class PlanCompute(msgspec.Struct, **Strict):
     """Split `quantity` base units of an item held at the source over the shares by weight, in
-    whole packs of `pack` (the item's first pack when omitted; its base unit for loose units)."""
+    whole packs of `pack` (the item's first pack when omitted; its base unit for loose units).
+    With `print_plan` (a saved 印制计划's number) the shares are the plan's places right below
+    the source, weighted by what the plan gives each with its area, in the plan's pack, and
+    `quantity` defaults to their sum: leave `shares` (and `pack`) out."""
 
     source_code: str
     item_code: str
-    quantity: int
-    shares: tuple[ShareIn, ...]
+    quantity: int | None = None
+    shares: tuple[ShareIn, ...] = ()
     pack: str | None = None
+    print_plan: str | None = None
 
 
 class PlanApply(msgspec.Struct, **Strict):
     source_code: str
     item_code: str
-    quantity: int
-    shares: tuple[ShareIn, ...]
+    quantity: int | None = None
+    shares: tuple[ShareIn, ...] = ()
     pack: str | None = None
     occurred_on: dt.date | None = None
     memo: str = ""
+    print_plan: str | None = None
 
 
 class PlanLineOut(msgspec.Struct, frozen=True):

@@ -23,6 +23,7 @@ print_plans.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from fractions import Fraction
@@ -131,6 +132,21 @@ def check_target(target: Target, spare_percent: int, household_size: Fraction) -
             f"户均人数须在 1 到 {HOUSEHOLD_SIZE_MAX} 之间，最多两位小数：{household_size}",
             "household_size",
         )
+
+
+def basis_of(text: str) -> Basis:
+    """The basis named `text` (household, person, place), else print_plan_target_invalid."""
+    try:
+        return Basis(text)
+    except ValueError:
+        raise _refuse(f"覆盖基数只能是 household、person 或 place：{text!r}", "basis") from None
+
+
+def household_size_of(text: str) -> Fraction:
+    """Persons per household from a decimal such as 2.62 (at most two places)."""
+    if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,2})?", text.strip()):
+        raise _refuse(f"户均人数须为数字，最多两位小数，如 2.62：{text!r}", "household_size")
+    return Fraction(text.strip())
 
 
 def units_of(population: int | None, basis: Basis, household_size: Fraction) -> int:

@@ -285,12 +285,20 @@ def allocation_from_print_plan(
     quantity: int | None = None,
     today: dt.date | None = None,
     batch_number: str | None = None,
+    item_code: str | None = None,
 ) -> Plan:
     """The allocation plan (分配计划) from `source_code` when the print run arrives: the places
     of the saved plan right below the source, each weighted by its subtree's quantity, in the
     plan's pack; `quantity` defaults to their sum, so where the source holds enough each place
-    gets exactly what the print plan says (less stock: the largest remainder scales down)."""
+    gets exactly what the print plan says (less stock: the largest remainder scales down).
+    `item_code`, when given, must be the plan's."""
     saved = get_print_plan(database, number)
+    if item_code is not None and item_code != saved.terms.item_code:
+        raise LedgerError(
+            Code.print_plan_source_outside,
+            f"印制计划 {number} 是 {saved.item_name}（{saved.terms.item_code}）的，不是 {item_code}",
+            "item_code",
+        )
     shares = pp.allocation_shares(saved.plan.lines, source_code)
     asked = sum(share.weight or 0 for share in shares) if quantity is None else quantity
     return make_plan(

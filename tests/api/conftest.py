@@ -93,6 +93,7 @@ class Template:
         self.stocktake_closed: dict[str, str] = {}  # of the county's 年画, counted as booked
         self.stocktake_digest: dict[str, str] = {}  # the closed one's approval-preview digest
         self.user_id: dict[str, int] = {}  # by who (USER_LOCATIONS' keys, and `global`)
+        self.print_plan: dict[str, str] = {}  # a saved 印制计划 of the county's 年画, by side
 
 
 def build_template(path: Path) -> Template:
@@ -198,7 +199,17 @@ def fill_template(engine) -> Template:
         template.stocktake_closed[side] = closed.number
         template.stocktake_digest[side] = stocktakes.preview(closed.number).digest
         template.document[township] = arrival.id
+        template.print_plan[side] = saved_print_plan(ledger.database, county)
     return template
+
+
+def saved_print_plan(database: Database, county: str) -> str:
+    """A saved 印制计划 over a county's townships: one 捆 of 年画 for each."""
+    from ledger.print_plan import Basis, Target
+    from ledger.services.print_plans import Terms, make_print_plan
+
+    terms = Terms(county, "NH2014", "township", Target(Basis.place, 500))
+    return make_print_plan(database, terms, save=True, today=TODAY).number or ""
 
 
 @pytest.fixture(scope="session")

@@ -273,6 +273,23 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         frozenset({"admin", "clerk", "approver"}),
     ),
+    ("POST", f"{V1}/print-plans"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/print-plans",
+            {
+                "office_code": OWN_COUNTY[s],
+                "item_code": "NH2014",
+                "level": "township",
+                "basis": "place",
+                "copies": 500,
+            },
+        ),
+        frozenset({"admin", "clerk", "approver"}),
+    ),
+    ("GET", f"{V1}/print-plans/{{number:str}}"): Case(
+        lambda r, s, t: Call(f"{V1}/print-plans/{t.print_plan[s]}", params={"format": "csv"}),
+        OFFICE,
+    ),
     ("GET", f"{V1}/batches/{{item_code:str}}/{{number:str}}/packs"): Case(
         lambda r, s, t: Call(
             f"{V1}/batches/NH2014/2014-01/packs", params={"location": where(r, s)}

@@ -30,7 +30,7 @@ from ledger.services.scan_models import OpenDocument, Scan
 from ledger.services.stocktake_models import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
-from tests.api.conftest import Template, fill_template, headers, token
+from tests.api.conftest import Template, fill_template, headers, saved_print_plan, token
 from tests.api.test_permissions import CASES, Call, app_routes, ledger_state, send
 from tests.bound import Ledger, Requests, Scanning, Stocktakes
 from tests.builder import ledger_from_text
@@ -77,6 +77,7 @@ class City(NamedTuple):
     pack_serial: int
     names: tuple[str, ...]
     user: int  # the county clerk's user id
+    print_plan: str = ""  # a saved 印制计划 over the county's townships
 
     def secrets(self) -> set[str]:
         """What a body about the other city must not hold: its names, codes and numbers."""
@@ -108,6 +109,7 @@ def first_city(t: Template) -> City:
         t.pack_serial["510121"],
         FIRST_NAMES,
         t.user_id["clerk"],
+        t.print_plan["in"],
     )
 
 
@@ -154,6 +156,7 @@ def add_second_city(database: Database) -> City:
         packs[-1].serial,
         SECOND_NAMES,
         users["clerk-yz-county"].id,
+        saved_print_plan(database, "500101"),
     )
 
 
@@ -300,6 +303,9 @@ READS: dict[tuple[str, str], Callable[[City], Call]] = {
         f"{V1}/locations/{x.township}/suggested-request"
     ),
     ("GET", f"{V1}/norms"): lambda x: Call(f"{V1}/norms", params={"under": x.county}),
+    ("GET", f"{V1}/print-plans/{{number:str}}"): lambda x: Call(
+        f"{V1}/print-plans/{x.print_plan}", params={"format": "html"}
+    ),
     ("GET", f"{V1}/reports/audit-sample"): lambda x: Call(
         f"{V1}/reports/audit-sample", params={"under": x.root, "size": 3}
     ),
