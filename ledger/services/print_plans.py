@@ -15,8 +15,9 @@ from ledger.db import balance_queries, oplog
 from ledger.db import print_plan_queries as q
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
+from ledger.limits import name_length_max
 from ledger.model import ItemKind
-from ledger.rules import Code, LedgerError
+from ledger.rules import Code, LedgerError, check_text
 from ledger.services.allocation import make_plan
 from ledger.services.work import day, read, write
 
@@ -140,6 +141,7 @@ def make_print_plan(
 ) -> PrintPlanOut:
     """The plan for `terms`; with `save`, kept under a new number (logged: print_plan.save)."""
     office_day = day(today)
+    check_text(terms.title, "title", name_length_max, required=False)
     title = terms.title.strip()
 
     def step(store: LedgerStore) -> PrintPlanOut:
