@@ -18,7 +18,7 @@ from api.errors import status_of
 from api.norm_routes import NormSet, require_may_set_norm
 from api.policy import roles, root_code, scope_path
 from api.web.render import Form, chinese, errors_of, new_once_key, once, page
-from api.web.request_views import parse_date
+from api.web.request_views import local_time, parse_date
 from ledger import norms as n
 from ledger.model import LocationLevel
 from ledger.rules import Code, LedgerError
@@ -90,6 +90,7 @@ def _page(
         form=form,
         errors=errors or {},
         notice=notice,
+        local_time=local_time,
     )
     answer.status_code = status_code
     return answer

@@ -167,7 +167,7 @@ SPECS: tuple[ReportSpec, ...] = (
             ),
         ),
         lambda s, v, today: report_norms.stock_alerts_asked(s, v["under"], today, v["months"]),
-        quantities=frozenset({"on_hand", "in_transit", "minimum", "maximum", "suggested"}),
+        quantities=frozenset({"on_hand", "in_transit", "suggested"}),
     ),
     ReportSpec(
         "write-off-rate",

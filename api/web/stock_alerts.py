@@ -62,9 +62,9 @@ def urgency(position: Position) -> tuple:
     stock first (stock with no consumption at all before any)."""
     s = position.suggestion
     if s.alert is n.AlertKind.below_minimum:
-        return (0, Fraction(s.position, s.minimum or 1))
+        return (0, 0, Fraction(s.position, s.minimum or 1))
     months = s.months_of_stock
-    return (1, 0 if months is None else -months)
+    return (1, 0, 0) if months is None else (1, 1, -months)
 
 
 def home_alerts(request: Request, today: dt.date) -> HomeAlerts | None:
