@@ -4,7 +4,15 @@ commands of one kind of work to it."""
 
 from __future__ import annotations
 
-from ledger.cli import audit, norms, office, stock, tls, users  # noqa: F401  (each registers its commands)
+from ledger.cli import (  # noqa: F401  (each registers its commands)
+    audit,
+    norms,
+    office,
+    print_plans,
+    stock,
+    tls,
+    users,
+)
 from ledger.cli.base import main, run
 
 __all__ = ["main", "run"]

@@ -42,6 +42,11 @@ def _row(line: pp.PrintLine) -> tuple:
     )
 
 
+def _add(total: int | None, population: int | None) -> int | None:
+    """A sum of populations that stays None while none is recorded."""
+    return total if population is None else (total or 0) + population
+
+
 def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
     """Every line in tree order (each place right below the office is followed by everything
     under it); after each such place that is not a target itself and its area, its 小计."""
@@ -49,7 +54,7 @@ def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
     office = lines[0].location_code
     rows: list[tuple] = []
     head: pp.PrintLine | None = None
-    sums = [0, 0, 0]  # population, units and need of the head's targets
+    sums: list = [None, 0, 0]  # population (None: none recorded), units, need of its targets
 
     def close() -> None:
         if head is not None and not head.target:
@@ -60,9 +65,9 @@ def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
     for line in lines:
         if line.parent_code == office:
             close()
-            head, sums = line, [0, 0, 0]
+            head, sums = line, [None, 0, 0]
         if line.target:
-            sums = [sums[0] + (line.population or 0), sums[1] + line.units, sums[2] + line.need]
+            sums = [_add(sums[0], line.population), sums[1] + line.units, sums[2] + line.need]
         rows.append(_row(line))
     close()
     return tuple(rows)
@@ -72,7 +77,9 @@ def _totals(made: PrintPlanOut) -> tuple[tuple, ...]:
     plan = made.plan
     targets = [line for line in plan.lines if line.target]
     pack = plan.pack_base_units
-    population = sum(line.population or 0 for line in targets)
+    population = None
+    for line in targets:
+        population = _add(population, line.population)
     units = sum(line.units for line in targets)
     need = sum(line.need for line in targets)
     return (
