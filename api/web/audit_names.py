@@ -84,6 +84,7 @@ ACTION_NAMES: dict[str, str] = {
     "scan_document.cancel": "扫码单作废",
     "label_key.rotate": "更换标签签名密钥",
     "stock_minimum.set": "设置最低库存",
+    "print_plan.save": "保存印制计划",
     **{f"request.{event}": f"申领单{name}" for event, name in REQUEST_EVENT_NAMES.items()},
 }
 

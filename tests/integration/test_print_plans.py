@@ -9,8 +9,10 @@ import math
 from fractions import Fraction
 
 import pytest
+from sqlalchemy import select
 
 from ledger import commands as c
+from ledger.db import tables as t
 from ledger.db.balance_queries import balances
 from ledger.db.import_rows import set_populations
 from ledger.print_plan import Basis, Target
@@ -105,6 +107,16 @@ def test_a_saved_plan_reads_back_as_made_even_after_the_populations_change(city)
     city.database.write(lambda store: set_populations(store, {"510121-HK-HG": 1}))
     again = get_print_plan(city.database, made.number)
     assert again.plan == made.plan and again.terms == made.terms and again.title == "2015年年画"
+    logged = city.database.lookup(
+        lambda store: list(
+            store.connection.execute(
+                select(t.operations_log.c.action, t.operations_log.c.object_key).where(
+                    t.operations_log.c.object_type == "print_plan"
+                )
+            )
+        )
+    )
+    assert [tuple(row) for row in logged] == [("print_plan.save", made.number)]
     second = make_print_plan(city.database, TERMS, True, None, city.clock())
     assert second.number == "YZ-2026-000002" and second.plan.total < made.plan.total
     with pytest.raises(LedgerError) as refused:
