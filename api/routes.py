@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 from api import (
     audit_routes,
     balance_routes,
+    demand_routes,
     import_routes,
     norm_routes,
     plan_routes,
@@ -38,4 +39,5 @@ ROUTES: list[ControllerRouterHandler] = [
     *report_routes.ROUTES,  # /reports, stocktake reports, vouchers
     *import_routes.ROUTES,  # /imports
     *norm_routes.ROUTES,  # /locations/{code}/suggested-request, /reports/stock-alerts
+    *demand_routes.ROUTES,  # /reports/demand-plan
 ]

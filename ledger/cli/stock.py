@@ -58,7 +58,9 @@ REPORT_FORMATS = ("xlsx", "csv", "html", "json")
 REPORT_NEEDS = {
     "stock-card": (("item_code", "--item"), ("batch_number", "--batch")),
     "coverage": (("item_code", "--item"),),
+    "demand-plan": (("year", "--year"),),
 }
+LEVELS = ("city", "county", "township", "village")
 
 
 @main.command()
@@ -75,6 +77,7 @@ REPORT_NEEDS = {
             "write-off-rate",
             "audit-sample",
             "stock-alerts",
+            "demand-plan",
         ]
     ),
 )
@@ -105,7 +108,15 @@ REPORT_NEEDS = {
 @click.option(
     "--months",
     type=int,
-    help="stock-alerts: the AMC window, 3, 6 or 12 months (default LEDGER_AMC_MONTHS, else 6).",
+    help="stock-alerts: the AMC window, 3, 6 or 12 months (default LEDGER_AMC_MONTHS, else 6); "
+    "demand-plan: 3, 6 or 12 (default 12).",
+)
+@click.option("--year", type=int, help="demand-plan: the plan's year (this year or the next).")
+@click.option(
+    "--growth", help="demand-plan: growth in percent, -50 to 100 (default LEDGER_DEMAND_GROWTH)."
+)
+@click.option(
+    "--level", type=click.Choice(LEVELS), help="demand-plan: the rows' level (default township)."
 )
 @click.option(
     "--format",
@@ -127,14 +138,17 @@ def report(
     size,
     seed,
     months,
+    year,
+    growth,
+    level,
     format_,
     out,
 ) -> None:
     """Write a report (收发存汇总表, 明细账, 库存余额 …) as XLSX, CSV, HTML or JSON."""
-    from ledger.services import report_audit, report_norms, report_stock, reports
+    from ledger.services import report_audit, report_demand, report_norms, report_stock, reports
     from ledger.services.report_formats import render
 
-    given = {"item_code": item_code, "batch_number": batch_number}
+    given = {"item_code": item_code, "batch_number": batch_number, "year": year}
     for key, option in REPORT_NEEDS.get(name, ()):
         if not given[key]:
             raise LedgerError(
@@ -157,17 +171,9 @@ def report(
 
         under = root_code_of(database, None, "报表")
 
-    def check_codes(store) -> None:
-        """Every code the report names, looked up before it is read (and any bar shown)."""
-        store.location(under, "under")
-        if location_code:
-            store.location(location_code, "location")
-        if item_code:
-            item = store.item(item_code, "item")
-            if batch_number:
-                store.batch(item, batch_number, "batch")
-
-    database.lookup(check_codes)
+    if name == "demand-plan":
+        report_demand.check_asked(year, today, months, growth)
+    database.lookup(lambda s: _check_codes(s, under, location_code, item_code, batch_number))
     builders = {
         "period-summary": lambda s: reports.period_summary(s, under, first, last, item_code),
         "stock-card": lambda s: report_stock.stock_card(
@@ -182,6 +188,9 @@ def report(
         "write-off-rate": lambda s: reports.write_off_rate(s, under, first, last),
         "audit-sample": lambda s: report_audit.audit_sample(s, under, size, seed, today),
         "stock-alerts": lambda s: report_norms.stock_alerts_asked(s, under, today, months),
+        "demand-plan": lambda s: report_demand.demand_plan_asked_report(
+            s, under, year, today, months, growth, level
+        ),
     }
     # Reading is one query per figure set, so its bar moves once; writing moves per row.
     with click.progressbar(length=1, label="reading the ledger", file=sys.stderr) as bar:
@@ -193,6 +202,17 @@ def report(
         data = render(made, format_, progress=bar.update)
     write_output(path, data)
     click.echo(f"{made.title}: {len(made.rows)} rows → {out}")
+
+
+def _check_codes(store, under, location_code, item_code, batch_number) -> None:
+    """Every code a report names, looked up before it is read (and any bar shown)."""
+    store.location(under, "under")
+    if location_code:
+        store.location(location_code, "location")
+    if item_code:
+        item = store.item(item_code, "item")
+        if batch_number:
+            store.batch(item, batch_number, "batch")
 
 
 @main.group(invoke_without_command=True)

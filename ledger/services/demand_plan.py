@@ -247,6 +247,15 @@ class _Shares:
         return Basis.none, None, 0
 
 
+def check_asked(year: int, today: dt.date, months: int | None, growth: str | None) -> None:
+    """Refuse a year, window or growth the plan cannot be drawn up with, before any reading."""
+    d.check_year(year, today)
+    if months is not None:
+        window_months(months)
+    if growth is not None:
+        d.parse_growth(growth)
+
+
 def demand_plan_asked(
     store: LedgerStore,
     under: str,

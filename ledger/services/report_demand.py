@@ -11,7 +11,14 @@ from fractions import Fraction
 from ledger import demand as d
 from ledger.db.store import LedgerStore
 from ledger.model import Item, ItemKind, Location
-from ledger.services.demand_plan import Basis, DemandPlan, PlanLine, Scope, demand_plan_asked
+from ledger.services.demand_plan import (
+    Basis,
+    DemandPlan,
+    PlanLine,
+    Scope,
+    check_asked,
+    demand_plan_asked,
+)
 from ledger.services.report_formats import Column, Report
 from ledger.services.report_norms import decimal
 
@@ -36,6 +43,7 @@ COLUMNS = (
     Column("packs", "折合包装"),
     Column("action", "方式"),
 )
+__all__ = ["check_asked", "demand_plan_asked_report", "demand_plan_report"]
 SCOPE_NAMES = {Scope.own: "本级", Scope.area: "含下级"}
 KIND_NAMES = {ItemKind.printed: "宣传品", ItemKind.contraceptive: "药具"}
 SUBTOTAL, TOTAL = "小计", "合计"

@@ -403,6 +403,12 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         ALL,
     ),
+    ("GET", f"{V1}/reports/demand-plan"): Case(
+        lambda r, s, t: Call(
+            f"{V1}/reports/demand-plan", params={"under": where(r, s), "year": 2027}
+        ),
+        ALL,
+    ),
     ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): Case(
         lambda r, s, t: Call(f"{V1}/locations/{where(r, s)}/suggested-request"), ALL
     ),

@@ -299,6 +299,9 @@ READS: dict[tuple[str, str], Callable[[City], Call]] = {
     ("GET", f"{V1}/reports/stock-alerts"): lambda x: Call(
         f"{V1}/reports/stock-alerts", params={"under": x.root}
     ),
+    ("GET", f"{V1}/reports/demand-plan"): lambda x: Call(
+        f"{V1}/reports/demand-plan", params={"under": x.root, "year": 2027}
+    ),
     ("GET", f"{V1}/locations/{{code:str}}/suggested-request"): lambda x: Call(
         f"{V1}/locations/{x.township}/suggested-request"
     ),
