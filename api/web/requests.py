@@ -21,7 +21,7 @@ from api.web.names import REQUEST_STATUS_NAMES
 from api.web.render import new_once_key, once, page
 from api.web.request_actions import HANDLERS as ACTION_HANDLERS
 from api.web.request_detail import detail_page
-from api.web.request_suggestions import Suggested, prefilled_rows, suggested_for
+from api.web.request_suggestions import Suggested, in_packs, prefilled_rows, suggested_for
 from api.web.request_views import (
     NEW_FIELDS,
     LineRow,
@@ -214,16 +214,7 @@ async def create(request: Request) -> Any:
 def _rows_of_request(lines: Any, items: dict[str, Item]) -> list[LineRow]:
     """A draft's lines as the form shows them: in the largest pack that holds the quantity
     exactly, else in base units."""
-    rows = []
-    for line in lines:
-        item = items.get(line.item_code)
-        packs = sorted(item.packs if item else (), key=lambda p: p.base_units, reverse=True)
-        pack = next((p for p in packs if line.requested % p.base_units == 0), None)
-        if pack is None:
-            rows.append(LineRow(line.item_code, str(line.requested), ""))
-        else:
-            rows.append(LineRow(line.item_code, str(line.requested // pack.base_units), pack.name))
-    return rows
+    return [in_packs(line.item_code, line.requested, items.get(line.item_code)) for line in lines]
 
 
 @get("/requests/{number:str}/edit", sync_to_thread=True, guards=[roles(Role.requester)])
