@@ -245,3 +245,25 @@ def test_only_an_admin_reaches_the_norms_page(web_database, login):
         assert answer.status_code == 403
         assert 'href="/norms"' not in page
     assert norms.norms_set(web_database) == []
+
+
+def test_a_global_admin_sets_a_levels_norm(web_database):
+    from ledger.services.users import add_user
+    from ledger.services.web_sign_in import demo_password_hash, set_sign_in
+
+    user, _ = add_user(web_database, "全局管理员", "admin", None, global_admin=True)
+    set_sign_in(web_database, user.id, "global", None, hashed=demo_password_hash("demo-password"))
+    with signed_in(web_database, "global") as client:
+        page = client.get("/norms").text
+        assert "disabled" not in page.split('id="scope-level"')[1].split(">")[0]
+        answer = post_norm(client, scope="level", level="township", min_months="2", max_months="4")
+        assert answer.status_code == 303, answer.text[-1000:]
+        page = client.get("/norms").text
+    levels = section(page, "level-norms")
+    assert re.search(
+        r'id="level-township"><td>乡镇</td><td class="n">2</td><td class="n">4<', levels
+    )
+    assert "已设定" in levels.split('id="level-township"')[1].split("</tr>")[0]
+    assert "乡镇（全部库点）" in text(section(page, "norm-settings"))
+    in_force = web_database.lookup(lambda s: norms.norm_of(s, TOWNSHIP, "BYT", TODAY))
+    assert (in_force.min_months, in_force.max_months, in_force.source) == (2, 4, "level")
