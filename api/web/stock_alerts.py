@@ -15,6 +15,7 @@ from litestar import Request
 
 from api.common import services_of
 from api.policy import root_code
+from api.web.report_specs import BY_NAME
 from ledger import norms as n
 from ledger.model import Role
 from ledger.services import report_norms, suggestions
@@ -35,7 +36,8 @@ class AlertLine(NamedTuple):
 
 class HomeAlerts(NamedTuple):
     """under_code/under_name: the place whose subtree is read; below/above: how many lines of
-    each; lines: the first `ALERT_LINES_SHOWN`, 补货 before 积压; months: the AMC window."""
+    each; lines: the first `ALERT_LINES_SHOWN`, 补货 before 积压; months: the AMC window.
+    demand_plan: the workspace offers the 年度需求计划 report (linked when it does)."""
 
     under_code: str
     under_name: str
@@ -43,6 +45,7 @@ class HomeAlerts(NamedTuple):
     above: int
     lines: list[AlertLine]
     months: int
+    demand_plan: bool  # the workspace has the 年度需求计划 report page to link to
 
     @property
     def more(self) -> bool:
@@ -88,4 +91,12 @@ def home_alerts(request: Request, today: dt.date) -> HomeAlerts | None:
         for p in shown
     ]
     place = services.location(code).location
-    return HomeAlerts(code, place.name, len(below), len(found) - len(below), lines, months)
+    return HomeAlerts(
+        code,
+        place.name,
+        len(below),
+        len(found) - len(below),
+        lines,
+        months,
+        "demand-plan" in BY_NAME,
+    )
