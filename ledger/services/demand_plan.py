@@ -113,78 +113,107 @@ def demand_plan(
     d.check_year(year, today)
     check_level(level)
     top = store.location(under, "under")
-    base = d.base_day(year, today)
-    year_window = n.window(base, YEAR_MONTHS)
-    connection = store.connection
-    rows = Rows(nq.places_under(connection, top.path), top.location.level, level)
-    own, subtree = read_sums(connection, top.path, rows, year_window, today)
-    populations = dq.populations_under(connection, top.path)
-    settings = [row.setting for row in nq.norm_rows(connection, today)]
-    floors = nq.minimums_under(connection, top.path)
-    items = {item_id: store.item_by_id(item_id).item for _, item_id in subtree}
-    amc_at = {
-        key: _window_used(sums.months(year_window), months, items[key[1]]).amc
-        for key, sums in subtree.items()
-    }
-    shares = _Shares(rows, populations, amc_at, growth)
-    pairs = set(subtree) | shares.pairs()  # every row's own figures are in its subtree's
-    store.cache_locations(ids={row for row, _ in pairs} | shares.places())
-    counties = d.LEVEL_RANKS[top.location.level] < d.LEVEL_RANKS["county"]
-    lines = []
-    for row, item_id in pairs:
-        item = items[item_id]
-        mine, whole = own.get((row, item_id)), subtree.get((row, item_id))
-        month_list: tuple[n.Month, ...] = ()
-        if whole is not None:  # an own row's consumption, its subtree's stock-outs
-            month_list = whole.months(year_window, mine.used if mine else [0] * len(whole.used))
-        used = _window_used(month_list, months, item)
-        last_year = sum(max(month.used, 0) for month in month_list)
-        norm = n.norm_in_force(settings, rows.level[row], row, item_id, today)
-        whole_used = _window_used(whole.months(year_window), months, item) if whole else used
-        floor = floors.get((row, item_id), 0)
-        maximum = n.suggest(norm, whole_used, 0, 0, None, floor).maximum
-        basis, source, demand = Basis.consumption, None, d.planned_demand(used.amc, growth)
-        if not last_year:  # no history: a share of the demand above, by population
-            basis, source, demand = shares.share(row, item_id, rows.scope[row])
-        if basis is Basis.population:
-            maximum = max(maximum, -(-demand * norm.max_months // YEAR_MONTHS))
-        on_hand, in_transit = (mine.stock, mine.transit) if mine else (0, 0)
-        pack = n.request_pack_size(item)
-        county = rows.county(row) if counties else None
-        lines.append(
-            PlanLine(
-                store.location_by_id(row).location,
-                row,
-                rows.scope[row],
-                store.location_by_id(county).location if county is not None else None,
-                item,
-                item_id,
-                last_year,
-                used,
-                basis,
-                store.location_by_id(source).location if source is not None else None,
-                demand,
-                maximum,
-                on_hand,
-                in_transit,
-                d.to_request(demand, maximum, on_hand, in_transit, pack),
-                pack,
-            )
+    if not top.physical:
+        raise LedgerError(
+            Code.location_must_be_physical,
+            f"{top.location.name} 是虚拟库点，没有需求计划 (a physical location only)",
+            "under",
         )
+    base = d.base_day(year, today)
+    planner = _Planner(store, top.path, top.location.level, level, base, today, months, growth)
+    lines = [planner.line(row, item_id) for row, item_id in planner.pairs()]
     lines = [line for line in lines if _shows(line)]
-    lines.sort(key=lambda line: (rows.order[line.location_id], line.item.code))
+    lines.sort(key=lambda line: (planner.rows.order[line.location_id], line.item.code))
     return DemandPlan(
         top.location,
         top.location.parent_code is None,
         year,
         today,
         months,
-        year_window,
+        planner.year_window,
         n.window(base, months),
         growth,
         level,
         lines,
     )
+
+
+class _Planner:
+    """The figures of one plan, read once, and each row × item's line from them."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        path: str,
+        top_level: str,
+        level: str,
+        base: dt.date,
+        today: dt.date,
+        months: int,
+        growth: Fraction,
+    ) -> None:
+        self.store, self.today, self.months, self.growth = store, today, months, growth
+        self.year_window = year_window = n.window(base, YEAR_MONTHS)
+        connection = store.connection
+        self.rows = rows = Rows(nq.places_under(connection, path), top_level, level)
+        self.own, self.subtree = read_sums(connection, path, rows, year_window, today)
+        self.settings = [row.setting for row in nq.norm_rows(connection, today)]
+        self.floors = nq.minimums_under(connection, path)
+        self.items = {item_id: store.item_by_id(item_id).item for _, item_id in self.subtree}
+        amc_at = {
+            key: _window_used(sums.months(year_window), months, self.items[key[1]]).amc
+            for key, sums in self.subtree.items()
+        }
+        populations = dq.populations_under(connection, path)
+        self.shares = _Shares(rows, populations, amc_at, growth)
+        self.counties = d.LEVEL_RANKS[top_level] < d.LEVEL_RANKS["county"]
+
+    def pairs(self) -> set[tuple[int, int]]:
+        """Every row × item with a figure (each row's own figures are in its subtree's) or a
+        share; their places read at once."""
+        pairs = set(self.subtree) | self.shares.pairs()
+        self.store.cache_locations(ids={row for row, _ in pairs} | self.shares.places())
+        return pairs
+
+    def line(self, row: int, item_id: int) -> PlanLine:
+        item, window, rows = self.items[item_id], self.year_window, self.rows
+        mine, whole = self.own.get((row, item_id)), self.subtree.get((row, item_id))
+        month_list: tuple[n.Month, ...] = ()
+        if whole is not None:  # an own row's consumption, its subtree's stock-outs
+            month_list = whole.months(window, mine.used if mine else [0] * len(whole.used))
+        used = _window_used(month_list, self.months, item)
+        last_year = sum(max(month.used, 0) for month in month_list)
+        norm = n.norm_in_force(self.settings, rows.level[row], row, item_id, self.today)
+        area_used = _window_used(whole.months(window), self.months, item) if whole else used
+        floor = self.floors.get((row, item_id), 0)
+        maximum = n.suggest(norm, area_used, 0, 0, None, floor).maximum
+        basis, source, demand = Basis.consumption, None, d.planned_demand(used.amc, self.growth)
+        if not last_year:  # no history: a share of the demand above, by population
+            basis, source, demand = self.shares.share(row, item_id, rows.scope[row])
+        if basis is Basis.population:
+            maximum = max(maximum, -(-demand * norm.max_months // YEAR_MONTHS))
+        on_hand, in_transit = (mine.stock, mine.transit) if mine else (0, 0)
+        pack = n.request_pack_size(item)
+        county = rows.county(row) if self.counties else None
+        place = self.store.location_by_id
+        return PlanLine(
+            place(row).location,
+            row,
+            rows.scope[row],
+            place(county).location if county is not None else None,
+            item,
+            item_id,
+            last_year,
+            used,
+            basis,
+            place(source).location if source is not None else None,
+            demand,
+            maximum,
+            on_hand,
+            in_transit,
+            d.to_request(demand, maximum, on_hand, in_transit, pack),
+            pack,
+        )
 
 
 def _shows(line: PlanLine) -> bool:

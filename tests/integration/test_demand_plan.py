@@ -339,6 +339,7 @@ def test_the_report_in_every_format(ledger):
         ({"months": 5}, Code.invalid_field, "months"),
         ({"level": "province"}, Code.invalid_field, "level"),
         ({"under": "NOPE"}, Code.unknown_location, "under"),
+        ({"under": "distributed"}, Code.location_must_be_physical, "under"),
     ],
 )
 def test_bad_input_is_refused_with_its_code(ledger, arguments, code, field):
