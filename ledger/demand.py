@@ -14,13 +14,15 @@ The service (ledger/services/demand_plan.py) reads the figures and calls these.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from fractions import Fraction
 
 from ledger.limits import demand_growth_percent_max, demand_growth_percent_min
 from ledger.norms import round_up_to_packs
 from ledger.rules import Code, LedgerError
 
+GROWTH_FORM = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9])?")  # 5, -2.5, +10: no exponent, no 0x
 LEVEL_RANKS = {"city": 0, "county": 1, "township": 2, "village": 3}
 
 
@@ -29,16 +31,9 @@ def parse_growth(value: str | int | float | Decimal | None, field: str = "growth
     decimal place, from demand_growth_percent_min to demand_growth_percent_max; anything else
     is refused (demand_growth_invalid)."""
     text = "0" if value is None else str(value).strip()
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if (
-        isinstance(value, bool)
-        or not number.is_finite()
-        or number != number.quantize(Decimal("0.1"), rounding="ROUND_DOWN")
-        or not demand_growth_percent_min <= number <= demand_growth_percent_max
-    ):
+    well_formed = not isinstance(value, bool) and GROWTH_FORM.fullmatch(text)
+    number = Decimal(text) if well_formed else None
+    if number is None or not demand_growth_percent_min <= number <= demand_growth_percent_max:
         raise LedgerError(
             Code.demand_growth_invalid,
             f"增长率须为 {demand_growth_percent_min} 到 {demand_growth_percent_max} 之间的百分数"
