@@ -21,8 +21,10 @@ from ledger.db import journal_queries, reference_queries
 from ledger.db.import_rows import set_populations
 from ledger.rules import Code, LedgerError
 from ledger.services import demand_plan as dp
+from ledger.services import norms
 from ledger.services.report_demand import demand_plan_asked_report
 from ledger.services.report_formats import render
+from ledger.services.stock_minimums import set_stock_minimum
 from ledger.settings import Settings
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
@@ -372,3 +374,19 @@ def test_the_growth_setting_is_the_default_and_a_bad_one_stops_the_start(ledger,
     with pytest.raises(LedgerError) as refused:
         Settings.from_environment()
     assert refused.value.code == Code.invalid_setting
+
+
+def test_a_rows_norm_and_minimum_set_its_maximum_stock(ledger):
+    story(ledger)
+    norms.set_norm(ledger.database, 2, 5, location_code="510121-ZJ", item_code="BYT", today=TODAY)
+    set_stock_minimum(ledger.database, "510181", "GT2014", 500)
+    plan = ledger.database.lookup(
+        lambda s: dp.demand_plan_asked(s, "510100", 2027, TODAY, None, "0")
+    )
+    lines = {(line.location.code, line.item.code): line for line in plan.lines}
+    zj = lines[("510121-ZJ", "BYT")]
+    assert zj.maximum == 467  # ⌈373 / 4 × 5⌉: its own norm, 5 months
+    assert zj.to_request == 1440  # 1119 + 467 − 47 − 100 = 1439, up to 480 盒
+    county = lines[("510181", "GT2014")]
+    assert county.maximum == 500  # ⌈40 / 12 × 4⌉ = 14 is below the 最低库存 of 500
+    assert county.to_request == 460  # 40 + 500 − 80, 115 套
