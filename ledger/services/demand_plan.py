@@ -48,7 +48,8 @@ class PlanLine(NamedTuple):
     last_year: consumption over the 12 months before the plan's year (every month).
     used: the AMC window's consumption (months counted, stock-out months, `amc`).
     basis, basis_place: how the demand was found (for `population`, whose demand was shared).
-    maximum: the maximum stock of the row's places by their norms; on_hand, in_transit: theirs.
+    maximum: the row's place's norm over its whole area's AMC (at least its 最低库存);
+    on_hand, in_transit: of the row's places.
     to_request: demand + maximum − on hand − in transit, whole packs of `pack_size`, ≥ 0.
     """
 
