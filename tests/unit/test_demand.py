@@ -37,7 +37,7 @@ def test_a_plan_is_for_this_year_or_the_next_and_looks_back_from_its_first_day()
     d.check_year(2027, today)
     for year in (2025, 2028, 0, True):
         with pytest.raises(LedgerError) as refused:
-            d.check_year(year, today)  # type: ignore[arg-type]
+            d.check_year(year, today)
         assert refused.value.code == Code.demand_year_invalid
     assert d.base_day(2027, today) == today
     assert d.base_day(2026, today) == dt.date(2026, 1, 1)
