@@ -3,6 +3,7 @@ covers, and a saved plan's rows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -61,3 +62,51 @@ def line_rows(connection: Connection, plan_id: int) -> list:
             select(lines).where(lines.c.plan_id == plan_id).order_by(lines.c.position)
         ).mappings()
     )
+
+
+class PlanSummary(NamedTuple):
+    """A saved plan as a list shows it: its number and title, item, office, target level,
+    pack, and its figures in base units."""
+
+    number: str
+    title: str
+    item_code: str
+    item_name: str
+    base_unit: str
+    office_code: str
+    office_name: str
+    level: str
+    pack_name: str
+    pack_base_units: int
+    total: int
+    to_print: int
+    made_on: dt.date
+
+
+def plan_summaries(connection: Connection, path: str | None, limit: int) -> list[PlanSummary]:
+    """The saved plans of offices in `path`'s subtree (None: every office), newest first."""
+    plan, loc, item = t.print_plans.c, t.locations.c, t.items.c
+    query = (
+        select(
+            plan.number,
+            plan.title,
+            item.code,
+            item.name,
+            item.base_unit,
+            loc.code,
+            loc.name,
+            plan.level,
+            plan.pack_name,
+            plan.pack_base_units,
+            plan.total,
+            plan.to_print,
+            plan.made_on,
+        )
+        .join(t.locations, loc.id == plan.office_id)
+        .join(t.items, item.id == plan.item_id)
+        .order_by(plan.id.desc())
+        .limit(limit)
+    )
+    if path is not None:
+        query = query.where(loc.path.startswith(path, autoescape=True))
+    return [PlanSummary._make(row) for row in connection.execute(query)]

@@ -313,3 +313,10 @@ def allocation_from_print_plan(
         today,
         batch_number,
     )
+
+
+def saved_print_plans(
+    database: Database, under_path: str | None, limit: int = 200
+) -> list[q.PlanSummary]:
+    """The saved plans of the offices in a subtree (`under_path`; None: all), newest first."""
+    return read(database, lambda store: q.plan_summaries(store.connection, under_path, limit))
