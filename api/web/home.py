@@ -1,5 +1,6 @@
 """首页: the signed-in user's to-do list over its subtree and a few key figures with small
-charts drawn on the server, the stock alerts of the norms (stock_alerts.py); 最低库存 (/minimums): clerks and admins set the least a place
+charts drawn on the server, the stock alerts of the norms (stock_alerts.py, loaded after the
+page); 最低库存 (/minimums): clerks and admins set the least a place
 should hold of an item, and the home page lists the places holding less.
 
 Which lists a user sees follows its roles and api/policy.py's rules of reach: an approver (or
@@ -21,7 +22,7 @@ from api.errors import status_of
 from api.policy import roles, scope_path
 from api.web.charts import Bar, Column, bar_chart, column_chart, short_number
 from api.web.render import Form, errors_of, new_once_key, once, page
-from api.web.stock_alerts import home_alerts
+from api.web.stock_alerts import alerts_card, alerts_fragment
 from api.web.units import quantity_text
 from ledger.model import Role
 from ledger.rules import Code, LedgerError
@@ -91,8 +92,7 @@ def home_page(request: Request) -> Template:
         stock_charts=stock_charts(history),
         coverage=coverage,
         coverage_chart=coverage_chart(coverage),
-        alerts=home_alerts(request, today),
-        may_request=user.has(Role.requester),
+        alerts=alerts_card(request),
     )
 
 
@@ -228,4 +228,4 @@ def _whole_number(text: str) -> int:
         raise LedgerError(Code.invalid_field, "最低库存须为整数 (an integer)", "minimum") from None
 
 
-HANDLERS: list = [coverage_fragment, minimums, set_minimum]
+HANDLERS: list = [coverage_fragment, alerts_fragment, minimums, set_minimum]

@@ -3,6 +3,20 @@ document.addEventListener("htmx:configRequest", function (event) {
   var meta = document.querySelector('meta[name="csrf-token"]');
   if (meta) { event.detail.headers["X-CSRF-Token"] = meta.content; }
 });
+// A part that htmx loads after the page (data-load-failed: what to say then) says so when its
+// request got no answer at all (no network, the server gone); an answer with an error status is
+// swapped in as the server's own message (base.html's htmx-config).
+["htmx:sendError", "htmx:timeout"].forEach(function (name) {
+  document.addEventListener(name, function (event) {
+    var part = event.target.closest && event.target.closest("[data-load-failed]");
+    if (!part) { return; }
+    var note = document.createElement("p");
+    note.className = "alert bad";
+    note.setAttribute("role", "alert");
+    note.textContent = part.dataset.loadFailed;
+    part.replaceChildren(note);
+  });
+});
 // A button with data-confirm asks before its form is sent (红冲, 吊销 …).
 document.addEventListener("submit", function (event) {
   var button = event.submitter;
