@@ -32,7 +32,7 @@ def test_a_township_asks_for_what_the_norms_suggest(workspace_page, short_townsh
     page, database, name = workspace_page, short_township.database, shot_name(request)
     page.resize(width)
     page.become(REQUESTER, SESSIONS)
-    page.step(page.visit("/"), name, "01-home")
+    page.step(page.visit("/", "#alert-count-below"), name, "01-home")  # the card loaded
     assert "补货" in page.text_of("#stock-alerts")
     page.step(page.press("#request-suggested"), name, "02-new-prefilled")
     quantities = [
