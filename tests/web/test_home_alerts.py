@@ -17,12 +17,16 @@ import re
 import pytest
 
 from ledger import commands as c
+from ledger.db import alert_queries
 from ledger.db.engine import make_engine
+from ledger.db.figure_queries import watermark
 from ledger.db.unit_of_work import Database
+from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.services import alert_summary as kept_alerts
 from ledger.services.balances import BalanceQuery, balances
 from ledger.services.kept import forget
 from ledger.services.ledger import execute
+from ledger.services.report_stock import in_transit
 from ledger.services.stock_minimums import set_stock_minimum
 from ledger.services.suggestions import window_months
 from tests.conftest import TODAY
@@ -187,3 +191,53 @@ def test_another_worker_on_the_same_database_never_sees_stale_alerts(short):
         assert again.below == 1 and again.lines[0].suggestion.minimum == MINIMUM * 2
     finally:
         other.dispose()
+
+
+def in_transit_numbers(database) -> list[str]:
+    report = database.lookup(lambda store: in_transit(store, "510100", TODAY))
+    return [row[0] for row in report.rows]
+
+
+def test_which_transactions_touch_a_subtree_on_both_engines(ledger):
+    """A posting under the place, a shipment to it (its postings are outside) and any reversal
+    touch it; a receipt or a shipment elsewhere does not. A minimum set moves the setting mark."""
+    database = ledger.database
+    ledger.execute_many(
+        [
+            c.AddLocation(Location("510100", "成都市", LocationLevel.city)),
+            c.AddLocation(Location("510121", "金堂县", LocationLevel.county, "510100")),
+            c.AddLocation(Location("510181", "都江堰市", LocationLevel.county, "510100")),
+            c.AddItem(Item("NH2014", "年画", ItemKind.printed, "年画", "张", (Pack("捆", 500),))),
+        ]
+    )
+
+    def touched(command) -> dict[str, bool]:
+        with database.read() as connection:
+            before = watermark(connection)[0]
+        ledger.execute(command)
+        with database.read() as connection:
+            after = watermark(connection)[0]
+            return {
+                path: alert_queries.touched_since(connection, path, before, after)
+                for path in ("/510100/", "/510100/510121/", "/510100/510181/")
+            }
+
+    receipt = c.Receive("510100", (c.ReceiptLine("NH2014", "2014-01", 5000),))
+    assert touched(receipt) == {
+        "/510100/": True,
+        "/510100/510121/": False,
+        "/510100/510181/": False,
+    }
+    to_jintang = touched(c.Issue("510100", "510121", (c.LineSpec("NH2014", 1000),)))
+    assert to_jintang["/510100/510121/"] and not to_jintang["/510100/510181/"]
+    shipped = ledger.execute(c.Issue("510100", "510181", (c.LineSpec("NH2014", 500),)))
+    assert touched(c.Reverse(shipped.number, memo="发错"))["/510100/510121/"]  # any reversal
+    (first,) = [s for s in in_transit_numbers(database) if s != shipped.number]
+    assert touched(c.Confirm(first))["/510100/510121/"]
+    distributed = touched(c.Distribute("510121", (c.LineSpec("NH2014", 10),)))
+    assert distributed == {"/510100/": True, "/510100/510121/": True, "/510100/510181/": False}
+    with database.read() as connection:
+        mark = alert_queries.settings_mark(connection)
+    set_stock_minimum(database, "510181", "NH2014", 100, None)
+    with database.read() as connection:
+        assert alert_queries.settings_mark(connection) > mark
