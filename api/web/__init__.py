@@ -29,6 +29,8 @@ from api.web import (
     movements,
     norms,
     plans,
+    print_plan_allocation,
+    print_plans,
     reports,
     requests,
     stock,
@@ -85,6 +87,8 @@ def web_routers() -> list:
     pages.extend(users.HANDLERS)
     pages.extend(confirm.HANDLERS)  # 签收 of a shipment (the tuple above is a full line)
     pages.extend(norms.HANDLERS)  # 库存定额
+    pages.extend(print_plans.HANDLERS)  # 印制计划
+    pages.extend(print_plan_allocation.HANDLERS)  # 按印制计划分配
     return [
         Router(
             "/",

@@ -23,6 +23,7 @@ from api.web.plan_forms import (
     extra_places,
     posted_places,
 )
+from api.web.print_plan_allocation import saved_choices
 from api.web.render import chinese, new_once_key, once, page
 from api.web.request_views import error_at, form_of, holds, parse_date
 from ledger.allocation import Plan
@@ -122,6 +123,8 @@ def _page(
         may_apply=holds(user, Role.clerk) and _clerk_at(request, form.source_code),
         once=new_once_key(),
         today=services.clock().isoformat(),
+        print_plans_saved=saved_choices(request),  # 按印制计划分配 (print_plan_allocation.py)
+        print_sources=places.options(),
     )
     template.status_code = status_code
     return template

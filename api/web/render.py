@@ -34,6 +34,7 @@ MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/stock", "库存", frozenset()),
     ("/requests", "申领", frozenset()),
     ("/plans", "分配方案", frozenset({Role.clerk, Role.approver})),
+    ("/print-plans", "印制计划", frozenset({Role.clerk, Role.approver})),
     ("/movements", "出入库", frozenset({Role.clerk})),
     ("/scan", "扫码", frozenset({Role.clerk, Role.requester})),
     ("/stocktakes", "盘点", frozenset({Role.clerk, Role.auditor})),
