@@ -4,8 +4,10 @@ township (and its villages), an office its subtree.
 
 Norms are read by everyone (`GET /norms`: the level norms and those of the places of the
 caller's reach) and set by an admin (`POST /norms`, as `ledger norms set` does, dated and
-logged): a location's norm by an admin of its city; a level's norm, which every city's places
-of that level follow, by a global admin only (as items and batches, shared by every city)."""
+logged): a location's norm by an admin of its city; a level's norm for a city by an admin of
+that city (its own city, named or not) or a global admin; a level's norm for every city
+(no `city_code`), which the places of a city follow where their city has none, by a global
+admin only (as items and batches, shared by every city)."""
 
 from __future__ import annotations
 
@@ -173,22 +175,28 @@ def stock_alerts(
 
 class NormSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A norm to set: for a `level` (city, county, township, village: every place of it,
-    every item) or for a `location_code` (every item, or `item_code`); whole months 0–36, max
-    at least min and above 0; valid from `valid_from` (default today, never before)."""
+    every item; in the city `city_code`, a root location — a city's admin: its own city,
+    the default — or, from a global admin without one, in every city) or for a
+    `location_code` (every item, or `item_code`); whole months 0–36, max at least min and
+    above 0; valid from `valid_from` (default today, never before)."""
 
     min_months: int
     max_months: int
     level: str | None = None
+    city_code: str | None = None
     location_code: str | None = None
     item_code: str | None = None
     valid_from: dt.date | None = None
 
 
 class NormSetting(msgspec.Struct, frozen=True):
-    """A norm as set: its scope, months, the day it is valid from, who set it and when."""
+    """A norm as set: its scope (a level, in the city `city_code` or in every city when
+    null; or a location, maybe one item), months, the day it is valid from, who set it and
+    when."""
 
     id: int
     level: str | None
+    city_code: str | None
     location_code: str | None
     item_code: str | None
     min_months: int
@@ -202,16 +210,22 @@ def setting_of(found: norms.NormOut) -> NormSetting:
     return NormSetting(*found)
 
 
-def require_may_set_norm(user: User, state: State, data: NormSet) -> None:
-    """An admin sets the norm of a location of its reach; a level's norm is followed by the
-    places of that level in every city, so only a global admin sets it."""
+def require_may_set_norm(user: User, state: State, data: NormSet) -> str | None:
+    """The city a norm is set for, when the admin may set it: a location of its reach (the
+    city goes with the place: none is named); a level's norm for its own city (named or
+    not), or a global admin's for the city it names or, naming none, for every city."""
     if data.location_code is not None and data.level is None:
         services_of(state).visible_location(user, data.location_code, "location_code")
-    elif data.level is not None and data.location_code is None and not user.is_global:
+        return data.city_code
+    if data.level is None or data.location_code is not None or user.is_global:
+        return data.city_code  # the use case refuses a scope that is not one
+    own = root_code(user)
+    if data.city_code is not None and data.city_code != own:
         raise Forbidden(
-            "级别定额为各市共用，只有全局管理员可以设置；本市可为库点设定额 "
-            "(a level's norm is shared by every city: global admins only)"
+            f"只能为本市（{own}）设级别定额，不能为 {data.city_code} 设 "
+            "(a city's admin sets its own city's level norms)"
         )
+    return own
 
 
 @get(
@@ -237,13 +251,15 @@ def list_norms(
     "/norms",
     sync_to_thread=True,
     guards=[roles(Role.admin)],
-    summary="Set a stock norm (admin; a level's: global admin)",
+    summary="Set a stock norm (admin; a level's: for the admin's city, or every city's by a "
+    "global admin)",
     tags=["norms"],
     description="As `ledger norms set`: a new dated setting, logged (`stock_norm.set`); days "
     "before `valid_from` keep the norm in force on them. Refusals: `norm_months_invalid`, "
     "`norm_scope_invalid`, `norm_date_in_past`, `location_must_be_physical`, `unknown_location`, "
-    "`unknown_item`; 403 for a place outside the caller's reach or a level's norm set by a "
-    "city's admin.",
+    "`unknown_item`; 403 for a place outside the caller's reach or a level's norm for a city not "
+    "the caller's. A city's admin sets a level's norm for its own city (`city_code` left out or "
+    "its own); a global admin names a city or leaves it out for every city.",
 )
 def set_norm(
     request: Request,
@@ -253,7 +269,7 @@ def set_norm(
 ) -> Response[NormSetting]:
     user: User = request.user
     services = services_of(state)
-    require_may_set_norm(user, state, data)
+    city_code = require_may_set_norm(user, state, data)
     return idempotent(
         request,
         state,
@@ -265,6 +281,7 @@ def set_norm(
                 data.min_months,
                 data.max_months,
                 level=data.level,
+                city_code=city_code,
                 location_code=data.location_code,
                 item_code=data.item_code,
                 valid_from=data.valid_from,

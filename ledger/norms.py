@@ -2,9 +2,11 @@
 Pure: no I/O. The services (ledger/services/norms.py) read the figures and call these.
 
 - A **norm** is a minimum and a maximum stock in months of consumption. Each level of the tree
-  has one (`LEVEL_DEFAULTS` until set); a location may override it for every item or for one
-  item. Norms are dated: the one in force on a day is the newest set valid on it, the most
-  specific first (location and item, then location, then level, then the default).
+  has one (`LEVEL_DEFAULTS` until set), set for every city of the database or for one city
+  (root location); a location may override it for every item or for one item. Norms are
+  dated: the one in force on a day is the newest set valid on it, the most specific first
+  (location and item, then location, then the city's level, then every city's level, then the
+  default).
 - **Consumption** of a location is what left its subtree for use: distributed to the public
   (发放) plus write-offs whose reason counts as use (`USE_WRITE_OFF_REASONS`), less reversals
   of those. **AMC** is its average over the window's months (`window`), ignoring stock-out
@@ -43,16 +45,24 @@ class NormSource(StrEnum):
 
     location_item = "location_item"  # 本库点本物资
     location = "location"  # 本库点全部物资
-    level = "level"  # 本级
+    city_level = "city_level"  # 本市本级: the level's norm set for the place's city
+    level = "level"  # 全部城市本级: the level's norm set for every city
     default = "default"  # 系统默认
 
 
 NORM_SOURCE_NAMES = {
     NormSource.location_item: "本库点本物资",
     NormSource.location: "本库点",
-    NormSource.level: "本级",
+    NormSource.city_level: "本市本级",
+    NormSource.level: "全部城市本级",
     NormSource.default: "默认",
 }
+PRECEDENCE = (
+    NormSource.location_item,
+    NormSource.location,
+    NormSource.city_level,
+    NormSource.level,
+)
 
 
 class Norm(NamedTuple):
@@ -64,9 +74,9 @@ class Norm(NamedTuple):
 
 
 class NormSetting(NamedTuple):
-    """One norm as set: for `level` (all places of it, all items) or for `location_id` (with
-    `item_id` one item, else all items), valid from `valid_from`; `id` orders settings of one
-    day (the later wins)."""
+    """One norm as set: for `level` (all places of it, all items: with `root_id` those of that
+    city only, else those of every city) or for `location_id` (with `item_id` one item, else
+    all items), valid from `valid_from`; `id` orders settings of one day (the later wins)."""
 
     id: int
     level: str | None
@@ -75,38 +85,53 @@ class NormSetting(NamedTuple):
     min_months: int
     max_months: int
     valid_from: dt.date
+    root_id: int | None = None
 
 
 def norm_in_force(
-    settings: Iterable[NormSetting], level: str, location_id: int, item_id: int, day: dt.date
+    settings: Iterable[NormSetting],
+    level: str,
+    location_id: int,
+    item_id: int,
+    day: dt.date,
+    *,
+    root_id: int | None,
 ) -> Norm:
-    """The norm of (location, item) on `day`: of the settings valid on it, the newest of the
-    most specific scope; the level's default when none applies."""
+    """The norm of (location, item) on `day`, the location being of `level` in the city whose
+    root location is `root_id` (None: no city, only every city's level norms apply): of the
+    settings valid on it, the newest of the most specific scope; the level's default when
+    none applies."""
     best: dict[NormSource, NormSetting] = {}
     for setting in settings:
         if setting.valid_from > day:
             continue
-        source = _scope(setting, level, location_id, item_id)
+        source = _scope(setting, level, location_id, item_id, root_id)
         if source is None:
             continue
         held = best.get(source)
         if held is None or (setting.valid_from, setting.id) > (held.valid_from, held.id):
             best[source] = setting
-    for source in (NormSource.location_item, NormSource.location, NormSource.level):
+    for source in PRECEDENCE:
         if source in best:
             return Norm(best[source].min_months, best[source].max_months, source)
     low, high = LEVEL_DEFAULTS[LocationLevel(level)]
     return Norm(low, high, NormSource.default)
 
 
-def _scope(setting: NormSetting, level: str, location_id: int, item_id: int) -> NormSource | None:
-    if setting.location_id == location_id:
+def _scope(
+    setting: NormSetting, level: str, location_id: int, item_id: int, root_id: int | None
+) -> NormSource | None:
+    if setting.location_id is not None:
+        if setting.location_id != location_id:
+            return None
         if setting.item_id is None:
             return NormSource.location
         return NormSource.location_item if setting.item_id == item_id else None
-    if setting.location_id is None and setting.level == level:
+    if setting.level != level:
+        return None
+    if setting.root_id is None:
         return NormSource.level
-    return None
+    return NormSource.city_level if setting.root_id == root_id else None
 
 
 def window(as_of: dt.date, months: int) -> list[dt.date]:

@@ -14,7 +14,17 @@ def test_norms_set_show_and_the_stock_alerts_report(tmp_path):
     run_ledger("demo", "load")
     made = run_ledger("norms", "set", "--level", "township", "--min", "2", "--max", "4")
     assert made.returncode == 0, made.stderr
-    assert "township: 2–4 个月" in made.stdout
+    assert "township（全部城市）: 2–4 个月" in made.stdout
+    city = run_ledger(
+        "norms", "set", "--level", "township", "--city", "510100", "--min", "3", "--max", "6"
+    )
+    assert city.returncode == 0, city.stderr
+    assert "township（510100）: 3–6 个月" in city.stdout
+    not_a_city = run_ledger(
+        "norms", "set", "--level", "township", "--city", "510121", "--min", "3", "--max", "6"
+    )
+    assert not_a_city.returncode == 2
+    assert not_a_city.stderr.startswith("error: norm_scope_invalid:")
     own = run_ledger(
         "norms", "set", "--location", "510121-ZJ", "--item", "BYT", "--min", "3", "--max", "5"
     )
@@ -23,6 +33,15 @@ def test_norms_set_show_and_the_stock_alerts_report(tmp_path):
     assert "510121-ZJ" in shown.stdout and "township" in shown.stdout and "默认" in shown.stdout
     one = run_ledger("norms", "show", "--location", "510121-ZJ", "--item", "BYT")
     assert "3–5 个月（本库点本物资）" in one.stdout
+    other = run_ledger("norms", "show", "--location", "510121-ZJ", "--item", "GT2014")
+    assert "3–6 个月（本市本级）" in other.stdout
+    levels = run_ledger("norms", "show", "--city", "510100").stdout
+    township = next(line for line in levels.splitlines() if "（township）" in line)
+    assert "3–6" in township and "本市本级" in township
+    every = run_ledger("norms", "show").stdout
+    township = next(line for line in every.splitlines() if "（township）" in line)
+    assert "2–4" in township and "全部城市本级" in township
+    assert "城市" in every and "510100" in every
     bad = run_ledger("norms", "set", "--level", "township", "--min", "4", "--max", "2")
     assert bad.returncode == 2 and bad.stderr.startswith("error: norm_months_invalid:")
     out = tmp_path / "alerts.csv"

@@ -26,11 +26,18 @@ def norm_rows(connection: Connection, through: dt.date | None = None) -> list[No
     n = t.stock_norms.c
     query = select(
         n.id, n.level, n.location_id, n.item_id, n.min_months, n.max_months, n.valid_from
-    ).add_columns(n.set_by, n.set_at)
+    ).add_columns(n.root_id, n.set_by, n.set_at)
     if through is not None:
         query = query.where(n.valid_from <= through)
     rows = connection.execute(query.order_by(n.id))
-    return [NormRow(NormSetting(*row[:7]), row[7], row[8]) for row in rows]
+    return [NormRow(NormSetting(*row[:8]), row[8], row[9]) for row in rows]
+
+
+def root_id_of(connection: Connection, path: str) -> int:
+    """The id of the root location (the city) of the location whose path is `path`."""
+    loc = t.locations.c
+    code = path.split("/")[1]
+    return connection.execute(select(loc.id).where(loc.code == code)).scalar_one()
 
 
 def insert_norm(connection: Connection, **values) -> int:

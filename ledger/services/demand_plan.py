@@ -159,6 +159,7 @@ class _Planner:
         self.rows = rows = Rows(nq.places_under(connection, path), top_level, level)
         self.own, self.subtree = read_sums(connection, path, rows, year_window, today)
         self.settings = [row.setting for row in nq.norm_rows(connection, today)]
+        self.root_id = nq.root_id_of(connection, path)  # the city whose level norms apply
         self.floors = nq.minimums_under(connection, path)
         self.items = {item_id: store.item_by_id(item_id).item for _, item_id in self.subtree}
         amc_at = {
@@ -184,7 +185,9 @@ class _Planner:
             month_list = whole.months(window, mine.used if mine else [0] * len(whole.used))
         used = _window_used(month_list, self.months, item)
         last_year = sum(max(month.used, 0) for month in month_list)
-        norm = n.norm_in_force(self.settings, rows.level[row], row, item_id, self.today)
+        norm = n.norm_in_force(
+            self.settings, rows.level[row], row, item_id, self.today, root_id=self.root_id
+        )
         area_used = _window_used(whole.months(window), self.months, item) if whole else used
         floor = self.floors.get((row, item_id), 0)
         maximum = n.suggest(norm, area_used, 0, 0, None, floor).maximum

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from ledger import norms as n
 from ledger.db import norm_queries as nq
 from ledger.db import oplog
-from ledger.db.store import LedgerStore
+from ledger.db.store import LedgerStore, LocationEntry
 from ledger.db.unit_of_work import Database
 from ledger.limits import norm_months_max
 from ledger.model import LocationLevel
@@ -26,11 +26,13 @@ LEVEL_NAMES = {
 
 
 class NormOut(NamedTuple):
-    """A norm as set: its scope (level, or location code and maybe item code), months, the
-    day it is valid from, who set it and when."""
+    """A norm as set: its scope (level and maybe the code of the city it is for, None for
+    every city; or location code and maybe item code), months, the day it is valid from, who
+    set it and when."""
 
     id: int
     level: str | None
+    city_code: str | None
     location_code: str | None
     item_code: str | None
     min_months: int
@@ -59,7 +61,9 @@ def check_months(min_months: int, max_months: int) -> None:
         )
 
 
-def _check_scope(level: str | None, location_code: str | None, item_code: str | None) -> None:
+def _check_scope(
+    level: str | None, location_code: str | None, item_code: str | None, city_code: str | None
+) -> None:
     if (level is None) == (location_code is None):
         raise LedgerError(
             Code.norm_scope_invalid,
@@ -78,6 +82,36 @@ def _check_scope(level: str | None, location_code: str | None, item_code: str | 
             "级别定额对全部物资，不能指定物资；为一种物资设定额请指定库点 (a level norm has no item)",
             "item_code",
         )
+    if city_code is not None and level is None:
+        raise LedgerError(
+            Code.norm_scope_invalid,
+            "只有级别定额可指定城市；库点定额已属于库点所在的市 (a city goes with a level norm)",
+            "city_code",
+        )
+
+
+def city_root(store: LedgerStore, city_code: str, field: str = "city_code") -> LocationEntry:
+    """The root location (a city) of code `city_code`; refused when it is not one."""
+    city = store.location(city_code, field)
+    if city.location.parent_code is not None or not city.physical:
+        raise LedgerError(
+            Code.norm_scope_invalid,
+            f"{city.location.name}（{city_code}）不是一个市（根库点），级别定额只能按市设定 "
+            "(a level norm is for a city: a root location)",
+            field,
+        )
+    return city
+
+
+def _physical(store: LedgerStore, location_code: str) -> LocationEntry:
+    location = store.location(location_code, "location_code")
+    if not location.physical:
+        raise LedgerError(
+            Code.location_must_be_physical,
+            f"{location.location.name} 是虚拟库点，不能设库存定额 (a physical location only)",
+            "location_code",
+        )
+    return location
 
 
 def set_norm(
@@ -86,17 +120,19 @@ def set_norm(
     max_months: int,
     *,
     level: str | None = None,
+    city_code: str | None = None,
     location_code: str | None = None,
     item_code: str | None = None,
     valid_from: dt.date | None = None,
     actor: int | None = None,
     today: dt.date | None = None,
 ) -> NormOut:
-    """Set the norm of a level (every place of it, every item) or of one location (every item,
-    or `item_code`), valid from `valid_from` (default today; never before today) and logged.
+    """Set the norm of a level (every place of it, every item: in the city `city_code`, a
+    root location, or in every city without one) or of one location (every item, or
+    `item_code`), valid from `valid_from` (default today; never before today) and logged.
     Earlier days keep the norm that was in force on them."""
     check_months(min_months, max_months)
-    _check_scope(level, location_code, item_code)
+    _check_scope(level, location_code, item_code, city_code)
     office_day = day(today)
     starts = valid_from or office_day
     check_date(starts, "valid_from")
@@ -108,18 +144,14 @@ def set_norm(
         )
 
     def step(store: LedgerStore) -> NormOut:
-        location = store.location(location_code, "location_code") if location_code else None
-        if location is not None and not location.physical:
-            raise LedgerError(
-                Code.location_must_be_physical,
-                f"{location.location.name} 是虚拟库点，不能设库存定额 (a physical location only)",
-                "location_code",
-            )
+        location = _physical(store, location_code) if location_code else None
         item = store.item(item_code, "item_code") if item_code else None
+        city = city_root(store, city_code) if city_code else None
         at = store.recorded_at
         norm_id = nq.insert_norm(
             store.connection,
             level=level,
+            root_id=city.id if city else None,
             location_id=location.id if location else None,
             item_id=item.id if item else None,
             min_months=min_months,
@@ -128,23 +160,28 @@ def set_norm(
             set_by=actor,
             set_at=at,
         )
-        key = level or " ".join(code for code in (location_code, item_code) if code)
+        after: dict[str, object] = {
+            "min_months": min_months,
+            "max_months": max_months,
+            "valid_from": starts.isoformat(),
+        }
+        scope = (location_code, item_code)
+        if level:
+            scope = (city_code, level)
+            after["city_code"] = city_code  # None: every city
         oplog.record(
             store,
             "stock_norm.set",
             "stock_norm",
-            key,
+            " ".join(code for code in scope if code),
             user_id=actor,
-            after={
-                "min_months": min_months,
-                "max_months": max_months,
-                "valid_from": starts.isoformat(),
-            },
-            location_path=location.path if location else None,
+            after=after,
+            location_path=where.path if (where := location or city) else None,
         )
         return NormOut(
             norm_id,
             level,
+            city_code,
             location_code,
             item_code,
             min_months,
@@ -158,23 +195,28 @@ def set_norm(
 
 
 def norms_set(database: Database, under: str | None = None) -> list[NormOut]:
-    """Every norm set, in the order set: the level norms, and those of places under `under`
-    (None: everywhere)."""
+    """Every norm set, in the order set: the level norms of every city and those of
+    `under`'s city, and those of places under `under` (None: everywhere, every city's)."""
 
     def step(store: LedgerStore) -> list[NormOut]:
         rows = nq.norm_rows(store.connection)
-        store.cache_locations(ids={r.setting.location_id for r in rows if r.setting.location_id})
+        store.cache_locations(
+            ids={r.setting.location_id or r.setting.root_id or 0 for r in rows} - {0}
+        )
         top = store.location(under, "under").path if under else None
         out = []
         for row in rows:
             s = row.setting
             place = store.location_by_id(s.location_id) if s.location_id else None
-            if top is not None and place is not None and not place.path.startswith(top):
+            city = store.location_by_id(s.root_id) if s.root_id else None
+            shown = where.path if (where := place or city) else None
+            if top is not None and shown is not None and not _reaches(top, shown, city):
                 continue
             out.append(
                 NormOut(
                     s.id,
                     s.level,
+                    city.location.code if city else None,
                     place.location.code if place else None,
                     store.item_by_id(s.item_id).item.code if s.item_id else None,
                     s.min_months,
@@ -189,9 +231,41 @@ def norms_set(database: Database, under: str | None = None) -> list[NormOut]:
     return read(database, step)
 
 
+def _reaches(top: str, path: str, city: LocationEntry | None) -> bool:
+    """A place's norm is shown under `top` when the place is under it; a city's level norm
+    when `top` is in that city."""
+    return top.startswith(path) if city is not None else path.startswith(top)
+
+
 def norm_of(store: LedgerStore, location_code: str, item_code: str, on: dt.date) -> n.Norm:
-    """The norm in force at a location for an item on a day."""
+    """The norm in force at a location for an item on a day (its city's level norm before
+    every city's)."""
     location = store.location(location_code, "location_code")
     item = store.item(item_code, "item_code")
     settings = [row.setting for row in nq.norm_rows(store.connection, on)]
-    return n.norm_in_force(settings, location.location.level, location.id, item.id, on)
+    root_id = nq.root_id_of(store.connection, location.path)
+    return n.norm_in_force(
+        settings, location.location.level, location.id, item.id, on, root_id=root_id
+    )
+
+
+def levels_in_force(
+    database: Database, city_code: str | None, on: dt.date
+) -> list[tuple[str, n.Norm]]:
+    """(level, the norm in force on `on` at a place of that level with no norm of its own)
+    for each level, city first: in the city `city_code` (its own level norm, else every
+    city's), or with None every city's level norm alone."""
+
+    def step(store: LedgerStore) -> list[tuple[str, n.Norm]]:
+        root_id = city_root(store, city_code).id if city_code else None
+        settings = [
+            row.setting
+            for row in nq.norm_rows(store.connection, on)
+            if row.setting.location_id is None
+        ]
+        return [
+            (str(level), n.norm_in_force(settings, level, 0, 0, on, root_id=root_id))
+            for level in LEVEL_NAMES
+        ]
+
+    return read(database, step)

@@ -131,6 +131,7 @@ def stock_positions(
     pairs = figures.pairs | set(transit) | set(floors)
     later = _months_after(window[-1], today)
     settings = [row.setting for row in nq.norm_rows(connection, today)]
+    root_id = nq.root_id_of(connection, top.path)  # the city whose level norms apply
     level_of = {place.id: place.level for place in places}
     order = {place.id: index for index, place in enumerate(places)}
     store.cache_locations(ids={pair[0] for pair in pairs})
@@ -138,7 +139,9 @@ def stock_positions(
     for pair in pairs:
         place_id, item_id = pair
         item = store.item_by_id(item_id).item
-        norm = n.norm_in_force(settings, level_of[place_id], place_id, item_id, today)
+        norm = n.norm_in_force(
+            settings, level_of[place_id], place_id, item_id, today, root_id=root_id
+        )
         month_list = figures.months(pair, window, later)
         used = n.consumption(month_list, n.ignores_stock_outs(item.kind))
         suggestion = n.suggest(

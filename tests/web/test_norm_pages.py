@@ -179,7 +179,8 @@ def test_an_admin_sets_a_places_norm_and_sees_it(web_database):
         assert re.search(
             r'id="level-township"><td>乡镇</td><td class="n">1</td><td class="n">3<', levels
         )
-        assert "disabled" in page.split('id="scope-level"')[1].split(">")[0]  # a city's admin
+        assert "本市：成都市（510100）" in page  # a city's admin sets its own city's levels
+        assert "默认" in levels.split('id="level-township"')[1].split("</tr>")[0]
         answer = post_norm(
             client, location_code=TOWNSHIP, item_code="BYT", min_months="2", max_months="5"
         )
@@ -211,10 +212,16 @@ def test_an_admin_sets_a_places_norm_and_sees_it(web_database):
             "",
         ),
         (
-            {"min_months": "1", "max_months": "3", "scope": "level", "level": "township"},
-            "level",
+            {
+                "min_months": "1",
+                "max_months": "3",
+                "scope": "level",
+                "level": "township",
+                "city_code": "500100",
+            },
+            "city_code",
             403,
-            "全局管理员",
+            "只能为本市（510100）设级别定额",
         ),
     ],
 )
@@ -248,6 +255,24 @@ def test_only_an_admin_reaches_the_norms_page(web_database, login):
     assert norms.norms_set(web_database) == []
 
 
+def test_a_city_admin_sets_its_own_citys_level_norm(web_database):
+    with signed_in(web_database, "admin@510100") as client:
+        answer = post_norm(client, scope="level", level="township", min_months="2", max_months="5")
+        assert answer.status_code == 303, answer.text[-1000:]
+        page = client.get("/norms?saved=1").text
+    levels = section(page, "level-norms")
+    assert "各级定额（成都市，" in page
+    assert re.search(
+        r'id="level-township"><td>乡镇</td><td class="n">2</td><td class="n">5<', levels
+    )
+    assert "本市本级" in levels.split('id="level-township"')[1].split("</tr>")[0]
+    assert "乡镇（成都市全部库点）" in text(section(page, "norm-settings"))
+    in_force = web_database.lookup(lambda s: norms.norm_of(s, TOWNSHIP, "BYT", TODAY))
+    assert tuple(in_force) == (2, 5, "city_level")
+    (found,) = norms.norms_set(web_database)
+    assert (found.level, found.city_code) == ("township", "510100")
+
+
 def test_a_global_admin_sets_a_levels_norm(web_database):
     from ledger.services.users import add_user
     from ledger.services.web_sign_in import demo_password_hash, set_sign_in
@@ -264,7 +289,30 @@ def test_a_global_admin_sets_a_levels_norm(web_database):
     assert re.search(
         r'id="level-township"><td>乡镇</td><td class="n">2</td><td class="n">4<', levels
     )
-    assert "已设定" in levels.split('id="level-township"')[1].split("</tr>")[0]
-    assert "乡镇（全部库点）" in text(section(page, "norm-settings"))
+    assert "全部城市本级" in levels.split('id="level-township"')[1].split("</tr>")[0]
+    assert "各级定额（全部城市，" in page
+    assert "乡镇（全部城市）" in text(section(page, "norm-settings"))
     in_force = web_database.lookup(lambda s: norms.norm_of(s, TOWNSHIP, "BYT", TODAY))
     assert (in_force.min_months, in_force.max_months, in_force.source) == (2, 4, "level")
+    with signed_in(web_database, "global") as client:
+        answer = post_norm(
+            client,
+            scope="level",
+            level="county",
+            city_code="510100",
+            min_months="3",
+            max_months="5",
+        )
+        assert answer.status_code == 303, answer.text[-1000:]
+        viewed = client.get("/norms?city=510100").text
+    assert "各级定额（成都市，" in viewed
+    city = section(viewed, "level-norms")
+    county = city.split('id="level-county"')[1].split("</tr>")[0]
+    assert '<td class="n">3</td><td class="n">5<' in county and "本市本级" in county
+    township = city.split('id="level-township"')[1].split("</tr>")[0]
+    assert '<td class="n">2</td><td class="n">4<' in township and "全部城市本级" in township
+    assert tuple(web_database.lookup(lambda s: norms.norm_of(s, "510121", "BYT", TODAY))) == (
+        3,
+        5,
+        "city_level",
+    )
