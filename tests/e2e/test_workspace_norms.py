@@ -70,3 +70,20 @@ def test_an_admin_sets_a_places_norm(workspace_page, workspace, request, width):
     found = workspace.database.lookup(lambda s: norms.norm_of(s, TOWNSHIP, "BYT", TODAY))
     assert (found.min_months, found.max_months) == (2, 4)
     page.step(page.visit("/"), name, "04-home")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_city_admin_sets_its_own_citys_level_norm(workspace_page, workspace, request, width):
+    page, name = workspace_page, shot_name(request)
+    page.resize(width)
+    page.become(ADMIN, SESSIONS)
+    page.step(page.visit("/norms"), name, "01-norms")
+    assert "本市：成都市（510100）" in page.text_of("#norm-form")
+    page.press("#scope-level", leaves=False)
+    page.choose({"f-level": "village"})
+    page.fill({"f-min_months": "1", "f-max_months": "4"})
+    page.step(page.press("#norm-save"), name, "02-saved")
+    village = page.text_of("#level-village")
+    assert "1" in village and "4" in village and "本市本级" in village
+    found = workspace.database.lookup(lambda s: norms.norm_of(s, "510121-ZJ-PS", "BYT", TODAY))
+    assert tuple(found) == (1, 4, "city_level")
