@@ -97,7 +97,7 @@ class PrintForm:
         out = [
             (f.name, str(getattr(self, f.name))) for f in fields(self) if f.name != "deduct_stock"
         ]
-        return out + ([("deduct_stock", "1")] if self.deduct_stock else [])
+        return [("sent", "1"), *out] + ([("deduct_stock", "1")] if self.deduct_stock else [])
 
 
 def _whole(text: str, field: str) -> int:

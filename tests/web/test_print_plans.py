@@ -19,7 +19,12 @@ from ledger.db import tables as t
 from ledger.print_plan import Basis, Target
 from ledger.services import lookups
 from ledger.services.audit import verify_ledger
-from ledger.services.print_plans import Terms, allocation_from_print_plan, make_print_plan
+from ledger.services.print_plans import (
+    Terms,
+    allocation_from_print_plan,
+    get_print_plan,
+    make_print_plan,
+)
 from ledger.services.users import add_user
 from ledger.services.web_sign_in import demo_password_hash, set_sign_in
 from tests.conftest import TODAY
@@ -185,6 +190,19 @@ def test_refusals_are_shown_beside_their_field(web_database):
     assert "不是宣传品" in error_beside(medicine.text, "item_code")
     assert "光明村(510121-HK-GM)" in error_beside(missing.text, "office_code")
     assert 'id="save-form"' not in missing.text
+
+
+def test_a_plan_saved_without_the_offices_stock_prints_its_whole_total(web_database):
+    set_populations(web_database, POPULATIONS)
+    unticked = {key: value for key, value in FORM.items() if key != "deduct_stock"}
+    with signed_in(web_database, CLERK) as clerk:
+        page = clerk.get("/print-plans/new?" + urlencode(unticked))
+        assert 'name="deduct_stock" value="1" checked' not in page.text
+        answer = clerk.post("/print-plans/save", data=save_form(page.text), follow_redirects=False)
+    number = answer.headers["location"].rsplit("/", 1)[1]
+    saved = get_print_plan(web_database, number)
+    total = sum(expected(10).values())
+    assert (saved.plan.total, saved.plan.on_hand, saved.plan.to_print) == (total, 0, total)
 
 
 def add_user_at(database, role: str, location_code: str) -> str:
