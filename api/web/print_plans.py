@@ -104,7 +104,7 @@ def _whole(text: str, field: str) -> int:
     cleaned = text.replace(",", "").strip()
     if not cleaned.isdigit() or len(cleaned) > 9:
         raise LedgerError(
-            Code.print_plan_target_invalid, f"{LABELS[field]}须为整数：{text!r}", field
+            Code.print_plan_target_invalid, f"{LABELS[field]}须为整数，如 1：{text}", field
         )
     return int(cleaned)
 
