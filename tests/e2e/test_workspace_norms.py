@@ -87,3 +87,36 @@ def test_a_city_admin_sets_its_own_citys_level_norm(workspace_page, workspace, r
     assert "1" in village and "4" in village and "本市本级" in village
     found = workspace.database.lookup(lambda s: norms.norm_of(s, "510121-ZJ-PS", "BYT", TODAY))
     assert tuple(found) == (1, 4, "city_level")
+
+
+@pytest.fixture(scope="module")
+def global_admin(workspace):
+    """A global admin (the demo has none) who may sign in with the demo password."""
+    from ledger.services.users import add_user
+    from ledger.services.web_sign_in import demo_password_hash, set_sign_in
+
+    user, _ = add_user(workspace.database, "全局管理员", "admin", None, global_admin=True)
+    set_sign_in(
+        workspace.database, user.id, "global", None, hashed=demo_password_hash("demo-password")
+    )
+    return "global"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_global_admin_sets_a_citys_and_every_citys_level_norm(
+    workspace_page, workspace, global_admin, request, width
+):
+    page, name = workspace_page, shot_name(request)
+    page.resize(width)
+    page.become(global_admin, SESSIONS)
+    page.step(page.visit("/norms"), name, "01-norms-every-city")
+    page.press("#scope-level", leaves=False)
+    page.choose({"f-level": "county", "f-city_code": "510100"})
+    page.fill({"f-min_months": "3", "f-max_months": "5"})
+    page.step(page.press("#norm-save"), name, "02-saved")
+    page.choose({"f-city": "510100"})
+    page.step(page.press("#norm-city-go"), name, "03-chengdu")
+    county = page.text_of("#level-county")
+    assert "3" in county and "5" in county and "本市本级" in county
+    found = workspace.database.lookup(lambda s: norms.norm_of(s, "510121", "BYT", TODAY))
+    assert tuple(found) == (3, 5, "city_level")
