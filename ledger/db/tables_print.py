@@ -53,6 +53,7 @@ class PrintPlanRow(Base):
     pack_name: Mapped[str] = mapped_column(String(10))
     pack_base_units: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(BigInteger)
+    deduct_stock: Mapped[bool] = mapped_column(Boolean)  # whether on_hand came off to_print
     on_hand: Mapped[int] = mapped_column(BigInteger)
     to_print: Mapped[int] = mapped_column(BigInteger)
     made_on: Mapped[dt.date] = mapped_column(Date)

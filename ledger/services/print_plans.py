@@ -194,6 +194,7 @@ def _save(store: LedgerStore, head: tuple, terms: Terms, plan: pp.PrintPlan, ids
         "pack_name": pack_name,
         "pack_base_units": plan.pack_base_units,
         "total": plan.total,
+        "deduct_stock": terms.deduct_stock,
         "on_hand": plan.on_hand,
         "to_print": plan.to_print,
         "made_on": made_on,
@@ -260,7 +261,7 @@ def saved_plan(store: LedgerStore, number: str) -> PrintPlanOut:
         row["spare_percent"],
         Fraction(row["household_size_hundredths"], 100),
         row["pack_name"],
-        True,
+        bool(row["deduct_stock"]),
         row["title"],
     )
     plan = pp.PrintPlan(

@@ -57,7 +57,7 @@ def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
     sums: list = [None, 0, 0]  # population (None: none recorded), units, need of its targets
 
     def close() -> None:
-        if head is not None and not head.target:
+        if head is not None and not head.target and (head.subtree or sums[1]):
             total = head.subtree
             packs = total // made.plan.pack_base_units
             rows.append(("", f"{head.location_name} 小计", "", "", *sums, packs, total, None))
@@ -84,7 +84,11 @@ def _totals(made: PrintPlanOut) -> tuple[tuple, ...]:
     need = sum(line.need for line in targets)
     return (
         ("", "合计", "", "", population, units, need, plan.total // pack, plan.total, None),
-        ("", "减：本单位现有库存", "", "", None, None, None, None, plan.on_hand, None),
+        (
+            ("", "减：本单位现有库存", "", "", None, None, None, None, plan.on_hand, None)
+            if made.terms.deduct_stock
+            else ("", "本单位现有库存（未扣减）", "", "", None, None, None, None, None, None)
+        ),
         ("", "应印数", "", "", None, None, None, plan.to_print // pack, plan.to_print, None),
     )
 

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("pack_name", sa.String(length=10), nullable=False),
         sa.Column("pack_base_units", sa.Integer(), nullable=False),
         sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.Column("deduct_stock", sa.Boolean(), nullable=False),
         sa.Column("on_hand", sa.BigInteger(), nullable=False),
         sa.Column("to_print", sa.BigInteger(), nullable=False),
         sa.Column("made_on", sa.Date(), nullable=False),

@@ -25,6 +25,7 @@ from ledger.services.print_plans import (
     get_print_plan,
     make_print_plan,
 )
+from ledger.services.report_print_plan import print_plan_report
 from tests.builder import CITY_TEXT, ledger_from_text
 
 AREA = """
@@ -126,11 +127,18 @@ def test_a_saved_plan_reads_back_as_made_even_after_the_populations_change(city)
 
 def test_stock_at_the_office_comes_off_what_to_print(city):
     city.receive(c.Receive("510100", (c.ReceiptLine("NH2015", "2015-00", 1_234),), None))
-    made = make_print_plan(city.database, TERMS, today=city.clock())
+    made = make_print_plan(city.database, TERMS, True, None, city.clock())
     assert made.plan.on_hand == 1_234
+    assert get_print_plan(city.database, made.number).terms.deduct_stock is True
     assert made.plan.to_print == math.ceil(Fraction(made.plan.total - 1_234, 500)) * 500
-    whole = make_print_plan(city.database, TERMS._replace(deduct_stock=False), today=city.clock())
+    whole = make_print_plan(
+        city.database, TERMS._replace(deduct_stock=False), True, None, city.clock()
+    )
     assert whole.plan.on_hand == 0 and whole.plan.to_print == whole.plan.total
+    again = get_print_plan(city.database, whole.number)  # read back as made: not deducted
+    assert again.terms.deduct_stock is False and again.plan == whole.plan
+    labels = [row[1] for row in print_plan_report(again).totals]
+    assert "本单位现有库存（未扣减）" in labels and "减：本单位现有库存" not in labels
 
 
 def _shipped(shipments) -> dict[str, int]:
