@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.web_pages                       # builds the city (about 1 min)
     .venv/bin/python -m bench.web_pages --database city.db    # keeps it there for next time
     .venv/bin/python -m bench.web_pages --requests 50 --report-requests 10
+    .venv/bin/python -m bench.web_pages --database city.db --paths / /home/alerts
 
 Bulk-loads the synthetic city (scripts/synthetic_city.py, SQLite) unless the file is there
 already, gives it a city clerk who signs in to the workspace, starts the real server
@@ -195,7 +196,12 @@ def main() -> None:
     parser.add_argument("--database", help="SQLite file of the city (built when missing)")
     parser.add_argument("--requests", type=int, default=100, help="per page, after the first")
     parser.add_argument("--report-requests", type=int, default=20, help="per 收发存汇总表 path")
+    parser.add_argument(
+        "--paths", nargs="*", help="time only these paths of PAGES (e.g. / /home/alerts)"
+    )
     arguments = parser.parse_args()
+    if arguments.paths:
+        PAGES[:] = [(name, page) for name, page in PAGES if page in arguments.paths]
     if arguments.database:
         path = Path(arguments.database).resolve()
     else:
