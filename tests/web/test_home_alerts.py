@@ -24,11 +24,14 @@ from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
 from ledger.services import alert_summary as kept_alerts
 from ledger.services.balances import BalanceQuery, balances
+from ledger.services.demo import DEMO_PASSWORD
 from ledger.services.kept import forget
 from ledger.services.ledger import execute
 from ledger.services.report_stock import in_transit
 from ledger.services.stock_minimums import set_stock_minimum
 from ledger.services.suggestions import window_months
+from ledger.services.users import add_user
+from ledger.services.web_sign_in import demo_password_hash, set_sign_in
 from tests.conftest import TODAY
 from tests.web.requests_support import signed_in
 
@@ -116,6 +119,18 @@ def test_the_fragment_lists_the_alerts_of_the_users_reach(short):
     assert alert_rows(city)[(TOWNSHIP, "BYT")][0] == "bad"
     assert alert_rows(city)[(OTHER_TOWNSHIP, "BYT")][0] == "bad"
     assert 'id="request-suggested"' not in city  # an admin does not request
+
+
+def test_a_global_admin_has_no_card_and_a_visitor_is_sent_to_sign_in(short, web):
+    user, _ = add_user(short, "全局管理员", "admin", None, global_admin=True)
+    set_sign_in(short, user.id, "global", None, hashed=demo_password_hash(DEMO_PASSWORD))
+    with signed_in(short, "global") as client:
+        page = client.get("/").text
+        fragment = client.get("/home/alerts").text
+    assert 'id="stock-alerts"' not in page  # it reaches every city: the report asks which
+    assert "请在库存预警表中选择城市" in fragment and "stock-alerts-table" not in fragment
+    answer = web.get("/home/alerts", follow_redirects=False)
+    assert answer.status_code in (302, 303) and "/?next=" in answer.headers["location"]
 
 
 def test_a_fragment_that_fails_says_so_in_the_card(short, monkeypatch):
