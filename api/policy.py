@@ -49,7 +49,8 @@ def roles(*allowed: Role):
         user: User = connection.user
         if not user.has(Role.admin) and not any(user.has(role) for role in allowed):
             held = "、".join(ROLE_NAMES[role] for role in sorted(user.roles))
-            needed = "或".join(ROLE_NAMES[role] for role in (*allowed, Role.admin))
+            wanted = dict.fromkeys((*allowed, Role.admin))  # admin named once
+            needed = "或".join(ROLE_NAMES[role] for role in wanted)
             raise Forbidden(
                 f"您的角色（{held}）无权执行此操作，需要{needed} "
                 f"(role {', '.join(sorted(user.roles))} not allowed)"
