@@ -102,7 +102,9 @@ class PrintForm:
 
 def _whole(text: str, field: str) -> int:
     cleaned = text.replace(",", "").strip()
-    if not cleaned.isdigit() or len(cleaned) > 9:
+    digits = cleaned.removeprefix("-")  # -1: whole, refused by the service's range check
+    # isdecimal, not isdigit: '²' is a digit int() cannot read
+    if not digits.isdecimal() or len(digits) > 9:
         raise LedgerError(
             Code.print_plan_target_invalid, f"{LABELS[field]}须为整数，如 1：{text}", field
         )
