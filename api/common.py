@@ -98,7 +98,7 @@ def reads_of(request: Request, state: State) -> Database:
     if services.replica is None:
         return services.database
     asked = request.headers.get(MIN_SEQUENCE_HEADER, "")
-    at_least = int(asked) if asked.isdigit() and len(asked) <= 18 else 0
+    at_least = int(asked) if asked.isdecimal() and len(asked) <= 18 else 0
     database, held, source = reads_for(services.database, services.replica, at_least)
     request.scope.setdefault("state", {})[READ_STATE] = (source, held)
     return database

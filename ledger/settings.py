@@ -101,7 +101,7 @@ def _days_or_minutes(env, name: str, default: int, most: int) -> int:
     value = env.get(name)
     if not value:
         return default
-    if not value.strip().isdigit() or not 1 <= int(value) <= most:
+    if not value.strip().isdecimal() or not 1 <= int(value) <= most:
         raise LedgerError(
             Code.invalid_setting,
             f"{name} 必须是 1 到 {most} 之间的整数：{value!r} (invalid setting)",

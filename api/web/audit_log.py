@@ -64,7 +64,7 @@ def read_filter(query: dict[str, str]) -> tuple[LogFilter, dict[str, str]]:
             errors[name] = f"最多 {longest} 个字符"
     user_id = None
     if query["user_id"]:
-        if query["user_id"].isdigit() and 1 <= int(query["user_id"]) <= integer_magnitude_max:
+        if query["user_id"].isdecimal() and 1 <= int(query["user_id"]) <= integer_magnitude_max:
             user_id = int(query["user_id"])
         else:
             errors["user_id"] = "应为用户编号（正整数）"
@@ -141,7 +141,7 @@ def audit_log_page(request: Request) -> Template:
     root = log_root(request.user)
     query = {name: request.query_params.get(name, "").strip() for name in FIELDS}
     text = request.query_params.get("page", "1")
-    number = int(text) if text.isdigit() and len(text) < 7 else 1
+    number = int(text) if text.isdecimal() and len(text) < 7 else 1
     number = max(1, min(number, offset_max // LOG_PAGE))
     wanted, errors = read_filter(query)
     entries: list[LogEntry] = []

@@ -87,7 +87,7 @@ def received_base(line: ConfirmLine, items: Mapping[str, Item] | None = None) ->
     """The received quantity typed, in base units; None when it cannot be read (the service
     refuses it beside its field)."""
     text = line.received.replace(",", "").replace("，", "").strip()
-    if not text.isdigit():
+    if not text.isdecimal():  # not isdigit: int() cannot read '²'
         return None
     if not line.unit:
         return int(text)

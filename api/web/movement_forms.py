@@ -92,7 +92,7 @@ def text(data: dict[str, Any], name: str) -> str:
 def row_count(data: dict[str, Any]) -> int:
     """How many lines the form shows (its hidden `rows`), at least one."""
     raw = text(data, "rows")
-    count = int(raw) if raw.isdigit() and len(raw) <= 4 else 1
+    count = int(raw) if raw.isdecimal() and len(raw) <= 4 else 1
     return min(max(count, 1), lines_per_transaction_max)
 
 

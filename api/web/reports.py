@@ -218,7 +218,7 @@ def _check_reach(request: Request, spec: ReportSpec, values: dict[str, Any]) -> 
 
 def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    return int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+    return int(text) if text.isdecimal() and 0 < len(text) < 7 else 1
 
 
 # ---- pages ---------------------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def labels(ctx, batch, location_code, out, grid, margin_mm) -> None:
 
     item_code, separator, batch_number = batch.partition("/")
     columns, _, rows = grid.lower().partition("x")
-    if not separator or not columns.isdigit() or not rows.isdigit():
+    if not separator or not columns.isdecimal() or not rows.isdecimal():
         raise LedgerError(
             Code.invalid_usage,
             "--batch 写作 物资编码/批次，--grid 写作 列x行，例如 NH2014/2014-01 与 3x8 "

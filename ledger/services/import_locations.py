@@ -122,7 +122,7 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
             )
             ok = False
         population = row.get("population", "").strip().replace(",", "")
-        if population and not (population.isdigit() and int(population) <= population_max):
+        if population and not (population.isdecimal() and int(population) <= population_max):
             problems.append(
                 Problem(
                     number,
@@ -137,7 +137,7 @@ def plan_locations(rows: Rows, held: StoredLocations) -> LocationPlan:
             assert level is not None  # a row without a known level is not ok
             first_row[code] = number
             wanted[code] = (number, Location(code, name, level, parent_code))
-            if population.isdigit():
+            if population.isdecimal():
                 populations[code] = int(population)
     for code, (number, location) in wanted.items():
         problem = _tree_problem(number, location, stored.get(code), wanted, stored)

@@ -35,3 +35,13 @@ def test_a_norms_months_that_are_not_a_number_are_refused_beside_their_field(web
     assert negative.status_code == 422, negative.text[-500:]
     assert "月数须在 0 到 36 之间" in error_beside(negative.text, "min_months")
     assert norms.norms_set(web_database) == []
+
+
+def test_a_page_number_typed_as_a_superscript_is_the_first_page(web_database):
+    with signed_in(web_database, "auditor@510100") as auditor:
+        log = auditor.get("/audit/log?page=²")
+        by_user = auditor.get("/audit/log?user_id=²")
+        alerts = auditor.get("/reports/stock-alerts?under=510100&page=²")
+    assert log.status_code == 200, log.text[-500:]
+    assert by_user.status_code == 422 and "应为用户编号（正整数）" in by_user.text
+    assert alerts.status_code == 200, alerts.text[-500:]
