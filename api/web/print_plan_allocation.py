@@ -178,7 +178,11 @@ def _apply(request: Request, values: Any) -> Any:
         numbers = once(request, form_of(values), work)
     except LedgerError as error:
         errors = _refused(error)
-        return _page(request, number, source_code, None, errors, status_of(error), values)
+        try:  # the preview again, the refusal beside its field (出库日期, 摘要) or above it
+            found: tuple[Any, Plan] | None = _plan(request, number, source_code)
+        except (LedgerError, Forbidden):
+            found = None
+        return _page(request, number, source_code, found, errors, status_of(error), values)
     query = "&".join(f"v={voucher}" for voucher in numbers)
     return Redirect(path=f"/plans/applied?{query}", status_code=303)
 
