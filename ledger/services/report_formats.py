@@ -115,6 +115,15 @@ def to_csv(report: Report, progress: Progress = None) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+_NOT_IN_SHEET_TITLES = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+
+
+def sheet_title(title: str) -> str:
+    """The title as Excel takes a sheet's name: none of [ ] : * ? / \\ (a plan's title may hold
+    them: 第1/2批), no apostrophe at either end, at most 31 characters, never blank."""
+    return title.translate(_NOT_IN_SHEET_TITLES).strip().strip("'")[:31].strip() or "Sheet1"
+
+
 def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -122,7 +131,7 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
 
     book = Workbook()
     sheet = book.active
-    sheet.title = report.title[:31]
+    sheet.title = sheet_title(report.title)
 
     def append(values) -> None:
         """A row; text that looks like a formula becomes a string cell shown as typed."""
