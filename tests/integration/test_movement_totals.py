@@ -80,8 +80,46 @@ def random_ledger(request, tmp_path):
         yield RandomLedger(Ledger(Database(engine)), seed=18).walk(160)
 
 
-def test_the_totals_equal_the_postings_after_random_postings_and_reversals(random_ledger):
-    walked = random_ledger
+@pytest.fixture(scope="module", params=ENGINE_KINDS)
+def walked_once(request, tmp_path_factory):
+    """The same walk as `random_ledger`, once per engine for the module (the walk is most of a
+    test's time on PostgreSQL)."""
+    with migrated_engine(request.param, tmp_path_factory.mktemp("walked")) as engine:
+        yield RandomLedger(Ledger(Database(engine)), seed=18).walk(160)
+
+
+TOTALS_TABLES = (t.movement_totals, t.item_movement_totals)
+
+
+def totals_rows(connection) -> dict:
+    """Both totals tables' rows, sorted."""
+    return {
+        table.name: sorted(tuple(row) for row in connection.execute(select(table)))
+        for table in TOTALS_TABLES
+    }
+
+
+@pytest.fixture
+def walked_ledger(walked_once):
+    """The module's walked ledger for a test that reads it or changes only the totals tables
+    behind the ledger's back: both tables are put back row for row afterwards (and checked)."""
+    database = walked_once.ledger.database
+    with database.read() as connection:
+        before = totals_rows(connection)
+    yield walked_once
+    with database.engine.begin() as connection:
+        for table in TOTALS_TABLES:
+            connection.execute(table.delete())
+            columns = [column.name for column in table.columns]
+            connection.execute(
+                table.insert(), [dict(zip(columns, row, strict=True)) for row in before[table.name]]
+            )
+    with database.read() as connection:
+        assert totals_rows(connection) == before
+
+
+def test_the_totals_equal_the_postings_after_random_postings_and_reversals(walked_ledger):
+    walked = walked_ledger
     found = assert_totals_recomputed(walked.ledger.database)
     assert walked.posted > 60
     assert {key[5] for key in found} >= {"opening", "receipt", "issue", "reversal"}
@@ -167,8 +205,8 @@ TOTALS = [  # (table, grain, how verify names the grain)
 
 @pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
 @pytest.mark.parametrize("table, grain, name", TOTALS, ids=[name for _, _, name in TOTALS])
-def test_verify_names_a_changed_or_removed_total(random_ledger, tampering, table, grain, name):
-    database = random_ledger.ledger.database
+def test_verify_names_a_changed_or_removed_total(walked_ledger, tampering, table, grain, name):
+    database = walked_ledger.ledger.database
     totals = t.Base.metadata.tables[table]
     with database.read() as connection:
         row = connection.execute(select(totals).where(totals.c.grain == grain).limit(1)).one()
@@ -189,8 +227,8 @@ def test_verify_names_a_changed_or_removed_total(random_ledger, tampering, table
     assert f"total {name} {row.starts_on.isoformat()}" in subject and row.kind in subject
 
 
-def test_verify_names_a_total_with_no_postings_behind_it(random_ledger):
-    database = random_ledger.ledger.database
+def test_verify_names_a_total_with_no_postings_behind_it(walked_ledger):
+    database = walked_ledger.ledger.database
     with database.read() as connection:
         ids = connection.execute(select(t.batches.c.id, t.batches.c.item_id).limit(1)).one()
         place = connection.execute(
@@ -236,10 +274,10 @@ def test_verify_since_a_close_rechecks_the_totals_of_the_days_recorded_since(ran
     assert total_findings(database)
 
 
-def test_verify_names_a_day_and_its_month_changed_together_and_nothing_else(random_ledger):
+def test_verify_names_a_day_and_its_month_changed_together_and_nothing_else(walked_ledger):
     """Each changed total is named once: not again in the year and the totals per location ×
     item that add it up (they are compared with what the postings make of the level below)."""
-    database = random_ledger.ledger.database
+    database = walked_ledger.ledger.database
     m = t.movement_totals.c
     with database.read() as connection:
         day = connection.execute(select(t.movement_totals).where(m.grain == 1).limit(1)).one()
@@ -262,8 +300,8 @@ def test_verify_names_a_day_and_its_month_changed_together_and_nothing_else(rand
     assert findings[0].found == str(int(findings[0].expected) + 5)
 
 
-def test_verify_names_a_month_total_that_does_not_start_on_the_first(random_ledger):
-    database = random_ledger.ledger.database
+def test_verify_names_a_month_total_that_does_not_start_on_the_first(walked_ledger):
+    database = walked_ledger.ledger.database
     sql(
         database,
         "INSERT INTO item_movement_totals (grain, starts_on, location_id, item_id, kind, "
