@@ -43,8 +43,10 @@ Level = Annotated[
 class SuggestedLine(msgspec.Struct, frozen=True):
     """One item: consumption over the window (base units), AMC and months of stock (one
     decimal, as text), the norm in months and where it comes from, min/max stock, on hand, in
-    transit, the suggested quantity (base units, whole packs of `pack_size`), urgent (急需:
-    on hand + in transit below the minimum) and the alert (below_minimum, above_maximum)."""
+    transit, on order (已申领未到: what the location's submitted requests ask and its approved
+    ones still expect, not yet shipped), the suggested quantity (max − on hand − in transit −
+    on order; base units, whole packs of `pack_size`), urgent (急需: on hand + in transit below
+    the minimum) and the alert (below_minimum, above_maximum; on order does not lift them)."""
 
     item_code: str
     item_name: str
@@ -65,6 +67,7 @@ class SuggestedLine(msgspec.Struct, frozen=True):
     pack_size: int | None
     urgent: bool
     alert: str | None
+    on_order: int
 
 
 class SuggestedRequest(msgspec.Struct, frozen=True):
@@ -102,6 +105,7 @@ def line(position: Position) -> SuggestedLine:
         s.pack_size,
         s.urgent,
         None if s.alert is None else s.alert.value,
+        s.on_order,
     )
 
 

@@ -11,8 +11,9 @@ Pure: no I/O. The services (ledger/services/norms.py) read the figures and call 
   (发放) plus write-offs whose reason counts as use (`USE_WRITE_OFF_REASONS`), less reversals
   of those. **AMC** is its average over the window's months (`window`), ignoring stock-out
   months of items handed out continuously (contraceptives): see `is_stock_out`.
-- **Suggested quantity** = max stock − (on hand + in transit), rounded up to whole packs,
-  never negative; min and max stock are AMC × months (rounded up to whole base units), and
+- **Suggested quantity** = max stock − (on hand + in transit + on order), rounded up to whole
+  packs, never negative (on order, 已申领未到: what the place's open requests still expect —
+  submitted ones in full, approved ones what is not yet shipped); min and max stock are AMC × months (rounded up to whole base units), and
   never below the location's explicit 最低库存 where one is set.
 """
 
@@ -234,8 +235,12 @@ class Suggestion(NamedTuple):
     minimum, maximum: stock to hold in base units (AMC × the norm's months, at least the
       location's 最低库存 `floor`).
     on_hand: at the location itself, every batch. in_transit: shipped to it, not confirmed.
-    suggested: maximum − (on hand + in transit), rounded up to whole packs, never negative.
+    suggested: maximum − (on hand + in transit + on order), rounded up to whole packs, never
+      negative.
     pack_size: base units of the pack it is rounded to (None: none).
+    on_order: 已申领未到, what the location's open requests still expect (submitted: what was
+      asked; approved: what was approved and not yet shipped). It lowers the suggestion, not
+      the alerts: a place whose request is approved is still short on its shelf.
     """
 
     norm: Norm
@@ -247,11 +252,18 @@ class Suggestion(NamedTuple):
     in_transit: int
     suggested: int
     pack_size: int | None
+    on_order: int = 0
 
     @property
     def position(self) -> int:
-        """On hand plus in transit: what the location has or will have without asking."""
+        """On hand plus in transit: what the location has or has on its way (the alerts')."""
         return self.on_hand + self.in_transit
+
+    @property
+    def expected(self) -> int:
+        """On hand, in transit and on order: what the location has or will have without
+        asking again (the suggestion's)."""
+        return self.position + self.on_order
 
     @property
     def urgent(self) -> bool:
@@ -281,11 +293,13 @@ def suggest(
     in_transit: int,
     pack_size: int | None,
     floor: int = 0,
+    on_order: int = 0,
 ) -> Suggestion:
-    """The suggestion for one (location, item) from its norm, consumption and stock."""
+    """The suggestion for one (location, item) from its norm, consumption, stock and what its
+    open requests still expect (`on_order`)."""
     minimum = max(stock_for(used, norm.min_months), floor)
     maximum = max(stock_for(used, norm.max_months), minimum)
-    wanted = maximum - (on_hand + in_transit)
+    wanted = maximum - (on_hand + in_transit + on_order)
     return Suggestion(
         norm,
         used,
@@ -296,4 +310,5 @@ def suggest(
         in_transit,
         round_up_to_packs(wanted, pack_size),
         pack_size,
+        on_order,
     )

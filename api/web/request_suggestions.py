@@ -1,6 +1,6 @@
 """建议申领 on the request pages: a new request's form filled in from the ledger's suggested
-request (docs/norms.md: max stock − (on hand + in transit), in whole packs), the figures shown
-beside each item (AMC, on hand, in transit, min/max), and on a request's page how far what was
+request (docs/norms.md: max stock − (on hand + in transit + on order), in whole packs), the
+figures shown beside each item (AMC, on hand, in transit, on order, min/max), and on a request's page how far what was
 asked is from what the ledger suggested when the line was written.
 
 The suggestions are `ledger.services.suggestions.suggested_request` for the requesting place,

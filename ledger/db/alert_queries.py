@@ -1,5 +1,6 @@
 """What the stock alerts of a subtree depend on besides the chain head: whether the transactions
-of a span of the chain touched the subtree, and the newest setting of a norm or a 最低库存."""
+of a span of the chain touched the subtree, the newest setting of a norm or a 最低库存, and the
+newest event of a request from a place of the subtree (its suggestions count what is on order)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,18 @@ def settings_mark(connection: Connection) -> tuple[int, int]:
         or 0
     )
     return int(norms), int(minimums)
+
+
+def requests_mark(connection: Connection, path: str) -> int:
+    """The newest event of a request whose requester is under `path`: every change of what a
+    request expects (submitted, approved, rejected, cancelled, closed, shipped) records one,
+    none of them a transaction of the chain but the shipment, so this moves whenever what the
+    subtree has on order (已申领未到, the suggestions') may have changed."""
+    r, e, loc = t.allocation_requests.c, t.allocation_request_events.c, t.locations.c
+    query = (
+        select(func.max(e.id))
+        .join(t.allocation_requests, r.id == e.request_id)
+        .join(t.locations, loc.id == r.requester_location_id)
+        .where(loc.path.startswith(path, autoescape=True))
+    )
+    return int(connection.execute(query).scalar() or 0)

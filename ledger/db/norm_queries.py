@@ -1,5 +1,6 @@
 """Reads and writes of the stock norms, and the figures a suggestion needs: month totals of a
-subtree, the write-offs and reversals that change its consumption, balances, minimums."""
+subtree, the write-offs and reversals that change its consumption, balances, minimums, what is
+in transit and what open requests still expect (on order)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import aliased
 from ledger.db import tables as t
 from ledger.db.raw_reads import driver_tuples
 from ledger.norms import NormSetting
+from ledger.requests import RequestStatus
 from ledger.totals import MONTH
 
 
@@ -206,3 +208,26 @@ def in_transit_to(connection: Connection, path: str) -> dict[tuple[int, int], in
                 key = (open_shipments[shipment], item_id)
                 out[key] = out.get(key, 0) + int(quantity)
     return out
+
+
+def on_order_of(connection: Connection, path: str) -> dict[tuple[int, int], int]:
+    """(requester id, item id) → 已申领未到 of the places under `path`: what their open requests
+    still expect — a submitted request what it asks, an approved one what was approved and not
+    yet shipped (what was shipped is in transit, then on hand). Drafts, rejected, cancelled and
+    closed requests expect nothing."""
+    r, line, loc = t.allocation_requests.c, t.allocation_request_lines.c, t.locations.c
+    expected = case(
+        (r.status == RequestStatus.submitted.value, line.requested),
+        else_=func.coalesce(line.approved, 0) - line.issued,
+    )
+    query = (
+        select(r.requester_location_id, line.item_id, func.sum(expected))
+        .join(t.allocation_request_lines, line.request_id == r.id)
+        .join(t.locations, loc.id == r.requester_location_id)
+        .where(
+            r.status.in_((RequestStatus.submitted.value, RequestStatus.approved.value)),
+            loc.path.startswith(path, autoescape=True),
+        )
+        .group_by(r.requester_location_id, line.item_id)
+    )
+    return {(row[0], row[1]): int(row[2]) for row in driver_tuples(connection, query) if row[2]}

@@ -4,9 +4,11 @@ more than their maximum (积压), and the most urgent few, kept between readings
 The alerts are `suggestions.stock_alerts`, the 库存预警表's own figures, and computing them for a
 city reads a year of its movement (seconds). They change only when a transaction touches the
 subtree (a posting at one of its places, a shipment to one, a reversal), when a norm or a
-最低库存 is set, or with the reference data, the day or the AMC window. So the summary is kept
+最低库存 is set, with the reference data, the day or the AMC window — and the suggested
+quantities shown beside them when a request of a place of the subtree changes (submitted,
+approved, rejected, cancelled, closed: what it has on order). So the summary is kept
 (`kept.kept`: per database, read in one snapshot against the chain head) under the key (place,
-day, window, newest norm and minimum setting); brought forward to a later head it stays as it
+day, window, newest norm and minimum setting, newest event of the subtree's requests); brought forward to a later head it stays as it
 is while the transactions since touched nothing under the place, and is computed afresh
 otherwise. Every worker process keeps its own and checks it against the database on each
 reading, so none shows another's stale figures.
@@ -60,7 +62,11 @@ def summarize(found: list[Position], shown: int = ALERT_LINES_SHOWN) -> AlertSum
 def alert_summary(database: Database, under: str, today: dt.date, months: int) -> AlertSummary:
     """The alerts of `under`'s subtree on `today` over the AMC window of `months`, kept."""
     with database.read() as connection:
-        mark = alert_queries.settings_mark(connection)
+        path = LedgerStore(connection, database.catalog).location(under, "under").path
+        mark = (
+            alert_queries.settings_mark(connection),
+            alert_queries.requests_mark(connection, path),
+        )
 
     def afresh(connection: Connection) -> AlertSummary:
         store = LedgerStore(connection, database.catalog)

@@ -28,6 +28,7 @@ COLUMNS = (
     Column("maximum", "最高库存", "int"),
     Column("on_hand", "现有库存", "int"),
     Column("in_transit", "在途", "int"),
+    Column("on_order", "已申领未到", "int"),
     Column("months_of_stock", "可用月数"),
     Column("suggested", "建议申领量", "int"),
     Column("alert", "预警"),
@@ -69,6 +70,7 @@ def row(position: Position) -> tuple:
         s.maximum,
         s.on_hand,
         s.in_transit,
+        s.on_order,
         "无消耗" if months is None else decimal(months),
         s.suggested,
         alert_name(position),
@@ -79,8 +81,10 @@ NOTES = (
     "消耗 = 本库点及下级发放 + 破损/霉变、丢失报损（减去其红冲），按整月统计；"
     "药具不计断货月（月末本库点及下级无库存且当月无到货）",
     "最低/最高库存 = 月均消耗 × 定额月数（不低于所设最低库存）；"
-    "建议申领量 = 最高库存 − 现有 − 在途，按包装向上取整，不为负",
-    "补货：现有加在途低于最低库存；积压：现有加在途高于最高库存；可用月数 = 现有 ÷ 月均消耗",
+    "建议申领量 = 最高库存 − 现有 − 在途 − 已申领未到，按包装向上取整，不为负；"
+    "已申领未到 = 已提交待审批的申领量 + 已批准尚未发出的数量",
+    "补货：现有加在途低于最低库存（已申领未到不计，货未上架仍缺）；积压：现有加在途高于最高库存；"
+    "可用月数 = 现有 ÷ 月均消耗",
 )
 
 

@@ -1,7 +1,7 @@
 """Suggested request quantities and stock alerts (库存定额, ledger/norms.py) for the places of a
 subtree, read in one pass: the movement totals of the AMC window's months and after (consumption
 and month-end stock), the write-offs and reversals that change consumption, balances, shipments
-in transit, the 最低库存 and the norms in force.
+in transit, what open requests still expect (on order), the 最低库存 and the norms in force.
 
 `stock_positions` is the one computation; `suggested_request`, `stock_alerts` and the report
 `stock_alerts_report` choose from it. A demand plan builds on `stock_positions` (consumption,
@@ -107,9 +107,10 @@ def stock_positions(
     is_target: Callable[[Place], bool] | None = None,
 ) -> list[Position]:
     """Every (place, item) of `under`'s subtree (the places `is_target` accepts; default all)
-    that has stock, something in transit to it, a 最低库存, or movement in its subtree since
-    the window began; in tree order, then item code. Consumption over the `months` whole
-    months before `today`'s month; the norms in force `today`; stock as it stands."""
+    that has stock, something in transit to it or on order, a 最低库存, or movement in its
+    subtree since the window began; in tree order, then item code. Consumption over the
+    `months` whole months before `today`'s month; the norms in force `today`; stock and open
+    requests as they stand."""
     top = store.location(under, "under")
     window = n.window(today, months)
     connection = store.connection
@@ -126,9 +127,14 @@ def stock_positions(
         for pair, quantity in nq.in_transit_to(connection, top.path).items()
         if pair[0] in figures.targets
     }
+    ordered = {
+        pair: quantity
+        for pair, quantity in nq.on_order_of(connection, top.path).items()
+        if pair[0] in figures.targets
+    }
     floors = nq.minimums_under(connection, top.path)
     floors = {pair: floor for pair, floor in floors.items() if pair[0] in figures.targets}
-    pairs = figures.pairs | set(transit) | set(floors)
+    pairs = figures.pairs | set(transit) | set(ordered) | set(floors)
     later = _months_after(window[-1], today)
     settings = [row.setting for row in nq.norm_rows(connection, today)]
     root_id = nq.root_id_of(connection, top.path)  # the city whose level norms apply
@@ -151,6 +157,7 @@ def stock_positions(
             transit.get(pair, 0),
             n.request_pack_size(item),
             floors.get(pair, 0),
+            ordered.get(pair, 0),
         )
         location = store.location_by_id(place_id).location
         out.append(
