@@ -21,7 +21,7 @@ from ledger.limits import (
     near_expiry_days_max,
 )
 from ledger.reconcile import DEFAULT_THRESHOLD
-from ledger.services import report_audit, report_norms, report_stock, reports
+from ledger.services import report_audit, report_demand, report_norms, report_stock, reports
 from ledger.services.report_formats import Report
 
 API = "/api/v1"
@@ -30,8 +30,10 @@ API = "/api/v1"
 @dataclass(frozen=True)
 class Filter:
     """One filter: `name` is the API's query parameter. kind: location, item, batch, date,
-    int, rate, bool, stocktake or text. default: the API's default as text ("" for none); a required
-    filter without a value leaves the report unrun. low/high: bounds of an int or rate."""
+    int, rate, bool, stocktake, year (this year or the next) or text. default: the API's
+    default as text ("" for none); a required filter without a value leaves the report unrun.
+    low/high: bounds of an int or rate. options: (value, 中文) to choose from, shown as a
+    select (the value is still checked by its kind, and by the service)."""
 
     name: str
     label: str
@@ -41,6 +43,7 @@ class Filter:
     low: float = 0
     high: float = 0
     hint: str = ""
+    options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,22 @@ def _period_summary(store: Any, v: dict[str, Any], _: dt.date) -> Report:
     return reports.period_summary(
         store, v["under"], v["date_from"], v["date_to"], v["item"], v["by_batch"], v["rollup"]
     )
+
+
+def _demand_plan(store: Any, v: dict[str, Any], today: dt.date) -> Report:
+    return report_demand.demand_plan_asked_report(
+        store, v["under"], v["year"], today, v["months"], v["growth"], v["level"]
+    )
+
+
+DEMAND_MONTHS = (("", "12 个整月（默认）"), ("6", "6 个整月"), ("3", "3 个整月"))
+DEMAND_LEVELS = (
+    ("", "乡镇（默认）"),
+    ("city", "市"),
+    ("county", "区县"),
+    ("township", "乡镇"),
+    ("village", "村（社区）"),
+)
 
 
 def _stock_card(store: Any, v: dict[str, Any], _: dt.date) -> Report:
@@ -170,6 +189,35 @@ SPECS: tuple[ReportSpec, ...] = (
         quantities=frozenset({"on_hand", "in_transit", "suggested"}),
     ),
     ReportSpec(
+        "demand-plan",
+        "年度需求计划",
+        "各库点各物资上年消耗、月均消耗、计划需求量、最高库存、现有库存和在途，"
+        "算出应申领（印制）量；区县小计，按物资合计。",
+        (
+            UNDER,
+            Filter("year", "计划年度", "year", hint="今年或明年"),
+            Filter(
+                "months",
+                "月均消耗按",
+                "int",
+                required=False,
+                low=3,
+                high=12,
+                options=DEMAND_MONTHS,
+            ),
+            Filter(
+                "growth",
+                "增长率（%）",
+                "text",
+                required=False,
+                hint="-50 到 100，至多一位小数，不填按系统设置",
+            ),
+            Filter("level", "分行级别", "text", required=False, options=DEMAND_LEVELS),
+        ),
+        _demand_plan,
+        quantities=frozenset(),
+    ),
+    ReportSpec(
         "write-off-rate",
         "报损率统计表",
         "各库点各物资本期报损数 ÷（期初结存 + 本期收入），对照控制标准判定。",
@@ -255,6 +303,10 @@ def _checked(f: Filter, text: str) -> Any:
             return _date(text)
         except ValueError:
             raise ValueError("日期应为 年-月-日，例如 2026-06-30") from None
+    if f.kind == "year":
+        if not (text.isdecimal() and len(text) == 4):
+            raise ValueError("应为四位数的年份，如 2027")
+        return int(text)
     if f.kind in ("int", "rate"):
         try:
             return _number(text, f.kind, f.low, f.high)

@@ -36,7 +36,7 @@ from api.web.units import quantity_text
 from ledger.model import LocationLevel, StocktakeStatus
 from ledger.rules import LedgerError
 from ledger.services import lookups, stocktakes
-from ledger.services.report_formats import Report
+from ledger.services.report_formats import NUMERIC_KINDS, Report
 from ledger.services.stocktake_list import stocktakes_under
 from ledger.services.users import User
 
@@ -101,7 +101,8 @@ def _with_value(options: list[tuple[str, str]], value: str) -> list[tuple[str, s
 
 
 def _defaults(request: Request, spec: ReportSpec, today: Any) -> dict[str, str]:
-    """The page's defaults where the API has none: the user's own location, this month."""
+    """The page's defaults where the API has none: the user's own location, this month, next
+    year's demand plan (drawn up in the year before it)."""
     user: User = request.user
     own = "" if user.location_level == LocationLevel.virtual else user.location_code
     return {
@@ -109,13 +110,28 @@ def _defaults(request: Request, spec: ReportSpec, today: Any) -> dict[str, str]:
         "location": own,
         "date_from": today.replace(day=1).isoformat(),
         "date_to": today.isoformat(),
+        "year": str(today.year + 1),
     }
 
 
-def _choices(request: Request, spec: ReportSpec, texts: dict[str, str]) -> dict[str, Any]:
+def year_options(today: Any) -> list[tuple[str, str]]:
+    """The years a demand plan is drawn up for: this year (late) or the next."""
+    return [
+        (str(today.year + 1), f"{today.year + 1} 年（明年）"),
+        (str(today.year), f"{today.year} 年（今年）"),
+    ]
+
+
+def _choices(
+    request: Request, spec: ReportSpec, texts: dict[str, str], today: Any
+) -> dict[str, Any]:
     choices: dict[str, Any] = {}
     for f in spec.filters:
-        if f.kind == "location":
+        if f.options:
+            choices[f.name] = _with_value(list(f.options), texts[f.name])
+        elif f.kind == "year":
+            choices[f.name] = _with_value(year_options(today), texts[f.name])
+        elif f.kind == "location":
             options = location_options(request)
             choices[f.name] = None if options is None else _with_value(options, texts[f.name])
         elif f.kind == "item":
@@ -183,14 +199,14 @@ def table_rows(
             elif key in spec.quantities and item_at is not None and isinstance(value, int):
                 found = item(row[item_at])
                 text = quantity_text(value, found) if found is not None else text
-            cells.append((text, kind in ("int", "rate")))
+            cells.append((text, kind in NUMERIC_KINDS))
         out.append(cells)
     return out
 
 
 def total_cells(report: Report, total: tuple) -> list[tuple]:
     return [
-        (cell_text(value, column.kind), column.kind in ("int", "rate"))
+        (cell_text(value, column.kind), column.kind in NUMERIC_KINDS)
         for value, column in zip(total, report.columns, strict=False)
     ]
 
@@ -285,7 +301,7 @@ def report_page(request: Request, name: FromPath[str]) -> Template:
         spec=spec,
         texts=texts,
         errors=errors,
-        choices=_choices(request, spec, texts),
+        choices=_choices(request, spec, texts, today),
         report=report,
         **context,
     )

@@ -33,7 +33,7 @@ COLUMNS = (
     Column("last_year", "上年消耗", "int"),
     Column("months_counted", "计入月数", "int"),
     Column("stock_out_months", "断货月数", "int"),
-    Column("amc", "月均消耗"),
+    Column("amc", "月均消耗", "decimal"),
     Column("basis", "需求依据"),
     Column("demand", "计划需求量", "int"),
     Column("maximum", "最高库存", "int"),

@@ -18,13 +18,15 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from html import escape
 
 import msgspec
 
 
 class Column(msgspec.Struct, frozen=True):
-    """key: stable, for machines; title: the Chinese header; kind: text, int, date or rate."""
+    """key: stable, for machines; title: the Chinese header; kind: text, int, date, rate or
+    decimal (a figure to one decimal place kept as exact text, "12.5": a number in XLSX)."""
 
     key: str
     title: str
@@ -60,6 +62,8 @@ MEDIA_TYPES = {
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC_KINDS = ("int", "rate", "decimal")  # right-aligned, never wrapped
+SHORT_TEXT = 4  # characters: a text column no longer than this is never wrapped in print
 
 
 def formula_like(value) -> bool:
@@ -133,6 +137,21 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
     sheet = book.active
     sheet.title = sheet_title(report.title)
 
+    decimals = [index for index, column in enumerate(report.columns) if column.kind == "decimal"]
+
+    def number(value):
+        """A decimal column's text as a number (text that is not one stays as it is)."""
+        try:
+            return float(Decimal(value)) if isinstance(value, str) else value
+        except InvalidOperation:
+            return value
+
+    def figures(row) -> list:
+        values = list(row)
+        for index in decimals:
+            values[index] = number(values[index])
+        return values
+
     def append(values) -> None:
         """A row; text that looks like a formula becomes a string cell shown as typed."""
         sheet.append(list(values))
@@ -149,9 +168,9 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in _counted(report.rows, progress):
-        append(row)
+        append(figures(row))
     for total in report.totals:
-        append(total)
+        append(figures(total))
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
     for index, column in enumerate(report.columns, start=1):
@@ -162,6 +181,9 @@ def to_xlsx(report: Report, progress: Progress = None) -> bytes:
         elif column.kind == "int":
             for cell in sheet[letter][3:]:
                 cell.number_format = "#,##0"
+        elif column.kind == "decimal":
+            for cell in sheet[letter][3:]:
+                cell.number_format = "0.0"
         width = max(
             [len(column.title) * 2]
             + [len(_cell(r[index - 1], column.kind)) for r in report.rows[:200]]
@@ -186,6 +208,7 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; }
 th, td { border: 1px solid #000; padding: 3px 5px; }
 th { background: #eee; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, td.s, th.s { white-space: nowrap; }
 tfoot td { font-weight: bold; }
 .notes { font-size: 12px; margin-top: 8px; }
 .signatures { display: flex; justify-content: space-between; margin-top: 28px; font-size: 14px; }
@@ -195,19 +218,36 @@ tfoot td { font-weight: bold; }
 """
 
 
+def _short_columns(report: Report) -> list[bool]:
+    """Per column: its text is never longer than SHORT_TEXT characters (方式 申领, 范围 本级),
+    so the print form keeps it on one line rather than one character a line."""
+    return [
+        all(
+            len(_cell(row[index], column.kind)) <= SHORT_TEXT for row in report.rows + report.totals
+        )
+        for index, column in enumerate(report.columns)
+    ]
+
+
 def to_html(report: Report, progress: Progress = None) -> bytes:
     kinds = [column.kind for column in report.columns]
+    short = _short_columns(report)
 
     def cells(row, tag="td") -> str:
         out = []
-        for value, kind in zip(row, kinds, strict=True):
-            css = ' class="n"' if kind in ("int", "rate") else ""
+        for index, (value, kind) in enumerate(zip(row, kinds, strict=True)):
+            css = ' class="n"' if kind in NUMERIC_KINDS else ' class="s"' if short[index] else ""
             out.append(f"<{tag}{css}>{escape(_cell(value, kind))}</{tag}>")
         return "".join(out)
 
     # A table wider than a portrait A4 page holds (the 收发存汇总表 has 20 columns) prints across.
     orientation = "landscape" if len(report.columns) > WIDEST_PORTRAIT else "portrait"
-    head = "".join(f"<th>{escape(column.title)}</th>" for column in report.columns)
+    short_head = ' class="s"'
+    head = "".join(
+        f"<th{short_head if short[index] and len(column.title) <= SHORT_TEXT else ''}>"
+        f"{escape(column.title)}</th>"
+        for index, column in enumerate(report.columns)
+    )
     body = "".join(f"<tr>{cells(row)}</tr>" for row in _counted(report.rows, progress))
     foot = (
         "<tfoot>" + "".join(f"<tr>{cells(total)}</tr>" for total in report.totals) + "</tfoot>"
