@@ -32,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     Code.unknown_transaction: 404,
     Code.unknown_request: 404,
     Code.unknown_print_plan: 404,
+    Code.print_plan_fully_shipped: 409,
     Code.idempotency_key_reused: 409,
     Code.idempotency_key_in_progress: 409,
     Code.reversal_already_exists: 409,

@@ -91,12 +91,14 @@ class PlanCompute(msgspec.Struct, **Strict):
     whole packs of `pack` (the item's first pack when omitted; its base unit for loose units).
     With `print_plan` (a saved 印制计划's number) the shares are the plan's places right below
     the source, weighted by what the plan gives each with its area, in the plan's pack, and
-    `quantity` defaults to their sum: leave `shares` (and `pack`) out."""
+    `quantity` defaults to what is still due under the plan (what it gives less what has been
+    issued under it, reversals not counted): leave `shares` (and `pack`) out — giving them,
+    even an empty list, is refused."""
 
     source_code: str
     item_code: str
     quantity: int | None = None
-    shares: tuple[ShareIn, ...] = ()
+    shares: tuple[ShareIn, ...] | None = None
     pack: str | None = None
     print_plan: str | None = None
 
@@ -105,7 +107,7 @@ class PlanApply(msgspec.Struct, **Strict):
     source_code: str
     item_code: str
     quantity: int | None = None
-    shares: tuple[ShareIn, ...] = ()
+    shares: tuple[ShareIn, ...] | None = None
     pack: str | None = None
     occurred_on: dt.date | None = None
     memo: str = ""

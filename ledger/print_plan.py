@@ -24,7 +24,7 @@ print_plans.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
@@ -118,7 +118,7 @@ def _whole(value: object) -> bool:
 def check_target(target: Target, spare_percent: int, household_size: Fraction) -> None:
     """Refuse a target, spare or household size a plan cannot use (print_plan_target_invalid)."""
     if target.basis not in BASIS_NAMES:
-        raise _refuse(f"覆盖基数只能是 household、person 或 place：{target.basis!r}", "basis")
+        raise _refuse(f"覆盖基数只能是 household、person 或 place：{target.basis}", "basis")
     for value, field, low, high in (
         (target.copies, "copies", 1, print_copies_max),
         (target.per, "per", 1, 1_000_000),
@@ -126,7 +126,7 @@ def check_target(target: Target, spare_percent: int, household_size: Fraction) -
         (spare_percent, "spare_percent", 0, 100),
     ):
         if not _whole(value) or not low <= value <= high:
-            raise _refuse(f"{field} 须为 {low} 到 {high} 之间的整数：{value!r}", field)
+            raise _refuse(f"{field} 须为 {low} 到 {high} 之间的整数：{value}", field)
     if not 1 <= household_size <= HOUSEHOLD_SIZE_MAX or (household_size * 100).denominator != 1:
         raise _refuse(
             f"户均人数须在 1 到 {HOUSEHOLD_SIZE_MAX} 之间，最多两位小数：{household_size}",
@@ -139,14 +139,20 @@ def basis_of(text: str) -> Basis:
     try:
         return Basis(text)
     except ValueError:
-        raise _refuse(f"覆盖基数只能是 household、person 或 place：{text!r}", "basis") from None
+        raise _refuse(f"覆盖基数只能是 household、person 或 place：{text}", "basis") from None
 
 
-def household_size_of(text: str) -> Fraction:
-    """Persons per household from a decimal such as 2.62 (at most two places)."""
-    if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,2})?", text.strip()):
-        raise _refuse(f"户均人数须为数字，最多两位小数，如 2.62：{text!r}", "household_size")
-    return Fraction(text.strip())
+def household_size_of(value: str | float) -> Fraction:
+    """Persons per household from a decimal such as 2.62 (at most two places), as text or as a
+    number (a JSON number: read by its shortest decimal form, so 2.62 is 2.62 exactly and
+    2.625 keeps its third place and is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value).strip()
+    else:  # 3 → "3", 2.62 → "2.62", 1e-07 → "1e-07" (refused)
+        text = repr(float(value)).removesuffix(".0")
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,2})?", text):
+        raise _refuse(f"户均人数须为数字，最多两位小数，如 2.62：{text}", "household_size")
+    return Fraction(text)
 
 
 def units_of(population: int | None, basis: Basis, household_size: Fraction) -> int:
@@ -174,7 +180,7 @@ def _check_places(places: Sequence[Place], level: str, target: Target) -> None:
         raise _refuse("计划须从本单位开始 (the office comes first)", "office_code")
     office = places[0]
     if level not in LEVELS or office.level not in LEVELS:
-        raise _refuse(f"目标级别只能是 county、township 或 village：{level!r}", "level")
+        raise _refuse(f"目标级别只能是 county、township 或 village：{level}", "level")
     if LEVELS.index(level) <= LEVELS.index(office.level):
         raise _refuse(
             f"目标级别 {level} 须低于本单位 {office.name}（{office.level}）(level below the office)",
@@ -268,11 +274,40 @@ def plan_print(
     return PrintPlan(lines, pack_base_units, total, max(on_hand, 0), to_print)
 
 
-def allocation_shares(lines: Sequence[PrintLine], source_code: str) -> tuple[Share, ...]:
+class Shipping(NamedTuple):
+    """One place of a plan below the office as shipped under the plan: planned (its subtree's
+    quantity: what it gets from the place above it, its own and what it passes on), shipped
+    (issued to it under the plan, reversed issues not counted) and due (planned − shipped,
+    never negative)."""
+
+    location_code: str
+    planned: int
+    shipped: int
+    due: int
+
+
+def shipping(lines: Sequence[PrintLine], shipped: Mapping[str, int]) -> tuple[Shipping, ...]:
+    """Every place of the plan below the office, in tree order, with what has been shipped to
+    it under the plan (`shipped`: base units by place code) and what is still due."""
+    out = []
+    for line in lines:
+        if line.parent_code is not None:
+            sent = shipped.get(line.location_code, 0)
+            out.append(
+                Shipping(line.location_code, line.subtree, sent, max(line.subtree - sent, 0))
+            )
+    return tuple(out)
+
+
+def allocation_shares(
+    lines: Sequence[PrintLine], source_code: str, shipped: Mapping[str, int] | None = None
+) -> tuple[Share, ...]:
     """The shares of an allocation plan from `source_code` when the print run arrives: each
-    place of the plan right below the source, weighted by its subtree's quantity (what it gets
-    and passes on, spares included). With the plan's pack and quantity = the weights' sum, the
-    largest remainder gives every place exactly its subtree; the source keeps its own spare."""
+    place of the plan right below the source, weighted by what is still due to it (its
+    subtree's quantity — what it gets and passes on, spares included — less what has been
+    shipped to it under the plan, never negative). With the plan's pack and quantity = the
+    weights' sum, the largest remainder gives every place exactly what is due; the source keeps
+    its own spare. Nothing due to any of them: print_plan_fully_shipped."""
     codes = {line.location_code for line in lines}
     if source_code not in codes:
         raise LedgerError(
@@ -280,13 +315,29 @@ def allocation_shares(lines: Sequence[PrintLine], source_code: str) -> tuple[Sha
             f"{source_code} 不在这个印制计划里：发出单位须是计划的本单位或其下、目标级别以上的库点",
             "source_code",
         )
-    shares = tuple(
-        Share(line.location_code, line.subtree) for line in lines if line.parent_code == source_code
-    )
-    if not shares:
+    below = [line for line in lines if line.parent_code == source_code]
+    if not below:
         raise LedgerError(
             Code.print_plan_source_outside,
             f"{source_code} 是计划的目标库点，下面没有分配对象 (a target place has nothing below)",
+            "source_code",
+        )
+    sent = shipped or {}
+    shares = tuple(
+        Share(line.location_code, max(line.subtree - sent.get(line.location_code, 0), 0))
+        for line in below
+    )
+    if not any(share.weight for share in shares):
+        if any(line.subtree for line in below):
+            raise LedgerError(
+                Code.print_plan_fully_shipped,
+                f"按这个印制计划从 {source_code} 应发的已全部发出，没有待发数量"
+                "（红冲的出库单不算已发）(fully shipped)",
+                "print_plan",
+            )
+        raise LedgerError(
+            Code.print_plan_empty,
+            f"按这个印制计划 {source_code} 以下各库点都不需要（人口均为 0）(nothing planned)",
             "source_code",
         )
     return shares

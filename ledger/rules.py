@@ -73,6 +73,7 @@ class Code(StrEnum):
     print_plan_population_missing = "print_plan_population_missing"
     print_plan_empty = "print_plan_empty"
     print_plan_source_outside = "print_plan_source_outside"
+    print_plan_fully_shipped = "print_plan_fully_shipped"
     unknown_print_plan = "unknown_print_plan"
     unknown_request = "unknown_request"
     request_state = "request_state"

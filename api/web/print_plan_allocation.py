@@ -1,6 +1,8 @@
 """按印制计划分配: when a print run arrives, split it from a place of a saved 印制计划 to the
 plan's places right below it, each getting what the plan gives it with its area (its 含下级合计),
-in the plan's pack — the preview, then 下发 once (the issues). The same use cases and checks
+in the plan's pack, less what has been shipped to it under the plan already (已发, reversed
+issues not counted) — the preview with 计划 / 已发 / 待发, then 下发 once (the issues, each
+linked to the plan). Nothing due: the preview says so and offers no 下发. The same use cases and checks
 as `POST /allocation-plans[/apply]` with `print_plan`: the source is one the user sees,
 only the clerk at the source applies, and the split is `allocation_from_print_plan`'s.
 """
@@ -31,7 +33,6 @@ from ledger.allocation import Plan
 from ledger.model import Role
 from ledger.rules import Code, LedgerError
 from ledger.services import print_plans
-from ledger.services.allocation import issue_plan
 from ledger.services.balances import BalanceQuery, balances
 from ledger.services.users import User
 
@@ -50,16 +51,22 @@ def _chosen(values: Any, user: User) -> tuple[str, str]:
     return number, source
 
 
-def _plan(request: Request, number: str, source_code: str) -> tuple[Any, Plan]:
-    """(the saved plan, the allocation it gives from the source): the API's checks."""
+def _plan(request: Request, number: str, source_code: str) -> tuple[Any, Plan | None]:
+    """(the saved plan, the allocation of what is still due from the source; None when all of
+    it has been shipped): the API's checks."""
     services = services_of(request.app.state)
     if not number:
         raise LedgerError(Code.unknown_print_plan, "请选择一个已保存的印制计划", "print_plan")
     made = read_saved(request, number)
     services.visible_location(request.user, source_code, "source_code")
-    plan = print_plans.allocation_from_print_plan(
-        services.database, number, source_code, None, services.clock()
-    )
+    try:
+        plan = print_plans.allocation_from_print_plan(
+            services.database, number, source_code, None, services.clock()
+        )
+    except LedgerError as error:
+        if error.code is not Code.print_plan_fully_shipped:
+            raise
+        return made, None
     return made, plan
 
 
@@ -79,11 +86,22 @@ def _clerk_at(request: Request, source_code: str) -> bool:
     return True
 
 
+def _totals(shipping: Any, source_code: str, made: Any) -> dict[str, int]:
+    """计划 / 已发 / 待发 summed over the places right below the source."""
+    below = {line.location_code for line in made.plan.lines if line.parent_code == source_code}
+    places = [place for place in shipping if place.location_code in below]
+    return {
+        "planned": sum(place.planned for place in places),
+        "shipped": sum(place.shipped for place in places),
+        "due": sum(place.due for place in places),
+    }
+
+
 def _page(
     request: Request,
     number: str,
     source_code: str,
-    found: tuple[Any, Plan] | None = None,
+    found: tuple[Any, Plan | None] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     values: Any = None,
@@ -93,16 +111,22 @@ def _page(
     if found is not None:
         made, plan = found
         subtree = {line.location_code: line for line in made.plan.lines}
+        shipping = print_plans.print_plan_shipping(services.database, made.number)
         context = {
             "made": made,
             "plan": plan,
+            "shipping": {place.location_code: place for place in shipping},
+            "below": [line for line in made.plan.lines if line.parent_code == source_code],
+            "totals": _totals(shipping, source_code, made),
             "unit": in_packs(made),
             "planned": subtree,
             "source": subtree[source_code],
             "available": _available(request, source_code, made.terms.item_code),
             "split": lambda quantity: in_figures(quantity, made),
             "shown": [
-                line for line in plan.lines if line.quantity or subtree[line.location_code].subtree
+                line
+                for line in (plan.lines if plan else ())
+                if line.quantity or subtree[line.location_code].subtree
             ],
         }
     user: User = request.user
@@ -160,17 +184,18 @@ def _apply(request: Request, values: Any) -> Any:
     key = f"web:{user.id}:{values.get('once', '')}"
 
     def work() -> list[str]:
-        made, plan = _plan(request, number, source_code)
-        shipments = issue_plan(
-            services.database,
-            plan,
-            source_code,
-            made.terms.item_code,
+        if not number:
+            raise LedgerError(Code.unknown_print_plan, "请选择一个已保存的印制计划", "print_plan")
+        read_saved(request, number)
+        services.visible_location(user, source_code, "source_code")
+        order = print_plans.IssueOrder(
+            None,
             parse_date(str(values.get("occurred_on", "")), "occurred_on"),
             str(values.get("memo", "")).strip(),
             key,
-            user.id,
-            services.clock(),
+        )
+        _, shipments = print_plans.issue_print_plan(
+            services.database, number, source_code, order, user.id, services.clock()
         )
         return [shipment.number for shipment in shipments]
 
@@ -179,7 +204,7 @@ def _apply(request: Request, values: Any) -> Any:
     except LedgerError as error:
         errors = _refused(error)
         try:  # the preview again, the refusal beside its field (出库日期, 摘要) or above it
-            found: tuple[Any, Plan] | None = _plan(request, number, source_code)
+            found: tuple[Any, Plan | None] | None = _plan(request, number, source_code)
         except (LedgerError, Forbidden):
             found = None
         return _page(request, number, source_code, found, errors, status_of(error), values)

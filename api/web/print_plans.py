@@ -316,6 +316,12 @@ def plan_page(request: Request, number: FromPath[str]) -> Template:
     made = read_saved(request, number)
     sources = allocation_sources(request, made)
     own = request.user.location_code
+    database = services_of(request.app.state).database
+    names = {line.location_code: line for line in made.plan.lines}
+    shipping = [
+        (names[place.location_code], place)
+        for place in print_plans.print_plan_shipping(database, number)
+    ]
     return page(
         request,
         "print_plans_detail.html",
@@ -323,6 +329,9 @@ def plan_page(request: Request, number: FromPath[str]) -> Template:
         sources=sources,
         source_code=own if any(code == own for code, _ in sources) else "",
         may_allocate=request.user.has(Role.admin) or any(request.user.has(r) for r in PLANNERS),
+        shipping=shipping[:ROWS_SHOWN_MAX],
+        shipping_left=max(len(shipping) - ROWS_SHOWN_MAX, 0),
+        level_names=LEVEL_NAMES,
         **table_context(made),
     )
 

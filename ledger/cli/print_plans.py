@@ -133,19 +133,36 @@ def show(number, out, format_) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Issue the lines (出库) now.")
 @click.option("--memo", default="按印制计划分配")
 def allocate(number, source_code, quantity, apply_, memo) -> None:
-    """The allocation plan from SOURCE: its places in the plan get their areas' quantities."""
-    from ledger.services.allocation import issue_plan
-    from ledger.services.print_plans import allocation_from_print_plan, get_print_plan
+    """The allocation plan from SOURCE: its places in the plan get what is still due to them
+    (their areas' quantities less what has been issued under the plan, reversals not counted)."""
+    from ledger.services.print_plans import (
+        IssueOrder,
+        allocation_from_print_plan,
+        get_print_plan,
+        issue_print_plan,
+        print_plan_shipping,
+    )
 
     database = ledger_database()
     today = office_today()
     saved = get_print_plan(database, number)
-    plan = allocation_from_print_plan(database, number, source_code, quantity, today)
-    rows = [(line.location_code, f"{line.packs:,}", f"{line.quantity:,}") for line in plan.lines]
     unit = saved.base_unit
-    click.echo(text_table(("库点", f"包（{saved.pack_name}）", f"数量（{unit}）"), rows))
+    below = {line.location_code for line in saved.plan.lines if line.parent_code == source_code}
+    shipping = [
+        place for place in print_plan_shipping(database, number) if place.location_code in below
+    ]
+    rows = [
+        (place.location_code, f"{place.planned:,}", f"{place.shipped:,}", f"{place.due:,}")
+        for place in shipping
+    ]
+    click.echo(text_table(("库点", f"计划（{unit}）", f"已发（{unit}）", f"待发（{unit}）"), rows))
+    if apply_:
+        order = IssueOrder(quantity, None, memo)
+        plan, shipments = issue_print_plan(database, number, source_code, order, None, today)
+    else:
+        plan = allocation_from_print_plan(database, number, source_code, quantity, today)
+    split = [(line.location_code, f"{line.packs:,}", f"{line.quantity:,}") for line in plan.lines]
+    click.echo(text_table(("库点", f"包（{saved.pack_name}）", f"数量（{unit}）"), split))
     click.echo(f"分配 {plan.allocated:,} {unit}，未分配 {plan.unallocated:,} {unit}")
     if apply_:
-        item_code = saved.terms.item_code
-        shipments = issue_plan(database, plan, source_code, item_code, None, memo, today=today)
         click.echo("出库单: " + "、".join(tx.number for tx in shipments))

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from ledger.db import tables as t
 
@@ -110,3 +110,56 @@ def plan_summaries(connection: Connection, path: str | None, limit: int) -> list
     if path is not None:
         query = query.where(loc.path.startswith(path, autoescape=True))
     return [PlanSummary._make(row) for row in connection.execute(query)]
+
+
+def lock_plan(connection: Connection, number: str):
+    """The saved plan's row, locked FOR UPDATE on PostgreSQL until the unit of work ends (two
+    clerks applying the same plan at once: the second sees what the first shipped; SQLite's
+    writers are serialised already), or None."""
+    plans = t.print_plans
+    query = select(plans).where(plans.c.number == number).with_for_update()
+    return connection.execute(query).mappings().first()
+
+
+def shipped(connection: Connection, plan_id: int) -> dict[int, int]:
+    """Base units issued under the plan to each place (location id), from the source's side of
+    each issue; an issue that has been reversed (红冲) counts as not shipped."""
+    issue, posting, tx = t.print_plan_issues.c, t.postings.c, t.transactions.c
+    reversal = select(tx.id).where(tx.reverses_id == issue.transaction_id).exists()
+    rows = connection.execute(
+        select(issue.location_id, func.sum(-posting.quantity))
+        .join(
+            t.postings,
+            (posting.transaction_id == issue.transaction_id)
+            & (posting.location_id == issue.source_id),
+        )
+        .where(issue.plan_id == plan_id, ~reversal)
+        .group_by(issue.location_id)
+    )
+    return {location_id: int(quantity) for location_id, quantity in rows}
+
+
+def record_issues(
+    connection: Connection, plan_id: int, source_id: int, issues: Sequence[tuple[int, int]]
+) -> None:
+    """Link the issues (transaction id, destination id) to the plan; an issue already linked
+    (the same command replayed under its idempotency key) is left as it is."""
+    table = t.print_plan_issues
+    ids = [transaction_id for transaction_id, _ in issues]
+    known = set(
+        connection.execute(select(table.c.transaction_id).where(table.c.transaction_id.in_(ids)))
+        .scalars()
+        .all()
+    )
+    rows = [
+        {
+            "transaction_id": transaction_id,
+            "plan_id": plan_id,
+            "source_id": source_id,
+            "location_id": location_id,
+        }
+        for transaction_id, location_id in issues
+        if transaction_id not in known
+    ]
+    if rows:
+        connection.execute(insert(table), rows)

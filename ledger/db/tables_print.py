@@ -1,5 +1,5 @@
-"""The print-run plans (印制计划) as saved: the plan's terms and one line per place. A saved plan
-is never changed: a new plan is made instead. Re-exported by tables.py."""
+"""The print-run plans (印制计划) as saved: the plan's terms and one line per place, and the issues
+made under each plan. A saved plan is never changed: a new plan is made instead. Re-exported by tables.py."""
 
 from __future__ import annotations
 
@@ -87,5 +87,21 @@ class PrintPlanLineRow(Base):
     subtree: Mapped[int] = mapped_column(BigInteger)
 
 
+class PrintPlanIssueRow(Base):
+    """An issue (出库单) made under a saved plan: from `source_id` (a place of the plan) to
+    `location_id` (a place of the plan right below it). Written in the database transaction
+    that makes the issue; what has been shipped under a plan is these issues' quantities,
+    less the reversed ones."""
+
+    __tablename__ = "print_plan_issues"
+    transaction_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("transactions.id"), primary_key=True, autoincrement=False
+    )
+    plan_id: Mapped[int] = mapped_column(ForeignKey("print_plans.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+
+
 print_plans = table_of(PrintPlanRow)
 print_plan_lines = table_of(PrintPlanLineRow)
+print_plan_issues = table_of(PrintPlanIssueRow)

@@ -9,19 +9,33 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
+from ledger import commands as c
 from ledger import print_plan as pp
-from ledger.allocation import Plan
+from ledger.allocation import Plan, allocate
 from ledger.db import balance_queries, oplog
 from ledger.db import print_plan_queries as q
 from ledger.db.store import LedgerStore
 from ledger.db.unit_of_work import Database
 from ledger.limits import name_length_max
-from ledger.model import ItemKind
-from ledger.rules import Code, LedgerError, check_text
-from ledger.services.allocation import make_plan
+from ledger.model import ItemKind, Transaction
+from ledger.rules import Code, LedgerError, check_one_line, check_text
+from ledger.services.ledger import run_command
 from ledger.services.work import day, read, write
 
 NUMBER_PREFIX = "YZ"  # 印制
+
+
+class IssueOrder(NamedTuple):
+    """How to issue an allocation from a plan: the base units to split (None: all that is
+    due), 出库日期 (None: today), 摘要, the idempotency key (each issue's is key/place), the
+    batch to issue from (None: FEFO), the item the caller believes the plan is for."""
+
+    quantity: int | None = None
+    occurred_on: dt.date | None = None
+    memo: str = ""
+    key: str | None = None
+    batch_number: str | None = None
+    item_code: str | None = None
 
 
 class Terms(NamedTuple):
@@ -66,7 +80,7 @@ def _pack(item, pack: str | None) -> tuple[str, int]:
     if found is None:
         names = "、".join([item.base_unit, *(p.name for p in item.packs)])
         raise LedgerError(
-            Code.unknown_pack, f"{item.name} 没有包装 {pack!r}（可用：{names}）", "pack"
+            Code.unknown_pack, f"{item.name} 没有包装 {pack}（可用：{names}）", "pack"
         )
     return found.name, found.base_units
 
@@ -142,6 +156,7 @@ def make_print_plan(
     """The plan for `terms`; with `save`, kept under a new number (logged: print_plan.save)."""
     office_day = day(today)
     check_text(terms.title, "title", name_length_max, required=False)
+    check_one_line(terms.title, "title", "标题")
     title = terms.title.strip()
 
     def step(store: LedgerStore) -> PrintPlanOut:
@@ -281,6 +296,76 @@ def saved_plan(store: LedgerStore, number: str) -> PrintPlanOut:
     )
 
 
+class Split(NamedTuple):
+    """An allocation from a saved plan: the plan as saved, where each place below its office
+    stands (planned, shipped, due), and the split from the source of what is due."""
+
+    saved: PrintPlanOut
+    shipping: tuple[pp.Shipping, ...]
+    plan: Plan
+
+
+def _split(
+    store: LedgerStore,
+    number: str,
+    source_code: str,
+    quantity: int | None,
+    today: dt.date,
+    batch_number: str | None = None,
+    item_code: str | None = None,
+) -> Split:
+    """The places of the saved plan right below the source, each weighted by what is still due
+    to it, in whole packs of the plan's pack; `quantity` (default: all that is due) capped at
+    what is due and at what the source has available (unexpired on `today`)."""
+    saved = saved_plan(store, number)
+    if item_code is not None and item_code != saved.terms.item_code:
+        raise LedgerError(
+            Code.print_plan_source_outside,
+            f"印制计划 {number} 是 {saved.item_name}（{saved.terms.item_code}）的，不是 {item_code}",
+            "item_code",
+        )
+    store.location(source_code, "source_code")
+    shipping = pp.shipping(saved.plan.lines, shipped_codes(store, number))
+    sent = {place.location_code: place.shipped for place in shipping}
+    shares = pp.allocation_shares(saved.plan.lines, source_code, sent)
+    due = sum(share.weight or 0 for share in shares)
+    asked = due if quantity is None else quantity
+    if batch_number is not None:
+        store.batch(store.item(saved.terms.item_code), batch_number, "batch_number")
+    held = balance_queries.balances(
+        store.connection,
+        location_code=source_code,
+        item_code=saved.terms.item_code,
+        batch_number=batch_number,
+    )
+    available = sum(
+        line.available for line in held if line.expires_on is None or line.expires_on >= today
+    )
+    plan = allocate(asked, shares, saved.plan.pack_base_units, min(available, due))
+    return Split(saved, shipping, plan)
+
+
+def shipped_codes(store: LedgerStore, number: str) -> dict[str, int]:
+    """Base units shipped under the saved plan to each place (by code), reversals excluded."""
+    row = q.plan_row(store.connection, number)
+    if row is None:
+        raise LedgerError(Code.unknown_print_plan, f"没有印制计划 {number}", "number")
+    return {
+        store.location_by_id(location_id).location.code: quantity
+        for location_id, quantity in q.shipped(store.connection, row["id"]).items()
+    }
+
+
+def print_plan_shipping(database: Database, number: str) -> tuple[pp.Shipping, ...]:
+    """Each place of the saved plan below its office: 计划 / 已发 / 待发 (base units)."""
+
+    def step(store: LedgerStore) -> tuple[pp.Shipping, ...]:
+        saved = saved_plan(store, number)
+        return pp.shipping(saved.plan.lines, shipped_codes(store, number))
+
+    return read(database, step)
+
+
 def allocation_from_print_plan(
     database: Database,
     number: str,
@@ -291,29 +376,87 @@ def allocation_from_print_plan(
     item_code: str | None = None,
 ) -> Plan:
     """The allocation plan (分配计划) from `source_code` when the print run arrives: the places
-    of the saved plan right below the source, each weighted by its subtree's quantity, in the
-    plan's pack; `quantity` defaults to their sum, so where the source holds enough each place
-    gets exactly what the print plan says (less stock: the largest remainder scales down).
-    `item_code`, when given, must be the plan's."""
-    saved = get_print_plan(database, number)
-    if item_code is not None and item_code != saved.terms.item_code:
-        raise LedgerError(
-            Code.print_plan_source_outside,
-            f"印制计划 {number} 是 {saved.item_name}（{saved.terms.item_code}）的，不是 {item_code}",
-            "item_code",
-        )
-    shares = pp.allocation_shares(saved.plan.lines, source_code)
-    asked = sum(share.weight or 0 for share in shares) if quantity is None else quantity
-    return make_plan(
+    of the saved plan right below the source, each weighted by what is still due to it (its
+    subtree's quantity less what has been shipped to it under the plan, reversals not
+    counted), in the plan's pack; `quantity` defaults to all that is due, so where the source
+    holds enough each place gets exactly what it is still due (less stock: the largest
+    remainder scales down; more asked than is due: the rest stays unallocated). Nothing due:
+    print_plan_fully_shipped. `item_code`, when given, must be the plan's."""
+    office_day = day(today)
+    return read(
         database,
-        source_code,
-        saved.terms.item_code,
-        asked,
-        shares,
-        saved.pack_name,
-        today,
-        batch_number,
+        lambda store: (
+            _split(store, number, source_code, quantity, office_day, batch_number, item_code).plan
+        ),
     )
+
+
+def issue_print_plan(
+    database: Database,
+    number: str,
+    source_code: str,
+    order: IssueOrder,
+    actor: int | None = None,
+    today: dt.date | None = None,
+) -> tuple[Plan, list[Transaction]]:
+    """下发: the allocation from the source (`allocation_from_print_plan`'s) issued line by line
+    (FEFO, or `order.batch_number`), each issue linked to the plan in the same database
+    transaction, so that what it ships is no longer due. The plan's row is locked while the
+    split is worked out and issued. Refused: a quantity not above zero
+    (quantity_must_be_positive), nothing due (print_plan_fully_shipped), nothing the source
+    can send in whole packs (exceeds_available)."""
+    office_day = day(today)
+    if order.quantity is not None and order.quantity <= 0:
+        raise LedgerError(
+            Code.quantity_must_be_positive, f"分配数量须大于零：{order.quantity}", "quantity"
+        )
+
+    def step(store: LedgerStore) -> tuple[Plan, list[Transaction]]:
+        row = q.lock_plan(store.connection, number)
+        if row is None:
+            raise LedgerError(Code.unknown_print_plan, f"没有印制计划 {number}", "number")
+        split = _split(
+            store,
+            number,
+            source_code,
+            order.quantity,
+            office_day,
+            order.batch_number,
+            order.item_code,
+        )
+        plan = split.plan
+        if plan.allocated == 0:
+            pack = f"{plan.pack_base_units} {split.saved.base_unit}"
+            raise LedgerError(
+                Code.exceeds_available,
+                f"{source_code} 没有可按计划下发的库存（至少一整{split.saved.pack_name}，{pack}）"
+                "，或所填数量不足一整包 (nothing to issue)",
+                "quantity" if order.quantity is not None else "source_code",
+            )
+        item_code = split.saved.terms.item_code
+        issues = [
+            c.Issue(
+                source_code,
+                line.location_code,
+                (c.LineSpec(item_code, line.quantity, order.batch_number),),
+                occurred_on=order.occurred_on,
+                memo=order.memo,
+                idempotency_key=f"{order.key}/{line.location_code}" if order.key else None,
+            )
+            for line in plan.lines
+            if line.quantity > 0
+        ]
+        made = [run_command(store, issue, office_day) for issue in issues]
+        store.flush()  # the issues' rows first: the links refer to them
+        q.record_issues(
+            store.connection,
+            row["id"],
+            store.location(source_code).id,
+            [(tx.sequence, store.location(tx.counterparty_code or "").id) for tx in made],
+        )
+        return plan, made
+
+    return write(database, step, actor, office_day)
 
 
 def saved_print_plans(
