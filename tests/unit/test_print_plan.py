@@ -10,13 +10,14 @@ from fractions import Fraction
 
 import pytest
 
-from ledger.allocation import allocate
+from ledger.allocation import Share, allocate
 from ledger.print_plan import (
     Basis,
     Place,
     Target,
     allocation_shares,
     plan_print,
+    shipping,
 )
 from ledger.rules import Code, LedgerError
 
@@ -252,3 +253,32 @@ def test_nothing_to_print_is_refused():
     with pytest.raises(LedgerError) as refused:
         plan_print(COUNTY[:2], "village", NIANHUA, 500)
     assert refused.value.code is Code.print_plan_empty
+
+
+def test_what_is_due_is_the_plan_less_what_has_been_shipped_never_negative():
+    # 赵家镇: 平水村 1000 户 → 2 捆, 新华村 ⌈1000 ÷ 2.62⌉ = 382 户 → 1 捆, 10% of 1500 → 1 捆
+    # spare: 2000 张; 淮口镇: 红光村 1501 户 → 4 捆, 光明村 1 → 1 捆, spare 1 捆: 3000 张
+    plan = plan_print(COUNTY, "village", NIANHUA, 500, spare_percent=10)
+    shipped = {"ZJ": 1_500, "HK": 3_500, "ZJ-PS": 1_000}
+    shares = allocation_shares(plan.lines, "C", shipped)
+    assert shares == (Share("ZJ", 500), Share("HK", 0))
+    assert allocate(500, shares, 500).lines[0].quantity == 500
+    places = {place.location_code: place for place in shipping(plan.lines, shipped)}
+    assert "C" not in places and len(places) == len(COUNTY) - 1
+    assert tuple(places["ZJ"][1:]) == (2_000, 1_500, 500)
+    assert tuple(places["HK"][1:]) == (3_000, 3_500, 0)
+    assert tuple(places["ZJ-PS"][1:]) == (1_000, 1_000, 0)
+    assert tuple(places["ZJ-XH"][1:]) == (500, 0, 500)
+    assert allocation_shares(plan.lines, "ZJ", shipped) == (
+        Share("ZJ-PS", 0),
+        Share("ZJ-XH", 500),
+        Share("ZJ-TJ", 0),
+    )
+
+
+def test_nothing_due_is_refused_as_fully_shipped():
+    plan = plan_print(COUNTY, "village", NIANHUA, 500, spare_percent=10)
+    with pytest.raises(LedgerError) as refused:
+        allocation_shares(plan.lines, "C", {"ZJ": 2_000, "HK": 3_000})
+    assert refused.value.code is Code.print_plan_fully_shipped
+    assert allocation_shares(plan.lines, "C", {"ZJ": 2_000}) == (Share("ZJ", 0), Share("HK", 3_000))
