@@ -47,27 +47,42 @@ def _add(total: int | None, population: int | None) -> int | None:
     return total if population is None else (total or 0) + population
 
 
+def _sums(lines: list[pp.PrintLine]) -> tuple:
+    """The columns of a 小计 or 合计 row: each the sum of the rows above it as shown — 人口 and
+    户数 (人数、库点数) of the target places only (a spare row has none), 应发数, 包数 and 数量 of
+    every row, the spares (机动) included; so 数量 = 包数 × the pack and = the 含下级合计."""
+    population = None
+    for line in lines:
+        if line.target:
+            population = _add(population, line.population)
+    return (
+        population,
+        sum(line.units for line in lines if line.target),
+        sum(line.need for line in lines),
+        sum(line.packs for line in lines),
+        sum(line.quantity for line in lines),
+    )
+
+
 def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
     """Every line in tree order (each place right below the office is followed by everything
     under it); after each such place that is not a target itself and its area, its 小计."""
     lines = made.plan.lines
     office = lines[0].location_code
     rows: list[tuple] = []
-    head: pp.PrintLine | None = None
-    sums: list = [None, 0, 0]  # population (None: none recorded), units, need of its targets
+    group: list[pp.PrintLine] = []
 
     def close() -> None:
-        if head is not None and not head.target and (head.subtree or sums[1]):
-            total = head.subtree
-            packs = total // made.plan.pack_base_units
-            rows.append(("", f"{head.location_name} 小计", "", "", *sums, packs, total, None))
+        head = group[0] if group else None
+        if head is not None and not head.target and (head.subtree or any(g.units for g in group)):
+            rows.append(("", f"{head.location_name} 小计", "", "", *_sums(group), None))
 
     for line in lines:
         if line.parent_code == office:
             close()
-            head, sums = line, [None, 0, 0]
-        if line.target:
-            sums = [_add(sums[0], line.population), sums[1] + line.units, sums[2] + line.need]
+            group = []
+        if line.parent_code is not None:
+            group.append(line)
         rows.append(_row(line))
     close()
     return tuple(rows)
@@ -75,15 +90,9 @@ def _rows(made: PrintPlanOut) -> tuple[tuple, ...]:
 
 def _totals(made: PrintPlanOut) -> tuple[tuple, ...]:
     plan = made.plan
-    targets = [line for line in plan.lines if line.target]
     pack = plan.pack_base_units
-    population = None
-    for line in targets:
-        population = _add(population, line.population)
-    units = sum(line.units for line in targets)
-    need = sum(line.need for line in targets)
     return (
-        ("", "合计", "", "", population, units, need, plan.total // pack, plan.total, None),
+        ("", "合计", "", "", *_sums(list(plan.lines)), None),
         (
             ("", "减：本单位现有库存", "", "", None, None, None, None, plan.on_hand, None)
             if made.terms.deduct_stock
@@ -122,6 +131,10 @@ def print_plan_report(made: PrintPlanOut) -> Report:
         + f"数量按整{made.pack_name}向上取整，人口为 0 的库点不发",
         f"机动 = 下级进村入户数量 × {terms.spare_percent}%，按整{made.pack_name}向上取整，"
         "留在目标级别以上的每一级（含本单位）",
+        "小计、合计各列均为其上各行之和：人口和"
+        + pp.BASIS_COLUMNS[terms.target.basis]
+        + "只计进村入户的库点（机动行没有），应发数、包数、数量含各级机动；"
+        "小计含该库点本级机动及其下各库点，合计含本单位机动；合计数量即计划总数",
         "应印数 = 合计 − 本单位现有库存，按整包向上取整；印制到货后按本计划分配：各下级"
         "得其含下级合计，本级留其机动",
     )
