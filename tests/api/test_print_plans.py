@@ -139,3 +139,66 @@ def test_bad_input_gets_its_code(client, api_database):
         422,
         "print_plan_source_outside",
     )
+
+
+def test_a_saved_plan_is_issued_once_and_a_reversed_issue_is_due_again(client, api_database):
+    api_database.write(lambda store: set_populations(store, {"510121-ZJ-PS": 2_620}))
+    number = client.post(
+        f"{V1}/print-plans", json={**PLAN, "save": True}, headers=headers("clerk")
+    ).json()["number"]
+    body = {"source_code": "510121", "item_code": "NH2014", "print_plan": number}
+    apply = f"{V1}/allocation-plans/apply"
+    first = client.post(apply, json=body, headers=headers("clerk", "plan-a"))
+    assert first.status_code == 201, first.text
+    (shipment,) = first.json()["shipments"]
+    replay = client.post(apply, json=body, headers=headers("clerk", "plan-a"))
+    assert replay.status_code == 201 and replay.json() == first.json()
+    stock = _county_stock(api_database)
+    for key in ("plan-b", None):  # a new key, or none: nothing more is due
+        again = client.post(apply, json=body, headers=headers("clerk", key))
+        assert (again.status_code, again.json()["code"]) == (409, "print_plan_fully_shipped")
+    preview = client.post(f"{V1}/allocation-plans", json=body, headers=headers("clerk"))
+    assert (preview.status_code, preview.json()["code"]) == (409, "print_plan_fully_shipped")
+    assert _county_stock(api_database) == stock
+    reversed_ = client.post(
+        f"{V1}/transactions/reversals",
+        json={"transaction_number": shipment["number"], "memo": "开错了"},
+        headers=headers("clerk"),
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    due = client.post(f"{V1}/allocation-plans", json=body, headers=headers("clerk"))
+    assert [(x["location_code"], x["quantity"]) for x in due.json()["lines"]] == [
+        ("510121-ZJ", 1500)
+    ]
+    third = client.post(apply, json=body, headers=headers("clerk", "plan-c"))
+    assert third.status_code == 201 and len(third.json()["shipments"]) == 1
+    assert _county_stock(api_database) == stock  # the reversal put 1500 back, the issue took it
+
+
+def test_applying_nothing_or_shares_beside_a_print_plan_is_refused(client, api_database):
+    api_database.write(lambda store: set_populations(store, {"510121-ZJ-PS": 2_620}))
+    number = client.post(
+        f"{V1}/print-plans", json={**PLAN, "save": True}, headers=headers("clerk")
+    ).json()["number"]
+    body = {"source_code": "510121", "item_code": "NH2014", "print_plan": number}
+    stock = _county_stock(api_database)
+
+    def refused(path, extra):
+        answer = client.post(f"{V1}/{path}", json={**body, **extra}, headers=headers("clerk"))
+        return answer.status_code, answer.json().get("code"), answer.json().get("field")
+
+    for quantity in (0, -500):
+        assert refused("allocation-plans/apply", {"quantity": quantity}) == (
+            422,
+            "quantity_must_be_positive",
+            "quantity",
+        )
+    for path in ("allocation-plans", "allocation-plans/apply"):
+        assert refused(path, {"shares": []}) == (422, "weights_invalid", "shares")
+    plain = {"source_code": "510121", "item_code": "NH2014", "quantity": 0}
+    share = [{"location_code": "510121-ZJ", "weight": 1}]
+    answer = client.post(
+        f"{V1}/allocation-plans/apply", json={**plain, "shares": share}, headers=headers("clerk")
+    )
+    assert (answer.status_code, answer.json()["code"]) == (422, "quantity_must_be_positive")
+    assert _county_stock(api_database) == stock
