@@ -210,24 +210,46 @@ def in_transit_to(connection: Connection, path: str) -> dict[tuple[int, int], in
     return out
 
 
-def on_order_of(connection: Connection, path: str) -> dict[tuple[int, int], int]:
-    """(requester id, item id) → 已申领未到 of the places under `path`: what their open requests
-    still expect — a submitted request what it asks, an approved one what was approved and not
-    yet shipped (what was shipped is in transit, then on hand). Drafts, rejected, cancelled and
-    closed requests expect nothing."""
+class OnOrder(NamedTuple):
+    """What the open requests of one requester to one supplier still expect of one item."""
+
+    requester_id: int
+    supplier_id: int
+    item_id: int
+    quantity: int
+
+
+def on_order_under(connection: Connection, path: str) -> list[OnOrder]:
+    """已申领未到 of the places under `path`, per requester, supplier and item: what their open
+    requests still expect — a submitted request what it asks, an approved one what was
+    approved and not yet shipped (what was shipped is in transit, then on hand). Drafts,
+    rejected, cancelled and closed requests expect nothing."""
     r, line, loc = t.allocation_requests.c, t.allocation_request_lines.c, t.locations.c
     expected = case(
         (r.status == RequestStatus.submitted.value, line.requested),
         else_=func.coalesce(line.approved, 0) - line.issued,
     )
     query = (
-        select(r.requester_location_id, line.item_id, func.sum(expected))
+        select(r.requester_location_id, r.supplier_location_id, line.item_id, func.sum(expected))
         .join(t.allocation_request_lines, line.request_id == r.id)
         .join(t.locations, loc.id == r.requester_location_id)
         .where(
             r.status.in_((RequestStatus.submitted.value, RequestStatus.approved.value)),
             loc.path.startswith(path, autoescape=True),
         )
-        .group_by(r.requester_location_id, line.item_id)
+        .group_by(r.requester_location_id, r.supplier_location_id, line.item_id)
     )
-    return {(row[0], row[1]): int(row[2]) for row in driver_tuples(connection, query) if row[2]}
+    return [
+        OnOrder(requester, supplier, item, int(quantity))
+        for requester, supplier, item, quantity in driver_tuples(connection, query)
+        if quantity
+    ]
+
+
+def on_order_of(connection: Connection, path: str) -> dict[tuple[int, int], int]:
+    """(requester id, item id) → 已申领未到 of the places under `path` (`on_order_under`)."""
+    out: dict[tuple[int, int], int] = {}
+    for row in on_order_under(connection, path):
+        key = (row.requester_id, row.item_id)
+        out[key] = out.get(key, 0) + row.quantity
+    return out

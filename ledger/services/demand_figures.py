@@ -3,7 +3,8 @@ place: the rows partition the subtree (ledger/services/demand_plan.py), so each 
 balance and shipment counts into one row, and the rows above another add theirs up the short
 tree of rows. Month totals come from the movement totals kept by the posting path
 (`norm_queries.month_moves`), consumption changes from the few write-off and reversal vouchers,
-stock from the balances, in transit from the open shipments: the queries the suggestions use.
+stock from the balances, in transit from the open shipments, on order from the open requests:
+the queries the suggestions use.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ class Rows:
 
 class Sums:
     """Of one row (or subtree) and item: per month of the window and after it, consumption, net
-    movement and whether anything came in; the stock now and in transit to it."""
+    movement and whether anything came in; the stock now, in transit to it, and on order
+    (`ordered`: what its places' open requests to places of other rows, or above the plan,
+    still expect, less what other rows' open requests expect of its places — stock that will
+    leave it — so that rows added up count an order inside the plan once, not twice)."""
 
-    __slots__ = ("came", "net", "stock", "transit", "used")
+    __slots__ = ("came", "net", "ordered", "stock", "transit", "used")
 
     def __init__(self, months: int) -> None:
         self.used = [0] * months
@@ -74,6 +78,7 @@ class Sums:
         self.came = [False] * months
         self.stock = 0
         self.transit = 0
+        self.ordered = 0
 
     def add(self, other: Sums) -> None:
         for i, value in enumerate(other.used):
@@ -83,6 +88,7 @@ class Sums:
         self.came = [a or b for a, b in zip(self.came, other.came, strict=True)]
         self.stock += other.stock
         self.transit += other.transit
+        self.ordered += other.ordered
 
     def months(self, window: list[dt.date], used: list[int] | None = None) -> tuple[n.Month, ...]:
         """The window's months, the stock at each one's end worked back from the stock now
@@ -147,6 +153,13 @@ def read_sums(
         at(place_id, item_id).stock += quantity
     for (place_id, item_id), quantity in nq.in_transit_to(connection, path).items():
         at(place_id, item_id).transit += quantity
+    for order in nq.on_order_under(connection, path):
+        supplier = row_of.get(order.supplier_id)  # None: above the plan
+        if supplier == row_of[order.requester_id]:
+            continue  # inside one row: its stock only moves within it
+        at(order.requester_id, order.item_id).ordered += order.quantity
+        if supplier is not None:
+            at(order.supplier_id, order.item_id).ordered -= order.quantity
     subtree: dict[Key, Sums] = {}
     for (row, item_id), sums in own.items():
         for target in (row, *rows.above(row)):

@@ -51,6 +51,9 @@ class PlanLine(NamedTuple):
     maximum: the row's place's norm over its whole area's AMC (at least its 最低库存);
     on_hand, in_transit: of the row's places.
     to_request: demand + maximum − on hand − in transit, whole packs of `pack_size`, ≥ 0.
+    on_order: 已申领未到 of the row (demand_figures.Sums.ordered: its places' open requests to
+      other rows or above the plan, less other rows' open requests to its places). Not yet
+      taken off `to_request`: the report shows no column for it yet (docs/norms.md).
     """
 
     location: Location
@@ -69,6 +72,7 @@ class PlanLine(NamedTuple):
     in_transit: int
     to_request: int
     pack_size: int | None
+    on_order: int = 0
 
 
 class DemandPlan(NamedTuple):
@@ -217,15 +221,15 @@ class _Planner:
             in_transit,
             d.to_request(demand, maximum, on_hand, in_transit, pack),
             pack,
+            mine.ordered if mine else 0,
         )
 
 
 def _shows(line: PlanLine) -> bool:
     """A line with any figure (a place's own store that neither used, holds nor needs an item
-    says nothing)."""
-    return any(
-        (line.last_year, line.demand, line.maximum, line.on_hand, line.in_transit, line.to_request)
-    )
+    says nothing; one asked for what it does not hold owes it, on order below 0)."""
+    figures = (line.last_year, line.demand, line.maximum, line.on_hand, line.in_transit)
+    return any((*figures, line.to_request, line.on_order))
 
 
 class _Shares:

@@ -2,13 +2,17 @@
 submitted ones by what they ask, approved ones by what is approved and not yet shipped — and
 drafts, rejected, cancelled and closed ones do not; a draft being edited is not counted against
 itself; the alerts stay on the shelf's figures; the home page's kept alerts follow a request's
-transitions. Figures checked against the requests' own lines, on SQLite and PostgreSQL."""
+transitions; the demand plan's rows count an order between two of them once. Figures checked
+against the requests' own lines, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from ledger.norms import AlertKind
 from ledger.services import suggestions
 from ledger.services.alert_summary import alert_summary
+from ledger.services.demand_plan import demand_plan
 from ledger.services.report_norms import suggested_request_report
 from ledger.services.request_models import (
     Approve,
@@ -163,3 +167,29 @@ def test_the_kept_home_alerts_follow_a_requests_transitions(ledger):
     requests.cancel(number)
     assert kept_line()[key].on_order == 0
     assert kept_line() == fresh_line()
+
+
+def test_the_demand_plan_counts_an_order_inside_the_plan_once(ledger):
+    """赵家镇 asks its county for 60 只 (submitted), the county asks the city for 300 只: in the
+    county's plan 赵家镇's row has 60 on order and the county's own store −60 (it will ship
+    them) + 300; in the city's plan the city's own store owes the 300 too, so the rows add up
+    to what comes from outside the plan (300, then 0)."""
+    _story(ledger)
+    requests = Requests(ledger)
+    _request(requests, {"BYT": 60})
+    county = requests.create(CreateRequest("510121", (RequestLineIn("BYT", 300),)))
+    requests.submit(county.number)
+    _request(requests, {"BYT": 45}, submit=False)  # a draft: nothing
+
+    def ordered(under: str) -> dict[str, int]:
+        plan = ledger.database.lookup(
+            lambda s: demand_plan(s, under, TODAY.year, TODAY, 3, Fraction(0))
+        )
+        return {line.location.code: line.on_order for line in plan.lines if line.item.code == "BYT"}
+
+    in_county = ordered("510121")
+    assert (in_county[TOWNSHIP], in_county["510121"]) == (60, 300 - 60)
+    assert sum(in_county.values()) == 300
+    in_city = ordered("510100")
+    assert (in_city[TOWNSHIP], in_city["510121"], in_city.get("510100", 0)) == (60, 240, -300)
+    assert sum(in_city.values()) == 0
