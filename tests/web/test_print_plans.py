@@ -311,3 +311,46 @@ def test_allocating_by_a_print_plan_checks_the_source_and_who_applies(web_databa
         )
         assert refused.status_code == 403
     assert balance(web_database, "510121", "NH2014") == before
+
+
+def _table(page: str, table_id: str) -> dict[str, str]:
+    """{place code: the row's text} of one table of a page."""
+    found = re.search(rf'<table[^>]* id="{table_id}">.*?</table>', page, re.S)
+    assert found, f"no table {table_id}"
+    rows = re.findall(r'<tr data-code="([^"]+)"[^>]*>(.*?)</tr>', found.group(0), re.S)
+    return {code: text_of(row) for code, row in rows}
+
+
+def test_a_plan_is_issued_once_however_often_a_fresh_page_is_sent(web_database):
+    set_populations(web_database, POPULATIONS)
+    number = saved_number(web_database, "0")
+    wanted = {"510121-ZJ": 2_000, "510121-HK": 13_500}  # as in the test above, worked out apart
+    item = lookups.item(web_database, "NH2014")
+    query = urlencode({"print_plan": number, "source_code": "510121"})
+    with signed_in(web_database, CLERK) as clerk:
+        page = clerk.get(f"/plans/print-plan?{query}")
+        shown = _table(page.text, "plan-places")
+        for code, quantity in wanted.items():  # 计划, 待发 and 本次分配 all of it; 已发 0
+            assert shown[code].count(quantity_text(quantity, item)) == 3, shown[code]
+        data = {**hidden_fields(form_html(page.text, "apply-form")), "memo": "印制到货"}
+        stale = dict(data)
+        assert clerk.post("/plans/print-plan/apply", data=data).status_code == 200
+        after = balance(web_database, "510121", "NH2014")
+        fresh = clerk.get(f"/plans/print-plan?{query}")
+        assert 'id="plan-done"' in fresh.text and 'id="apply-form"' not in fresh.text
+        assert "应发的已全部发出" in fresh.text
+        done = _table(fresh.text, "plan-shipped")
+        for code, quantity in wanted.items():  # 计划 = 已发, 待发 0
+            assert done[code].count(quantity_text(quantity, item)) == 2, done[code]
+        stale["once"] = "another-page"  # a page opened before the first 下发, sent after it
+        again = clerk.post("/plans/print-plan/apply", data=stale)
+        assert again.status_code == 409 and "已全部发出" in again.text
+        plan_page = clerk.get(f"/print-plans/{number}")
+    assert balance(web_database, "510121", "NH2014") == after
+    progress = _table(plan_page.text, "plan-shipping")
+    for code, quantity in wanted.items():
+        assert progress[code].count(quantity_text(quantity, item)) == 2, progress[code]
+    villages = expected(0)
+    for village in TOWNSHIPS["510121-HK"]:  # the township has not shipped on yet: all due
+        assert progress[village].count(quantity_text(villages[village], item)) == 2
+    assert verify_ledger(web_database).ok
