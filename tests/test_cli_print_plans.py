@@ -36,6 +36,13 @@ def test_make_show_and_allocate_a_print_plan(tmp_path):
     assert applied.returncode == 0, applied.stderr
     assert "分配 28 张，未分配 0 张" in applied.stdout and "出库单: CK-" in applied.stdout
     assert run_ledger("verify").returncode == 0
+    # applied again (as the tester did three times): nothing more is due, nothing is issued
+    again = run_ledger("print-plan", "allocate", "YZ-2026-000001", "--source", "510121", "--apply")
+    assert again.returncode == 2 and "出库单" not in again.stdout
+    assert again.stderr.startswith("error: print_plan_fully_shipped:")
+    # 淮口镇 12 张 and 赵家镇 16 张 planned (计划), all shipped (已发), none due (待发)
+    rows = {line.split()[0]: line.split()[1:] for line in again.stdout.splitlines()[1:3]}
+    assert rows == {"510121-HK": ["12", "12", "0"], "510121-ZJ": ["16", "16", "0"]}
     outside = run_ledger("print-plan", "allocate", "YZ-2026-000001", "--source", "510181")
     assert outside.returncode == 2
     assert outside.stderr.startswith("error: print_plan_source_outside:")
