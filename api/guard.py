@@ -354,6 +354,13 @@ def decode_strictly(annotation: Any, body: bytes) -> Any:
                 f"(an integer is required): {reason}",
                 field,
             ) from None
+        if "Invalid RFC3339 encoded date" in reason:  # 2026-02-30, as api/errors.py says it
+            raise LedgerError(
+                Code.invalid_request,
+                f"{field or '日期'} 不是有效的日期：应写成 YYYY-MM-DD，且是日历上有的一天，如 "
+                f"2026-01-01 (not a valid date: {reason})",
+                field,
+            ) from None
         raise LedgerError(
             Code.invalid_request, f"请求格式有误 (invalid request): {reason}", field
         ) from None

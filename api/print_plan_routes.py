@@ -27,9 +27,10 @@ class PrintPlanMake(msgspec.Struct, **Strict):
     township or village): `copies` base units for every `per` units of `basis` (household,
     person, or place: each place at the level), for `coverage_percent` of them; a spare of
     `spare_percent` kept at each level above; households of `household_size` persons (a
-    decimal, 2.62 by default); whole packs of `pack` (the item's first pack when omitted);
-    the office's own stock set against what to print unless `deduct_stock` is false. With
-    `save` the plan is kept under a number (YZ-2026-000001)."""
+    decimal with at most two places, 1 to 10, as a string "2.62" or a number 2.62, a number
+    read by its shortest decimal form; 2.62 by default); whole packs of `pack` (the item's
+    first pack when omitted); the office's own stock set against what to print unless
+    `deduct_stock` is false. With `save` the plan is kept under a number (YZ-2026-000001)."""
 
     office_code: str
     item_code: str
@@ -39,7 +40,7 @@ class PrintPlanMake(msgspec.Struct, **Strict):
     per: int = 1
     coverage_percent: int = 100
     spare_percent: int = 0
-    household_size: str = "2.62"
+    household_size: str | float = "2.62"
     pack: str | None = None
     deduct_stock: bool = True
     title: str = ""

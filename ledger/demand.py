@@ -37,7 +37,7 @@ def parse_growth(value: str | int | float | Decimal | None, field: str = "growth
         raise LedgerError(
             Code.demand_growth_invalid,
             f"增长率须为 {demand_growth_percent_min} 到 {demand_growth_percent_max} 之间的百分数"
-            f"（至多一位小数），不是 {text!r} (growth percent out of range)",
+            f"（至多一位小数），不是 {text} (growth percent out of range)",
             field,
         )
     return Fraction(number)
@@ -57,7 +57,7 @@ def check_year(year: int, today: dt.date) -> None:
     if isinstance(year, bool) or not isinstance(year, int) or year not in allowed:
         raise LedgerError(
             Code.demand_year_invalid,
-            f"需求计划只能编制今年（{today.year}）或明年（{today.year + 1}）的，不是 {year!r} "
+            f"需求计划只能编制今年（{today.year}）或明年（{today.year + 1}）的，不是 {year} "
             "(plan year must be this year or next)",
             "year",
         )

@@ -261,3 +261,24 @@ def check_text(value: str, field: str, length_max: int, required: bool = True) -
             f"(too long: at most {length_max} characters)",
             field,
         )
+
+
+# bidirectional formatting characters (LRE…RLO, LRI…PDI, the marks): U+202E turns text around
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def check_one_line(value: str, field: str, label: str = "") -> None:
+    """A one-line text (a title): no control character (a line break, a tab, NUL …), line or
+    paragraph separator, or bidirectional override, which would make it print otherwise than
+    it reads."""
+    for ch in value:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029" or ch in BIDI_CONTROLS:
+            raise LedgerError(
+                Code.invalid_character,
+                f"{label or field} 不能含有换行、制表等控制字符或文字方向控制字符（U+{code:04X}），"
+                f"请删除后重填 (control or bidi character U+{code:04X})",
+                field,
+            )

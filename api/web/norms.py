@@ -134,7 +134,7 @@ def _months(text: str, field: str) -> int:
     digits = cleaned.removeprefix("-")  # -1: whole, refused by the service's range check
     # isdecimal, not isdigit: '²' is a digit int() cannot read
     if not digits.isdecimal() or len(digits) > 3:
-        raise LedgerError(Code.norm_months_invalid, f"月数须为整数：{text!r} (whole months)", field)
+        raise LedgerError(Code.norm_months_invalid, f"月数须为整数：{text} (whole months)", field)
     return int(cleaned)
 
 

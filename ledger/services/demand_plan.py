@@ -95,7 +95,7 @@ def check_level(level: str) -> None:
     if level not in d.LEVEL_RANKS:
         raise LedgerError(
             Code.invalid_field,
-            f"级别只能是 city、county、township、village：{level!r} (unknown level)",
+            f"级别只能是 city、county、township、village：{level} (unknown level)",
             "level",
         )
 

@@ -73,7 +73,7 @@ def _check_scope(
     if level is not None and level not in LEVEL_NAMES:
         raise LedgerError(
             Code.norm_scope_invalid,
-            f"级别只能是 city、county、township、village：{level!r} (unknown level)",
+            f"级别只能是 city、county、township、village：{level} (unknown level)",
             "level",
         )
     if level is not None and item_code is not None:
