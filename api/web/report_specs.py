@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledger import demand
 from ledger.limits import (
     audit_sample_size_max,
     code_length_max,
@@ -22,7 +23,9 @@ from ledger.limits import (
 )
 from ledger.reconcile import DEFAULT_THRESHOLD
 from ledger.services import report_audit, report_demand, report_norms, report_stock, reports
+from ledger.services.demand_plan import check_level
 from ledger.services.report_formats import Report
+from ledger.services.suggestions import window_months
 
 API = "/api/v1"
 
@@ -59,6 +62,9 @@ class ReportSpec:
     # the columns of quantities of the row's item, shown on screen in its packs with the base
     # units beside (the print form and the downloads keep base units)
     quantities: frozenset[str] = frozenset({"on_hand"})
+    # (checked values, today) -> None, each raising LedgerError for one filter: run before the
+    # report, all of them, so that every wrong filter is named at once
+    checks: tuple[Callable[[dict[str, Any], dt.date], object], ...] = ()
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
@@ -88,6 +94,12 @@ def _demand_plan(store: Any, v: dict[str, Any], today: dt.date) -> Report:
     )
 
 
+DEMAND_CHECKS: tuple[Callable[[dict[str, Any], dt.date], object], ...] = (
+    lambda v, today: demand.check_year(v["year"], today),
+    lambda v, _: None if v["months"] is None else window_months(v["months"]),
+    lambda v, _: None if v["growth"] is None else demand.parse_growth(v["growth"]),
+    lambda v, _: None if v["level"] is None else check_level(v["level"]),
+)
 DEMAND_MONTHS = (("", "12 个整月（默认）"), ("6", "6 个整月"), ("3", "3 个整月"))
 DEMAND_LEVELS = (
     ("", "乡镇（默认）"),
@@ -216,6 +228,7 @@ SPECS: tuple[ReportSpec, ...] = (
         ),
         _demand_plan,
         quantities=frozenset(),
+        checks=DEMAND_CHECKS,
     ),
     ReportSpec(
         "write-off-rate",

@@ -271,6 +271,13 @@ def report_page(request: Request, name: FromPath[str]) -> Template:
     report: Report | None = None
     status = 422 if errors else 200
     if not errors and ready(spec, values):
+        for check in spec.checks:
+            try:
+                check(values, today)
+            except LedgerError as error:
+                errors.update(errors_of(error, {f.name for f in spec.filters}))
+                status = status_of(error)
+    if not errors and ready(spec, values):
         try:
             _check_reach(request, spec, values)
             report = services.database.lookup(lambda store: spec.build(store, values, today))

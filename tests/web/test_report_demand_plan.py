@@ -135,6 +135,16 @@ def test_bad_filters_are_refused_beside_their_field(auditor, filters, field, wor
     assert "report-table" not in answer.text
 
 
+def test_every_wrong_filter_is_named_at_once(auditor):
+    client, _ = auditor
+    filters = {"under": "510121", "year": "2030", "months": "4", "growth": "abc", "level": "x"}
+    answer = client.get(f"{PAGE}?{urlencode(filters)}")
+    assert answer.status_code in (400, 422)
+    for field in ("year", "months", "growth", "level"):
+        assert field_error(answer.text, field), field
+    assert 'value="abc"' in answer.text and "report-table" not in answer.text
+
+
 def test_a_townships_user_reads_its_own_subtree_only(shared_web):
     _, database = shared_web
     with signed_in(database, "requester@510121-zj") as client:
