@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.common import Services
 from ledger.db import journal_queries
 from tests.api.conftest import ROLES, USER_LOCATIONS, Template, headers
 from tests.conftest import TODAY
@@ -623,6 +624,26 @@ def send(client: TestClient, method: str, call: Call, who: str | None):
     )
 
 
+@pytest.fixture(scope="module")
+def write_app():
+    """One app for the module's allowed writes (building an app takes longer than a write); each
+    write gives it a copy of the template of its own (`writing_client`)."""
+    return create_app(_placeholder_database(), clock=lambda: TODAY)
+
+
+@pytest.fixture
+def writing_client(write_app, api_database) -> TestClient:
+    """The module's app over this test's copy of the template, with nothing in memory kept from
+    the last test (a new engine, reference-data cache, services and token cache)."""
+    app = write_app
+    app.state.database = api_database
+    app.state.services = Services(api_database, lambda: TODAY, app.state.services.label_keys)
+    app.state.token_cache = {}
+    app.state.users_changed = {}
+    app.state.failed_sign_ins = {}
+    return TestClient(app=app)
+
+
 def ledger_state(database) -> tuple:
     with database.read() as connection:
         return journal_queries.counts(connection), journal_queries.chain_digest(connection)
@@ -640,7 +661,7 @@ def test_permission(route, role, side, request, shared_client, numbers):
         client, api_database = shared_client
     else:
         api_database = request.getfixturevalue("api_database")
-        client = request.getfixturevalue("client")
+        client = request.getfixturevalue("writing_client")
     before = ledger_state(api_database)
     response = send(client, method, call, role)
     if allowed:
