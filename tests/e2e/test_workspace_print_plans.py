@@ -46,10 +46,22 @@ def test_a_county_plans_a_print_run_and_splits_it(workspace_page, villages, requ
     number = page.driver.current_url.rsplit("/", 1)[1]
     assert number.startswith("YZ-2026-") and number in page.text_of("h1")
     page.step(page.press("#print-plan-pick-go", "#plan-result"), name, "04-allocation")
+    # 计划 30 捆, 已发 0, 待发 30 捆, and the county's stock (17,000 张) allows 29 of them
+    assert "0 张 30 捆（15,000 张） 29 捆" in page.text_of('#plan-places tr[data-code="510121-HK"]')
     if width != 1280:
+        page.step(page.visit(f"/print-plans/{number}", "#plan-shipping"), name, "05-progress")
         return  # the county's stock is issued once, at the PC's width
+    allocation = "/" + page.driver.current_url.split("://", 1)[1].split("/", 1)[1]
     page.step(page.press("#apply-plan", "#plan-vouchers", accept=True), name, "05-applied")
     vouchers = page.driver.find_elements("css selector", "#plan-vouchers a")
     issued = [lookups.transaction(database, link.text) for link in vouchers]
     assert {tx.counterparty_code for tx in issued} == {"510121-ZJ", "510121-HK"}
+    # the same allocation opened afresh: only the 1 捆 short is due, and nothing is left to
+    # send it with, so no 下发 (the plan does not issue twice)
+    page.step(page.visit(allocation, "#plan-result"), name, "06-remainder-due")
+    row = page.text_of('#plan-places tr[data-code="510121-HK"]')
+    assert "29 捆（14,500 张） 1 捆（500 张）" in row
+    assert not page.driver.find_elements("css selector", "#apply-plan")
+    page.step(page.visit(f"/print-plans/{number}", "#plan-shipping"), name, "07-progress")
+    assert "29 捆（14,500 张）" in page.text_of('#plan-shipping tr[data-code="510121-HK"]')
     assert verify_ledger(database).ok
