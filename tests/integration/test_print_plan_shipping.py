@@ -48,6 +48,7 @@ def _moved(shipments) -> dict[str, int]:
 def _saved_and_received(ledger, received: int) -> str:
     made = make_print_plan(ledger.database, TERMS, True, None, ledger.clock())
     ledger.receive(c.Receive("510100", (c.ReceiptLine("NH2015", "2015-01", received),), None))
+    assert made.number is not None
     return made.number
 
 
