@@ -196,11 +196,14 @@ class _Check:
             u.quantity,
         ).select_from(upper_table)
         below, upper = self._moved_since([below, upper], [t.movement_totals, upper_table], per_item)
-        below = below.where(
-            self._scoped(
-                t.movement_totals, m.grain == below_grain, m.starts_on.between(first, last)
-            )
+        # Since a close, the starts listed: joined to the accounts moved since, SQLite planned
+        # a BETWEEN as a scan of the whole range per account (10M: --since-close never ended)
+        starts = (
+            m.starts_on.between(first, last)
+            if self.after is None
+            else m.starts_on.in_(_starts(below_grain, first, last))
         )
+        below = below.where(self._scoped(t.movement_totals, m.grain == below_grain, starts))
         upper = upper.where(
             self._scoped(upper_table, u.grain == stored_grain, u.starts_on == first)
         )
@@ -298,6 +301,14 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
         months.append(month)
         month = _month_end(month) + dt.timedelta(days=1)
     return months
+
+
+def _starts(grain: int, first: dt.date, last: dt.date) -> list[dt.date]:
+    """Where totals of `grain` may start from `first` to `last`: each day, or each month's
+    (a year's) first day."""
+    if grain == DAY:
+        return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return _months(first, last)
 
 
 def _month(day: dt.date) -> dt.date:
