@@ -294,7 +294,12 @@ class BulkLoader:
             rebuild_totals(self.session)
             self.writer.end()
             if not self.session.as_text:  # PostgreSQL: plan the next queries on what was loaded
-                self.session.run("ANALYZE")
+                # (the tables the load wrote only: a database-wide ANALYZE in the load's
+                # transaction deadlocked with another session's ANALYZE after a 10M load)
+                self.session.run(
+                    "ANALYZE transactions, postings, balances, batches, movement_totals, "
+                    "item_movement_totals"
+                )
             self._close(commit=True)
             committed = True
             self.reference.commit_catalog()
