@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from ledger.db import journal_queries
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
-from ledger.services import report_audit, report_stock, reports
+from ledger.services import report_audit, report_demand, report_stock, reports
 from ledger.services.report_formats import WIDEST_PORTRAIT, render
 from tests.bound import Ledger
 from tests.conftest import TODAY
@@ -34,6 +34,7 @@ REPORTS = {
     "write-off-rate": lambda s, _: reports.write_off_rate(s, "510100", START, TODAY),
     "audit-sample": lambda s, _: report_audit.audit_sample(s, "510100", 12, 7, TODAY),
     "voucher": lambda s, number: report_audit.voucher(s, number),
+    "demand-plan": lambda s, _: report_demand.demand_plan_asked_report(s, "510100", 2027, TODAY),
 }
 
 
