@@ -10,9 +10,14 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tests.api import test_permissions
 from tests.api.conftest import headers
 from tests.api.test_permissions import CASES, ledger_state, where
 from tests.conftest import TODAY
+
+# the permission matrix's fixtures: one app for the module, each write a copy of the template
+write_app = test_permissions.write_app
+writing_client = test_permissions.writing_client
 
 POSTS = sorted(route for route in CASES if route[0] == "POST")
 
@@ -42,7 +47,10 @@ def another_post(route, role: str, numbers):
 
 
 @pytest.mark.parametrize("route", POSTS, ids=lambda route: route[1])
-def test_a_retry_returns_the_first_answer_and_changes_nothing(route, client, api_database, numbers):
+def test_a_retry_returns_the_first_answer_and_changes_nothing(
+    route, writing_client, api_database, numbers
+):
+    client = writing_client  # the module's app over this test's copy of the template
     role = allowed_role(route)
     call = CASES[route].build(role, "in", numbers)
     first = client.post(
