@@ -20,7 +20,7 @@ COLUMNS = (
     Column("consumption", "窗口消耗量", "int"),
     Column("months_counted", "计入月数", "int"),
     Column("stock_out_months", "断货月数", "int"),
-    Column("amc", "月均消耗"),
+    Column("amc", "月均消耗", "decimal"),
     Column("min_months", "最低月数", "int"),
     Column("max_months", "最高月数", "int"),
     Column("norm_source", "定额来源"),
@@ -29,7 +29,7 @@ COLUMNS = (
     Column("on_hand", "现有库存", "int"),
     Column("in_transit", "在途", "int"),
     Column("on_order", "已申领未到", "int"),
-    Column("months_of_stock", "可用月数"),
+    Column("months_of_stock", "可用月数", "decimal"),
     Column("suggested", "建议申领量", "int"),
     Column("alert", "预警"),
 )

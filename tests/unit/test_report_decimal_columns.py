@@ -29,6 +29,7 @@ REPORT = Report(
         ("赵镇", "12.5", 1575, "按人口（金堂县本级，一个很长的说明）", "申领"),
         ("淮口镇", "0.0", 0, "无消耗", "申领"),
         ("三溪镇", None, 7, "按消耗", "印制"),
+        ("官仓镇", "无消耗", 0, "无消耗", "申领"),
     ),
     totals=(("金堂县合计", "1234.6", 1582, "", "印制"),),
 )
@@ -37,14 +38,14 @@ REPORT = Report(
 def test_json_and_csv_keep_the_figure_as_exact_text():
     assert msgspec.json.decode(msgspec.json.encode(REPORT))["rows"][0][1] == "12.5"
     rows = list(csv.reader(io.StringIO(to_csv(REPORT).decode("utf-8-sig"))))
-    assert [row[1] for row in rows[1:5]] == ["12.5", "0.0", "", "1234.6"]
+    assert [row[1] for row in rows[1:6]] == ["12.5", "0.0", "", "无消耗", "1234.6"]
 
 
 def test_xlsx_writes_the_figure_as_a_number_with_one_decimal():
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(REPORT))).active
-    cells = [sheet.cell(row=row, column=2) for row in range(4, 8)]
-    assert [cell.value for cell in cells] == [12.5, 0, None, 1234.6]
-    for cell, text in zip(cells, ["12.5", "0.0", None, "1234.6"], strict=True):
+    cells = [sheet.cell(row=row, column=2) for row in range(4, 9)]
+    assert [cell.value for cell in cells] == [12.5, 0, None, "无消耗", 1234.6]
+    for cell, text in zip(cells, ["12.5", "0.0", None, None, "1234.6"], strict=True):
         if text is not None:
             assert cell.data_type == "n" and cell.number_format == "0.0"
             assert Decimal(str(cell.value)) == Decimal(text)
