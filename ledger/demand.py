@@ -83,10 +83,16 @@ def population_share(demand_above: int, population: int | None, populations: int
 
 
 def to_request(
-    demand: int, maximum: int, on_hand: int, in_transit: int, pack_size: int | None
+    demand: int,
+    maximum: int,
+    on_hand: int,
+    in_transit: int,
+    pack_size: int | None,
+    on_order: int = 0,
 ) -> int:
-    """Demand + maximum stock − on hand − in transit, in whole packs, never negative."""
-    return round_up_to_packs(demand + maximum - on_hand - in_transit, pack_size)
+    """Demand + maximum stock − on hand − in transit − on order (已申领未到: below 0 where
+    stock already asked of a place will leave it), in whole packs, never negative."""
+    return round_up_to_packs(demand + maximum - on_hand - in_transit - on_order, pack_size)
 
 
 def in_packs(quantity: int, pack_size: int | None, pack_name: str | None) -> str:

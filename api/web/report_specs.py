@@ -198,13 +198,13 @@ SPECS: tuple[ReportSpec, ...] = (
             ),
         ),
         lambda s, v, today: report_norms.stock_alerts_asked(s, v["under"], today, v["months"]),
-        quantities=frozenset({"on_hand", "in_transit", "suggested"}),
+        quantities=frozenset({"on_hand", "in_transit", "on_order", "suggested"}),
     ),
     ReportSpec(
         "demand-plan",
         "年度需求计划",
         "各库点各物资上年消耗、月均消耗、计划需求量、最高库存、现有库存和在途，"
-        "算出应申领（印制）量；区县小计，按物资合计。",
+        "减去已申领未到，算出应申领（印制）量；区县小计，按物资合计。",
         (
             UNDER,
             Filter("year", "计划年度", "year", hint="今年或明年"),

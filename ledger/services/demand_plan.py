@@ -50,10 +50,10 @@ class PlanLine(NamedTuple):
     basis, basis_place: how the demand was found (for `population`, whose demand was shared).
     maximum: the row's place's norm over its whole area's AMC (at least its 最低库存);
     on_hand, in_transit: of the row's places.
-    to_request: demand + maximum − on hand − in transit, whole packs of `pack_size`, ≥ 0.
+    to_request: demand + maximum − on hand − in transit − on order, whole packs of
+      `pack_size`, ≥ 0.
     on_order: 已申领未到 of the row (demand_figures.Sums.ordered: its places' open requests to
-      other rows or above the plan, less other rows' open requests to its places). Not yet
-      taken off `to_request`: the report shows no column for it yet (docs/norms.md).
+      other rows or above the plan, less other rows' open requests to its places).
     """
 
     location: Location
@@ -201,6 +201,7 @@ class _Planner:
         if basis is Basis.population:
             maximum = max(maximum, -(-demand * norm.max_months // YEAR_MONTHS))
         on_hand, in_transit = (mine.stock, mine.transit) if mine else (0, 0)
+        on_order = mine.ordered if mine else 0
         pack = n.request_pack_size(item)
         county = rows.county(row) if self.counties else None
         place = self.store.location_by_id
@@ -219,9 +220,9 @@ class _Planner:
             maximum,
             on_hand,
             in_transit,
-            d.to_request(demand, maximum, on_hand, in_transit, pack),
+            d.to_request(demand, maximum, on_hand, in_transit, pack, on_order),
             pack,
-            mine.ordered if mine else 0,
+            on_order,
         )
 
 

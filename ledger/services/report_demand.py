@@ -39,6 +39,7 @@ COLUMNS = (
     Column("maximum", "最高库存", "int"),
     Column("on_hand", "现有库存", "int"),
     Column("in_transit", "在途", "int"),
+    Column("on_order", "已申领未到", "int"),
     Column("to_request", "应申领（印制）量", "int"),
     Column("packs", "折合包装"),
     Column("action", "方式"),
@@ -57,7 +58,9 @@ NOTES = (
     "（上级需求 × 本库点人口 ÷ 上级之下各行人口之和）",
     "最高库存 = 本行库点的定额最高月数 × 其整个辖区的月均消耗（本级行亦按整个辖区），"
     "不低于所设最低库存；"
-    "应申领（印制）量 = 计划需求量 + 最高库存 − 现有库存 − 在途，按包装向上取整，不为负；"
+    "应申领（印制）量 = 计划需求量 + 最高库存 − 现有库存 − 在途 − 已申领未到，按包装向上取整，"
+    "不为负；已申领未到 = 本行库点已提交、已批准未发完的申领，减去其他行向本行申领待发出的"
+    "（为负：将发出）；"
     "小计、合计的应申领量按汇总数计算（辖区内余缺相抵），不是各行之和",
 )
 
@@ -93,6 +96,7 @@ def line_row(line: PlanLine) -> tuple:
         line.maximum,
         line.on_hand,
         line.in_transit,
+        line.on_order,
         line.to_request,
         d.in_packs(line.to_request, line.pack_size, _pack_name(item)),
         "申领",
@@ -105,11 +109,11 @@ def sum_row(
     """One item's lines added up; what to request found from the sums (a surplus in one place
     of the area covers a need in another)."""
     item, pack = lines[0].item, lines[0].pack_size
-    demand, maximum, on_hand, in_transit = (
+    demand, maximum, on_hand, in_transit, on_order = (
         sum(getattr(line, field) for line in lines)
-        for field in ("demand", "maximum", "on_hand", "in_transit")
+        for field in ("demand", "maximum", "on_hand", "in_transit", "on_order")
     )
-    request = d.to_request(demand, maximum, on_hand, in_transit, pack)
+    request = d.to_request(demand, maximum, on_hand, in_transit, pack, on_order)
     return (
         place.code,
         name or f"{place.name}{label}",
@@ -127,6 +131,7 @@ def sum_row(
         maximum,
         on_hand,
         in_transit,
+        on_order,
         request,
         d.in_packs(request, pack, _pack_name(item)),
         action,

@@ -193,3 +193,8 @@ def test_the_demand_plan_counts_an_order_inside_the_plan_once(ledger):
     in_city = ordered("510100")
     assert (in_city[TOWNSHIP], in_city["510121"], in_city.get("510100", 0)) == (60, 240, -300)
     assert sum(in_city.values()) == 0
+    # and what is on order comes off what each row, subtotal and total asks for
+    plan = ledger.database.lookup(lambda s: demand_plan(s, "510121", TODAY.year, TODAY, 3, 0))
+    for line in plan.lines:
+        net = line.demand + line.maximum - line.on_hand - line.in_transit - line.on_order
+        assert line.to_request == max(-(-net // 3) * 3, 0), line.location.code

@@ -61,6 +61,8 @@ def test_what_to_request_comes_in_whole_packs_and_never_below_zero():
     assert d.to_request(1119, 280, 47, 100, 3) == 1254  # 1,252 up to 418 盒 of 3
     assert d.to_request(10, 0, 40, 0, 3) == 0
     assert d.to_request(7, 0, 0, 0, None) == 7
+    assert d.to_request(1119, 280, 47, 100, 3, 60) == 1194  # 1,192 with 60 on order: 398 盒
+    assert d.to_request(10, 0, 0, 0, 3, -5) == 15  # 5 of its stock asked of it: it needs them
     assert d.in_packs(1254, 3, "盒") == "418盒"
     assert d.in_packs(1500, 500, "捆") == "3捆"
     assert d.in_packs(7, None, None) == "" and d.in_packs(0, 3, "盒") == ""
