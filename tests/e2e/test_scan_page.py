@@ -30,12 +30,25 @@ from ledger.settings import Settings
 from tests.api.conftest import build_template
 from tests.bound import Ledger, Scanning
 from tests.conftest import TODAY
+from tests.e2e.conftest import Chromium
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def browser():
+    """A Chromium of its own, with a new profile, not the process's shared one: the scan page
+    keeps its queue (IndexedDB), its service worker and its sending lock in the profile's site
+    data of its origin, and a port used by an earlier test's server may come back as this
+    one's (in a full run the first scan was once never sent within 15 s on the shared
+    browser; alone it always was)."""
+    own = Chromium()
+    yield own.start()
+    own.quit()
 
 
 @pytest.fixture
