@@ -1,15 +1,19 @@
-"""Benchmark fixtures: a ledger with stock to move, on SQLite (file, WAL) and PostgreSQL."""
+"""Benchmark fixtures: a ledger with stock to move, on SQLite (file, WAL) and PostgreSQL; the
+synthetic city of 1 million postings on SQLite."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 
 import pytest
 
 from ledger import commands as c
-from ledger.db.engine import upgrade
+from ledger.db.engine import make_engine, upgrade
 from ledger.db.unit_of_work import Database
 from ledger.model import Item, ItemKind, Location, LocationLevel, Pack
+from scripts.synthetic_city import load_bulk
 from tests.bound import Ledger
 from tests.conftest import PostgresSchema, sqlite_engine
 
@@ -47,3 +51,25 @@ def bench_ledger(request, tmp_path):
     finally:
         engine.dispose()
         schema.drop()
+
+
+@pytest.fixture(scope="module")
+def city_1m(tmp_path_factory):
+    """(database, the city's code): a copy of the shared 1M city when LEDGER_BENCH_CITY_1M names
+    one (upgraded to the head on the copy), else the synthetic city bulk-loaded here."""
+    shared = os.environ.get("LEDGER_BENCH_CITY_1M", "")
+    path = tmp_path_factory.mktemp("city-1m") / "city.db"
+    database = Database(make_engine(f"sqlite:///{path}"))
+    if shared and os.path.exists(shared):
+        shutil.copyfile(shared, path)
+        database.upgrade()
+    else:
+        database.upgrade()
+        load_bulk(database, 1_000_000)
+    root = database.lookup(
+        lambda s: s.connection.exec_driver_sql(
+            "SELECT code FROM locations WHERE level = 'city'"
+        ).scalar_one()
+    )
+    yield database, root
+    database.dispose()

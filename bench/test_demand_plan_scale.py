@@ -10,41 +10,21 @@ Run: .venv/bin/python -m pytest bench/test_demand_plan_scale.py --benchmark-only
 
 from __future__ import annotations
 
-import os
-import shutil
 from fractions import Fraction
 
 import pytest
 
-from ledger.db.engine import make_engine
-from ledger.db.unit_of_work import Database
 from ledger.services.demand_plan import demand_plan
 from ledger.services.report_demand import demand_plan_report
-from scripts.synthetic_city import CLOCK, load_bulk
+from scripts.synthetic_city import CLOCK
 
-SHARED = os.environ.get("LEDGER_BENCH_CITY_1M", "")
 YEAR = CLOCK.year  # 2026: the plan drawn up on 1 January from 2025's consumption
 GROWTH = Fraction(5)
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demand") / "city.db"
-    engine = make_engine(f"sqlite:///{path}")
-    database = Database(engine)
-    if SHARED and os.path.exists(SHARED):
-        shutil.copyfile(SHARED, path)
-        database.upgrade()
-    else:
-        database.upgrade()
-        load_bulk(database, 1_000_000)
-    root = database.lookup(
-        lambda s: s.connection.exec_driver_sql(
-            "SELECT code FROM locations WHERE level = 'city'"
-        ).scalar_one()
-    )
-    yield database, root
-    database.dispose()
+def city(city_1m):
+    return city_1m
 
 
 def _plan(database, under: str, months: int = 12):

@@ -10,39 +10,19 @@ Run: .venv/bin/python -m pytest bench/test_norms_scale.py --benchmark-only -s
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
 
-from ledger.db.engine import make_engine
-from ledger.db.unit_of_work import Database
 from ledger.services import suggestions
-from scripts.synthetic_city import CLOCK, load_bulk
+from scripts.synthetic_city import CLOCK
 
-SHARED = os.environ.get("LEDGER_BENCH_CITY_1M", "")
 MONTHS = 6
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    path = tmp_path_factory.mktemp("norms") / "city.db"
-    engine = make_engine(f"sqlite:///{path}")
-    database = Database(engine)
-    if SHARED and os.path.exists(SHARED):
-        shutil.copyfile(SHARED, path)
-        database.upgrade()
-    else:
-        database.upgrade()
-        load_bulk(database, 1_000_000)
-    root = database.lookup(
-        lambda s: s.connection.exec_driver_sql(
-            "SELECT code FROM locations WHERE level = 'city'"
-        ).scalar_one()
-    )
-    yield database, root
-    database.dispose()
+def city(city_1m):
+    return city_1m
 
 
 def _townships(database, root):
