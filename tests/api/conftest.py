@@ -25,6 +25,7 @@ from ledger.services.scan_packs import pack_info
 from ledger.services.stocktake_models import CountLine, EnterCounts, OpenStocktake
 from ledger.services.users import add_user
 from ledger.settings import Settings
+from tests import shared_app
 from tests.bound import Ledger, Requests, Scanning, Stocktakes
 from tests.builder import ledger_from_text
 from tests.conftest import TODAY
@@ -233,10 +234,28 @@ def numbers(template) -> Template:
     return template[1]
 
 
+@pytest.fixture(scope="module")
+def module_api_app():
+    yield from shared_app.module_app()
+
+
 @pytest.fixture
-def client(api_database):
+def own_client(api_database):
+    """A client of an app of its own over this test's copy of the template (its start-up and
+    shutdown run around the test)."""
     with TestClient(app=create_app(api_database, clock=lambda: TODAY)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(request, api_database):
+    """A new client over this test's copy of the template: the module's app, given the copy
+    and fresh services and caches (tests/shared_app.py), or `own_client` for a test that
+    patches something first."""
+    if shared_app.wants_own_app(request):
+        yield request.getfixturevalue("own_client")
+        return
+    yield shared_app.client_over(request.getfixturevalue("module_api_app"), api_database)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from api.app import create_app
 from ledger.db.engine import make_engine
 from ledger.db.unit_of_work import Database
 from ledger.services.demo import DEMO_PASSWORD, load_demo
+from tests import shared_app
 from tests.clones import copy_sqlite
 from tests.conftest import TODAY
 
@@ -61,11 +62,28 @@ def web_database(demo_template, tmp_path) -> Database:
     database.dispose()
 
 
+@pytest.fixture(scope="module")
+def module_web_app():
+    yield from shared_app.module_app()
+
+
 @pytest.fixture
-def web(web_database):
-    """A browser-like client over a copy of the demo (not signed in)."""
+def own_web(web_database):
+    """A browser-like client of an app of its own over a copy of the demo (not signed in; the
+    app's start-up and shutdown run around the test)."""
     with TestClient(app=create_app(web_database, clock=lambda: TODAY)) as client:
         yield client
+
+
+@pytest.fixture
+def web(request, web_database):
+    """A browser-like client over a copy of the demo (not signed in): the module's app, given
+    the copy and fresh services and caches (tests/shared_app.py), or `own_web` for a test that
+    patches something first."""
+    if shared_app.wants_own_app(request):
+        yield request.getfixturevalue("own_web")
+        return
+    yield shared_app.client_over(request.getfixturevalue("module_web_app"), web_database)
 
 
 @pytest.fixture(scope="module")
